@@ -1,0 +1,1 @@
+"""Ingestion: the extract contract, file validation and loading into the raw schema."""

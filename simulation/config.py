@@ -1,0 +1,70 @@
+"""Run configuration of the simulated world."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+# Expected number of injected defects per simulated day (row- and event-level kinds) or per
+# eligible daily file (file-level kinds). Every kind is injected at least once in a defective
+# world so that each control can be tested; --clean injects none.
+DEFAULT_DEFECT_RATES: dict[str, float] = {
+    # file level (probability per daily file)
+    "duplicate_file": 0.004,
+    "late_file": 0.004,
+    "truncated_file": 0.002,
+    "wrong_header": 0.002,
+    "empty_file": 0.001,
+    "unknown_file": 0.0005,
+    # row and event level (expected instances per day)
+    "unparseable_value": 0.05,
+    "unknown_item_code": 0.05,
+    "duplicate_line": 0.1,
+    "pos_price_mismatch": 0.1,
+    "out_of_order_webshop_event": 0.2,
+    "duplicate_supplier_invoice": 0.03,
+    "gl_batch_late": 0.03,
+    "gl_batch_missing": 0.02,
+    "wms_count_difference": 0.1,
+    "late_receipt": 0.03,
+}
+FILE_LEVEL_KINDS = (
+    "duplicate_file", "late_file", "truncated_file", "wrong_header", "empty_file", "unknown_file",
+)
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    seed: int = 42
+    scale_factor: float = 1.0
+    days: int = 365
+    start_date: date = date(2026, 1, 1)
+    out: Path = Path("data/world")
+    clean: bool = False
+    defect_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DEFECT_RATES))
+
+    def __post_init__(self) -> None:
+        if self.days < 7:
+            raise ValueError(f"--days must be at least 7, got {self.days}")
+        if self.scale_factor <= 0:
+            raise ValueError(f"--scale-factor must be positive, got {self.scale_factor}")
+        unknown = set(self.defect_rates) - set(DEFAULT_DEFECT_RATES)
+        if unknown:
+            raise ValueError(f"unknown defect kinds: {sorted(unknown)}")
+
+    @property
+    def end_date(self) -> date:
+        return self.start_date + timedelta(days=self.days - 1)
+
+    def day(self, index: int) -> date:
+        return self.start_date + timedelta(days=index)
+
+    @property
+    def n_skus(self) -> int:
+        return max(40, int(round(400 * self.scale_factor**0.5)))
+
+    @property
+    def sales_lines_per_day(self) -> float:
+        """Scale factor 1 is about one million sales lines over a year."""
+        return 2740.0 * self.scale_factor

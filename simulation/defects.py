@@ -1,0 +1,165 @@
+"""Defect injection: which defects happen where, and the manifest that lists each one.
+
+Every injected defect is one row of truth/defects.csv with a JSON detail naming the file, row
+and values involved, so that tests can tell which warehouse rows a defect explains.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from simulation.config import FILE_LEVEL_KINDS, WorldConfig
+
+DAILY_DELIMITED_EXTRACTS = (
+    "erp_purchase_orders", "erp_goods_receipts", "erp_supplier_invoices", "erp_transfers",
+    "erp_stock_adjustments", "erp_gl_journal_lines", "pos_sales", "webshop_order_events",
+    "marketplace_settlement", "wms_movements", "wms_on_hand",
+)
+ROW_DEFECT_EXTRACTS = ("pos_sales", "marketplace_settlement")
+UNPARSEABLE = {  # column -> a value its type cannot parse
+    "pos_sales": {"quantity": "1O", "unit_price": "12,50", "transaction_local_time": "2026-02-30 25:61:00"},
+    "marketplace_settlement": {"quantity": "two", "item_price_amount": "N/A", "posted_at": "yesterday"},
+}
+ITEM_CODE_COLUMN = {"pos_sales": "barcode", "marketplace_settlement": "marketplace_item_code"}
+
+
+@dataclass
+class DefectPlan:
+    config: WorldConfig
+    rng: np.random.Generator
+    schedule: dict[str, list[int]] = field(default_factory=dict)
+    file_schedule: dict[tuple[str, int], str] = field(default_factory=dict)
+    manifest: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, config: WorldConfig) -> DefectPlan:
+        plan = cls(config=config, rng=np.random.default_rng(config.seed + 7919))
+        if config.clean:
+            return plan
+        days = config.days
+        last = max(2, days - 6)  # leave room for late deliveries and re-deliveries in-period
+        for kind, rate in config.defect_rates.items():
+            if kind in FILE_LEVEL_KINDS or rate <= 0:
+                continue
+            n = max(1, int(plan.rng.poisson(rate * days)))
+            plan.schedule[kind] = sorted(plan.rng.integers(1, last, n).tolist())
+        candidates = [(e, d) for d in range(1, last) for e in DAILY_DELIMITED_EXTRACTS]
+        order = plan.rng.permutation(len(candidates))
+        cursor = 0
+        for kind in FILE_LEVEL_KINDS:
+            rate = config.defect_rates.get(kind, 0.0)
+            if rate <= 0:
+                continue
+            n = max(1, int(plan.rng.binomial(len(candidates), rate)))
+            for _ in range(n):
+                while candidates[order[cursor]] in plan.file_schedule:
+                    cursor += 1
+                plan.file_schedule[candidates[order[cursor]]] = kind
+                cursor += 1
+        return plan
+
+    def count(self, kind: str, day: int) -> int:
+        return self.schedule.get(kind, []).count(day)
+
+    def record(self, kind: str, system: str, extract: str, file: str, **detail: object) -> None:
+        self.manifest.append({
+            "kind": kind, "system": system, "extract": extract, "file": file,
+            "detail": json.dumps(detail, sort_keys=True, default=str),
+        })
+
+    def manifest_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame(self.manifest, columns=["kind", "system", "extract", "file", "detail"])
+        frame.insert(0, "defect_id", [f"DF{i + 1:05d}" for i in range(len(frame))])
+        return frame
+
+    # -------------------------------------------------------------- hooks in the simulation
+    def pos_prices(self, day: int, lines: pd.DataFrame, sim: object) -> None:
+        """A POS that charges other than the valid list price (real revenue, flagged later)."""
+        pending = self.count("pos_price_mismatch", day)
+        if pending == 0 or lines.empty:
+            return
+        picks = self.rng.choice(len(lines), size=min(pending, len(lines)), replace=False)
+        idx = lines.index[picks]
+        lines.loc[idx, "listed_price"] = lines.loc[idx, "unit_price"]
+        lines.loc[idx, "unit_price"] = np.round(lines.loc[idx, "unit_price"] * 1.1, 2)
+
+    def row_defects_for(self, kind: str, day: int, extract: str) -> int:
+        """Row-level defects of a day land in pos_sales on even days, the marketplace on odd."""
+        target = ROW_DEFECT_EXTRACTS[day % 2]
+        return self.count(kind, day) if extract == target else 0
+
+
+def pick_rows(rng: np.random.Generator, n_rows: int, k: int) -> list[int]:
+    if n_rows == 0 or k == 0:
+        return []
+    return sorted(rng.choice(n_rows, size=min(k, n_rows), replace=False).tolist())
+
+
+def inject_row_defects(plan: DefectPlan, day: int, extract: str, text: pd.DataFrame,
+                       unknown_code: str) -> tuple[pd.DataFrame, list[tuple[str, dict]]]:
+    """Spoil rows of a rendered (all-text) daily file; returns the frame and (kind, detail)
+    records whose row numbers are 1-based data rows of the written file."""
+    records: list[tuple[str, dict]] = []
+    if extract not in ROW_DEFECT_EXTRACTS or text.empty:
+        return text, records
+    text = text.copy()
+    spoiled: set[int] = set()
+    for i in pick_rows(plan.rng, len(text), plan.row_defects_for("unparseable_value", day, extract)):
+        column = list(UNPARSEABLE[extract])[i % len(UNPARSEABLE[extract])]
+        good = text.iat[i, text.columns.get_loc(column)]
+        text.iat[i, text.columns.get_loc(column)] = UNPARSEABLE[extract][column]
+        spoiled.add(i)
+        records.append(("unparseable_value", {"row_number": i + 1, "column": column,
+                                              "value": UNPARSEABLE[extract][column],
+                                              "original_value": good,
+                                              "row": text.iloc[i].to_dict()}))
+    code_column = ITEM_CODE_COLUMN[extract]
+    has_code = text.index[(text[code_column] != "")].tolist()
+    k = plan.row_defects_for("unknown_item_code", day, extract)
+    free = [text.index.get_loc(i) for i in has_code if text.index.get_loc(i) not in spoiled]
+    for j in pick_rows(plan.rng, len(free), k):
+        i = free[j]
+        good = text.iat[i, text.columns.get_loc(code_column)]
+        text.iat[i, text.columns.get_loc(code_column)] = unknown_code
+        spoiled.add(i)
+        records.append(("unknown_item_code", {"row_number": i + 1, "column": code_column,
+                                              "value": unknown_code, "original_value": good,
+                                              "row": text.iloc[i].to_dict()}))
+    k = plan.row_defects_for("duplicate_line", day, extract)
+    clean_rows = [i for i in range(len(text)) if i not in spoiled]
+    for j in pick_rows(plan.rng, len(clean_rows), k):
+        i = clean_rows[j]
+        text = pd.concat([text, text.iloc[[i]]], ignore_index=True)
+        records.append(("duplicate_line", {"row_number": len(text), "duplicate_of_row": i + 1}))
+    return text, records
+
+
+class FileFaults:
+    """File-level defects: what to write where, given the correct content of a daily file."""
+
+    @staticmethod
+    def truncate(content: bytes) -> bytes:
+        lines = content.split(b"\n")
+        keep = max(2, len(lines) // 2)
+        cut = b"\n".join(lines[:keep])
+        return cut[: max(len(cut) - 7, 1)]
+
+    @staticmethod
+    def wrong_header(content: bytes, extract_columns: list[str]) -> tuple[bytes, str, str]:
+        header, _, rest = content.partition(b"\n")
+        names = header.decode().split("\t" if b"\t" in header else ",")
+        victim = len(names) // 2
+        wrong = {"quantity": "qty", "units": "qty"}.get(names[victim], names[victim][:4] + "_x")
+        original = names[victim]
+        names[victim] = wrong
+        separator = "\t" if b"\t" in header else ","
+        return (separator.join(names).encode() + b"\n" + rest, original, wrong)
+
+
+def late_day_offsets(rng: np.random.Generator) -> int:
+    return int(rng.integers(2, 5))
+
