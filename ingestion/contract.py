@@ -4,7 +4,8 @@ The contract lives in the dbt source YAML files under ``models/staging/<system>/
 documents the raw tables from the very definition that the simulation writes and ingestion
 validates. This module reads those files into plain data classes.
 
-Landing layout: ``<landing>/<system>/<delivery date YYYY-MM-DD>/<file_prefix>_<YYYYMMDD>[_<n>].<ext>``
+Landing layout:
+``<landing>/<system>/<delivery date YYYY-MM-DD>/<file_prefix>_<YYYYMMDD>[_<n>].<ext>``,
 where YYYYMMDD is the business date the file covers and ``_<n>`` (n >= 2) marks a re-delivery.
 """
 

@@ -1,4 +1,7 @@
-"""python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]"""
+"""Generate the simulated world.
+
+python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]
+"""
 
 from __future__ import annotations
 
@@ -18,14 +21,23 @@ from simulation.engine import Simulation
 def parse_args(argv: list[str] | None = None) -> WorldConfig:
     parser = argparse.ArgumentParser(prog="python -m simulation", description=__doc__)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--scale-factor", type=float, default=1.0,
-                        help="1.0 is about one million sales lines a year")
+    parser.add_argument(
+        "--scale-factor",
+        type=float,
+        default=1.0,
+        help="1.0 is about one million sales lines a year",
+    )
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--start-date", type=date.fromisoformat, default=date(2026, 1, 1))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--clean", action="store_true", help="inject no defects")
-    parser.add_argument("--defect-rate", action="append", default=[], metavar="KIND=RATE",
-                        help=f"override a defect rate; kinds: {', '.join(DEFAULT_DEFECT_RATES)}")
+    parser.add_argument(
+        "--defect-rate",
+        action="append",
+        default=[],
+        metavar="KIND=RATE",
+        help=f"override a defect rate; kinds: {', '.join(DEFAULT_DEFECT_RATES)}",
+    )
     args = parser.parse_args(argv)
     rates = dict(DEFAULT_DEFECT_RATES)
     for item in args.defect_rate:
@@ -33,9 +45,15 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         if kind not in rates:
             parser.error(f"unknown defect kind {kind!r} in --defect-rate {item!r}")
         rates[kind] = float(value)
-    return WorldConfig(seed=args.seed, scale_factor=args.scale_factor, days=args.days,
-                       start_date=args.start_date, out=args.out, clean=args.clean,
-                       defect_rates=rates)
+    return WorldConfig(
+        seed=args.seed,
+        scale_factor=args.scale_factor,
+        days=args.days,
+        start_date=args.start_date,
+        out=args.out,
+        clean=args.clean,
+        defect_rates=rates,
+    )
 
 
 def generate(config: WorldConfig) -> dict[str, int]:
@@ -58,9 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     counts = generate(config)
     seconds = time.perf_counter() - started
-    print(f"world written to {config.out}: {counts['files']} landing files, "
-          f"{counts['sales_lines']} sale lines issued, {counts['defects']} defects "
-          f"in {seconds:.1f}s")
+    print(
+        f"world written to {config.out}: {counts['files']} landing files, "
+        f"{counts['sales_lines']} sale lines issued, {counts['defects']} defects "
+        f"in {seconds:.1f}s"
+    )
     return 0
 
 

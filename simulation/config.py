@@ -30,7 +30,12 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
     "late_receipt": 0.03,
 }
 FILE_LEVEL_KINDS = (
-    "duplicate_file", "late_file", "truncated_file", "wrong_header", "empty_file", "unknown_file",
+    "duplicate_file",
+    "late_file",
+    "truncated_file",
+    "wrong_header",
+    "empty_file",
+    "unknown_file",
 )
 
 

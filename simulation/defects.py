@@ -15,14 +15,30 @@ import pandas as pd
 from simulation.config import FILE_LEVEL_KINDS, WorldConfig
 
 DAILY_DELIMITED_EXTRACTS = (
-    "erp_purchase_orders", "erp_goods_receipts", "erp_supplier_invoices", "erp_transfers",
-    "erp_stock_adjustments", "erp_gl_journal_lines", "pos_sales", "webshop_order_events",
-    "marketplace_settlement", "wms_movements", "wms_on_hand",
+    "erp_purchase_orders",
+    "erp_goods_receipts",
+    "erp_supplier_invoices",
+    "erp_transfers",
+    "erp_stock_adjustments",
+    "erp_gl_journal_lines",
+    "pos_sales",
+    "webshop_order_events",
+    "marketplace_settlement",
+    "wms_movements",
+    "wms_on_hand",
 )
 ROW_DEFECT_EXTRACTS = ("pos_sales", "marketplace_settlement")
 UNPARSEABLE = {  # column -> a value its type cannot parse
-    "pos_sales": {"quantity": "1O", "unit_price": "12,50", "transaction_local_time": "2026-02-30 25:61:00"},
-    "marketplace_settlement": {"quantity": "two", "item_price_amount": "N/A", "posted_at": "yesterday"},
+    "pos_sales": {
+        "quantity": "1O",
+        "unit_price": "12,50",
+        "transaction_local_time": "2026-02-30 25:61:00",
+    },
+    "marketplace_settlement": {
+        "quantity": "two",
+        "item_price_amount": "N/A",
+        "posted_at": "yesterday",
+    },
 }
 ITEM_CODE_COLUMN = {"pos_sales": "barcode", "marketplace_settlement": "marketplace_item_code"}
 
@@ -34,6 +50,7 @@ class DefectPlan:
     schedule: dict[str, list[int]] = field(default_factory=dict)
     file_schedule: dict[tuple[str, int], str] = field(default_factory=dict)
     manifest: list[dict] = field(default_factory=list)
+    owed: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, config: WorldConfig) -> DefectPlan:
@@ -65,11 +82,27 @@ class DefectPlan:
     def count(self, kind: str, day: int) -> int:
         return self.schedule.get(kind, []).count(day)
 
+    def take(self, kind: str, day: int, available: int) -> int:
+        """How many defects of a kind to inject now, given how many places are available; a
+        defect that finds no place on its day is carried to the next opportunity. Call once per
+        day and kind."""
+        due = self.count(kind, day) + self.owed.get(kind, 0)
+        if day >= self.config.days - 5:
+            available = 0  # too late in the period for a late or corrected delivery to arrive
+        n = min(due, max(available, 0))
+        self.owed[kind] = due - n
+        return n
+
     def record(self, kind: str, system: str, extract: str, file: str, **detail: object) -> None:
-        self.manifest.append({
-            "kind": kind, "system": system, "extract": extract, "file": file,
-            "detail": json.dumps(detail, sort_keys=True, default=str),
-        })
+        self.manifest.append(
+            {
+                "kind": kind,
+                "system": system,
+                "extract": extract,
+                "file": file,
+                "detail": json.dumps(detail, sort_keys=True, default=str),
+            }
+        )
 
     def manifest_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(self.manifest, columns=["kind", "system", "extract", "file", "detail"])
@@ -79,18 +112,18 @@ class DefectPlan:
     # -------------------------------------------------------------- hooks in the simulation
     def pos_prices(self, day: int, lines: pd.DataFrame, sim: object) -> None:
         """A POS that charges other than the valid list price (real revenue, flagged later)."""
-        pending = self.count("pos_price_mismatch", day)
-        if pending == 0 or lines.empty:
+        pending = self.take("pos_price_mismatch", day, len(lines))
+        if pending == 0:
             return
-        picks = self.rng.choice(len(lines), size=min(pending, len(lines)), replace=False)
+        picks = self.rng.choice(len(lines), size=pending, replace=False)
         idx = lines.index[picks]
         lines.loc[idx, "listed_price"] = lines.loc[idx, "unit_price"]
         lines.loc[idx, "unit_price"] = np.round(lines.loc[idx, "unit_price"] * 1.1, 2)
 
-    def row_defects_for(self, kind: str, day: int, extract: str) -> int:
+    def row_defects_for(self, kind: str, day: int, extract: str, available: int) -> int:
         """Row-level defects of a day land in pos_sales on even days, the marketplace on odd."""
         target = ROW_DEFECT_EXTRACTS[day % 2]
-        return self.count(kind, day) if extract == target else 0
+        return self.take(kind, day, available) if extract == target else 0
 
 
 def pick_rows(rng: np.random.Generator, n_rows: int, k: int) -> list[int]:
@@ -99,37 +132,57 @@ def pick_rows(rng: np.random.Generator, n_rows: int, k: int) -> list[int]:
     return sorted(rng.choice(n_rows, size=min(k, n_rows), replace=False).tolist())
 
 
-def inject_row_defects(plan: DefectPlan, day: int, extract: str, text: pd.DataFrame,
-                       unknown_code: str) -> tuple[pd.DataFrame, list[tuple[str, dict]]]:
+def inject_row_defects(
+    plan: DefectPlan, day: int, extract: str, text: pd.DataFrame, unknown_code: str
+) -> tuple[pd.DataFrame, list[tuple[str, dict]]]:
     """Spoil rows of a rendered (all-text) daily file; returns the frame and (kind, detail)
     records whose row numbers are 1-based data rows of the written file."""
     records: list[tuple[str, dict]] = []
-    if extract not in ROW_DEFECT_EXTRACTS or text.empty:
+    if extract not in ROW_DEFECT_EXTRACTS:
         return text, records
     text = text.copy()
     spoiled: set[int] = set()
-    for i in pick_rows(plan.rng, len(text), plan.row_defects_for("unparseable_value", day, extract)):
+    for i in pick_rows(
+        plan.rng, len(text), plan.row_defects_for("unparseable_value", day, extract, len(text) // 3)
+    ):
         column = list(UNPARSEABLE[extract])[i % len(UNPARSEABLE[extract])]
         good = text.iat[i, text.columns.get_loc(column)]
         text.iat[i, text.columns.get_loc(column)] = UNPARSEABLE[extract][column]
         spoiled.add(i)
-        records.append(("unparseable_value", {"row_number": i + 1, "column": column,
-                                              "value": UNPARSEABLE[extract][column],
-                                              "original_value": good,
-                                              "row": text.iloc[i].to_dict()}))
+        records.append(
+            (
+                "unparseable_value",
+                {
+                    "row_number": i + 1,
+                    "column": column,
+                    "value": UNPARSEABLE[extract][column],
+                    "original_value": good,
+                    "row": text.iloc[i].to_dict(),
+                },
+            )
+        )
     code_column = ITEM_CODE_COLUMN[extract]
     has_code = text.index[(text[code_column] != "")].tolist()
-    k = plan.row_defects_for("unknown_item_code", day, extract)
+    k = plan.row_defects_for("unknown_item_code", day, extract, len(has_code) // 3)
     free = [text.index.get_loc(i) for i in has_code if text.index.get_loc(i) not in spoiled]
     for j in pick_rows(plan.rng, len(free), k):
         i = free[j]
         good = text.iat[i, text.columns.get_loc(code_column)]
         text.iat[i, text.columns.get_loc(code_column)] = unknown_code
         spoiled.add(i)
-        records.append(("unknown_item_code", {"row_number": i + 1, "column": code_column,
-                                              "value": unknown_code, "original_value": good,
-                                              "row": text.iloc[i].to_dict()}))
-    k = plan.row_defects_for("duplicate_line", day, extract)
+        records.append(
+            (
+                "unknown_item_code",
+                {
+                    "row_number": i + 1,
+                    "column": code_column,
+                    "value": unknown_code,
+                    "original_value": good,
+                    "row": text.iloc[i].to_dict(),
+                },
+            )
+        )
+    k = plan.row_defects_for("duplicate_line", day, extract, len(text) // 3)
     clean_rows = [i for i in range(len(text)) if i not in spoiled]
     for j in pick_rows(plan.rng, len(clean_rows), k):
         i = clean_rows[j]
@@ -162,4 +215,3 @@ class FileFaults:
 
 def late_day_offsets(rng: np.random.Generator) -> int:
     return int(rng.integers(2, 5))
-

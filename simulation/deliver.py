@@ -13,7 +13,6 @@ import pyarrow.parquet as pq
 
 from simulation import world as w
 from simulation.defects import (
-    DAILY_DELIMITED_EXTRACTS,
     DefectPlan,
     FileFaults,
     inject_row_defects,
@@ -27,30 +26,81 @@ LAST_NAMES = ["Smith", "Muller", "Jones", "Schmidt", "Brown", "Fischer", "Taylor
 
 # General ledger accounts the ERP's interfaces post to (seeds/chart_of_accounts.csv names them).
 ACCOUNT = {
-    "store_clearing": "1010", "webshop_clearing": "1020", "marketplace_receivable": "1030",
-    "inventory": "1300", "intercompany_receivable": "1400", "grni": "2100",
-    "landed_cost_accrual": "2110", "sales_tax_payable": "2200", "intercompany_payable": "2400",
-    "revenue": "4000", "discounts": "4100", "returns": "4200", "cogs": "5000",
-    "shrinkage": "5200", "marketplace_fees": "6100",
+    "store_clearing": "1010",
+    "webshop_clearing": "1020",
+    "marketplace_receivable": "1030",
+    "inventory": "1300",
+    "intercompany_receivable": "1400",
+    "grni": "2100",
+    "landed_cost_accrual": "2110",
+    "sales_tax_payable": "2200",
+    "intercompany_payable": "2400",
+    "revenue": "4000",
+    "discounts": "4100",
+    "returns": "4200",
+    "cogs": "5000",
+    "shrinkage": "5200",
+    "marketplace_fees": "6100",
 }
-CLEARING = {"store": "store_clearing", "webshop": "webshop_clearing",
-            "marketplace": "marketplace_receivable"}
-NET_SALES_COLUMNS = ["business_date", "entity_code", "location_id", "channel", "sku",
-                     "units_sold", "units_returned", "gross_sales", "discounts", "returns",
-                     "net_sales", "currency_code"]
-COGS_COLUMNS = ["business_date", "entity_code", "location_id", "channel", "sku", "net_units",
-                "cogs", "currency_code"]
-INVENTORY_COLUMNS = ["as_of_date", "entity_code", "location_id", "sku", "on_hand_units",
-                     "reserved_units", "in_transit_units", "quarantined_units"]
+CLEARING = {
+    "store": "store_clearing",
+    "webshop": "webshop_clearing",
+    "marketplace": "marketplace_receivable",
+}
+NET_SALES_COLUMNS = [
+    "business_date",
+    "entity_code",
+    "location_id",
+    "channel",
+    "sku",
+    "units_sold",
+    "units_returned",
+    "gross_sales",
+    "discounts",
+    "returns",
+    "net_sales",
+    "currency_code",
+]
+COGS_COLUMNS = [
+    "business_date",
+    "entity_code",
+    "location_id",
+    "channel",
+    "sku",
+    "net_units",
+    "cogs",
+    "currency_code",
+]
+INVENTORY_COLUMNS = [
+    "as_of_date",
+    "entity_code",
+    "location_id",
+    "sku",
+    "on_hand_units",
+    "reserved_units",
+    "in_transit_units",
+    "quarantined_units",
+]
 
 # truth/events.parquet: the simulation's own event log, one row per physical movement.
-EVENT_SCHEMA = pa.schema([
-    ("event_at", pa.timestamp("s")), ("business_date", pa.date32()), ("entity_code", pa.string()),
-    ("location_id", pa.string()), ("sku", pa.string()), ("event_type", pa.string()),
-    ("reason", pa.string()), ("channel", pa.string()), ("on_hand_delta", pa.int64()),
-    ("quarantined_delta", pa.int64()), ("in_transit_delta", pa.int64()),
-    ("in_transit_location_id", pa.string()), ("return_units", pa.int64()), ("amount", pa.float64()),
-])
+EVENT_SCHEMA = pa.schema(
+    [
+        ("event_at", pa.timestamp("s")),
+        ("business_date", pa.date32()),
+        ("entity_code", pa.string()),
+        ("location_id", pa.string()),
+        ("sku", pa.string()),
+        ("event_type", pa.string()),
+        ("reason", pa.string()),
+        ("channel", pa.string()),
+        ("on_hand_delta", pa.int64()),
+        ("quarantined_delta", pa.int64()),
+        ("in_transit_delta", pa.int64()),
+        ("in_transit_location_id", pa.string()),
+        ("return_units", pa.int64()),
+        ("amount", pa.float64()),
+    ]
+)
 
 
 class Deliverer:
@@ -69,8 +119,13 @@ class Deliverer:
         self.skus = sim.skus
 
     # ------------------------------------------------------------------ writing files
-    def write_file(self, extract_name: str, day: int, frame: pd.DataFrame | list[dict],
-                   delivery_day: int | None = None) -> None:
+    def write_file(
+        self,
+        extract_name: str,
+        day: int,
+        frame: pd.DataFrame | list[dict],
+        delivery_day: int | None = None,
+    ) -> None:
         """Write one business date's file, applying the planned file- and row-level defects."""
         extract = self.writer.contract[extract_name]
         business_date = self.config.day(day)
@@ -79,19 +134,30 @@ class Deliverer:
         relative = self.writer.relative(path)
         if extract.file_format in ("csv", "tsv"):
             text = render_delimited(extract, frame)
-            text, records = inject_row_defects(self.plan, day, extract_name, text,
-                                               unknown_code=self.unknown_code(extract_name, day))
+            text, records = inject_row_defects(
+                self.plan,
+                day,
+                extract_name,
+                text,
+                unknown_code=self.unknown_code(extract_name, day),
+            )
             for kind, detail in records:
                 self.plan.record(kind, extract.system, extract_name, relative, **detail)
             if extract_name == "pos_sales" and "listed_price" in frame:
                 for i in np.nonzero(frame["listed_price"].notna().to_numpy())[0]:
                     row = frame.iloc[i]
-                    self.plan.record("pos_price_mismatch", "pos", extract_name, relative,
-                                     row_number=int(i) + 1, pos_store_code=row["pos_store_code"],
-                                     receipt_number=row["receipt_number"],
-                                     receipt_line_number=int(row["receipt_line_number"]),
-                                     list_price=float(row["listed_price"]),
-                                     charged_price=float(row["unit_price"]))
+                    self.plan.record(
+                        "pos_price_mismatch",
+                        "pos",
+                        extract_name,
+                        relative,
+                        row_number=int(i) + 1,
+                        pos_store_code=row["pos_store_code"],
+                        receipt_number=row["receipt_number"],
+                        receipt_line_number=int(row["receipt_line_number"]),
+                        list_price=float(row["listed_price"]),
+                        charged_price=float(row["unit_price"]),
+                    )
             content = to_delimited_bytes(extract, text)
         else:
             content = self.writer.encode(extract_name, frame)
@@ -101,8 +167,9 @@ class Deliverer:
             return
         self.apply_file_fault(fault, extract, business_date, delivery, path, content)
 
-    def apply_file_fault(self, fault: str, extract, business_date: date, delivery: date,
-                         path: Path, content: bytes) -> None:
+    def apply_file_fault(
+        self, fault: str, extract, business_date: date, delivery: date, path: Path, content: bytes
+    ) -> None:
         relative = self.writer.relative(path)
         next_day = delivery + timedelta(days=1)
         redelivery = self.writer.path_for(extract, business_date, next_day, sequence=2)
@@ -112,9 +179,17 @@ class Deliverer:
             self.plan.record(fault, extract.system, extract.name, copy, duplicate_of=relative)
         elif fault == "late_file":
             late = delivery + timedelta(days=late_day_offsets(self.plan.rng))
-            moved = self.writer.write_bytes(self.writer.path_for(extract, business_date, late), content)
-            self.plan.record(fault, extract.system, extract.name, moved,
-                             business_date=business_date.isoformat(), delivered=late.isoformat())
+            moved = self.writer.write_bytes(
+                self.writer.path_for(extract, business_date, late), content
+            )
+            self.plan.record(
+                fault,
+                extract.system,
+                extract.name,
+                moved,
+                business_date=business_date.isoformat(),
+                delivered=late.isoformat(),
+            )
         elif fault in ("truncated_file", "wrong_header", "empty_file"):
             detail: dict = {}
             if fault == "truncated_file":
@@ -127,8 +202,9 @@ class Deliverer:
                 bad = b""
             self.writer.write_bytes(path, bad)
             fixed = self.writer.write_bytes(redelivery, content)
-            self.plan.record(fault, extract.system, extract.name, relative,
-                             corrected_by=fixed, **detail)
+            self.plan.record(
+                fault, extract.system, extract.name, relative, corrected_by=fixed, **detail
+            )
         elif fault == "unknown_file":
             self.writer.write_bytes(path, content)
             stray = path.parent / f"{extract.system}_export_{business_date:%Y%m%d}.xlsx"
@@ -175,7 +251,8 @@ class Deliverer:
         ch = self.sim.changes
         if today >= ch.category_move_date:
             products.loc[ch.category_move_sku, ["department", "category", "subcategory"]] = list(
-                ch.category_move_to)
+                ch.category_move_to
+            )
         self.write_file("erp_products", d, products)
         self.write_file("erp_item_cross_reference", d, self.cross_reference(horizon))
         self.write_file("erp_suppliers", d, w.SUPPLIERS)
@@ -190,18 +267,36 @@ class Deliverer:
         p = self.products
         start = self.config.start_date - timedelta(days=365)
         frames = []
-        for system, column in (("pos", "barcode"), ("webshop", "variant_sku"),
-                               ("marketplace", "marketplace_item_code"), ("wms", "wms_item_code")):
-            frames.append(pd.DataFrame({"source_system": system, "source_item_code": p[column],
-                                        "sku": p["sku"], "valid_from_date": start,
-                                        "valid_to_date": None}))
+        for system, column in (
+            ("pos", "barcode"),
+            ("webshop", "variant_sku"),
+            ("marketplace", "marketplace_item_code"),
+            ("wms", "wms_item_code"),
+        ):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "source_system": system,
+                        "source_item_code": p[column],
+                        "sku": p["sku"],
+                        "valid_from_date": start,
+                        "valid_to_date": None,
+                    }
+                )
+            )
         ch = self.sim.changes
         if ch.new_barcode_date <= horizon:
-            frames.append(pd.DataFrame({
-                "source_system": "pos",
-                "source_item_code": [w.new_barcode(i) for i in ch.new_barcode_skus],
-                "sku": p["sku"].to_numpy()[ch.new_barcode_skus],
-                "valid_from_date": ch.new_barcode_date, "valid_to_date": None}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "source_system": "pos",
+                        "source_item_code": [w.new_barcode(i) for i in ch.new_barcode_skus],
+                        "sku": p["sku"].to_numpy()[ch.new_barcode_skus],
+                        "valid_from_date": ch.new_barcode_date,
+                        "valid_to_date": None,
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True)
 
     def forecast(self, d: int) -> pd.DataFrame:
@@ -211,49 +306,70 @@ class Deliverer:
         for week in range(4):
             noise = self.sim.rng.uniform(0.85, 1.15, (len(selling), self.sim.n_sku))
             units = round_half_up(self.sim.demand[selling] * 1.35 * 7 * noise)
-            frames.append(pd.DataFrame({
-                "forecast_created_date": today,
-                "week_start_date": today + timedelta(days=7 * week),
-                "location_id": np.repeat(self.loc_ids[selling], self.sim.n_sku),
-                "sku": np.tile(self.skus, len(selling)),
-                "forecast_units": units.ravel()}))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "forecast_created_date": today,
+                        "week_start_date": today + timedelta(days=7 * week),
+                        "location_id": np.repeat(self.loc_ids[selling], self.sim.n_sku),
+                        "sku": np.tile(self.skus, len(selling)),
+                        "forecast_units": units.ravel(),
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True)
 
     def purchase_orders(self, d: int, out: DayOutput) -> None:
-        self.write_file("erp_purchase_orders", d, self.frames(out, "erp_purchase_orders")
-                        .reindex(columns=self.writer.contract["erp_purchase_orders"].column_names))
+        self.write_file(
+            "erp_purchase_orders",
+            d,
+            self.frames(out, "erp_purchase_orders").reindex(
+                columns=self.writer.contract["erp_purchase_orders"].column_names
+            ),
+        )
 
     def goods_receipts(self, d: int, out: DayOutput) -> None:
         receipts = self.frames(out, "goods_receipts")
         columns = self.writer.contract["erp_goods_receipts"].column_names
+        dc_rows = receipts.index[receipts["loc"].isin(w.DCS)] if len(receipts) else receipts.index
+        n_late = self.plan.take("late_receipt", d, len(dc_rows))
         if not receipts.empty:
             invoice_day = d + self.plan_invoice_delay(receipts)
             for day, group in receipts.groupby(invoice_day):
                 self.later["invoices"][int(day)].append(group)
-            for _ in range(self.plan.count("late_receipt", d)):
-                dc_rows = receipts.index[receipts["loc"].isin(w.DCS) & ~receipts.get(
-                    "late", pd.Series(False, index=receipts.index))]
-                if len(dc_rows) == 0:
-                    break
-                i = dc_rows[int(self.plan.rng.integers(0, len(dc_rows)))]
-                receipts.loc[i, "late"] = True
-            if "late" in receipts:
-                late = receipts[receipts["late"].fillna(False).astype(bool)]
-                receipts = receipts[~receipts["late"].fillna(False).astype(bool)]
-                for r in late.itertuples():
-                    record_day = d + 3
-                    recorded_at = int(r.received_at) + 3 * 86_400
-                    self.later["receipts"][record_day].append(
-                        pd.DataFrame([r._asdict()]).assign(received_at=recorded_at))
-                    self.plan.record(
-                        "late_receipt", "erp", "erp_goods_receipts",
-                        self.writer.relative(self.writer.path_for(
-                            self.writer.contract["erp_goods_receipts"], self.config.day(record_day),
-                            self.config.day(record_day))),
-                        receipt_number=r.receipt_number, receipt_line_number=r.receipt_line_number,
-                        location_id=r.location_id, sku=r.sku, units=int(r.received_units),
-                        physical_date=self.config.day(d).isoformat(),
-                        recorded_date=self.config.day(record_day).isoformat())
+            receipts["late"] = False
+            if n_late:
+                picks = self.plan.rng.choice(len(dc_rows), size=n_late, replace=False)
+                receipts.loc[dc_rows[np.sort(picks)], "late"] = True
+            late = receipts[receipts["late"]]
+            receipts = receipts[~receipts["late"]]
+            for r in late.itertuples():
+                record_day = d + 3
+                recorded_at = int(r.received_at) + 3 * 86_400
+                self.later["receipts"][record_day].append(
+                    pd.DataFrame([r._asdict()])
+                    .drop(columns="Index")
+                    .assign(received_at=recorded_at)
+                )
+                self.plan.record(
+                    "late_receipt",
+                    "erp",
+                    "erp_goods_receipts",
+                    self.writer.relative(
+                        self.writer.path_for(
+                            self.writer.contract["erp_goods_receipts"],
+                            self.config.day(record_day),
+                            self.config.day(record_day),
+                        )
+                    ),
+                    receipt_number=r.receipt_number,
+                    receipt_line_number=r.receipt_line_number,
+                    location_id=r.location_id,
+                    sku=r.sku,
+                    units=int(r.received_units),
+                    physical_date=self.config.day(d).isoformat(),
+                    recorded_date=self.config.day(record_day).isoformat(),
+                )
         delayed = self.later["receipts"].pop(d, [])
         frame = pd.concat([receipts, *delayed], ignore_index=True) if delayed else receipts
         self.write_file("erp_goods_receipts", d, frame.reindex(columns=columns))
@@ -270,42 +386,92 @@ class Deliverer:
         due = self.later["invoices"].pop(d, [])
         today = self.config.day(d)
         rows = []
+        n_receipts = sum(r["receipt_number"].nunique() for r in due)
+        duplicates_left = self.plan.take("duplicate_supplier_invoice", d, n_receipts)
         for receipts in due:
             for receipt_number, g in receipts.groupby("receipt_number", sort=True):
                 entity = g["entity_code"].iloc[0]
                 currency = w.ENTITY_CURRENCY[entity]
                 number = f"INV-{self.sim.next_id('inv'):06d}"
                 variance = self.sim.rng.random(len(g)) < 0.05
-                price = np.where(variance, np.round(
-                    g["unit_cost"] * self.sim.rng.uniform(0.97, 1.03, len(g)), 4), g["unit_cost"])
+                price = np.where(
+                    variance,
+                    np.round(g["unit_cost"] * self.sim.rng.uniform(0.97, 1.03, len(g)), 4),
+                    g["unit_cost"],
+                )
                 for line, (r, p) in enumerate(zip(g.itertuples(), price, strict=True), 1):
-                    rows.append((number, line, r.supplier_id, today, "goods", r.po_number,
-                                 r.po_line_number, receipt_number, r.sku, r.received_units, p,
-                                 float(round_half_up(r.received_units * p)), currency))
-                if self.plan.count("duplicate_supplier_invoice", d) > sum(
-                        1 for m in self.plan.manifest if m["kind"] == "duplicate_supplier_invoice"
-                        and f'"invoice_day": {d}' in m["detail"]):
+                    rows.append(
+                        (
+                            number,
+                            line,
+                            r.supplier_id,
+                            today,
+                            "goods",
+                            r.po_number,
+                            r.po_line_number,
+                            receipt_number,
+                            r.sku,
+                            r.received_units,
+                            p,
+                            float(round_half_up(r.received_units * p)),
+                            currency,
+                        )
+                    )
+                if duplicates_left > 0:
+                    duplicates_left -= 1
                     dup = number.replace("INV-", "INV")
                     dup_day = min(d + int(self.sim.rng.integers(0, 3)), self.config.days - 1)
-                    dup_rows = [(dup, *row[1:3], self.config.day(dup_day), *row[4:])
-                                for row in rows if row[0] == number]
+                    dup_rows = [
+                        (dup, *row[1:3], self.config.day(dup_day), *row[4:])
+                        for row in rows
+                        if row[0] == number
+                    ]
                     self.later["invoice_rows"][dup_day].extend(dup_rows)
                     self.plan.record(
-                        "duplicate_supplier_invoice", "erp", "erp_supplier_invoices",
-                        self.writer.relative(self.writer.path_for(
-                            self.writer.contract["erp_supplier_invoices"],
-                            self.config.day(dup_day), self.config.day(dup_day))),
-                        invoice_number=dup, duplicate_of=number, supplier_id=g["supplier_id"].iloc[0],
-                        amount=round(sum(r[11] for r in dup_rows), 2), invoice_day=d)
+                        "duplicate_supplier_invoice",
+                        "erp",
+                        "erp_supplier_invoices",
+                        self.writer.relative(
+                            self.writer.path_for(
+                                self.writer.contract["erp_supplier_invoices"],
+                                self.config.day(dup_day),
+                                self.config.day(dup_day),
+                            )
+                        ),
+                        invoice_number=dup,
+                        duplicate_of=number,
+                        supplier_id=g["supplier_id"].iloc[0],
+                        amount=round(sum(r[11] for r in dup_rows), 2),
+                        invoice_day=d,
+                    )
                 freight, duty = float(g["freight"].iloc[0]), float(g["duty"].iloc[0])
-                for kind, amount, payee in (("freight", freight, w.ENTITY_FREIGHT[entity]),
-                                            ("duty", duty, w.ENTITY_CUSTOMS[entity])):
+                for kind, amount, payee in (
+                    ("freight", freight, w.ENTITY_FREIGHT[entity]),
+                    ("duty", duty, w.ENTITY_CUSTOMS[entity]),
+                ):
                     if amount > 0:
                         n = f"{payee}-{self.sim.next_id('chg'):06d}"
-                        rows.append((n, 1, payee, today, kind, None, None, receipt_number, None,
-                                     None, None, amount, currency))
+                        rows.append(
+                            (
+                                n,
+                                1,
+                                payee,
+                                today,
+                                kind,
+                                None,
+                                None,
+                                receipt_number,
+                                None,
+                                None,
+                                None,
+                                amount,
+                                currency,
+                            )
+                        )
         rows.extend(self.later["invoice_rows"].pop(d, []))
-        frame = pd.DataFrame(rows, columns=self.writer.contract["erp_supplier_invoices"].column_names)
+        frame = pd.DataFrame(
+            rows, columns=self.writer.contract["erp_supplier_invoices"].column_names
+        )
         self.write_file("erp_supplier_invoices", d, frame)
 
     def transfers(self, d: int, out: DayOutput) -> None:
@@ -315,17 +481,27 @@ class Deliverer:
         for frame, event in ((shipped, "shipped"), (received, "received")):
             if frame.empty:
                 continue
-            parts.append(pd.DataFrame({
-                "transfer_number": frame["transfer_number"],
-                "transfer_line_number": frame["transfer_line_number"], "event_type": event,
-                "from_location_id": self.loc_ids[frame["src"]],
-                "to_location_id": self.loc_ids[frame["dst"]],
-                "sku": self.skus[frame["sku"]], "units": frame["units"],
-                "event_at": frame["event_at"]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "transfer_number": frame["transfer_number"],
+                        "transfer_line_number": frame["transfer_line_number"],
+                        "event_type": event,
+                        "from_location_id": self.loc_ids[frame["src"]],
+                        "to_location_id": self.loc_ids[frame["dst"]],
+                        "sku": self.skus[frame["sku"]],
+                        "units": frame["units"],
+                        "event_at": frame["event_at"],
+                    }
+                )
+            )
         columns = self.writer.contract["erp_transfers"].column_names
         frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-        self.write_file("erp_transfers", d, frame.sort_values(["event_at", "transfer_number",
-                                                               "transfer_line_number"]))
+        self.write_file(
+            "erp_transfers",
+            d,
+            frame.sort_values(["event_at", "transfer_number", "transfer_line_number"]),
+        )
 
     def store_adjustments(self, d: int, out: DayOutput) -> None:
         adj = self.frames(out, "store_adjustments")
@@ -333,10 +509,18 @@ class Deliverer:
         if adj.empty:
             frame = pd.DataFrame(columns=columns)
         else:
-            frame = pd.DataFrame({
-                "adjustment_number": [f"ADJ{self.sim.next_id('adj'):08d}" for _ in range(len(adj))],
-                "location_id": self.loc_ids[adj["loc"]], "sku": self.skus[adj["sku"]],
-                "reason_code": adj["reason"], "units": adj["units"], "adjusted_at": adj["event_at"]})
+            frame = pd.DataFrame(
+                {
+                    "adjustment_number": [
+                        f"ADJ{self.sim.next_id('adj'):08d}" for _ in range(len(adj))
+                    ],
+                    "location_id": self.loc_ids[adj["loc"]],
+                    "sku": self.skus[adj["sku"]],
+                    "reason_code": adj["reason"],
+                    "units": adj["units"],
+                    "adjusted_at": adj["event_at"],
+                }
+            )
         self.write_file("erp_stock_adjustments", d, frame)
 
     # ------------------------------------------------------------------ ERP general ledger
@@ -347,7 +531,11 @@ class Deliverer:
         rows = self.later["gl_rows"].pop(d, [])
         columns = self.writer.contract["erp_gl_journal_lines"].column_names
         self.write_file("erp_gl_journal_lines", d, pd.DataFrame(rows, columns=columns))
-        self.later["gl_source"][d] = [self.sales_amounts(out), out.valued, self.frames(out, "goods_receipts")]
+        self.later["gl_source"][d] = [
+            self.sales_amounts(out),
+            out.valued,
+            self.frames(out, "goods_receipts"),
+        ]
 
     def sales_amounts(self, out: DayOutput) -> pd.DataFrame:
         parts = [f for f in out.sales_lines if len(f)]
@@ -362,33 +550,56 @@ class Deliverer:
             batches[(entity, "inventory")] = self.inventory_journal(entity, valued, receipts)
         spoiled: dict[tuple[str, str], str] = {}
         for kind in ("gl_batch_late", "gl_batch_missing"):
-            for _ in range(self.plan.count(kind, source_day)):
-                free = sorted(k for k, v in batches.items() if v and k not in spoiled)
-                if free:
-                    spoiled[free[int(self.plan.rng.integers(0, len(free)))]] = kind
+            free = sorted(k for k, v in batches.items() if v and k not in spoiled)
+            n = self.plan.take(kind, source_day, len(free))
+            for i in sorted(self.plan.rng.choice(len(free), size=n, replace=False).tolist()):
+                spoiled[free[i]] = kind
         for (entity, batch), lines in sorted(batches.items()):
             if not lines:
                 continue
             journal = f"JE-{entity}-{source:%Y%m%d}-{batch.upper()}"
-            detail = {"journal_number": journal, "entity_code": entity, "batch_type": batch,
-                      "source_business_date": source.isoformat(),
-                      "debit_total": round(sum(x[1] for x in lines), 2)}
+            detail = {
+                "journal_number": journal,
+                "entity_code": entity,
+                "batch_type": batch,
+                "source_business_date": source.isoformat(),
+                "debit_total": round(sum(x[1] for x in lines), 2),
+            }
             post_day = source_day + 1
             if spoiled.get((entity, batch)) == "gl_batch_missing":
                 self.plan.record("gl_batch_missing", "erp", "erp_gl_journal_lines", "", **detail)
                 continue
             if spoiled.get((entity, batch)) == "gl_batch_late":
                 post_day += late_day_offsets(self.plan.rng)
-                file = self.writer.path_for(self.writer.contract["erp_gl_journal_lines"],
-                                            self.config.day(post_day), self.config.day(post_day))
-                self.plan.record("gl_batch_late", "erp", "erp_gl_journal_lines",
-                                 self.writer.relative(file),
-                                 posting_date=self.config.day(post_day).isoformat(), **detail)
+                file = self.writer.path_for(
+                    self.writer.contract["erp_gl_journal_lines"],
+                    self.config.day(post_day),
+                    self.config.day(post_day),
+                )
+                self.plan.record(
+                    "gl_batch_late",
+                    "erp",
+                    "erp_gl_journal_lines",
+                    self.writer.relative(file),
+                    posting_date=self.config.day(post_day).isoformat(),
+                    **detail,
+                )
             currency = w.ENTITY_CURRENCY[entity]
             self.later["gl_rows"][post_day].extend(
-                (journal, n, entity, self.config.day(post_day), source, batch, ACCOUNT[account],
-                 debit, credit, currency)
-                for n, (account, debit, credit) in enumerate(lines, 1))
+                (
+                    journal,
+                    n,
+                    entity,
+                    self.config.day(post_day),
+                    source,
+                    batch,
+                    ACCOUNT[account],
+                    debit,
+                    credit,
+                    currency,
+                )
+                for n, (account, debit, credit) in enumerate(lines, 1)
+            )
 
     @staticmethod
     def _line(account: str, amount: float) -> tuple[str, float, float]:
@@ -408,12 +619,18 @@ class Deliverer:
             tax = sold["tax"].sum() - ret["tax"].sum()
             fees = g["fee"].sum()
             charged = gross - disc - returns + tax
-            lines += [self._line(CLEARING[channel], charged), self._line("revenue", -gross),
-                      self._line("discounts", disc), self._line("returns", returns),
-                      self._line("sales_tax_payable", -tax)]
+            lines += [
+                self._line(CLEARING[channel], charged),
+                self._line("revenue", -gross),
+                self._line("discounts", disc),
+                self._line("returns", returns),
+                self._line("sales_tax_payable", -tax),
+            ]
             if fees:
-                lines += [self._line("marketplace_fees", fees),
-                          self._line("marketplace_receivable", -fees)]
+                lines += [
+                    self._line("marketplace_fees", fees),
+                    self._line("marketplace_receivable", -fees),
+                ]
         return [x for x in lines if x[1] or x[2]]
 
     def inventory_journal(self, entity: str, valued: pd.DataFrame, receipts: pd.DataFrame) -> list:
@@ -431,12 +648,17 @@ class Deliverer:
             r = receipts[receipts["entity_code"] == entity]
             goods = float(round_half_up(r["received_units"] * r["unit_cost"]).sum())
         lines = [
-            self._line("cogs", issue - back), self._line("inventory", -(issue - back)),
-            self._line("inventory", received), self._line("grni", -goods),
+            self._line("cogs", issue - back),
+            self._line("inventory", -(issue - back)),
+            self._line("inventory", received),
+            self._line("grni", -goods),
             self._line("landed_cost_accrual", -(round(received, 2) - goods)),
-            self._line("shrinkage", -adjust), self._line("inventory", adjust),
-            self._line("intercompany_receivable", sent), self._line("inventory", -sent),
-            self._line("inventory", came), self._line("intercompany_payable", -came),
+            self._line("shrinkage", -adjust),
+            self._line("inventory", adjust),
+            self._line("intercompany_receivable", sent),
+            self._line("inventory", -sent),
+            self._line("inventory", came),
+            self._line("intercompany_payable", -came),
         ]
         return [x for x in lines if x[1] or x[2]]
 
@@ -448,25 +670,48 @@ class Deliverer:
             self.write_file("pos_sales", d, pd.DataFrame(columns=columns))
             return
         day_start = int(pd.Timestamp(self.config.day(d)).timestamp())
-        frame = pd.DataFrame({
-            "pos_store_code": w.LOCATIONS["pos_store_code"].to_numpy()[lines["loc"]],
-            "register_number": 1 + lines["receipt_seq"] % 4,
-            "receipt_number": lines["receipt_number"],
-            "receipt_line_number": lines["receipt_line_number"],
-            "transaction_type": lines["transaction_type"],
-            "transaction_local_time": day_start + lines["local"],
-            "barcode": self.barcodes(lines["sku"].to_numpy(), d),
-            "quantity": lines["units"], "unit_price": lines["unit_price"],
-            "discount_amount": lines["discount"], "tax_amount": lines["tax"],
-            "currency_code": [w.ENTITY_CURRENCY[e] for e in self.sim.entity_of[lines["loc"]]],
-            "original_receipt_number": lines.get("original_receipt_number"),
-            "original_receipt_line_number": lines.get("original_receipt_line_number"),
-            "return_condition": np.where(lines["transaction_type"] == "return",
-                                         np.where(lines.get("restock", False) == True,  # noqa: E712
-                                                  "restock", "damaged"), None),
-            "listed_price": lines.get("listed_price"),
-        }).sort_values(["pos_store_code", "transaction_local_time", "receipt_number",
-                        "receipt_line_number"], kind="stable").reset_index(drop=True)
+        frame = (
+            pd.DataFrame(
+                {
+                    "pos_store_code": w.LOCATIONS["pos_store_code"].to_numpy()[lines["loc"]],
+                    "register_number": 1 + lines["receipt_seq"] % 4,
+                    "receipt_number": lines["receipt_number"],
+                    "receipt_line_number": lines["receipt_line_number"],
+                    "transaction_type": lines["transaction_type"],
+                    "transaction_local_time": day_start + lines["local"],
+                    "barcode": self.barcodes(lines["sku"].to_numpy(), d),
+                    "quantity": lines["units"],
+                    "unit_price": lines["unit_price"],
+                    "discount_amount": lines["discount"],
+                    "tax_amount": lines["tax"],
+                    "currency_code": [
+                        w.ENTITY_CURRENCY[e] for e in self.sim.entity_of[lines["loc"]]
+                    ],
+                    "original_receipt_number": lines.get("original_receipt_number"),
+                    "original_receipt_line_number": lines.get("original_receipt_line_number"),
+                    "return_condition": np.where(
+                        lines["transaction_type"] == "return",
+                        np.where(
+                            lines.get("restock", False) == True,  # noqa: E712
+                            "restock",
+                            "damaged",
+                        ),
+                        None,
+                    ),
+                    "listed_price": lines.get("listed_price"),
+                }
+            )
+            .sort_values(
+                [
+                    "pos_store_code",
+                    "transaction_local_time",
+                    "receipt_number",
+                    "receipt_line_number",
+                ],
+                kind="stable",
+            )
+            .reset_index(drop=True)
+        )
         self.write_file("pos_sales", d, frame)
 
     def barcodes(self, sku: np.ndarray, d: int) -> np.ndarray:
@@ -483,50 +728,117 @@ class Deliverer:
         events: list[dict] = list(out.extracts.get("web_events", []))
         variant = self.products["variant_sku"].to_numpy()
         for orders, lines in out.extracts.get("web_placed", []):
-            by_order = {o: g for o, g in lines.groupby("order_id")}
-            for o in orders.itertuples():
-                g = by_order[o.order_id]
-                currency = w.ENTITY_CURRENCY[self.sim.entity_of[o.loc]]
-                first = FIRST_NAMES[int(o.customer_id[1:]) % len(FIRST_NAMES)]
-                last = LAST_NAMES[int(o.customer_id[1:]) % len(LAST_NAMES)]
-                events.append({
-                    "event_type": "placed", "event_at": int(o.placed_at), "order_id": o.order_id,
-                    "currency_code": currency,
-                    "customer": {"customer_id": o.customer_id,
-                                 "email": f"{first}.{last}.{o.customer_id[1:]}@example.com".lower(),
-                                 "full_name": f"{first} {last}",
-                                 "phone": f"+1555{int(o.customer_id[1:]):07d}"},
-                    "fulfillment_location_id": self.loc_ids[o.loc],
-                    "order_discount_amount": float(o.order_discount),
-                    "shipping_amount": float(o.shipping),
-                    "lines": [{"line_number": int(r.line_number), "variant_sku": variant[r.sku],
-                               "quantity": int(r.units), "unit_price": float(r.unit_price),
-                               "line_discount_amount": float(r.line_discount),
-                               "tax_amount": float(r.tax)} for r in g.itertuples()],
-                })
-                events.append({"event_type": "paid", "order_id": o.order_id,
-                               "event_at": int(o.placed_at) + 60 + int(o.order_seq) % 1700,
-                               "currency_code": currency})
+            order_lines: dict[str, list[dict]] = defaultdict(list)
+            line_records = pd.DataFrame(
+                {
+                    "order_id": lines["order_id"],
+                    "line_number": lines["line_number"],
+                    "variant_sku": variant[lines["sku"]],
+                    "quantity": lines["units"],
+                    "unit_price": lines["unit_price"],
+                    "line_discount_amount": lines["line_discount"],
+                    "tax_amount": lines["tax"],
+                }
+            ).to_dict("records")
+            for record in line_records:
+                order_lines[record.pop("order_id")].append(record)
+            number = orders["customer_id"].str[1:].astype(int)
+            first = np.array(FIRST_NAMES)[number % len(FIRST_NAMES)]
+            last = np.array(LAST_NAMES)[number % len(LAST_NAMES)]
+            frame = pd.DataFrame(
+                {
+                    "order_id": orders["order_id"],
+                    "event_at": orders["placed_at"].astype(int),
+                    "currency_code": [
+                        w.ENTITY_CURRENCY[e] for e in self.sim.entity_of[orders["loc"]]
+                    ],
+                    "customer_id": orders["customer_id"],
+                    "email": (
+                        pd.Series(first)
+                        + "."
+                        + pd.Series(last)
+                        + "."
+                        + orders["customer_id"].str[1:].to_numpy()
+                        + "@example.com"
+                    )
+                    .str.lower()
+                    .to_numpy(),
+                    "full_name": pd.Series(first) + " " + pd.Series(last),
+                    "phone": "+1555" + orders["customer_id"].str[1:].str.zfill(7),
+                    "fulfillment_location_id": self.loc_ids[orders["loc"]],
+                    "order_discount_amount": orders["order_discount"].astype(float),
+                    "shipping_amount": orders["shipping"].astype(float),
+                    "paid_at": orders["placed_at"].astype(int) + 60 + orders["order_seq"] % 1700,
+                }
+            )
+            for o in frame.to_dict("records"):
+                events.append(
+                    {
+                        "event_type": "placed",
+                        "event_at": o["event_at"],
+                        "order_id": o["order_id"],
+                        "currency_code": o["currency_code"],
+                        "customer": {
+                            "customer_id": o["customer_id"],
+                            "email": o["email"],
+                            "full_name": o["full_name"],
+                            "phone": o["phone"],
+                        },
+                        "fulfillment_location_id": o["fulfillment_location_id"],
+                        "order_discount_amount": o["order_discount_amount"],
+                        "shipping_amount": o["shipping_amount"],
+                        "lines": order_lines[o["order_id"]],
+                    }
+                )
+                events.append(
+                    {
+                        "event_type": "paid",
+                        "order_id": o["order_id"],
+                        "event_at": o["paid_at"],
+                        "currency_code": o["currency_code"],
+                    }
+                )
         shipped = self.frames(out, "web_shipped")
         if not shipped.empty:
-            for order_id, g in shipped.groupby("order_id", sort=True):
-                loc = int(g["loc"].iloc[0])
-                events.append({"event_type": "shipped", "order_id": order_id,
-                               "event_at": int(g["event_at"].iloc[0]),
-                               "currency_code": w.ENTITY_CURRENCY[self.sim.entity_of[loc]],
-                               "ship_from_location_id": self.loc_ids[loc]})
+            first_line = shipped.drop_duplicates("order_id")
+            for o in pd.DataFrame(
+                {
+                    "order_id": first_line["order_id"],
+                    "event_at": first_line["event_at"].astype(int),
+                    "currency_code": [
+                        w.ENTITY_CURRENCY[e] for e in self.sim.entity_of[first_line["loc"]]
+                    ],
+                    "ship_from_location_id": self.loc_ids[first_line["loc"]],
+                }
+            ).to_dict("records"):
+                events.append({"event_type": "shipped", **o})
         refunded = self.frames(out, "web_refunded")
         if not refunded.empty:
-            for order_id, g in refunded.groupby("order_id", sort=True):
-                loc = int(g["loc"].iloc[0])
-                events.append({
-                    "event_type": "refunded", "order_id": order_id,
-                    "event_at": int(g["event_at"].iloc[0]),
-                    "currency_code": w.ENTITY_CURRENCY[self.sim.entity_of[loc]],
-                    "refund_lines": [{"line_number": int(r.line_number), "quantity": int(r.units),
-                                      "refund_amount": float(r.refund_amount),
-                                      "refund_tax_amount": float(r.tax),
-                                      "restock": bool(r.restock)} for r in g.itertuples()]})
+            refund_lines: dict[str, list[dict]] = defaultdict(list)
+            for record in pd.DataFrame(
+                {
+                    "order_id": refunded["order_id"],
+                    "line_number": refunded["line_number"],
+                    "quantity": refunded["units"],
+                    "refund_amount": refunded["refund_amount"],
+                    "refund_tax_amount": refunded["tax"],
+                    "restock": refunded["restock"].astype(bool),
+                }
+            ).to_dict("records"):
+                refund_lines[record.pop("order_id")].append(record)
+            first_line = refunded.drop_duplicates("order_id")
+            for o in pd.DataFrame(
+                {
+                    "order_id": first_line["order_id"],
+                    "event_at": first_line["event_at"].astype(int),
+                    "currency_code": [
+                        w.ENTITY_CURRENCY[e] for e in self.sim.entity_of[first_line["loc"]]
+                    ],
+                }
+            ).to_dict("records"):
+                events.append(
+                    {"event_type": "refunded", **o, "refund_lines": refund_lines[o["order_id"]]}
+                )
         events.sort(key=lambda e: (e["event_at"], e["order_id"], e["event_type"]))
         for e in events:
             e["event_id"] = f"EV{self.sim.next_id('event'):09d}"
@@ -536,18 +848,28 @@ class Deliverer:
     def delay_webshop_events(self, d: int, events: list[dict]) -> list[dict]:
         """Out-of-order delivery: some paid/shipped events reach a later day's file."""
         movable = [i for i, e in enumerate(events) if e["event_type"] in ("paid", "shipped")]
-        for j in sorted(self.plan.rng.choice(len(movable), size=min(
-                len(movable), self.plan.count("out_of_order_webshop_event", d)), replace=False)
-                .tolist() if movable else [], reverse=True):
+        n = self.plan.take("out_of_order_webshop_event", d, len(movable))
+        for j in sorted(
+            self.plan.rng.choice(len(movable), size=n, replace=False).tolist(), reverse=True
+        ):
             event = events.pop(movable[j])
             later = d + 1
             self.later["web_events"][later].append(event)
-            file = self.writer.path_for(self.writer.contract["webshop_order_events"],
-                                        self.config.day(later), self.config.day(later))
-            self.plan.record("out_of_order_webshop_event", "webshop", "webshop_order_events",
-                             self.writer.relative(file), event_id=event["event_id"],
-                             order_id=event["order_id"], event_type=event["event_type"],
-                             event_date=self.config.day(d).isoformat())
+            file = self.writer.path_for(
+                self.writer.contract["webshop_order_events"],
+                self.config.day(later),
+                self.config.day(later),
+            )
+            self.plan.record(
+                "out_of_order_webshop_event",
+                "webshop",
+                "webshop_order_events",
+                self.writer.relative(file),
+                event_id=event["event_id"],
+                order_id=event["order_id"],
+                event_type=event["event_type"],
+                event_date=self.config.day(d).isoformat(),
+            )
         # late events are appended at the top of the next file, before the day's own events
         return self.later["web_events"].pop(d, []) + events
 
@@ -557,35 +879,76 @@ class Deliverer:
         code = self.products["marketplace_item_code"].to_numpy()
         parts = []
         if not orders.empty:
-            parts.append(pd.DataFrame({
-                "posted_at": orders["event_at"], "transaction_type": "order", "row_type": "item",
-                "order_id": orders["order_id"], "order_line_number": orders["line_number"],
-                "marketplace_item_code": code[orders["sku"]], "quantity": orders["units"],
-                "item_price_amount": orders["gross"], "promotion_amount": 0.0,
-                "tax_amount": orders["tax"], "fee_amount": orders["fee"]}))
-            promo = orders[orders["promotion"] > 0].groupby("order_id").agg(
-                posted_at=("event_at", "first"), promotion_amount=("promotion", "first"))
-            parts.append(pd.DataFrame({
-                "posted_at": promo["posted_at"], "transaction_type": "order",
-                "row_type": "promotion", "order_id": promo.index, "order_line_number": None,
-                "marketplace_item_code": None, "quantity": None, "item_price_amount": 0.0,
-                "promotion_amount": promo["promotion_amount"], "tax_amount": 0.0,
-                "fee_amount": 0.0}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "posted_at": orders["event_at"],
+                        "transaction_type": "order",
+                        "row_type": "item",
+                        "order_id": orders["order_id"],
+                        "order_line_number": orders["line_number"],
+                        "marketplace_item_code": code[orders["sku"]],
+                        "quantity": orders["units"],
+                        "item_price_amount": orders["gross"],
+                        "promotion_amount": 0.0,
+                        "tax_amount": orders["tax"],
+                        "fee_amount": orders["fee"],
+                    }
+                )
+            )
+            promo = (
+                orders[orders["promotion"] > 0]
+                .groupby("order_id")
+                .agg(posted_at=("event_at", "first"), promotion_amount=("promotion", "first"))
+            )
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "posted_at": promo["posted_at"],
+                        "transaction_type": "order",
+                        "row_type": "promotion",
+                        "order_id": promo.index,
+                        "order_line_number": None,
+                        "marketplace_item_code": None,
+                        "quantity": None,
+                        "item_price_amount": 0.0,
+                        "promotion_amount": promo["promotion_amount"],
+                        "tax_amount": 0.0,
+                        "fee_amount": 0.0,
+                    }
+                )
+            )
         if not refunds.empty:
-            parts.append(pd.DataFrame({
-                "posted_at": refunds["event_at"], "transaction_type": "refund",
-                "row_type": "item", "order_id": refunds["order_id"],
-                "order_line_number": refunds["line_number"],
-                "marketplace_item_code": code[refunds["sku"]], "quantity": refunds["units"],
-                "item_price_amount": refunds["gross"], "promotion_amount": refunds["discount"],
-                "tax_amount": refunds["tax"], "fee_amount": 0.0}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "posted_at": refunds["event_at"],
+                        "transaction_type": "refund",
+                        "row_type": "item",
+                        "order_id": refunds["order_id"],
+                        "order_line_number": refunds["line_number"],
+                        "marketplace_item_code": code[refunds["sku"]],
+                        "quantity": refunds["units"],
+                        "item_price_amount": refunds["gross"],
+                        "promotion_amount": refunds["discount"],
+                        "tax_amount": refunds["tax"],
+                        "fee_amount": 0.0,
+                    }
+                )
+            )
         columns = self.writer.contract["marketplace_settlement"].column_names
         if not parts:
             self.write_file("marketplace_settlement", d, pd.DataFrame(columns=columns))
             return
-        frame = pd.concat(parts, ignore_index=True).sort_values(
-            ["posted_at", "order_id", "transaction_type", "row_type", "order_line_number"],
-            kind="stable", na_position="last").reset_index(drop=True)
+        frame = (
+            pd.concat(parts, ignore_index=True)
+            .sort_values(
+                ["posted_at", "order_id", "transaction_type", "row_type", "order_line_number"],
+                kind="stable",
+                na_position="last",
+            )
+            .reset_index(drop=True)
+        )
         frame.insert(0, "settlement_row_number", np.arange(1, len(frame) + 1))
         frame.insert(0, "settlement_id", f"STL-{self.config.day(d):%Y%m%d}")
         frame["currency_code"] = w.MARKETPLACE_CURRENCY
@@ -595,7 +958,9 @@ class Deliverer:
     def uom(self, sku: np.ndarray, units: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Whole cases are reported in CS for items the WMS manages in cases."""
         pack = self.products["case_pack_units"].to_numpy()[sku]
-        cases = self.products["reported_in_cases"].to_numpy()[sku] & (pack > 1) & (units % pack == 0)
+        cases = (
+            self.products["reported_in_cases"].to_numpy()[sku] & (pack > 1) & (units % pack == 0)
+        )
         return np.where(cases, "CS", "EA"), np.where(cases, units // pack, units)
 
     def wms(self, d: int, out: DayOutput) -> None:
@@ -604,38 +969,74 @@ class Deliverer:
         receipts = self.frames(out, "goods_receipts")
         if not receipts.empty:
             r = receipts[receipts["loc"].isin(w.DCS)]
-            parts.append(pd.DataFrame({"loc": r["loc"], "sku": r["sku_idx"], "units": r["received_units"],
-                                       "event_at": r["received_at"], "movement_type": "receipt",
-                                       "stock_status": "unrestricted",
-                                       "reference_number": r["receipt_number"]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "loc": r["loc"],
+                        "sku": r["sku_idx"],
+                        "units": r["received_units"],
+                        "event_at": r["received_at"],
+                        "movement_type": "receipt",
+                        "stock_status": "unrestricted",
+                        "reference_number": r["receipt_number"],
+                    }
+                )
+            )
         shipped = self.frames(out, "web_shipped")
         if not shipped.empty:
-            parts.append(pd.DataFrame({"loc": shipped["loc"], "sku": shipped["sku"],
-                                       "units": shipped["units"], "event_at": shipped["event_at"],
-                                       "movement_type": "pick", "stock_status": "unrestricted",
-                                       "reference_number": shipped["order_id"]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "loc": shipped["loc"],
+                        "sku": shipped["sku"],
+                        "units": shipped["units"],
+                        "event_at": shipped["event_at"],
+                        "movement_type": "pick",
+                        "stock_status": "unrestricted",
+                        "reference_number": shipped["order_id"],
+                    }
+                )
+            )
         transfers = self.frames(out, "transfers_shipped")
         if not transfers.empty:
             t = transfers[transfers["src"].isin(w.DCS)]
-            parts.append(pd.DataFrame({"loc": t["src"], "sku": t["sku"], "units": t["units"],
-                                       "event_at": t["event_at"], "movement_type": "transfer_out",
-                                       "stock_status": "unrestricted",
-                                       "reference_number": t["transfer_number"]}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "loc": t["src"],
+                        "sku": t["sku"],
+                        "units": t["units"],
+                        "event_at": t["event_at"],
+                        "movement_type": "transfer_out",
+                        "stock_status": "unrestricted",
+                        "reference_number": t["transfer_number"],
+                    }
+                )
+            )
         parts += [f for f in out.extracts.get("wms_moves", []) if len(f)]
         columns = self.writer.contract["wms_movements"].column_names
         if parts:
-            moves = pd.concat(parts, ignore_index=True).sort_values(
-                ["loc", "event_at", "movement_type", "sku"], kind="stable").reset_index(drop=True)
+            moves = (
+                pd.concat(parts, ignore_index=True)
+                .sort_values(["loc", "event_at", "movement_type", "sku"], kind="stable")
+                .reset_index(drop=True)
+            )
             signed = moves["movement_type"] == "count_correction"
             uom, qty = self.uom(moves["sku"].to_numpy(), np.abs(moves["units"].to_numpy()))
             qty = np.where(signed & (moves["units"] < 0), -qty, qty)
-            moves = pd.DataFrame({
-                "wms_site_code": w.LOCATIONS["wms_site_code"].to_numpy()[moves["loc"]],
-                "movement_number": [f"M{sim.next_id('move'):09d}" for _ in range(len(moves))],
-                "movement_type": moves["movement_type"], "stock_status": moves["stock_status"],
-                "wms_item_code": self.products["wms_item_code"].to_numpy()[moves["sku"]],
-                "unit_of_measure": uom, "quantity": qty,
-                "reference_number": moves["reference_number"], "moved_at": moves["event_at"]})
+            moves = pd.DataFrame(
+                {
+                    "wms_site_code": w.LOCATIONS["wms_site_code"].to_numpy()[moves["loc"]],
+                    "movement_number": [f"M{sim.next_id('move'):09d}" for _ in range(len(moves))],
+                    "movement_type": moves["movement_type"],
+                    "stock_status": moves["stock_status"],
+                    "wms_item_code": self.products["wms_item_code"].to_numpy()[moves["sku"]],
+                    "unit_of_measure": uom,
+                    "quantity": qty,
+                    "reference_number": moves["reference_number"],
+                    "moved_at": moves["event_at"],
+                }
+            )
         else:
             moves = pd.DataFrame(columns=columns)
         self.write_file("wms_movements", d, moves)
@@ -645,38 +1046,68 @@ class Deliverer:
         sim = self.sim
         rows = []
         for dc in w.DCS:
-            for status, qty in (("unrestricted", sim.on_hand[dc] - sim.quarantined[dc]),
-                                ("hold", sim.quarantined[dc])):
+            for status, qty in (
+                ("unrestricted", sim.on_hand[dc] - sim.quarantined[dc]),
+                ("hold", sim.quarantined[dc]),
+            ):
                 sku = np.nonzero(qty > 0)[0]
                 q = qty[sku].copy()
                 rows.append(pd.DataFrame({"dc": dc, "sku": sku, "status": status, "units": q}))
         snap = pd.concat(rows, ignore_index=True)
-        for _ in range(self.plan.count("wms_count_difference", d)):
-            i = int(self.plan.rng.integers(0, len(snap)))
+        n = self.plan.take("wms_count_difference", d, len(snap))
+        for i in sorted(self.plan.rng.choice(len(snap), size=n, replace=False).tolist()):
             delta = int(self.plan.rng.choice([-3, -2, -1, 1, 2, 3]))
             true_units = int(snap.at[i, "units"])
             snap.at[i, "units"] = max(0, true_units + delta)
-            file = self.writer.path_for(self.writer.contract["wms_on_hand"], self.config.day(d),
-                                        self.config.day(d))
-            self.plan.record("wms_count_difference", "wms", "wms_on_hand", self.writer.relative(file),
-                             location_id=self.loc_ids[snap.at[i, "dc"]], sku=self.skus[snap.at[i, "sku"]],
-                             stock_status=snap.at[i, "status"], true_units=true_units,
-                             counted_units=int(snap.at[i, "units"]),
-                             snapshot_date=self.config.day(d).isoformat())
+            file = self.writer.path_for(
+                self.writer.contract["wms_on_hand"], self.config.day(d), self.config.day(d)
+            )
+            self.plan.record(
+                "wms_count_difference",
+                "wms",
+                "wms_on_hand",
+                self.writer.relative(file),
+                location_id=self.loc_ids[snap.at[i, "dc"]],
+                sku=self.skus[snap.at[i, "sku"]],
+                stock_status=snap.at[i, "status"],
+                true_units=true_units,
+                counted_units=int(snap.at[i, "units"]),
+                snapshot_date=self.config.day(d).isoformat(),
+            )
         pack = self.products["case_pack_units"].to_numpy()[snap["sku"]]
         in_cases = self.products["reported_in_cases"].to_numpy()[snap["sku"]] & (pack > 1)
         cases = np.where(in_cases, snap["units"] // pack, 0)
         eaches = snap["units"] - cases * pack
         site = w.LOCATIONS["wms_site_code"].to_numpy()[snap["dc"]]
         item = self.products["wms_item_code"].to_numpy()[snap["sku"]]
-        frame = pd.concat([
-            pd.DataFrame({"wms_site_code": site, "wms_item_code": item, "stock_status": snap["status"],
-                          "unit_of_measure": "CS", "quantity": cases}),
-            pd.DataFrame({"wms_site_code": site, "wms_item_code": item, "stock_status": snap["status"],
-                          "unit_of_measure": "EA", "quantity": eaches}),
-        ], ignore_index=True)
-        frame = frame[frame["quantity"] > 0].sort_values(
-            ["wms_site_code", "wms_item_code", "stock_status", "unit_of_measure"]).reset_index(drop=True)
+        frame = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "wms_site_code": site,
+                        "wms_item_code": item,
+                        "stock_status": snap["status"],
+                        "unit_of_measure": "CS",
+                        "quantity": cases,
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "wms_site_code": site,
+                        "wms_item_code": item,
+                        "stock_status": snap["status"],
+                        "unit_of_measure": "EA",
+                        "quantity": eaches,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+        frame = (
+            frame[frame["quantity"] > 0]
+            .sort_values(["wms_site_code", "wms_item_code", "stock_status", "unit_of_measure"])
+            .reset_index(drop=True)
+        )
         frame.insert(0, "snapshot_date", self.config.day(d))
         return frame
 
@@ -685,8 +1116,14 @@ class Deliverer:
         path = self.truth_dir / f"{name}.csv"
         first = name not in self.truth_files
         self.truth_files[name] = path
-        frame.to_csv(path, mode="w" if first else "a", header=first, index=False,
-                     float_format="%.2f", lineterminator="\n")
+        frame.to_csv(
+            path,
+            mode="w" if first else "a",
+            header=first,
+            index=False,
+            float_format="%.2f",
+            lineterminator="\n",
+        )
 
     def truth(self, d: int, out: DayOutput) -> None:
         today = self.config.day(d)
@@ -698,10 +1135,19 @@ class Deliverer:
                 units_returned=np.where(sold, 0, sales["units"]),
                 gross_sales=np.where(sold, sales["gross"], 0.0),
                 discounts=np.where(sold, sales["discount"], 0.0),
-                returns=np.where(sold, 0.0, sales["gross"] - sales["discount"]))
-            keys = ["business_date", "entity_code", "location_id", "channel", "sku", "currency_code"]
+                returns=np.where(sold, 0.0, sales["gross"] - sales["discount"]),
+            )
+            keys = [
+                "business_date",
+                "entity_code",
+                "location_id",
+                "channel",
+                "sku",
+                "currency_code",
+            ]
             agg = sales.groupby(keys, as_index=False)[
-                ["units_sold", "units_returned", "gross_sales", "discounts", "returns"]].sum()
+                ["units_sold", "units_returned", "gross_sales", "discounts", "returns"]
+            ].sum()
             agg["net_sales"] = agg["gross_sales"] - agg["discounts"] - agg["returns"]
             for c in ("gross_sales", "discounts", "returns", "net_sales"):
                 agg[c] = round_half_up(agg[c])
@@ -720,15 +1166,22 @@ class Deliverer:
         issue = v["event_type"] == "issue"
         units = np.where(issue, -v["on_hand_delta"].astype(int), 0)
         returned_units = self.returned_units(v)
-        frame = pd.DataFrame({
-            "business_date": v["business_date"], "entity_code": v["entity_code"],
-            "location_id": self.loc_ids[v["location"].astype(int)], "channel": v["channel"],
-            "sku": self.skus[v["sku"].astype(int)],
-            "net_units": units - returned_units,
-            "cogs": np.where(issue, v["amount"], -v["amount"]),
-            "currency_code": [w.ENTITY_CURRENCY[e] for e in v["entity_code"]]})
-        agg = frame.groupby(["business_date", "entity_code", "location_id", "channel", "sku",
-                             "currency_code"], as_index=False)[["net_units", "cogs"]].sum()
+        frame = pd.DataFrame(
+            {
+                "business_date": v["business_date"],
+                "entity_code": v["entity_code"],
+                "location_id": self.loc_ids[v["location"].astype(int)],
+                "channel": v["channel"],
+                "sku": self.skus[v["sku"].astype(int)],
+                "net_units": units - returned_units,
+                "cogs": np.where(issue, v["amount"], -v["amount"]),
+                "currency_code": [w.ENTITY_CURRENCY[e] for e in v["entity_code"]],
+            }
+        )
+        agg = frame.groupby(
+            ["business_date", "entity_code", "location_id", "channel", "sku", "currency_code"],
+            as_index=False,
+        )[["net_units", "cogs"]].sum()
         agg["cogs"] = round_half_up(agg["cogs"])
         return agg[COGS_COLUMNS]
 
@@ -743,39 +1196,53 @@ class Deliverer:
 
     def inventory_truth(self, today: date) -> pd.DataFrame:
         s = self.sim
-        any_stock = (s.on_hand != 0) | (s.reserved != 0) | (s.in_transit != 0) | (s.quarantined != 0)
+        any_stock = (
+            (s.on_hand != 0) | (s.reserved != 0) | (s.in_transit != 0) | (s.quarantined != 0)
+        )
         loc, sku = np.nonzero(any_stock)
-        return pd.DataFrame({
-            "as_of_date": today, "entity_code": s.entity_of[loc], "location_id": self.loc_ids[loc],
-            "sku": self.skus[sku], "on_hand_units": s.on_hand[loc, sku],
-            "reserved_units": s.reserved[loc, sku], "in_transit_units": s.in_transit[loc, sku],
-            "quarantined_units": s.quarantined[loc, sku]})
+        return pd.DataFrame(
+            {
+                "as_of_date": today,
+                "entity_code": s.entity_of[loc],
+                "location_id": self.loc_ids[loc],
+                "sku": self.skus[sku],
+                "on_hand_units": s.on_hand[loc, sku],
+                "reserved_units": s.reserved[loc, sku],
+                "in_transit_units": s.in_transit[loc, sku],
+                "quarantined_units": s.quarantined[loc, sku],
+            }
+        )
 
     def append_events(self, out: DayOutput) -> None:
         v = out.valued
         if v.empty:
             return
-        frame = pd.DataFrame({
-            "event_at": pd.to_datetime(v["event_at"].astype("int64"), unit="s"),
-            "business_date": pd.to_datetime(v["business_date"]).dt.date,
-            "entity_code": v["entity_code"].astype(str),
-            "location_id": self.loc_ids[v["location"].astype(int)],
-            "sku": self.skus[v["sku"].astype(int)],
-            "event_type": v["event_type"].astype(str),
-            "reason": v["reason"].astype(object).where(v["reason"].notna(), None),
-            "channel": v["channel"].astype(object).where(v["channel"].notna(), None),
-            "on_hand_delta": v["on_hand_delta"].astype("int64"),
-            "quarantined_delta": v["quarantined_delta"].astype("int64"),
-            "in_transit_delta": v["in_transit_delta"].astype("int64"),
-            "in_transit_location_id": [self.loc_ids[int(x)] if x is not None and x == x else None
-                                       for x in v["in_transit_location"]],
-            "return_units": v["return_units"].fillna(0).astype("int64"),
-            "amount": v["amount"].astype(float),
-        })
+        frame = pd.DataFrame(
+            {
+                "event_at": pd.to_datetime(v["event_at"].astype("int64"), unit="s"),
+                "business_date": pd.to_datetime(v["business_date"]).dt.date,
+                "entity_code": v["entity_code"].astype(str),
+                "location_id": self.loc_ids[v["location"].astype(int)],
+                "sku": self.skus[v["sku"].astype(int)],
+                "event_type": v["event_type"].astype(str),
+                "reason": v["reason"].astype(object).where(v["reason"].notna(), None),
+                "channel": v["channel"].astype(object).where(v["channel"].notna(), None),
+                "on_hand_delta": v["on_hand_delta"].astype("int64"),
+                "quarantined_delta": v["quarantined_delta"].astype("int64"),
+                "in_transit_delta": v["in_transit_delta"].astype("int64"),
+                "in_transit_location_id": [
+                    self.loc_ids[int(x)] if x is not None and x == x else None
+                    for x in v["in_transit_location"]
+                ],
+                "return_units": v["return_units"].fillna(0).astype("int64"),
+                "amount": v["amount"].astype(float),
+            }
+        )
         table = pa.Table.from_pandas(frame, schema=EVENT_SCHEMA, preserve_index=False)
         if self.event_writer is None:
-            self.event_writer = pq.ParquetWriter(self.truth_dir / "events.parquet", EVENT_SCHEMA,
-                                                 compression="zstd")
+            self.event_writer = pq.ParquetWriter(
+                self.truth_dir / "events.parquet", EVENT_SCHEMA, compression="zstd"
+            )
         self.event_writer.write_table(table)
 
     def close(self) -> None:

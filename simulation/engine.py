@@ -25,9 +25,24 @@ DAY = 86_400
 RETURN_WINDOW_DAYS = 30
 CHANNEL_STORE, CHANNEL_WEBSHOP, CHANNEL_MARKETPLACE = "store", "webshop", "marketplace"
 EVENT_COLUMNS = [
-    "event_at", "priority", "business_date", "entity_code", "location", "sku", "event_type",
-    "reason", "on_hand_delta", "quarantined_delta", "in_transit_delta", "in_transit_location",
-    "channel", "line_id", "value", "transfer_line", "from_entity_code", "ship_date",
+    "event_at",
+    "priority",
+    "business_date",
+    "entity_code",
+    "location",
+    "sku",
+    "event_type",
+    "reason",
+    "on_hand_delta",
+    "quarantined_delta",
+    "in_transit_delta",
+    "in_transit_location",
+    "channel",
+    "line_id",
+    "value",
+    "transfer_line",
+    "from_entity_code",
+    "ship_date",
     "return_units",
 ]
 
@@ -39,8 +54,9 @@ def round_half_up(values: np.ndarray | float, decimals: int = 2) -> np.ndarray:
     return np.sign(scaled) * np.floor(np.abs(scaled) + 0.5 + 1e-9) / factor
 
 
-def allocate_by_gross(order_ids: np.ndarray, gross: np.ndarray, order_amount: np.ndarray,
-                      line_numbers: np.ndarray) -> np.ndarray:
+def allocate_by_gross(
+    order_ids: np.ndarray, gross: np.ndarray, order_amount: np.ndarray, line_numbers: np.ndarray
+) -> np.ndarray:
     """Allocate an order-level amount to its lines by gross value, rounded to cents so that the
     lines sum to the order exactly: each share is rounded half up and the remainder goes to the
     line with the largest gross (lowest line number on ties). order_amount is per line (the
@@ -103,6 +119,7 @@ class Simulation:
         self.counters: dict[str, int] = defaultdict(int)
         self.next_line_id = 1
         self.line_id_by_day: dict[int, int] = {}
+        self.web_open = pd.DataFrame()  # lines of webshop orders placed, not shipped or cancelled
 
     # ----------------------------------------------------------------- set-up helpers
     def _demand_rates(self) -> np.ndarray:
@@ -139,11 +156,21 @@ class Simulation:
         if n == 0:
             return
         base = {c: None for c in EVENT_COLUMNS}
-        base.update({"on_hand_delta": 0, "quarantined_delta": 0, "in_transit_delta": 0,
-                     "priority": OTHER_PRIORITY})
+        base.update(
+            {
+                "on_hand_delta": 0,
+                "quarantined_delta": 0,
+                "in_transit_delta": 0,
+                "priority": OTHER_PRIORITY,
+            }
+        )
         base.update(columns)
-        frame = pd.DataFrame({k: np.broadcast_to(np.asarray(v, dtype=object), n)
-                              if np.ndim(v) == 0 else v for k, v in base.items()})
+        frame = pd.DataFrame(
+            {
+                k: np.broadcast_to(np.asarray(v, dtype=object), n) if np.ndim(v) == 0 else v
+                for k, v in base.items()
+            }
+        )
         out.events.append(frame)
 
     # ----------------------------------------------------------------- the day
@@ -176,37 +203,88 @@ class Simulation:
         return out
 
     # ----------------------------------------------------------------- purchasing
-    def create_purchase_orders(self, d: int, loc: np.ndarray, sku: np.ndarray, units: np.ndarray,
-                               lead_days: np.ndarray, out: DayOutput) -> None:
+    def create_purchase_orders(
+        self,
+        d: int,
+        loc: np.ndarray,
+        sku: np.ndarray,
+        units: np.ndarray,
+        lead_days: np.ndarray,
+        out: DayOutput,
+    ) -> None:
         if len(sku) == 0:
             return
         entity = self.entity_of[loc]
         ent_idx = self.loc_entity_idx[loc]
-        supplier = np.array([
-            w.ENTITY_SUPPLIERS[e][s % len(w.ENTITY_SUPPLIERS[e])] for e, s in zip(entity, sku, strict=True)
-        ])
-        frame = pd.DataFrame({"loc": loc, "sku": sku, "units": units, "lead": lead_days,
-                              "supplier": supplier, "entity": entity,
-                              "cost": self.costs[ent_idx, sku]})
+        supplier = np.array(
+            [
+                w.ENTITY_SUPPLIERS[e][s % len(w.ENTITY_SUPPLIERS[e])]
+                for e, s in zip(entity, sku, strict=True)
+            ]
+        )
+        frame = pd.DataFrame(
+            {
+                "loc": loc,
+                "sku": sku,
+                "units": units,
+                "lead": lead_days,
+                "supplier": supplier,
+                "entity": entity,
+                "cost": self.costs[ent_idx, sku],
+            }
+        )
         frame = frame.sort_values(["supplier", "loc", "lead", "sku"], kind="stable")
         po_rows = []
-        for (supplier_id, location, lead), group in frame.groupby(["supplier", "loc", "lead"], sort=True):
+        for (supplier_id, location, lead), group in frame.groupby(
+            ["supplier", "loc", "lead"], sort=True
+        ):
             po_number = f"PO{self.next_id('po'):07d}"
             entity_code = self.entity_of[location]
             for line_no, r in enumerate(group.itertuples(), start=1):
-                po_rows.append((po_number, line_no, supplier_id, entity_code,
-                                w.LOCATIONS.location_id[location], self.skus[r.sku], int(r.units),
-                                float(r.cost), w.ENTITY_CURRENCY[entity_code],
-                                self.config.day(d), self.config.day(d + int(lead)),
-                                int(location), int(r.sku), int(lead)))
+                po_rows.append(
+                    (
+                        po_number,
+                        line_no,
+                        supplier_id,
+                        entity_code,
+                        w.LOCATIONS.location_id[location],
+                        self.skus[r.sku],
+                        int(r.units),
+                        float(r.cost),
+                        w.ENTITY_CURRENCY[entity_code],
+                        self.config.day(d),
+                        self.config.day(d + int(lead)),
+                        int(location),
+                        int(r.sku),
+                        int(lead),
+                    )
+                )
                 self.ledger.fallback_costs[(entity_code, self.skus[r.sku])] = float(r.cost)
-        pos = pd.DataFrame(po_rows, columns=[
-            "po_number", "po_line_number", "supplier_id", "entity_code", "ship_to_location_id",
-            "sku", "ordered_units", "unit_cost", "currency_code", "order_date", "expected_date",
-            "loc", "sku_idx", "lead"])
+        pos = pd.DataFrame(
+            po_rows,
+            columns=[
+                "po_number",
+                "po_line_number",
+                "supplier_id",
+                "entity_code",
+                "ship_to_location_id",
+                "sku",
+                "ordered_units",
+                "unit_cost",
+                "currency_code",
+                "order_date",
+                "expected_date",
+                "loc",
+                "sku_idx",
+                "lead",
+            ],
+        )
         out.extracts["erp_purchase_orders"].append(pos)
-        np.add.at(self.on_order, (pos["loc"].to_numpy(), pos["sku_idx"].to_numpy()),
-                  pos["ordered_units"].to_numpy())
+        np.add.at(
+            self.on_order,
+            (pos["loc"].to_numpy(), pos["sku_idx"].to_numpy()),
+            pos["ordered_units"].to_numpy(),
+        )
         for lead, group in pos.groupby("lead"):
             self.pending["receipts"][d + int(lead)].append(group)
 
@@ -217,16 +295,24 @@ class Simulation:
             days_cover = 40 if loc in w.DCS else 12
             target = np.ceil(self.demand[loc] * 1.4 * days_cover).astype(np.int64) + 1
             if loc in w.DCS:
-                served = [i for i, src in enumerate(w.LOCATIONS["replenished_from"])
-                          if src == w.LOCATIONS.location_id[loc]]
+                served = [
+                    i
+                    for i, src in enumerate(w.LOCATIONS["replenished_from"])
+                    if src == w.LOCATIONS.location_id[loc]
+                ]
                 target += np.ceil(self.demand[served].sum(axis=0) * 1.4 * 20).astype(np.int64)
                 target = np.ceil(target / self.case_packs).astype(np.int64) * self.case_packs
             loc_list.append(np.full(self.n_sku, loc))
             sku_list.append(np.arange(self.n_sku))
             units.append(target)
-        self.create_purchase_orders(d, np.concatenate(loc_list), np.concatenate(sku_list),
-                                    np.concatenate(units), np.zeros(self.n_loc * self.n_sku, int),
-                                    out)
+        self.create_purchase_orders(
+            d,
+            np.concatenate(loc_list),
+            np.concatenate(sku_list),
+            np.concatenate(units),
+            np.zeros(self.n_loc * self.n_sku, int),
+            out,
+        )
 
     def receive_purchase_orders(self, d: int, out: DayOutput) -> None:
         due = self.pending["receipts"].pop(d, [])
@@ -234,12 +320,13 @@ class Simulation:
             return
         lines = pd.concat(due, ignore_index=True)
         full = self.rng.random(len(lines)) < 0.95
-        received = np.where(full, lines["ordered_units"],
-                            np.maximum(1, (lines["ordered_units"] * 0.9).astype(int)))
+        received = np.where(
+            full, lines["ordered_units"], np.maximum(1, (lines["ordered_units"] * 0.9).astype(int))
+        )
         lines = lines.assign(received_units=received)
         hour_from = np.where(d == 0, 4.0, 5.0)
         rows = []
-        for (po_number, loc), group in lines.groupby(["po_number", "loc"], sort=True):
+        for (_po_number, loc), group in lines.groupby(["po_number", "loc"], sort=True):
             receipt_number = f"GR{self.next_id('gr'):07d}"
             t = self.utc(loc, d, self.local_times(1, hour_from, hour_from + 2.5))[0]
             goods = group["received_units"].to_numpy() * group["unit_cost"].to_numpy()
@@ -250,29 +337,80 @@ class Simulation:
             duty = float(round_half_up(goods.sum() * w.DUTY_RATE)) if imported else 0.0
             landed = goods + (freight + duty) * goods / goods.sum()
             for line_no, (r, value) in enumerate(zip(group.itertuples(), landed, strict=True), 1):
-                rows.append((receipt_number, line_no, r.po_number, r.po_line_number,
-                             r.ship_to_location_id, r.sku, int(r.received_units), int(t),
-                             int(loc), int(r.sku_idx), entity, supplier, float(r.unit_cost),
-                             float(value), freight, duty))
-        receipts = pd.DataFrame(rows, columns=[
-            "receipt_number", "receipt_line_number", "po_number", "po_line_number", "location_id",
-            "sku", "received_units", "received_at", "loc", "sku_idx", "entity_code",
-            "supplier_id", "unit_cost", "landed_value", "freight", "duty"])
-        loc, sku, units = (receipts["loc"].to_numpy(), receipts["sku_idx"].to_numpy(),
-                           receipts["received_units"].to_numpy())
+                rows.append(
+                    (
+                        receipt_number,
+                        line_no,
+                        r.po_number,
+                        r.po_line_number,
+                        r.ship_to_location_id,
+                        r.sku,
+                        int(r.received_units),
+                        int(t),
+                        int(loc),
+                        int(r.sku_idx),
+                        entity,
+                        supplier,
+                        float(r.unit_cost),
+                        float(value),
+                        freight,
+                        duty,
+                    )
+                )
+        receipts = pd.DataFrame(
+            rows,
+            columns=[
+                "receipt_number",
+                "receipt_line_number",
+                "po_number",
+                "po_line_number",
+                "location_id",
+                "sku",
+                "received_units",
+                "received_at",
+                "loc",
+                "sku_idx",
+                "entity_code",
+                "supplier_id",
+                "unit_cost",
+                "landed_value",
+                "freight",
+                "duty",
+            ],
+        )
+        loc, sku, units = (
+            receipts["loc"].to_numpy(),
+            receipts["sku_idx"].to_numpy(),
+            receipts["received_units"].to_numpy(),
+        )
         np.add.at(self.on_hand, (loc, sku), units)
         np.subtract.at(self.on_order, (loc, sku), lines["ordered_units"].to_numpy())
-        self.events(out, event_at=receipts["received_at"].to_numpy(), priority=INBOUND_PRIORITY,
-                    business_date=self.config.day(d), entity_code=receipts["entity_code"].to_numpy(),
-                    location=loc, sku=sku, event_type="receipt", on_hand_delta=units,
-                    value=receipts["landed_value"].to_numpy(),
-                    line_id=receipts["receipt_number"].to_numpy())
+        self.events(
+            out,
+            event_at=receipts["received_at"].to_numpy(),
+            priority=INBOUND_PRIORITY,
+            business_date=self.config.day(d),
+            entity_code=receipts["entity_code"].to_numpy(),
+            location=loc,
+            sku=sku,
+            event_type="receipt",
+            on_hand_delta=units,
+            value=receipts["landed_value"].to_numpy(),
+            line_id=receipts["receipt_number"].to_numpy(),
+        )
         receipts["business_date"] = self.config.day(d)
         out.extracts["goods_receipts"].append(receipts)
 
     # ----------------------------------------------------------------- transfers
-    def ship_transfers(self, d: int, src: np.ndarray, dst: np.ndarray, sku: np.ndarray,
-                       units: np.ndarray, out: DayOutput) -> None:
+    def ship_transfers(
+        self,
+        d: int,
+        src: np.ndarray,
+        dst: np.ndarray,
+        sku: np.ndarray,
+        units: np.ndarray,
+        out: DayOutput,
+    ) -> None:
         if len(sku) == 0:
             return
         frame = pd.DataFrame({"src": src, "dst": dst, "sku": sku, "units": units})
@@ -283,19 +421,48 @@ class Simulation:
             cross = self.entity_of[s] != self.entity_of[t]
             arrive_day = d + (2 if cross else 1)
             for line_no, r in enumerate(group.itertuples(), 1):
-                rows.append((number, line_no, int(s), int(t), int(r.sku), int(r.units),
-                             int(ship_at), arrive_day))
-        lines = pd.DataFrame(rows, columns=["transfer_number", "transfer_line_number", "src", "dst",
-                                            "sku", "units", "ship_at", "arrive_day"])
+                rows.append(
+                    (
+                        number,
+                        line_no,
+                        int(s),
+                        int(t),
+                        int(r.sku),
+                        int(r.units),
+                        int(ship_at),
+                        arrive_day,
+                    )
+                )
+        lines = pd.DataFrame(
+            rows,
+            columns=[
+                "transfer_number",
+                "transfer_line_number",
+                "src",
+                "dst",
+                "sku",
+                "units",
+                "ship_at",
+                "arrive_day",
+            ],
+        )
         np.subtract.at(self.on_hand, (lines["src"], lines["sku"]), lines["units"])
         np.add.at(self.in_transit, (lines["dst"], lines["sku"]), lines["units"])
         key = lines["transfer_number"] + "-" + lines["transfer_line_number"].astype(str)
-        self.events(out, event_at=lines["ship_at"].to_numpy(), business_date=self.config.day(d),
-                    entity_code=self.entity_of[lines["src"]], location=lines["src"].to_numpy(),
-                    sku=lines["sku"].to_numpy(), event_type="transfer_out",
-                    on_hand_delta=-lines["units"].to_numpy(), in_transit_delta=lines["units"].to_numpy(),
-                    in_transit_location=lines["dst"].to_numpy(), transfer_line=key.to_numpy(),
-                    ship_date=self.config.day(d))
+        self.events(
+            out,
+            event_at=lines["ship_at"].to_numpy(),
+            business_date=self.config.day(d),
+            entity_code=self.entity_of[lines["src"]],
+            location=lines["src"].to_numpy(),
+            sku=lines["sku"].to_numpy(),
+            event_type="transfer_out",
+            on_hand_delta=-lines["units"].to_numpy(),
+            in_transit_delta=lines["units"].to_numpy(),
+            in_transit_location=lines["dst"].to_numpy(),
+            transfer_line=key.to_numpy(),
+            ship_date=self.config.day(d),
+        )
         lines["ship_date"] = self.config.day(d)
         out.extracts["transfers_shipped"].append(lines.assign(event_at=lines["ship_at"]))
         for arrive_day, group in lines.groupby("arrive_day"):
@@ -313,13 +480,22 @@ class Simulation:
         np.add.at(self.on_hand, (lines["dst"], lines["sku"]), lines["units"])
         np.subtract.at(self.in_transit, (lines["dst"], lines["sku"]), lines["units"])
         key = lines["transfer_number"] + "-" + lines["transfer_line_number"].astype(str)
-        self.events(out, event_at=arrive, priority=INBOUND_PRIORITY, business_date=self.config.day(d),
-                    entity_code=self.entity_of[lines["dst"]], location=lines["dst"].to_numpy(),
-                    sku=lines["sku"].to_numpy(), event_type="transfer_in",
-                    on_hand_delta=lines["units"].to_numpy(),
-                    in_transit_delta=-lines["units"].to_numpy(),
-                    in_transit_location=lines["dst"].to_numpy(), transfer_line=key.to_numpy(),
-                    from_entity_code=self.entity_of[lines["src"]], ship_date=lines["ship_date"].to_numpy())
+        self.events(
+            out,
+            event_at=arrive,
+            priority=INBOUND_PRIORITY,
+            business_date=self.config.day(d),
+            entity_code=self.entity_of[lines["dst"]],
+            location=lines["dst"].to_numpy(),
+            sku=lines["sku"].to_numpy(),
+            event_type="transfer_in",
+            on_hand_delta=lines["units"].to_numpy(),
+            in_transit_delta=-lines["units"].to_numpy(),
+            in_transit_location=lines["dst"].to_numpy(),
+            transfer_line=key.to_numpy(),
+            from_entity_code=self.entity_of[lines["src"]],
+            ship_date=lines["ship_date"].to_numpy(),
+        )
         out.extracts["transfers_received"].append(lines)
 
     def replenish_locations(self, d: int, out: DayOutput) -> None:
@@ -340,8 +516,14 @@ class Simulation:
                 dst_all.append(np.full(len(sku), loc))
                 sku_all.append(sku)
                 units_all.append(give[sku])
-        self.ship_transfers(d, np.concatenate(src_all), np.concatenate(dst_all),
-                            np.concatenate(sku_all), np.concatenate(units_all), out)
+        self.ship_transfers(
+            d,
+            np.concatenate(src_all),
+            np.concatenate(dst_all),
+            np.concatenate(sku_all),
+            np.concatenate(units_all),
+            out,
+        )
 
     def order_for_dcs(self, d: int, out: DayOutput) -> None:
         loc_all, sku_all, units_all, lead_all = [], [], [], []
@@ -349,7 +531,9 @@ class Simulation:
             dc = w.LOCATION_INDEX[dc_id]
             served = [i for i, s in enumerate(w.LOCATIONS["replenished_from"]) if s == dc_id]
             rate = (self.demand[served].sum(axis=0) + self.demand[dc]) * 1.4
-            position = self.on_hand[dc] - self.reserved[dc] - self.quarantined[dc] + self.on_order[dc]
+            position = (
+                self.on_hand[dc] - self.reserved[dc] - self.quarantined[dc] + self.on_order[dc]
+            )
             reorder = np.ceil(rate * 16)
             target = np.ceil(rate * 36) + 1
             want = np.where(position < reorder, target - position, 0)
@@ -359,8 +543,14 @@ class Simulation:
             sku_all.append(sku)
             units_all.append(units[sku])
             lead_all.append(self.rng.integers(5, 10, len(sku)))
-        self.create_purchase_orders(d, np.concatenate(loc_all), np.concatenate(sku_all),
-                                    np.concatenate(units_all), np.concatenate(lead_all), out)
+        self.create_purchase_orders(
+            d,
+            np.concatenate(loc_all),
+            np.concatenate(sku_all),
+            np.concatenate(units_all),
+            np.concatenate(lead_all),
+            out,
+        )
 
     # ----------------------------------------------------------------- demand helpers
     def draw_lines(self, loc: np.ndarray, scale: float, d: int) -> pd.DataFrame:
@@ -389,43 +579,89 @@ class Simulation:
         return ids
 
     def issue(self, d: int, frame: pd.DataFrame, channel: str, out: DayOutput) -> None:
-        loc, sku, units = frame["loc"].to_numpy(), frame["sku"].to_numpy(), frame["units"].to_numpy()
+        loc, sku, units = (
+            frame["loc"].to_numpy(),
+            frame["sku"].to_numpy(),
+            frame["units"].to_numpy(),
+        )
         np.subtract.at(self.on_hand, (loc, sku), units)
-        self.events(out, event_at=frame["event_at"].to_numpy(), business_date=self.config.day(d),
-                    entity_code=self.entity_of[loc], location=loc, sku=sku, event_type="issue",
-                    on_hand_delta=-units, channel=channel, line_id=frame["line_id"].to_numpy())
+        self.events(
+            out,
+            event_at=frame["event_at"].to_numpy(),
+            business_date=self.config.day(d),
+            entity_code=self.entity_of[loc],
+            location=loc,
+            sku=sku,
+            event_type="issue",
+            on_hand_delta=-units,
+            channel=channel,
+            line_id=frame["line_id"].to_numpy(),
+        )
 
     def take_back(self, d: int, frame: pd.DataFrame, channel: str, out: DayOutput) -> None:
         """Customer returns: restocked units go back on hand; damaged ones never re-enter stock."""
         restock = frame["restock"].to_numpy().astype(bool)
-        loc, sku, units = frame["loc"].to_numpy(), frame["sku"].to_numpy(), frame["units"].to_numpy()
+        loc, sku, units = (
+            frame["loc"].to_numpy(),
+            frame["sku"].to_numpy(),
+            frame["units"].to_numpy(),
+        )
         np.add.at(self.on_hand, (loc[restock], sku[restock]), units[restock])
-        self.events(out, event_at=frame["event_at"].to_numpy(), priority=INBOUND_PRIORITY,
-                    business_date=self.config.day(d), entity_code=self.entity_of[loc], location=loc,
-                    sku=sku, event_type=np.where(restock, "return_restock", "return_damaged"),
-                    on_hand_delta=np.where(restock, units, 0), channel=channel,
-                    line_id=frame["original_line_id"].to_numpy(), return_units=units)
+        self.events(
+            out,
+            event_at=frame["event_at"].to_numpy(),
+            priority=INBOUND_PRIORITY,
+            business_date=self.config.day(d),
+            entity_code=self.entity_of[loc],
+            location=loc,
+            sku=sku,
+            event_type=np.where(restock, "return_restock", "return_damaged"),
+            on_hand_delta=np.where(restock, units, 0),
+            channel=channel,
+            line_id=frame["original_line_id"].to_numpy(),
+            return_units=units,
+        )
 
-    def sales_lines(self, d: int, frame: pd.DataFrame, channel: str, is_return: bool,
-                    currency: np.ndarray, out: DayOutput) -> None:
+    def sales_lines(
+        self,
+        d: int,
+        frame: pd.DataFrame,
+        channel: str,
+        is_return: bool,
+        currency: np.ndarray,
+        out: DayOutput,
+    ) -> None:
         """The truth's view of sales lines: amounts in transaction currency and functional."""
         loc = frame["loc"].to_numpy()
         entity = self.entity_of[loc]
-        rate = np.array([
-            self.rates.rate(self.config.day(d), c, w.ENTITY_CURRENCY[e])
-            for c, e in zip(currency, entity, strict=True)
-        ]) if len(frame) else np.zeros(0)
-        out.sales_lines.append(pd.DataFrame({
-            "business_date": self.config.day(d), "entity_code": entity,
-            "location_id": w.LOCATIONS.location_id.to_numpy()[loc], "channel": channel,
-            "sku": self.skus[frame["sku"].to_numpy()], "is_return": is_return,
-            "units": frame["units"].to_numpy(),
-            "gross": round_half_up(frame["gross"].to_numpy() * rate),
-            "discount": round_half_up(frame["discount"].to_numpy() * rate),
-            "tax": round_half_up(frame["tax"].to_numpy() * rate),
-            "fee": round_half_up(frame["fee"].to_numpy() * rate) if "fee" in frame else 0.0,
-            "currency_code": [w.ENTITY_CURRENCY[e] for e in entity],
-        }))
+        rate = (
+            np.array(
+                [
+                    self.rates.rate(self.config.day(d), c, w.ENTITY_CURRENCY[e])
+                    for c, e in zip(currency, entity, strict=True)
+                ]
+            )
+            if len(frame)
+            else np.zeros(0)
+        )
+        out.sales_lines.append(
+            pd.DataFrame(
+                {
+                    "business_date": self.config.day(d),
+                    "entity_code": entity,
+                    "location_id": w.LOCATIONS.location_id.to_numpy()[loc],
+                    "channel": channel,
+                    "sku": self.skus[frame["sku"].to_numpy()],
+                    "is_return": is_return,
+                    "units": frame["units"].to_numpy(),
+                    "gross": round_half_up(frame["gross"].to_numpy() * rate),
+                    "discount": round_half_up(frame["discount"].to_numpy() * rate),
+                    "tax": round_half_up(frame["tax"].to_numpy() * rate),
+                    "fee": round_half_up(frame["fee"].to_numpy() * rate) if "fee" in frame else 0.0,
+                    "currency_code": [w.ENTITY_CURRENCY[e] for e in entity],
+                }
+            )
+        )
 
     # ----------------------------------------------------------------- stores (POS)
     def store_sales(self, d: int, out: DayOutput) -> None:
@@ -433,30 +669,41 @@ class Simulation:
         if lines.empty:
             return
         hours = w.LOCATIONS.loc[lines["loc"], ["open_hour", "close_hour"]].to_numpy()
-        local = self.rng.integers((hours[:, 0] * 3600).astype(int), (hours[:, 1] * 3600).astype(int))
+        local = self.rng.integers(
+            (hours[:, 0] * 3600).astype(int), (hours[:, 1] * 3600).astype(int)
+        )
         lines = lines.assign(local=local).sort_values(["loc", "local", "sku"], kind="stable")
         lines = self.keep_available(lines, self.on_hand).reset_index(drop=True)
         # group consecutive lines of a store into receipts of one to a few lines
         new_receipt = (self.rng.random(len(lines)) < 0.5) | lines["loc"].ne(lines["loc"].shift())
         lines["receipt_seq"] = new_receipt.groupby(lines["loc"]).cumsum()
         lines["receipt_line_number"] = lines.groupby(["loc", "receipt_seq"]).cumcount() + 1
-        lines["local"] = (lines.groupby(["loc", "receipt_seq"])["local"].transform("min")
-                          + lines["receipt_line_number"] - 1)
+        lines["local"] = (
+            lines.groupby(["loc", "receipt_seq"])["local"].transform("min")
+            + lines["receipt_line_number"]
+            - 1
+        )
         entity_idx = self.loc_entity_idx[lines["loc"]]
         lines["unit_price"] = self.price(d, entity_idx, lines["sku"].to_numpy())
         lines["listed_price"] = np.nan
         self.defects.pos_prices(d, lines, self)
         lines["gross"] = round_half_up(lines["units"] * lines["unit_price"])
         discounted = self.rng.random(len(lines)) < 0.10
-        lines["discount"] = np.where(discounted, round_half_up(
-            lines["gross"] * self.rng.uniform(0.1, 0.3, len(lines))), 0.0)
+        lines["discount"] = np.where(
+            discounted, round_half_up(lines["gross"] * self.rng.uniform(0.1, 0.3, len(lines))), 0.0
+        )
         tax_rate = w.LOCATIONS["tax_rate"].to_numpy()[lines["loc"]]
         lines["tax"] = round_half_up((lines["gross"] - lines["discount"]) * tax_rate)
         lines["line_id"] = self.new_line_ids(len(lines))
         lines["event_at"] = self.utc(lines["loc"].to_numpy(), d, lines["local"].to_numpy())
         code = w.LOCATIONS["pos_store_code"].to_numpy()[lines["loc"]]
-        lines["receipt_number"] = (pd.Series(code) + "-" + self.config.day(d).strftime("%Y%m%d")
-                                   + "-S" + lines["receipt_seq"].astype(str).str.zfill(5))
+        lines["receipt_number"] = (
+            pd.Series(code)
+            + "-"
+            + self.config.day(d).strftime("%Y%m%d")
+            + "-S"
+            + lines["receipt_seq"].astype(str).str.zfill(5)
+        )
         self.issue(d, lines, CHANNEL_STORE, out)
         currency = np.array([w.ENTITY_CURRENCY[e] for e in self.entity_of[lines["loc"]]])
         self.sales_lines(d, lines, CHANNEL_STORE, False, currency, out)
@@ -478,24 +725,41 @@ class Simulation:
             return
         orig = pd.concat(due, ignore_index=True)
         hours = w.LOCATIONS.loc[orig["loc"], ["open_hour", "close_hour"]].to_numpy()
-        local = self.rng.integers((hours[:, 0] * 3600).astype(int), (hours[:, 1] * 3600).astype(int))
+        local = self.rng.integers(
+            (hours[:, 0] * 3600).astype(int), (hours[:, 1] * 3600).astype(int)
+        )
         frac = orig["return_units"] / orig["units"]
-        ret = pd.DataFrame({
-            "loc": orig["loc"], "sku": orig["sku"], "units": orig["return_units"],
-            "unit_price": orig["unit_price"],
-            "gross": round_half_up(orig["return_units"] * orig["unit_price"]),
-            "discount": round_half_up(orig["discount"] * frac),
-            "tax": round_half_up(orig["tax"] * frac), "local": local,
-            "original_receipt_number": orig["receipt_number"],
-            "original_receipt_line_number": orig["receipt_line_number"],
-            "original_line_id": orig["line_id"], "restock": orig["restock"],
-        }).sort_values(["loc", "local", "sku"], kind="stable").reset_index(drop=True)
+        ret = (
+            pd.DataFrame(
+                {
+                    "loc": orig["loc"],
+                    "sku": orig["sku"],
+                    "units": orig["return_units"],
+                    "unit_price": orig["unit_price"],
+                    "gross": round_half_up(orig["return_units"] * orig["unit_price"]),
+                    "discount": round_half_up(orig["discount"] * frac),
+                    "tax": round_half_up(orig["tax"] * frac),
+                    "local": local,
+                    "original_receipt_number": orig["receipt_number"],
+                    "original_receipt_line_number": orig["receipt_line_number"],
+                    "original_line_id": orig["line_id"],
+                    "restock": orig["restock"],
+                }
+            )
+            .sort_values(["loc", "local", "sku"], kind="stable")
+            .reset_index(drop=True)
+        )
         ret["receipt_seq"] = ret.groupby("loc").cumcount() + 1
         ret["receipt_line_number"] = 1
         ret["event_at"] = self.utc(ret["loc"].to_numpy(), d, ret["local"].to_numpy())
         code = w.LOCATIONS["pos_store_code"].to_numpy()[ret["loc"]]
-        ret["receipt_number"] = (pd.Series(code) + "-" + self.config.day(d).strftime("%Y%m%d")
-                                 + "-R" + ret["receipt_seq"].astype(str).str.zfill(5))
+        ret["receipt_number"] = (
+            pd.Series(code)
+            + "-"
+            + self.config.day(d).strftime("%Y%m%d")
+            + "-R"
+            + ret["receipt_seq"].astype(str).str.zfill(5)
+        )
         self.take_back(d, ret, CHANNEL_STORE, out)
         currency = np.array([w.ENTITY_CURRENCY[e] for e in self.entity_of[ret["loc"]]])
         self.sales_lines(d, ret, CHANNEL_STORE, True, currency, out)
@@ -517,25 +781,35 @@ class Simulation:
         available = self.on_hand - self.reserved - self.quarantined
         lines = self.keep_available(lines, available).copy()
         lines["line_number"] = lines.groupby("order_seq").cumcount() + 1
-        np.add.at(self.reserved, (lines["loc"].to_numpy(), lines["sku"].to_numpy()),
-                  lines["units"].to_numpy())
+        np.add.at(
+            self.reserved,
+            (lines["loc"].to_numpy(), lines["sku"].to_numpy()),
+            lines["units"].to_numpy(),
+        )
         entity_idx = self.loc_entity_idx[lines["loc"]]
         lines["unit_price"] = self.price(d, entity_idx, lines["sku"].to_numpy())
         lines["gross"] = round_half_up(lines["units"] * lines["unit_price"])
         discounted = self.rng.random(len(lines)) < 0.05
         lines["line_discount"] = np.where(discounted, round_half_up(lines["gross"] * 0.1), 0.0)
-        orders = lines.groupby("order_seq").agg(loc=("loc", "first"), local=("local", "first"),
-                                                gross=("gross", "sum")).reset_index()
+        orders = (
+            lines.groupby("order_seq")
+            .agg(loc=("loc", "first"), local=("local", "first"), gross=("gross", "sum"))
+            .reset_index()
+        )
         voucher = self.rng.random(len(orders)) < 0.2
-        orders["order_discount"] = np.where(voucher, np.minimum(
-            5.0, round_half_up(orders["gross"] * 0.1)), 0.0)
+        orders["order_discount"] = np.where(
+            voucher, np.minimum(5.0, round_half_up(orders["gross"] * 0.1)), 0.0
+        )
         orders["shipping"] = np.where(orders["gross"] >= 50, 0.0, 4.95)
         orders["order_id"] = [f"WO{self.next_id('wo'):08d}" for _ in range(len(orders))]
         orders["placed_at"] = self.utc(orders["loc"].to_numpy(), d, orders["local"].to_numpy())
         lines = lines.merge(orders[["order_seq", "order_id", "order_discount"]], on="order_seq")
         lines["allocated_discount"] = allocate_by_gross(
-            lines["order_id"].to_numpy(), lines["gross"].to_numpy(),
-            lines["order_discount"].to_numpy(), lines["line_number"].to_numpy())
+            lines["order_id"].to_numpy(),
+            lines["gross"].to_numpy(),
+            lines["order_discount"].to_numpy(),
+            lines["line_number"].to_numpy(),
+        )
         lines["discount"] = lines["line_discount"] + lines["allocated_discount"]
         tax_rate = w.LOCATIONS["tax_rate"].to_numpy()[lines["loc"]]
         lines["tax"] = round_half_up((lines["gross"] - lines["discount"]) * tax_rate)
@@ -550,70 +824,90 @@ class Simulation:
         for ship_day, group in orders[~orders["cancelled"]].groupby("ship_day"):
             self.pending["web_ship"][int(ship_day)].append(group["order_id"].to_numpy())
         out.extracts["web_placed"].append((orders, lines))
-        self.web_lines = getattr(self, "web_lines", {})
-        for order_id, group in lines.groupby("order_id"):
-            self.web_lines[order_id] = group
+        self.web_open = pd.concat([self.web_open, lines], ignore_index=True)
+
+    def take_open_orders(self, order_ids: np.ndarray) -> pd.DataFrame:
+        """Remove and return the lines of open webshop orders."""
+        chosen = self.web_open["order_id"].isin(order_ids).to_numpy()
+        lines = self.web_open[chosen].reset_index(drop=True)
+        self.web_open = self.web_open[~chosen].reset_index(drop=True)
+        return lines
 
     def webshop_cancellations(self, d: int, out: DayOutput) -> None:
-        for order_id in self.pending["web_cancel"].pop(d, []):
-            lines = self.web_lines.pop(order_id)
-            np.subtract.at(self.reserved, (lines["loc"].to_numpy(), lines["sku"].to_numpy()),
-                           lines["units"].to_numpy())
-            loc = int(lines["loc"].iloc[0])
-            at = self.utc(loc, d, self.local_times(1, 8, 9))[0]
+        ids = self.pending["web_cancel"].pop(d, [])
+        if not ids:
+            return
+        lines = self.take_open_orders(np.array(ids))
+        np.subtract.at(
+            self.reserved,
+            (lines["loc"].to_numpy(), lines["sku"].to_numpy()),
+            lines["units"].to_numpy(),
+        )
+        orders = lines.groupby("order_id", sort=True)["loc"].first()
+        at = self.utc(orders.to_numpy(), d, self.local_times(len(orders), 8, 9))
+        for order_id, loc, t in zip(orders.index, orders.to_numpy(), at, strict=True):
             out.extracts["web_events"].append(
-                {"event_type": "cancelled", "order_id": order_id, "event_at": int(at),
-                 "currency_code": w.ENTITY_CURRENCY[self.entity_of[loc]]})
+                {
+                    "event_type": "cancelled",
+                    "order_id": order_id,
+                    "event_at": int(t),
+                    "currency_code": w.ENTITY_CURRENCY[self.entity_of[loc]],
+                }
+            )
 
     def webshop_shipments(self, d: int, out: DayOutput) -> None:
         ids = self.pending["web_ship"].pop(d, [])
         if not ids:
             return
-        lines = pd.concat([self.web_lines[i] for i in np.concatenate(ids)], ignore_index=True)
-        orders = lines.groupby("order_id")["loc"].first()
-        ship_local = pd.Series(self.rng.integers(10 * 3600, 17 * 3600, len(orders)), index=orders.index)
-        at = self.utc(orders.to_numpy(), d, ship_local.to_numpy())
-        ship_at = pd.Series(at, index=orders.index)
+        lines = self.take_open_orders(np.concatenate(ids))
+        orders = lines.groupby("order_id", sort=True)["loc"].first()
+        ship_local = self.rng.integers(10 * 3600, 17 * 3600, len(orders))
+        ship_at = pd.Series(self.utc(orders.to_numpy(), d, ship_local), index=orders.index)
         lines["event_at"] = lines["order_id"].map(ship_at).to_numpy()
-        np.subtract.at(self.reserved, (lines["loc"].to_numpy(), lines["sku"].to_numpy()),
-                       lines["units"].to_numpy())
+        np.subtract.at(
+            self.reserved,
+            (lines["loc"].to_numpy(), lines["sku"].to_numpy()),
+            lines["units"].to_numpy(),
+        )
         lines["line_id"] = self.new_line_ids(len(lines))
         self.issue(d, lines, CHANNEL_WEBSHOP, out)
         currency = np.array([w.ENTITY_CURRENCY[e] for e in self.entity_of[lines["loc"]]])
         self.sales_lines(d, lines, CHANNEL_WEBSHOP, False, currency, out)
-        for order_id, group in lines.groupby("order_id"):
-            self.web_lines[order_id] = group
         out.extracts["web_shipped"].append(lines)
-        # some shipped orders are refunded later, in part
-        refunded_orders = orders.index[self.rng.random(len(orders)) < 0.06]
-        for order_id in refunded_orders:
-            group = self.web_lines[order_id]
-            take = self.rng.random(len(group)) < 0.7
-            take[int(self.rng.integers(0, len(group)))] = True
-            chosen = group[take].copy()
-            chosen["return_units"] = self.rng.integers(1, chosen["units"].to_numpy() + 1)
-            chosen["restock"] = self.rng.random(len(chosen)) < 0.9
-            self.pending["web_refund"][d + int(self.rng.integers(3, 21))].append(chosen)
-        for order_id in orders.index.difference(refunded_orders):
-            del self.web_lines[order_id]
+        # some shipped orders are refunded later, in part (always at least their first line)
+        refund_order = pd.Series(self.rng.random(len(orders)) < 0.06, index=orders.index)
+        refund_day = pd.Series(d + self.rng.integers(3, 21, len(orders)), index=orders.index)
+        take = lines["order_id"].map(refund_order).to_numpy() & (
+            (self.rng.random(len(lines)) < 0.7) | (lines["line_number"] == 1).to_numpy()
+        )
+        chosen = lines[take].copy()
+        chosen["return_units"] = self.rng.integers(1, chosen["units"].to_numpy() + 1)
+        chosen["restock"] = self.rng.random(len(chosen)) < 0.9
+        chosen["refund_day"] = chosen["order_id"].map(refund_day).to_numpy()
+        for day, group in chosen.groupby("refund_day"):
+            self.pending["web_refund"][int(day)].append(group)
 
     def webshop_refunds(self, d: int, out: DayOutput) -> None:
         due = self.pending["web_refund"].pop(d, [])
         if not due:
             return
         orig = pd.concat(due, ignore_index=True)
-        for order_id in orig["order_id"].unique():
-            self.web_lines.pop(order_id, None)
         frac = orig["return_units"] / orig["units"]
         net_per_line = orig["gross"] - orig["discount"]
-        ret = pd.DataFrame({
-            "order_id": orig["order_id"], "line_number": orig["line_number"],
-            "loc": orig["loc"], "sku": orig["sku"], "units": orig["return_units"],
-            "gross": round_half_up(orig["return_units"] * orig["unit_price"]),
-            "refund_amount": round_half_up(net_per_line * frac),
-            "tax": round_half_up(orig["tax"] * frac),
-            "original_line_id": orig["line_id"], "restock": orig["restock"],
-        })
+        ret = pd.DataFrame(
+            {
+                "order_id": orig["order_id"],
+                "line_number": orig["line_number"],
+                "loc": orig["loc"],
+                "sku": orig["sku"],
+                "units": orig["return_units"],
+                "gross": round_half_up(orig["return_units"] * orig["unit_price"]),
+                "refund_amount": round_half_up(net_per_line * frac),
+                "tax": round_half_up(orig["tax"] * frac),
+                "original_line_id": orig["line_id"],
+                "restock": orig["restock"],
+            }
+        )
         ret["discount"] = round_half_up(ret["gross"] - ret["refund_amount"])
         orders = ret.groupby("order_id")["loc"].first()
         at = self.utc(orders.to_numpy(), d, self.rng.integers(9 * 3600, 17 * 3600, len(orders)))
@@ -644,11 +938,15 @@ class Simulation:
         lines["order_id"] = lines["order_seq"].map(order_ids)
         order_gross = lines.groupby("order_id")["gross"].transform("sum")
         promo_orders = {o for o in order_ids.values() if self.rng.random() < 0.25}
-        lines["promotion"] = np.where(lines["order_id"].isin(promo_orders),
-                                      round_half_up(order_gross * 0.1), 0.0)
-        lines["discount"] = allocate_by_gross(lines["order_id"].to_numpy(), lines["gross"].to_numpy(),
-                                              lines["promotion"].to_numpy(),
-                                              lines["line_number"].to_numpy())
+        lines["promotion"] = np.where(
+            lines["order_id"].isin(promo_orders), round_half_up(order_gross * 0.1), 0.0
+        )
+        lines["discount"] = allocate_by_gross(
+            lines["order_id"].to_numpy(),
+            lines["gross"].to_numpy(),
+            lines["promotion"].to_numpy(),
+            lines["line_number"].to_numpy(),
+        )
         lines["tax"] = round_half_up((lines["gross"] - lines["discount"]) * 0.2)
         lines["fee"] = round_half_up(lines["gross"] * 0.15)
         lines["event_at"] = self.utc(lines["loc"].to_numpy(), d, lines["local"].to_numpy())
@@ -670,16 +968,21 @@ class Simulation:
             return
         orig = pd.concat(due, ignore_index=True)
         frac = orig["return_units"] / orig["units"]
-        ret = pd.DataFrame({
-            "order_id": orig["order_id"], "line_number": orig["line_number"], "loc": orig["loc"],
-            "sku": orig["sku"], "units": orig["return_units"],
-            "gross": round_half_up(orig["return_units"] * orig["unit_price"]),
-            "discount": round_half_up(orig["discount"] * frac),
-            "tax": round_half_up(orig["tax"] * frac), "original_line_id": orig["line_id"],
-            "restock": True,
-        })
-        ret["event_at"] = self.utc(ret["loc"].to_numpy(), d,
-                                   self.local_times(len(ret), 8, 22))
+        ret = pd.DataFrame(
+            {
+                "order_id": orig["order_id"],
+                "line_number": orig["line_number"],
+                "loc": orig["loc"],
+                "sku": orig["sku"],
+                "units": orig["return_units"],
+                "gross": round_half_up(orig["return_units"] * orig["unit_price"]),
+                "discount": round_half_up(orig["discount"] * frac),
+                "tax": round_half_up(orig["tax"] * frac),
+                "original_line_id": orig["line_id"],
+                "restock": True,
+            }
+        )
+        ret["event_at"] = self.utc(ret["loc"].to_numpy(), d, self.local_times(len(ret), 8, 22))
         ret = ret.sort_values(["event_at", "order_id", "line_number"], kind="stable")
         self.take_back(d, ret, CHANNEL_MARKETPLACE, out)
         currency = np.full(len(ret), w.MARKETPLACE_CURRENCY)
@@ -693,19 +996,39 @@ class Simulation:
             return
         holds = pd.concat(due, ignore_index=True)
         scrap = self.rng.random(len(holds)) < 0.2
-        loc, sku, units = holds["loc"].to_numpy(), holds["sku"].to_numpy(), holds["units"].to_numpy()
+        loc, sku, units = (
+            holds["loc"].to_numpy(),
+            holds["sku"].to_numpy(),
+            holds["units"].to_numpy(),
+        )
         np.subtract.at(self.quarantined, (loc, sku), units)
         np.subtract.at(self.on_hand, (loc[scrap], sku[scrap]), units[scrap])
         at = self.utc(loc, d, np.full(len(holds), 9 * 3600 + 1800))
-        self.events(out, event_at=at, business_date=self.config.day(d),
-                    entity_code=self.entity_of[loc], location=loc, sku=sku,
-                    event_type=np.where(scrap, "adjustment", "release"),
-                    reason=np.where(scrap, "damage", None),
-                    on_hand_delta=np.where(scrap, -units, 0), quarantined_delta=-units)
-        out.extracts["wms_moves"].append(pd.DataFrame({
-            "loc": loc, "sku": sku, "units": np.where(scrap, units, units), "event_at": at,
-            "movement_type": np.where(scrap, "damage", "release"), "stock_status": "hold",
-            "reference_number": None}))
+        self.events(
+            out,
+            event_at=at,
+            business_date=self.config.day(d),
+            entity_code=self.entity_of[loc],
+            location=loc,
+            sku=sku,
+            event_type=np.where(scrap, "adjustment", "release"),
+            reason=np.where(scrap, "damage", None),
+            on_hand_delta=np.where(scrap, -units, 0),
+            quarantined_delta=-units,
+        )
+        out.extracts["wms_moves"].append(
+            pd.DataFrame(
+                {
+                    "loc": loc,
+                    "sku": sku,
+                    "units": np.where(scrap, units, units),
+                    "event_at": at,
+                    "movement_type": np.where(scrap, "damage", "release"),
+                    "stock_status": "hold",
+                    "reference_number": None,
+                }
+            )
+        )
 
     def holds_and_adjustments(self, d: int, out: DayOutput) -> None:
         # quality holds at the DCs
@@ -715,43 +1038,80 @@ class Simulation:
             units = np.minimum(self.case_packs[hit], available[hit])
             self.quarantined[dc, hit] += units
             at = self.utc(dc, d, np.full(len(hit), 19 * 3600))
-            self.events(out, event_at=at, business_date=self.config.day(d),
-                        entity_code=self.entity_of[dc], location=np.full(len(hit), dc), sku=hit,
-                        event_type="hold", quarantined_delta=units)
-            out.extracts["wms_moves"].append(pd.DataFrame({
-                "loc": dc, "sku": hit, "units": units, "event_at": at, "movement_type": "hold",
-                "stock_status": "unrestricted", "reference_number": None}))
+            self.events(
+                out,
+                event_at=at,
+                business_date=self.config.day(d),
+                entity_code=self.entity_of[dc],
+                location=np.full(len(hit), dc),
+                sku=hit,
+                event_type="hold",
+                quarantined_delta=units,
+            )
+            out.extracts["wms_moves"].append(
+                pd.DataFrame(
+                    {
+                        "loc": dc,
+                        "sku": hit,
+                        "units": units,
+                        "event_at": at,
+                        "movement_type": "hold",
+                        "stock_status": "unrestricted",
+                        "reference_number": None,
+                    }
+                )
+            )
             resolve_day = d + self.rng.integers(2, 7, len(hit))
             for day in np.unique(resolve_day):
                 pick = resolve_day == day
-                self.pending["holds"][int(day)].append(pd.DataFrame(
-                    {"loc": dc, "sku": hit[pick], "units": units[pick]}))
+                self.pending["holds"][int(day)].append(
+                    pd.DataFrame({"loc": dc, "sku": hit[pick], "units": units[pick]})
+                )
         # shrink, damage and count corrections at stores (ERP) and DCs (WMS)
         for loc in list(w.STORES) + list(w.DCS):
             available = self.on_hand[loc] - self.reserved[loc] - self.quarantined[loc]
             draw = self.rng.random(self.n_sku)
-            reason = np.select([draw < 0.003, draw < 0.0045, draw < 0.006],
-                               ["shrink", "damage", "count_correction"], "")
+            reason = np.select(
+                [draw < 0.003, draw < 0.0045, draw < 0.006],
+                ["shrink", "damage", "count_correction"],
+                "",
+            )
             sku = np.nonzero(reason != "")[0]
             if len(sku) == 0:
                 continue
             reason = reason[sku]
             size = self.rng.integers(1, 4, len(sku))
-            sign = np.where((reason == "count_correction") & (self.rng.random(len(sku)) < 0.4), 1, -1)
+            sign = np.where(
+                (reason == "count_correction") & (self.rng.random(len(sku)) < 0.4), 1, -1
+            )
             units = np.where(sign < 0, -np.minimum(size, available[sku]), size)
             keep = units != 0
             sku, reason, units = sku[keep], reason[keep], units[keep]
             self.on_hand[loc, sku] += units
             is_dc = loc in w.DCS
-            at = self.utc(loc, d, np.full(len(sku), (20 * 3600 + 1800) if is_dc else (23 * 3600 + 2700)))
-            self.events(out, event_at=at, business_date=self.config.day(d),
-                        entity_code=self.entity_of[loc], location=np.full(len(sku), loc), sku=sku,
-                        event_type="adjustment", reason=reason, on_hand_delta=units)
-            frame = pd.DataFrame({"loc": loc, "sku": sku, "units": units, "event_at": at,
-                                  "reason": reason})
+            at = self.utc(
+                loc, d, np.full(len(sku), (20 * 3600 + 1800) if is_dc else (23 * 3600 + 2700))
+            )
+            self.events(
+                out,
+                event_at=at,
+                business_date=self.config.day(d),
+                entity_code=self.entity_of[loc],
+                location=np.full(len(sku), loc),
+                sku=sku,
+                event_type="adjustment",
+                reason=reason,
+                on_hand_delta=units,
+            )
+            frame = pd.DataFrame(
+                {"loc": loc, "sku": sku, "units": units, "event_at": at, "reason": reason}
+            )
             if is_dc:
-                out.extracts["wms_moves"].append(frame.assign(
-                    movement_type=reason, stock_status="unrestricted", reference_number=None))
+                out.extracts["wms_moves"].append(
+                    frame.assign(
+                        movement_type=reason, stock_status="unrestricted", reference_number=None
+                    )
+                )
             else:
                 out.extracts["store_adjustments"].append(frame)
 
@@ -769,23 +1129,36 @@ class Simulation:
         for i, e in enumerate(events.itertuples(index=False)):
             sku = skus[e.sku]
             if e.event_type == "receipt":
-                self.ledger.receive(e.entity_code, sku, int(e.on_hand_delta), float(e.value), e.event_at)
+                self.ledger.receive(
+                    e.entity_code, sku, int(e.on_hand_delta), float(e.value), e.event_at
+                )
                 amounts[i] = round_half_up(float(e.value))
             elif e.event_type == "issue":
-                amounts[i] = self.ledger.issue(e.entity_code, sku, -int(e.on_hand_delta),
-                                               int(e.line_id), e.event_at)
+                amounts[i] = self.ledger.issue(
+                    e.entity_code, sku, -int(e.on_hand_delta), int(e.line_id), e.event_at
+                )
             elif e.event_type == "return_restock":
-                amounts[i] = self.ledger.restock_return(e.entity_code, sku, int(e.on_hand_delta),
-                                                        int(e.line_id), e.event_at)
+                amounts[i] = self.ledger.restock_return(
+                    e.entity_code, sku, int(e.on_hand_delta), int(e.line_id), e.event_at
+                )
             elif e.event_type == "adjustment":
-                amounts[i] = self.ledger.adjust(e.entity_code, sku, int(e.on_hand_delta), e.event_at)
-            elif e.event_type == "transfer_out" and self.entity_of[e.in_transit_location] != e.entity_code:
-                amounts[i] = self.ledger.transfer_out(e.entity_code, sku, -int(e.on_hand_delta),
-                                                      e.transfer_line, e.event_at)
+                amounts[i] = self.ledger.adjust(
+                    e.entity_code, sku, int(e.on_hand_delta), e.event_at
+                )
+            elif (
+                e.event_type == "transfer_out"
+                and self.entity_of[e.in_transit_location] != e.entity_code
+            ):
+                amounts[i] = self.ledger.transfer_out(
+                    e.entity_code, sku, -int(e.on_hand_delta), e.transfer_line, e.event_at
+                )
             elif e.event_type == "transfer_in" and e.from_entity_code != e.entity_code:
                 unit = self.ledger.transfer_unit_costs.pop(e.transfer_line)
-                rate = self.rates.rate(e.ship_date, w.ENTITY_CURRENCY[e.from_entity_code],
-                                       w.ENTITY_CURRENCY[e.entity_code])
+                rate = self.rates.rate(
+                    e.ship_date,
+                    w.ENTITY_CURRENCY[e.from_entity_code],
+                    w.ENTITY_CURRENCY[e.entity_code],
+                )
                 value = int(e.on_hand_delta) * unit * rate
                 self.ledger.receive(e.entity_code, sku, int(e.on_hand_delta), value, e.event_at)
                 amounts[i] = round_half_up(value)

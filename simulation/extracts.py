@@ -40,7 +40,11 @@ def _as_text(column: Column, values: pd.Series) -> pd.Series:
     elif column.data_type == "date":
         text = pd.to_datetime(values).dt.strftime(DATE_FORMAT)
     elif column.data_type == "timestamp":
-        fmt = UTC_TIMESTAMP_FORMAT if column.value_format == "utc_timestamp" else LOCAL_TIMESTAMP_FORMAT
+        fmt = (
+            UTC_TIMESTAMP_FORMAT
+            if column.value_format == "utc_timestamp"
+            else LOCAL_TIMESTAMP_FORMAT
+        )
         text = pd.to_datetime(values.fillna(0).astype("int64"), unit="s").dt.strftime(fmt)
     elif column.data_type == "boolean":
         text = values.map({True: "true", False: "false"})
@@ -57,9 +61,9 @@ def render_delimited(extract: Extract, frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_delimited_bytes(extract: Extract, text_frame: pd.DataFrame) -> bytes:
     separator = "\t" if extract.file_format == "tsv" else ","
-    return text_frame.to_csv(
-        index=False, sep=separator, lineterminator="\n", quoting=0
-    ).encode("utf-8")
+    return text_frame.to_csv(index=False, sep=separator, lineterminator="\n", quoting=0).encode(
+        "utf-8"
+    )
 
 
 def _json_value(column: Column, value: object) -> object:
@@ -126,8 +130,9 @@ class LandingWriter:
         self.landing_dir = landing_dir
         self.contract = load_contract()
 
-    def path_for(self, extract: Extract, business_date: date, delivery_date: date,
-                 sequence: int = 1) -> Path:
+    def path_for(
+        self, extract: Extract, business_date: date, delivery_date: date, sequence: int = 1
+    ) -> Path:
         folder = self.landing_dir / extract.system / delivery_date.isoformat()
         return folder / extract.file_name(business_date.isoformat(), sequence)
 

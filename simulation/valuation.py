@@ -75,8 +75,9 @@ class ValuationLedger:
         self.position(entity, sku).units -= units
         return round(units * cost, 2)
 
-    def restock_return(self, entity: str, sku: str, units: int, original_line_id: int,
-                       event_at: int) -> float:
+    def restock_return(
+        self, entity: str, sku: str, units: int, original_line_id: int, event_at: int
+    ) -> float:
         """Customer return put back to stock at its issue cost; returns the cost credited."""
         cost = self.issue_unit_costs[original_line_id]
         self.receive(entity, sku, units, units * cost, event_at)
@@ -89,8 +90,9 @@ class ValuationLedger:
         self.position(entity, sku).units += units
         return round(units * cost, 2)
 
-    def transfer_out(self, entity: str, sku: str, units: int, transfer_line: str,
-                     event_at: int) -> float:
+    def transfer_out(
+        self, entity: str, sku: str, units: int, transfer_line: str, event_at: int
+    ) -> float:
         """Cross-entity shipment at the sender's moving average; returns its value."""
         self._check_order(entity, event_at)
         cost = self.unit_cost(entity, sku)

@@ -29,20 +29,149 @@ ENTITIES = pd.DataFrame(
 # sales tax rate, replenished from
 LOCATIONS = pd.DataFrame(
     [
-        ("S101", "New York Fifth Avenue", "store", "US01", "America/New_York", "NY01", None, 9, 22, 0.08875, "DC1"),
-        ("S102", "Chicago State Street", "store", "US01", "America/Chicago", "CH01", None, 9, 21, 0.1025, "DC1"),
-        ("S103", "Los Angeles Grove", "store", "US01", "America/Los_Angeles", "LA01", None, 8, 23, 0.095, "DC1"),
-        ("DC1", "Joliet Distribution Centre", "dc", "US01", "America/Chicago", None, "USJ", 6, 20, 0.07, None),
-        ("S201", "Berlin Kurfuerstendamm", "store", "DE01", "Europe/Berlin", "BE01", None, 9, 20, 0.19, "DC2"),
-        ("S202", "Muenchen Kaufingerstrasse", "store", "DE01", "Europe/Berlin", "MU01", None, 9, 20, 0.19, "DC2"),
-        ("DC2", "Hamburg Distribution Centre", "dc", "DE01", "Europe/Berlin", None, "DEH", 6, 20, 0.19, None),
-        ("S301", "London Oxford Street", "store", "GB01", "Europe/London", "LO01", None, 9, 21, 0.20, "DC2"),
-        ("S302", "Manchester Market Street", "store", "GB01", "Europe/London", "MA01", None, 9, 20, 0.20, "DC2"),
-        ("MP1", "Marketplace Fulfilment Centre", "virtual", "GB01", "Europe/London", None, None, 8, 22, 0.20, "DC2"),
+        (
+            "S101",
+            "New York Fifth Avenue",
+            "store",
+            "US01",
+            "America/New_York",
+            "NY01",
+            None,
+            9,
+            22,
+            0.08875,
+            "DC1",
+        ),
+        (
+            "S102",
+            "Chicago State Street",
+            "store",
+            "US01",
+            "America/Chicago",
+            "CH01",
+            None,
+            9,
+            21,
+            0.1025,
+            "DC1",
+        ),
+        (
+            "S103",
+            "Los Angeles Grove",
+            "store",
+            "US01",
+            "America/Los_Angeles",
+            "LA01",
+            None,
+            8,
+            23,
+            0.095,
+            "DC1",
+        ),
+        (
+            "DC1",
+            "Joliet Distribution Centre",
+            "dc",
+            "US01",
+            "America/Chicago",
+            None,
+            "USJ",
+            6,
+            20,
+            0.07,
+            None,
+        ),
+        (
+            "S201",
+            "Berlin Kurfuerstendamm",
+            "store",
+            "DE01",
+            "Europe/Berlin",
+            "BE01",
+            None,
+            9,
+            20,
+            0.19,
+            "DC2",
+        ),
+        (
+            "S202",
+            "Muenchen Kaufingerstrasse",
+            "store",
+            "DE01",
+            "Europe/Berlin",
+            "MU01",
+            None,
+            9,
+            20,
+            0.19,
+            "DC2",
+        ),
+        (
+            "DC2",
+            "Hamburg Distribution Centre",
+            "dc",
+            "DE01",
+            "Europe/Berlin",
+            None,
+            "DEH",
+            6,
+            20,
+            0.19,
+            None,
+        ),
+        (
+            "S301",
+            "London Oxford Street",
+            "store",
+            "GB01",
+            "Europe/London",
+            "LO01",
+            None,
+            9,
+            21,
+            0.20,
+            "DC2",
+        ),
+        (
+            "S302",
+            "Manchester Market Street",
+            "store",
+            "GB01",
+            "Europe/London",
+            "MA01",
+            None,
+            9,
+            20,
+            0.20,
+            "DC2",
+        ),
+        (
+            "MP1",
+            "Marketplace Fulfilment Centre",
+            "virtual",
+            "GB01",
+            "Europe/London",
+            None,
+            None,
+            8,
+            22,
+            0.20,
+            "DC2",
+        ),
     ],
     columns=[
-        "location_id", "location_name", "location_type", "entity_code", "time_zone",
-        "pos_store_code", "wms_site_code", "open_hour", "close_hour", "tax_rate", "replenished_from",
+        "location_id",
+        "location_name",
+        "location_type",
+        "entity_code",
+        "time_zone",
+        "pos_store_code",
+        "wms_site_code",
+        "open_hour",
+        "close_hour",
+        "tax_rate",
+        "replenished_from",
     ],
 )
 LOCATION_INDEX = {loc: i for i, loc in enumerate(LOCATIONS["location_id"])}
@@ -66,7 +195,11 @@ SUPPLIERS = pd.DataFrame(
         ("C300", "UK Customs Clearing", "customs", "GB", "GBP", 15),
     ],
     columns=[
-        "supplier_id", "supplier_name", "supplier_type", "country_code", "currency_code",
+        "supplier_id",
+        "supplier_name",
+        "supplier_type",
+        "country_code",
+        "currency_code",
         "payment_terms_days",
     ],
 )
@@ -111,9 +244,7 @@ def build_products(config: WorldConfig, rng: np.random.Generator) -> pd.DataFram
     n = config.n_skus
     idx = np.arange(n)
     departments = list(HIERARCHY)
-    leaves = [
-        (d, c, s) for d in departments for c in HIERARCHY[d] for s in HIERARCHY[d][c]
-    ]
+    leaves = [(d, c, s) for d in departments for c in HIERARCHY[d] for s in HIERARCHY[d][c]]
     leaf = rng.integers(0, len(leaves), n)
     base_cost = np.round(np.exp(rng.normal(np.log(12.0), 0.8, n)), 2).clip(1.0, 400.0)
     markup = rng.uniform(1.8, 2.6, n)
@@ -198,15 +329,29 @@ def price_list(products: pd.DataFrame, changes: MasterChanges) -> pd.DataFrame:
         currency = ENTITY_CURRENCY[entity]
         for i, sku in enumerate(products["sku"]):
             if i in changed:
-                rows.append((entity, sku, currency, before[e, i], None,
-                             changes.price_change_date - timedelta(days=1)))
+                rows.append(
+                    (
+                        entity,
+                        sku,
+                        currency,
+                        before[e, i],
+                        None,
+                        changes.price_change_date - timedelta(days=1),
+                    )
+                )
                 rows.append((entity, sku, currency, after[e, i], changes.price_change_date, None))
             else:
                 rows.append((entity, sku, currency, before[e, i], None, None))
     frame = pd.DataFrame(
         rows,
-        columns=["entity_code", "sku", "currency_code", "unit_price", "valid_from_date",
-                 "valid_to_date"],
+        columns=[
+            "entity_code",
+            "sku",
+            "currency_code",
+            "unit_price",
+            "valid_from_date",
+            "valid_to_date",
+        ],
     )
     return frame
 
@@ -215,8 +360,10 @@ def unit_costs(products: pd.DataFrame) -> np.ndarray:
     """Purchase cost per [entity, sku] in the entity's currency (4 decimals)."""
     usd = products["base_cost_usd"].to_numpy()
     return np.vstack(
-        [np.round(usd * ENTITY_PRICE_FACTOR[e] * 0.97, 4) if e != "US01" else usd
-         for e in ENTITIES["entity_code"]]
+        [
+            np.round(usd * ENTITY_PRICE_FACTOR[e] * 0.97, 4) if e != "US01" else usd
+            for e in ENTITIES["entity_code"]
+        ]
     )
 
 

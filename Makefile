@@ -1,0 +1,115 @@
+# Concord: build, run and check the warehouse. GNU make; recipes are POSIX sh.
+# Every target works from a fresh clone: the virtual environment is created on demand.
+
+SHELL := /bin/sh
+.DEFAULT_GOAL := help
+
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+# Public environment (see INTERFACES.md). Override on the command line or in the environment.
+export CONCORD_LANDING_DIR ?= data/landing
+export CONCORD_WAREHOUSE ?= data/warehouse.duckdb
+export CONCORD_PII_SALT ?= concord-dev-salt-not-secret
+export DBT_PROFILES_DIR := profiles
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
+
+# The default world. `python -m simulation --out DIR` writes DIR/landing and DIR/truth, so
+# generating into `data` fills the default landing zone `data/landing` (truth in `data/truth`).
+DEFAULT_LANDING_DIR := data/landing
+WORLD_OUT := data
+WORLD_SEED ?= 42
+WORLD_SF ?= 0.05
+WORLD_DAYS ?= 60
+WORLD_START ?= 2026-01-01
+
+DBT_FLAGS := --project-dir . --profiles-dir $(DBT_PROFILES_DIR)
+# macros/ is not listed: the dbt templater can only render nodes and skips macro files.
+SQL_PATHS := models tests
+
+.PHONY: help install world dirs parse lint lint-python lint-sql run ui test clean distclean
+
+help:
+	@echo "make run        set up, generate the default world if the landing zone is empty, run the pipeline"
+	@echo "make ui         the Dagster UI on http://127.0.0.1:3000"
+	@echo "make test       set up, then every check (dbt parse, sqlfluff, ruff, pytest)"
+	@echo "make lint       ruff and sqlfluff only"
+	@echo "make clean      remove data/, target/, logs/, dbt_packages/ (distclean also removes .venv)"
+
+# ---- environment -----------------------------------------------------------------------------
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "install: $(PY) is older than Python 3.11; run e.g. make PY=python3.11" >&2; exit 1; }
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+dirs:
+	@mkdir -p "$(DAGSTER_HOME)" "$(dir $(CONCORD_WAREHOUSE))"
+
+# ---- data ------------------------------------------------------------------------------------
+
+# Generate the default world only when the landing zone is the default one and holds no files.
+# A landing zone the user points elsewhere is never written to.
+world: install
+	@if [ "$(abspath $(CONCORD_LANDING_DIR))" != "$(abspath $(DEFAULT_LANDING_DIR))" ]; then \
+		echo "world: CONCORD_LANDING_DIR=$(CONCORD_LANDING_DIR) is not the default; generating nothing"; \
+	elif [ -d "$(CONCORD_LANDING_DIR)" ] && \
+		[ -n "$$(find "$(CONCORD_LANDING_DIR)" -type f | head -n 1)" ]; then \
+		echo "world: $(CONCORD_LANDING_DIR) already holds files; generating nothing"; \
+	else \
+		echo "world: generating the default world into $(WORLD_OUT)"; \
+		$(BIN)/python -m simulation --seed $(WORLD_SEED) --scale-factor $(WORLD_SF) \
+			--days $(WORLD_DAYS) --start-date $(WORLD_START) --out $(WORLD_OUT); \
+	fi
+
+# ---- pipeline --------------------------------------------------------------------------------
+
+parse: install dirs
+	$(BIN)/dbt --quiet parse $(DBT_FLAGS)
+
+run: install world parse
+	$(BIN)/python -m orchestration.run
+
+# No -m: `dagster dev` then reads [tool.dagster] in pyproject.toml (module
+# orchestration.definitions, code location "concord"); with -m the location would be named
+# after the module instead.
+ui: install world parse
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+# ---- checks ----------------------------------------------------------------------------------
+
+lint-python: install
+	$(BIN)/ruff check .
+
+lint-sql: install dirs
+	@paths=""; for d in $(SQL_PATHS); do [ -d "$$d" ] && paths="$$paths $$d"; done; \
+	if [ -n "$$paths" ] && [ -n "$$(find $$paths -name '*.sql' -type f | head -n 1)" ]; then \
+		echo "$(BIN)/sqlfluff lint$$paths --dialect duckdb"; \
+		$(BIN)/sqlfluff lint $$paths --dialect duckdb; \
+	else \
+		echo "lint-sql: no .sql files under $(SQL_PATHS); skipping"; \
+	fi
+
+lint: lint-python lint-sql
+
+# Cheapest first (STYLE.md). Sequential on purpose, also under `make -j`.
+test: install
+	$(MAKE) --no-print-directory parse
+	$(MAKE) --no-print-directory lint-sql
+	$(MAKE) --no-print-directory lint-python
+	$(BIN)/python -m pytest
+
+# ---- housekeeping ----------------------------------------------------------------------------
+
+clean:
+	rm -rf data target logs dbt_packages
+
+distclean: clean
+	rm -rf $(VENV)
