@@ -1,0 +1,1 @@
+"""Dagster code location of Concord: ingestion assets, dbt assets, checks, sensors, schedules."""

@@ -1,0 +1,62 @@
+"""The dbt project as Dagster assets: one DbtProject, a translator built from small rules."""
+
+
+import json
+import sys
+from pathlib import Path
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration import settings
+
+DBT_PROJECT = DbtProject(
+    project_dir=settings.PROJECT_ROOT,
+    profiles_dir=settings.PROJECT_ROOT / "profiles",
+)
+DBT_PROJECT.prepare_if_dev()
+
+
+class ConcordTranslator(DagsterDbtTranslator):
+    """Groups from the model's folder, owners from its dbt group. Sources keep the asset key
+    their YAML meta names (the ingest asset), which dagster-dbt reads by default."""
+
+    @cached_property
+    def group_owners(self) -> dict[str, list[str]]:
+        manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+        owners: dict[str, list[str]] = {}
+        for group in manifest.get("groups", {}).values():
+            email = (group.get("owner") or {}).get("email")
+            owners[group["name"]] = [email] if email else []
+        return owners
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        if dbt_resource_props.get("resource_type") == "source":
+            return f"raw_{fqn[2]}" if len(fqn) > 2 else "raw"
+        # fqn: [project, layer, area?, model]
+        return "_".join(fqn[1:-1]) or "dbt"
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str] | None:
+        group = (dbt_resource_props.get("config") or {}).get("group")
+        return self.group_owners.get(group) or None
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=ConcordTranslator(),
+    pool=settings.WAREHOUSE_POOL,
+)
+def concord_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+    """dbt build: every model with its data and unit tests (tests appear as asset checks)."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+# The dbt of this interpreter's environment, whether or not that environment is on PATH.
+DBT_RESOURCE = DbtCliResource(
+    project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt")
+)

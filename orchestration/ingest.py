@@ -1,0 +1,217 @@
+"""Ingestion assets: one multi-asset per source system, one asset per extract, built from the
+extract contract (no extract is named here). Partitioned by business date; a run over a range
+of dates loads every file of those dates in one transaction per extract."""
+
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import dagster as dg
+import duckdb
+
+from ingestion.contract import Extract, load_contract
+from ingestion.load import ingest
+from orchestration import settings
+
+DAILY = dg.DailyPartitionsDefinition(start_date=settings.partitions_start(), end_offset=800)
+LOAD_LOG_KEY = dg.AssetKey(["raw", "load_log"])
+LANDING_PREFIX = "landing"
+
+
+def raw_key(extract: Extract) -> dg.AssetKey:
+    return dg.AssetKey(["raw", extract.name])
+
+
+def landing_key(extract: Extract) -> dg.AssetKey:
+    return dg.AssetKey([LANDING_PREFIX, extract.system, extract.name])
+
+
+def systems() -> dict[str, list[Extract]]:
+    grouped: dict[str, list[Extract]] = {}
+    for extract in load_contract().values():
+        grouped.setdefault(extract.system, []).append(extract)
+    return grouped
+
+
+def dates_in(start: str, end: str) -> set[date]:
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    return {first + timedelta(days=i) for i in range((last - first).days + 1)}
+
+
+def landing_specs() -> list[dg.AssetSpec]:
+    """The files each source system delivers: external assets upstream of raw."""
+    return [
+        dg.AssetSpec(
+            landing_key(e),
+            group_name=f"landing_{e.system}",
+            description=f"{e.description} Files: {e.file_prefix}_<YYYYMMDD>.{e.extension}",
+            kinds={e.file_format},
+        )
+        for e in load_contract().values()
+    ]
+
+
+def file_status(
+    con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date
+) -> list[tuple]:
+    """Per business date of an extract in a range: the newest file's status and message."""
+    return con.execute(
+        """
+        select business_date, source_file, status, error_message
+        from raw.load_log
+        where extract_name = ? and business_date between ? and ?
+          and status in ('loaded', 'replaced', 'failed')
+        qualify row_number() over (
+            partition by business_date order by delivery_date desc, sequence_number desc
+        ) = 1
+        order by business_date
+        """,
+        [extract, start, end],
+    ).fetchall()
+
+
+def conservation_breaks(
+    con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date
+) -> list[tuple]:
+    return con.execute(
+        """
+        select source_file, rows_read, rows_loaded, rows_quarantined
+        from raw.load_log
+        where extract_name = ? and business_date between ? and ?
+          and status in ('loaded', 'replaced')
+          and rows_read <> rows_loaded + rows_quarantined
+        """,
+        [extract, start, end],
+    ).fetchall()
+
+
+def extract_checks(
+    con: duckdb.DuckDBPyConnection, extract: Extract, start: date, end: date
+) -> Iterator[dg.AssetCheckResult]:
+    latest = file_status(con, extract.name, start, end)
+    failed = [r for r in latest if r[2] == "failed"]
+    yield dg.AssetCheckResult(
+        asset_key=raw_key(extract),
+        check_name="files_loaded",
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "business_dates": len(latest),
+            "failed_files": len(failed),
+            "errors": dg.MetadataValue.md("\n".join(f"* {r[3]}" for r in failed) or "none"),
+        },
+    )
+    breaks = conservation_breaks(con, extract.name, start, end)
+    yield dg.AssetCheckResult(
+        asset_key=raw_key(extract),
+        check_name="rows_conserved",
+        passed=not breaks,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"files_breaking": len(breaks), "examples": str(breaks[:5])},
+    )
+
+
+def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinition:
+    specs = [
+        dg.AssetSpec(
+            raw_key(e),
+            deps=[landing_key(e)],
+            group_name=f"raw_{system}",
+            description=f"Raw {e.name} as delivered, typed, with lineage. {e.description}",
+            kinds={"duckdb"},
+        )
+        for e in extracts
+    ]
+    checks = [
+        dg.AssetCheckSpec(name, asset=raw_key(e), description=text)
+        for e in extracts
+        for name, text in (
+            ("files_loaded", "The newest delivery of every business date loaded."),
+            ("rows_conserved", "Every file: rows read = rows loaded + rows quarantined."),
+        )
+    ]
+
+    @dg.multi_asset(
+        name=f"ingest_{system}",
+        specs=specs,
+        check_specs=checks,
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=settings.WAREHOUSE_POOL,
+    )
+    def _ingest(context: dg.AssetExecutionContext) -> Iterator:
+        key_range = context.partition_key_range
+        dates = dates_in(key_range.start, key_range.end)
+        names = {e.name for e in extracts}
+        report = ingest(settings.landing_dir(), settings.warehouse_path(), dates, names)
+        context.log.info(report.summary())
+        start, end = min(dates), max(dates)
+        with duckdb.connect(str(settings.warehouse_path())) as con:
+            for e in extracts:
+                rows = con.execute(
+                    f'select count(*) from raw."{e.name}"'  # noqa: S608 (name from contract)
+                ).fetchone()[0]
+                yield dg.MaterializeResult(
+                    asset_key=raw_key(e),
+                    metadata={"rows_in_table": rows, "files_seen_this_run": report.files_seen},
+                )
+                yield from extract_checks(con, e, start, end)
+
+    return _ingest
+
+
+@dg.asset(
+    key=LOAD_LOG_KEY,
+    deps=[raw_key(e) for e in load_contract().values()],
+    group_name="raw_control",
+    description="raw.load_log and raw.quarantine: one row per file seen, every rejected row.",
+    kinds={"duckdb"},
+    pool=settings.WAREHOUSE_POOL,
+    check_specs=[
+        dg.AssetCheckSpec("no_unknown_files", asset=LOAD_LOG_KEY,
+                          description="Every landing file matches an extract of the contract."),
+        dg.AssetCheckSpec("no_failed_files", asset=LOAD_LOG_KEY,
+                          description="No business date's newest delivery failed."),
+    ],
+)
+def load_log(context: dg.AssetExecutionContext) -> Iterator:
+    """Logs files that belong to no partition (names that match no extract) and reports."""
+    report = ingest(settings.landing_dir(), settings.warehouse_path())
+    if report.files_loaded or report.files_replaced:
+        context.log.warning(report.summary())
+    with duckdb.connect(str(settings.warehouse_path())) as con:
+        counts = dict(con.execute(
+            "select status, count(*) from raw.load_log group by status").fetchall())
+        unknown = [r[0] for r in con.execute(
+            "select error_message from raw.load_log where status = 'unknown' order by 1"
+        ).fetchall()]
+        failed = [r[0] for r in con.execute(
+            """
+            select error_message, status from raw.load_log
+            where status in ('loaded', 'replaced', 'failed')
+            qualify row_number() over (
+                partition by extract_name, business_date
+                order by delivery_date desc, sequence_number desc) = 1
+            order by 1
+            """
+        ).fetchall() if r[1] == "failed"]
+        quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
+    yield dg.MaterializeResult(
+        metadata={f"files_{k}": v for k, v in sorted(counts.items())}
+        | {"rows_quarantined": quarantined}
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_unknown_files", passed=not unknown,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"unknown_files": dg.MetadataValue.md("\n".join(f"* {u}" for u in unknown)
+                                                       or "none")},
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_failed_files", passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"failed_files": dg.MetadataValue.md("\n".join(f"* {u}" for u in failed)
+                                                      or "none")},
+    )
+
+
+INGEST_ASSETS = [build_system_asset(s, e) for s, e in sorted(systems().items())]

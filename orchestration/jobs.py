@@ -1,0 +1,24 @@
+"""Two jobs, so that partitioned ingestion and the unpartitioned dbt build run apart and never
+write the warehouse at the same time: ingest (by business date), then transform."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.ingest import DAILY, LOAD_LOG_KEY
+
+RAW_ASSETS = dg.AssetSelection.key_prefixes(["raw"]) - dg.AssetSelection.keys(LOAD_LOG_KEY)
+
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=RAW_ASSETS,
+    partitions_def=DAILY,
+    description="Load the landing files of the selected business dates into raw.",
+)
+
+transform_job = dg.define_asset_job(
+    "transform_job",
+    selection=dg.AssetSelection.keys(LOAD_LOG_KEY) | dg.AssetSelection.all().downstream()
+    - dg.AssetSelection.key_prefixes(["raw"]) - dg.AssetSelection.key_prefixes(["landing"]),
+    description="Log stray files, then dbt build every model with its tests.",
+)

@@ -1,0 +1,124 @@
+"""python -m orchestration.run: the whole pipeline through Dagster, then a short summary.
+
+Runs in this process: the ingest job over every business date found in the landing zone (one
+run for the whole range), then the transform job (stray files, dbt build with every test).
+Run history lands in DAGSTER_HOME when it is set, so `make ui` shows these runs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from ingestion.discover import discover
+from orchestration import settings
+
+
+def business_date_range(landing: Path) -> tuple[str, str]:
+    dates = sorted({f.business_date for f in discover(landing) if f.business_date})
+    if not dates:
+        raise SystemExit(f"no landing files with a business date under {landing}")
+    return dates[0].isoformat(), dates[-1].isoformat()
+
+
+def instance() -> dg.DagsterInstance:
+    if os.environ.get("DAGSTER_HOME"):
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> list:
+    """Ingest every business date, then transform. Returns the two run results."""
+    start, end = business_date_range(settings.landing_dir())
+    ingest = defs.resolve_job_def("ingest_job").execute_in_process(
+        instance=dagster_instance,
+        run_config=QUIET,
+        tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end},
+        raise_on_error=False,
+    )
+    if not ingest.success:
+        return [ingest]
+    transform = defs.resolve_job_def("transform_job").execute_in_process(
+        instance=dagster_instance, run_config=QUIET, raise_on_error=False
+    )
+    return [ingest, transform]
+
+
+def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    out = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                out.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+    return out
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table]).fetchone()[0])
+
+
+def summary(warehouse: Path) -> str:
+    lines = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        status = con.execute(
+            "select status, count(*), sum(rows_loaded), sum(rows_quarantined) "
+            "from raw.load_log group by status order by status").fetchall()
+        lines.append("files: " + ", ".join(f"{s} {n}" for s, n, _, _ in status))
+        loaded = sum(r or 0 for _, _, r, _ in status)
+        quarantined = sum(q or 0 for _, _, _, q in status)
+        lines.append(f"rows: loaded {loaded}, quarantined {quarantined}")
+        if table_exists(con, "marts", "mart_net_sales"):
+            lines.append(con.execute(
+                "select 'net sales (reporting currency): ' || "
+                "round(sum(net_sales_reporting), 2) from marts.mart_net_sales").fetchone()[0])
+        if table_exists(con, "marts", "mart_cogs"):
+            lines.append(con.execute(
+                "select 'COGS: ' || round(sum(cogs_reporting), 2) || ', gross margin: ' || "
+                "round(sum(gross_margin_reporting), 2) from marts.mart_cogs").fetchone()[0])
+        if table_exists(con, "marts", "mart_available_inventory"):
+            lines.append(con.execute(
+                "select 'available inventory (units, latest date): ' || sum(available_units) "
+                "from marts.mart_available_inventory where as_of_date = "
+                "(select max(as_of_date) from marts.mart_available_inventory)").fetchone()[0])
+        if table_exists(con, "marts", "mart_exceptions"):
+            lines.append(con.execute(
+                "select 'open exceptions: ' || count(*) from marts.mart_exceptions "
+                "where status = 'open'").fetchone()[0])
+        staged = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'staging'"
+        ).fetchone()[0]
+        lines.append(f"staging relations: {staged}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    from orchestration.definitions import defs
+
+    results = run_pipeline(defs, instance())
+    ok = all(r.success for r in results)
+    for result in results:
+        checks = failed_checks(result)
+        print(f"{result.job_def.name}: {'succeeded' if result.success else 'FAILED'}"
+              + (f"; failed checks: {', '.join(sorted(checks))}" if checks else ""))
+    print(summary(settings.warehouse_path()))
+    print("Open the Dagster UI with `make ui` (http://127.0.0.1:3000).")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
