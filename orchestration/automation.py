@@ -1,7 +1,6 @@
 """Sensors and schedules: new landing files request their business dates' ingestion; a
 successful ingestion triggers the transform; a daily close runs the transform regardless."""
 
-
 import hashlib
 import json
 
@@ -29,8 +28,9 @@ def pending_dates(seen: dict[str, str]) -> tuple[dict[str, list[str]], dict[str,
     return by_date, current
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.sensor(
+    job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED
+)
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     seen = json.loads(context.cursor) if context.cursor else {}
     by_date, current = pending_dates(seen)

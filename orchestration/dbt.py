@@ -1,11 +1,10 @@
 """The dbt project as Dagster assets: one DbtProject, a translator built from small rules."""
 
-
 import json
 import sys
-from pathlib import Path
 from collections.abc import Iterator, Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import dagster as dg

@@ -2,7 +2,6 @@
 extract contract (no extract is named here). Partitioned by business date; a run over a range
 of dates loads every file of those dates in one transaction per extract."""
 
-
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -168,10 +167,16 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
     kinds={"duckdb"},
     pool=settings.WAREHOUSE_POOL,
     check_specs=[
-        dg.AssetCheckSpec("no_unknown_files", asset=LOAD_LOG_KEY,
-                          description="Every landing file matches an extract of the contract."),
-        dg.AssetCheckSpec("no_failed_files", asset=LOAD_LOG_KEY,
-                          description="No business date's newest delivery failed."),
+        dg.AssetCheckSpec(
+            "no_unknown_files",
+            asset=LOAD_LOG_KEY,
+            description="Every landing file matches an extract of the contract.",
+        ),
+        dg.AssetCheckSpec(
+            "no_failed_files",
+            asset=LOAD_LOG_KEY,
+            description="No business date's newest delivery failed.",
+        ),
     ],
 )
 def load_log(context: dg.AssetExecutionContext) -> Iterator:
@@ -180,13 +185,19 @@ def load_log(context: dg.AssetExecutionContext) -> Iterator:
     if report.files_loaded or report.files_replaced:
         context.log.warning(report.summary())
     with duckdb.connect(str(settings.warehouse_path())) as con:
-        counts = dict(con.execute(
-            "select status, count(*) from raw.load_log group by status").fetchall())
-        unknown = [r[0] for r in con.execute(
-            "select error_message from raw.load_log where status = 'unknown' order by 1"
-        ).fetchall()]
-        failed = [r[0] for r in con.execute(
-            """
+        counts = dict(
+            con.execute("select status, count(*) from raw.load_log group by status").fetchall()
+        )
+        unknown = [
+            r[0]
+            for r in con.execute(
+                "select error_message from raw.load_log where status = 'unknown' order by 1"
+            ).fetchall()
+        ]
+        failed = [
+            r[0]
+            for r in con.execute(
+                """
             select error_message, status from raw.load_log
             where status in ('loaded', 'replaced', 'failed')
             qualify row_number() over (
@@ -194,23 +205,29 @@ def load_log(context: dg.AssetExecutionContext) -> Iterator:
                 order by delivery_date desc, sequence_number desc) = 1
             order by 1
             """
-        ).fetchall() if r[1] == "failed"]
+            ).fetchall()
+            if r[1] == "failed"
+        ]
         quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
     yield dg.MaterializeResult(
         metadata={f"files_{k}": v for k, v in sorted(counts.items())}
         | {"rows_quarantined": quarantined}
     )
     yield dg.AssetCheckResult(
-        check_name="no_unknown_files", passed=not unknown,
+        check_name="no_unknown_files",
+        passed=not unknown,
         severity=dg.AssetCheckSeverity.WARN,
-        metadata={"unknown_files": dg.MetadataValue.md("\n".join(f"* {u}" for u in unknown)
-                                                       or "none")},
+        metadata={
+            "unknown_files": dg.MetadataValue.md("\n".join(f"* {u}" for u in unknown) or "none")
+        },
     )
     yield dg.AssetCheckResult(
-        check_name="no_failed_files", passed=not failed,
+        check_name="no_failed_files",
+        passed=not failed,
         severity=dg.AssetCheckSeverity.ERROR,
-        metadata={"failed_files": dg.MetadataValue.md("\n".join(f"* {u}" for u in failed)
-                                                      or "none")},
+        metadata={
+            "failed_files": dg.MetadataValue.md("\n".join(f"* {u}" for u in failed) or "none")
+        },
     )
 
 

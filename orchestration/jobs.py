@@ -18,7 +18,9 @@ ingest_job = dg.define_asset_job(
 
 transform_job = dg.define_asset_job(
     "transform_job",
-    selection=dg.AssetSelection.keys(LOAD_LOG_KEY) | dg.AssetSelection.all().downstream()
-    - dg.AssetSelection.key_prefixes(["raw"]) - dg.AssetSelection.key_prefixes(["landing"]),
+    selection=dg.AssetSelection.keys(LOAD_LOG_KEY)
+    | dg.AssetSelection.all().downstream()
+    - dg.AssetSelection.key_prefixes(["raw"])
+    - dg.AssetSelection.key_prefixes(["landing"]),
     description="Log stray files, then dbt build every model with its tests.",
 )

@@ -67,9 +67,13 @@ def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table]).fetchone()[0])
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchone()[0]
+    )
 
 
 def summary(warehouse: Path) -> str:
@@ -77,28 +81,41 @@ def summary(warehouse: Path) -> str:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         status = con.execute(
             "select status, count(*), sum(rows_loaded), sum(rows_quarantined) "
-            "from raw.load_log group by status order by status").fetchall()
+            "from raw.load_log group by status order by status"
+        ).fetchall()
         lines.append("files: " + ", ".join(f"{s} {n}" for s, n, _, _ in status))
         loaded = sum(r or 0 for _, _, r, _ in status)
         quarantined = sum(q or 0 for _, _, _, q in status)
         lines.append(f"rows: loaded {loaded}, quarantined {quarantined}")
         if table_exists(con, "marts", "mart_net_sales"):
-            lines.append(con.execute(
-                "select 'net sales (reporting currency): ' || "
-                "round(sum(net_sales_reporting), 2) from marts.mart_net_sales").fetchone()[0])
+            lines.append(
+                con.execute(
+                    "select 'net sales (reporting currency): ' || "
+                    "round(sum(net_sales_reporting), 2) from marts.mart_net_sales"
+                ).fetchone()[0]
+            )
         if table_exists(con, "marts", "mart_cogs"):
-            lines.append(con.execute(
-                "select 'COGS: ' || round(sum(cogs_reporting), 2) || ', gross margin: ' || "
-                "round(sum(gross_margin_reporting), 2) from marts.mart_cogs").fetchone()[0])
+            lines.append(
+                con.execute(
+                    "select 'COGS: ' || round(sum(cogs_reporting), 2) || ', gross margin: ' || "
+                    "round(sum(gross_margin_reporting), 2) from marts.mart_cogs"
+                ).fetchone()[0]
+            )
         if table_exists(con, "marts", "mart_available_inventory"):
-            lines.append(con.execute(
-                "select 'available inventory (units, latest date): ' || sum(available_units) "
-                "from marts.mart_available_inventory where as_of_date = "
-                "(select max(as_of_date) from marts.mart_available_inventory)").fetchone()[0])
+            lines.append(
+                con.execute(
+                    "select 'available inventory (units, latest date): ' || sum(available_units) "
+                    "from marts.mart_available_inventory where as_of_date = "
+                    "(select max(as_of_date) from marts.mart_available_inventory)"
+                ).fetchone()[0]
+            )
         if table_exists(con, "marts", "mart_exceptions"):
-            lines.append(con.execute(
-                "select 'open exceptions: ' || count(*) from marts.mart_exceptions "
-                "where status = 'open'").fetchone()[0])
+            lines.append(
+                con.execute(
+                    "select 'open exceptions: ' || count(*) from marts.mart_exceptions "
+                    "where status = 'open'"
+                ).fetchone()[0]
+            )
         staged = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'staging'"
         ).fetchone()[0]
@@ -113,8 +130,10 @@ def main() -> int:
     ok = all(r.success for r in results)
     for result in results:
         checks = failed_checks(result)
-        print(f"{result.job_def.name}: {'succeeded' if result.success else 'FAILED'}"
-              + (f"; failed checks: {', '.join(sorted(checks))}" if checks else ""))
+        print(
+            f"{result.job_def.name}: {'succeeded' if result.success else 'FAILED'}"
+            + (f"; failed checks: {', '.join(sorted(checks))}" if checks else "")
+        )
     print(summary(settings.warehouse_path()))
     print("Open the Dagster UI with `make ui` (http://127.0.0.1:3000).")
     return 0 if ok else 1
