@@ -19,7 +19,12 @@ import pandas as pd
 
 from simulation import world as w
 from simulation.config import WorldConfig
-from simulation.valuation import INBOUND_PRIORITY, OTHER_PRIORITY, ValuationLedger
+from simulation.valuation import (
+    INBOUND_PRIORITY,
+    OTHER_PRIORITY,
+    ValuationLedger,
+    round_cents,
+)
 
 DAY = 86_400
 RETURN_WINDOW_DAYS = 30
@@ -1125,43 +1130,54 @@ class Simulation:
         events["seq"] = np.arange(len(events))
         events = events.sort_values(["event_at", "priority", "seq"], kind="stable")
         amounts = np.zeros(len(events))
-        skus = self.skus
-        for i, e in enumerate(events.itertuples(index=False)):
-            sku = skus[e.sku]
-            if e.event_type == "receipt":
-                self.ledger.receive(
-                    e.entity_code, sku, int(e.on_hand_delta), float(e.value), e.event_at
-                )
-                amounts[i] = round_half_up(float(e.value))
-            elif e.event_type == "issue":
-                amounts[i] = self.ledger.issue(
-                    e.entity_code, sku, -int(e.on_hand_delta), int(e.line_id), e.event_at
-                )
-            elif e.event_type == "return_restock":
-                amounts[i] = self.ledger.restock_return(
-                    e.entity_code, sku, int(e.on_hand_delta), int(e.line_id), e.event_at
-                )
-            elif e.event_type == "adjustment":
-                amounts[i] = self.ledger.adjust(
-                    e.entity_code, sku, int(e.on_hand_delta), e.event_at
-                )
-            elif (
-                e.event_type == "transfer_out"
-                and self.entity_of[e.in_transit_location] != e.entity_code
-            ):
-                amounts[i] = self.ledger.transfer_out(
-                    e.entity_code, sku, -int(e.on_hand_delta), e.transfer_line, e.event_at
-                )
-            elif e.event_type == "transfer_in" and e.from_entity_code != e.entity_code:
-                unit = self.ledger.transfer_unit_costs.pop(e.transfer_line)
+        ledger, skus = self.ledger, self.skus
+        columns = [
+            "event_type",
+            "entity_code",
+            "sku",
+            "on_hand_delta",
+            "event_at",
+            "value",
+            "line_id",
+            "in_transit_location",
+            "transfer_line",
+            "from_entity_code",
+            "ship_date",
+        ]
+        rows = zip(*(events[c].tolist() for c in columns), strict=True)
+        for i, (
+            kind,
+            entity,
+            sku_index,
+            units,
+            at,
+            value,
+            line,
+            to_loc,
+            transfer,
+            sender,
+            shipped,
+        ) in enumerate(rows):
+            sku = skus[sku_index]
+            if kind == "receipt":
+                ledger.receive(entity, sku, units, value, at)
+                amounts[i] = round_cents(value)
+            elif kind == "issue":
+                amounts[i] = ledger.issue(entity, sku, -units, line, at)
+            elif kind == "return_restock":
+                amounts[i] = ledger.restock_return(entity, sku, units, line, at)
+            elif kind == "adjustment":
+                amounts[i] = ledger.adjust(entity, sku, units, at)
+            elif kind == "transfer_out" and self.entity_of[to_loc] != entity:
+                amounts[i] = ledger.transfer_out(entity, sku, -units, transfer, at)
+            elif kind == "transfer_in" and sender != entity:
+                unit = ledger.transfer_unit_costs.pop(transfer)
                 rate = self.rates.rate(
-                    e.ship_date,
-                    w.ENTITY_CURRENCY[e.from_entity_code],
-                    w.ENTITY_CURRENCY[e.entity_code],
+                    shipped, w.ENTITY_CURRENCY[sender], w.ENTITY_CURRENCY[entity]
                 )
-                value = int(e.on_hand_delta) * unit * rate
-                self.ledger.receive(e.entity_code, sku, int(e.on_hand_delta), value, e.event_at)
-                amounts[i] = round_half_up(value)
+                value = units * unit * rate
+                ledger.receive(entity, sku, units, value, at)
+                amounts[i] = round_cents(value)
         events["amount"] = amounts
         out.valued = events.drop(columns=["seq"])  # type: ignore[attr-defined]
 

@@ -20,10 +20,19 @@ Events are applied in UTC timestamp order; at equal timestamps inbound events co
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 INBOUND_PRIORITY = 0
 OTHER_PRIORITY = 1
+
+
+def round_cents(amount: float) -> float:
+    """Round to cents, half away from zero. The 1e-9 nudge absorbs binary representation error
+    (2.675 is stored as 2.67499999...), so that decimal halves round up as a person expects;
+    the warehouse's round_money macro applies the same rule."""
+    scaled = math.floor(abs(amount) * 100 + 0.5 + 1e-9) / 100
+    return math.copysign(scaled, amount) if scaled else 0.0
 
 
 @dataclass
@@ -73,7 +82,7 @@ class ValuationLedger:
         cost = self.unit_cost(entity, sku)
         self.issue_unit_costs[line_id] = cost
         self.position(entity, sku).units -= units
-        return round(units * cost, 2)
+        return round_cents(units * cost)
 
     def restock_return(
         self, entity: str, sku: str, units: int, original_line_id: int, event_at: int
@@ -81,14 +90,14 @@ class ValuationLedger:
         """Customer return put back to stock at its issue cost; returns the cost credited."""
         cost = self.issue_unit_costs[original_line_id]
         self.receive(entity, sku, units, units * cost, event_at)
-        return round(units * cost, 2)
+        return round_cents(units * cost)
 
     def adjust(self, entity: str, sku: str, units: int, event_at: int) -> float:
         """Signed stock adjustment at the moving average; returns its value (signed)."""
         self._check_order(entity, event_at)
         cost = self.unit_cost(entity, sku)
         self.position(entity, sku).units += units
-        return round(units * cost, 2)
+        return round_cents(units * cost)
 
     def transfer_out(
         self, entity: str, sku: str, units: int, transfer_line: str, event_at: int
@@ -98,7 +107,7 @@ class ValuationLedger:
         cost = self.unit_cost(entity, sku)
         self.transfer_unit_costs[transfer_line] = cost
         self.position(entity, sku).units -= units
-        return round(units * cost, 2)
+        return round_cents(units * cost)
 
     def forget_issue_costs_before(self, line_id: int) -> None:
         """Keep memory flat: returns never cite lines older than the return window."""
