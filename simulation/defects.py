@@ -27,6 +27,7 @@ DAILY_DELIMITED_EXTRACTS = (
     "wms_movements",
     "wms_on_hand",
 )
+HEADERLESS = ("webshop_order_events",)
 ROW_DEFECT_EXTRACTS = ("pos_sales", "marketplace_settlement")
 UNPARSEABLE = {  # column -> a value its type cannot parse
     "pos_sales": {
@@ -73,7 +74,10 @@ class DefectPlan:
                 continue
             n = max(1, int(plan.rng.binomial(len(candidates), rate)))
             for _ in range(n):
-                while candidates[order[cursor]] in plan.file_schedule:
+                # an empty JSON lines file is a valid delivery of no rows, not a defect
+                while candidates[order[cursor]] in plan.file_schedule or (
+                    kind == "empty_file" and candidates[order[cursor]][0] in HEADERLESS
+                ):
                     cursor += 1
                 plan.file_schedule[candidates[order[cursor]]] = kind
                 cursor += 1

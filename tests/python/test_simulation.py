@@ -4,10 +4,9 @@ and with a truth that agrees with the simulation's own event log."""
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -420,4 +419,11 @@ def test_bad_arguments_are_refused() -> None:
         parse_args(["--out", "x", "--days", "3"])
 
 
-_ = (io, timedelta)
+
+
+
+def test_the_contract_page_is_generated_from_the_contract() -> None:
+    from ingestion.contract_docs import render
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "extract_contract.md"
+    assert page.read_text() == render(), "run: python -m ingestion.contract_docs > " + str(page)

@@ -1,0 +1,562 @@
+"""Load landing-zone files into the raw schema: every row loaded or quarantined, with lineage.
+
+Public API: ``discover(landing_dir)``, ``ingest(landing_dir, warehouse, business_dates=None,
+extracts=None)`` and ``IngestReport``.
+
+What ``ingest`` writes (DuckDB schema ``raw``):
+
+* ``raw.<extract>`` for every extract of the contract (created, typed, even with no files):
+  the contract columns plus ``_source_system``, ``_source_file`` (relative to the landing dir),
+  ``_source_row_number`` (1-based data row, header excluded; the line number for JSON lines; the
+  row for Parquet), ``_business_date`` (the date in the file name), ``_load_id``, ``_loaded_at``
+  (UTC). A CSV or TSV file of no bytes fails (it lacks its header); JSON lines of no bytes are a
+  delivery of no rows.
+* ``raw.quarantine``: every rejected row, once, with the rule it broke (see
+  ``ingestion.validate`` for the rules and their order). A row with several problems gets one
+  quarantine row, for the first failing check: structure first, then the columns in contract
+  order.
+* ``raw.load_log``: one row per file seen (per distinct content of a path), with a status:
+
+  ``loaded``     rows loaded (and bad rows quarantined).
+  ``replaced``   a later delivery of the same extract and business date with different content:
+                 loaded, and the rows (and quarantine rows) of the file that was live for that
+                 extract and business date were deleted; ``related_load_id`` names that file.
+  ``duplicate``  same content hash as the live file of the same extract and business date:
+                 nothing loaded; ``related_load_id`` names the live file.
+  ``superseded`` an older delivery (lower sequence, or same sequence and an earlier delivery
+                 folder) arriving after a newer one is live: nothing loaded.
+  ``failed``     the file as a whole cannot be loaded (empty, not UTF-8, truncated, CR LF line
+                 ends, wrong header, corrupt or mistyped Parquet): nothing loaded.
+  ``unknown``    the path matches no extract of the contract: nothing loaded.
+
+  Row counts: for ``loaded`` and ``replaced`` files rows_read = rows_loaded + rows_quarantined.
+  For every other status rows_loaded = rows_quarantined = 0 and rows_read is the number of data
+  lines seen for a failed text file (header excluded, a truncated last line counted), the row
+  count in the footer of a Parquet file whose schema is wrong, and 0 otherwise (corrupt Parquet;
+  duplicate, superseded and unknown files are recognised without being parsed). rows_loaded of a
+  file counts the rows it contributed when loaded, even if a later delivery replaced them.
+
+Replacement policy: at most one file per extract and business date is live (its rows are in the
+raw table); it is the one with the highest load_id among ``loaded``/``replaced`` rows of the log.
+A later delivery (higher sequence, or the same sequence in a later delivery folder, or the same
+path with new content) with different content replaces it.
+
+Idempotency: a file whose path and content hash are already in the log is skipped without a new
+log row, so ingesting the same landing zone again changes nothing. Files are processed extract by
+extract, business dates in order, each group of whole business dates in one transaction (raw
+rows, quarantine rows, deletions of replaced rows and the log rows together), so a crash never
+leaves part of a file. Unexpected errors roll the group back and propagate: the files stay
+unlogged and are retried by the next run.
+
+Filters: ``extracts`` limits ingestion to those extracts (unknown files are then not logged);
+``business_dates`` limits it to files whose name carries one of those dates (unknown files with
+no readable business date are then not logged).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ingestion.checks import check_parquet_bytes, check_text_file
+from ingestion.contract import Extract, load_contract
+from ingestion.discover import LandingFile, discover
+from ingestion.validate import (
+    CONTENT_TABLE,
+    STAGE_TABLE,
+    ident,
+    parquet_type_problem,
+    stage_parquet_sql,
+    stage_table_ddl,
+    stage_text_sql,
+)
+from ingestion.warehouse import (
+    LOAD_LOG_DDL,
+    RAW_SCHEMA,
+    LiveFile,
+    LoadState,
+    ensure_raw_schema,
+)
+
+__all__ = ["FileResult", "IngestReport", "LandingFile", "discover", "ingest"]
+
+# File bytes validated per transaction (whole business dates are never split): bounds memory
+# (peak resident memory at scale factor 1 is about 10x this) at little cost in speed.
+CHUNK_BYTES = 64 * 1024 * 1024
+META_TABLE = "_ingest_meta"
+
+
+@dataclass
+class FileResult:
+    """What one run did with one file (one raw.load_log row)."""
+
+    load_id: int
+    source_file: str
+    extract: str | None
+    status: str
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    error_message: str | None = None
+    related_load_id: int | None = None
+
+
+@dataclass
+class IngestReport:
+    """Outcome of one ``ingest`` run. Counts are of files and rows this run logged; files
+    already in the log with the same content are only counted in ``files_skipped``."""
+
+    files_seen: int = 0
+    files_skipped: int = 0
+    files_loaded: int = 0
+    files_replaced: int = 0
+    files_duplicate: int = 0
+    files_superseded: int = 0
+    files_failed: int = 0
+    files_unknown: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    seconds: float = 0.0
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Messages of the files that loaded nothing (failed, unknown, duplicate, superseded)."""
+        return [f.error_message for f in self.files if f.error_message]
+
+    def add(self, result: FileResult) -> None:
+        self.files.append(result)
+        counter = f"files_{result.status}"
+        setattr(self, counter, getattr(self, counter) + 1)
+        self.rows_loaded += result.rows_loaded
+        self.rows_quarantined += result.rows_quarantined
+
+    def summary(self) -> str:
+        lines = [
+            f"files seen {self.files_seen}: loaded {self.files_loaded}, replaced "
+            f"{self.files_replaced}, duplicate {self.files_duplicate}, superseded "
+            f"{self.files_superseded}, failed {self.files_failed}, unknown {self.files_unknown}, "
+            f"already ingested {self.files_skipped}",
+            f"rows loaded {self.rows_loaded}, rows quarantined {self.rows_quarantined}",
+            f"seconds {self.seconds:.2f}",
+        ]
+        lines += [
+            f"  {f.status}: {f.error_message}"
+            for f in self.files
+            if f.status in ("failed", "unknown", "superseded")
+        ]
+        return "\n".join(lines)
+
+
+@dataclass
+class _Entry:
+    """A file being logged in the current transaction."""
+
+    file: LandingFile
+    load_id: int
+    content_hash: str
+    size: int
+    status: str = "loaded"
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    error_message: str | None = None
+    related_load_id: int | None = None
+    data: bytes | None = None  # text formats: the validated UTF-8 content, to be staged
+    parquet_table: str | None = None  # Parquet, read into this temp table
+
+    @property
+    def staged(self) -> bool:
+        return self.status in ("loaded", "replaced")
+
+    def result(self) -> FileResult:
+        return FileResult(
+            self.load_id,
+            self.file.source_file,
+            self.file.extract,
+            self.status,
+            self.rows_read,
+            self.rows_loaded,
+            self.rows_quarantined,
+            self.error_message,
+            self.related_load_id,
+        )
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _selected(f: LandingFile, business_dates: set[date] | None, extracts: set[str] | None) -> bool:
+    if extracts is not None and f.extract not in extracts:
+        return False
+    return business_dates is None or f.business_date in business_dates
+
+
+def ingest(
+    landing_dir: Path,
+    warehouse: Path,
+    business_dates: set[date] | None = None,
+    extracts: set[str] | None = None,
+    *,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> IngestReport:
+    """Load every selected landing file into ``raw`` (see the module docstring).
+
+    ``connection``: an open connection to the warehouse to use instead of opening ``warehouse``
+    (the caller then owns it; it must not be inside a transaction).
+    """
+    started = time.perf_counter()
+    landing_dir = Path(landing_dir)
+    contract = load_contract()
+    if extracts is not None:
+        unknown = sorted(set(extracts) - set(contract))
+        if unknown:
+            raise ValueError(f"unknown extracts {unknown}; the contract has {sorted(contract)}")
+    files = [f for f in discover(landing_dir) if _selected(f, business_dates, extracts)]
+    report = IngestReport(files_seen=len(files))
+    con = connection
+    if con is None:
+        Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(warehouse))
+        con.execute("set enable_progress_bar = false")
+    try:
+        ensure_raw_schema(con, contract)
+        state = LoadState.read(con)
+        by_extract: dict[str, list[LandingFile]] = {}
+        for f in files:
+            if f.is_known:
+                by_extract.setdefault(f.extract, []).append(f)
+        for name in sorted(by_extract):
+            for chunk in _chunks(by_extract[name]):
+                _ingest_chunk(con, contract[name], chunk, state, report)
+        _log_unknown(con, [f for f in files if not f.is_known], state, report)
+    finally:
+        if connection is None:
+            con.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _chunks(files: list[LandingFile]) -> list[list[LandingFile]]:
+    """Group an extract's files into transactions of whole business dates, by size."""
+    groups: dict[date, list[LandingFile]] = {}
+    for f in files:  # discover order: delivery date, then name
+        groups.setdefault(f.business_date, []).append(f)
+    chunks, current, size = [], [], 0
+    for business_date in sorted(groups):
+        group = groups[business_date]
+        group_size = sum(f.path.stat().st_size for f in group)
+        if current and size + group_size > CHUNK_BYTES:
+            chunks.append(current)
+            current, size = [], 0
+        current.extend(group)
+        size += group_size
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _read(f: LandingFile, state: LoadState) -> tuple[bytes, str] | None:
+    """The file's bytes and sha256, or None when this path and content are already logged."""
+    data = f.path.read_bytes()
+    content_hash = hashlib.sha256(data).hexdigest()
+    if (f.source_file, content_hash) in state.seen:
+        return None
+    state.seen.add((f.source_file, content_hash))
+    return data, content_hash
+
+
+def _check(con: duckdb.DuckDBPyConnection, extract: Extract, entry: _Entry, data: bytes) -> None:
+    """Whole-file checks; on failure set the entry failed, else keep what staging needs."""
+    source_file = entry.file.source_file
+    if extract.file_format != "parquet":
+        check = check_text_file(source_file, data, extract)
+        entry.data = data
+        if check.problem:
+            entry.status, entry.error_message, entry.rows_read = (
+                "failed",
+                check.problem,
+                check.data_lines,
+            )
+        return
+    problem = check_parquet_bytes(source_file, data)
+    if problem:
+        entry.status, entry.error_message = "failed", problem
+        return
+    table = f"_ingest_parquet_{entry.load_id}"
+    try:
+        con.execute(
+            f"create or replace temp table {table} as "
+            "select * from read_parquet(?, file_row_number = true)",
+            [str(entry.file.path)],
+        )
+    except duckdb.Error as error:
+        first_line = str(error).strip().splitlines()[0]
+        entry.status, entry.error_message = (
+            "failed",
+            f"{source_file}: corrupt Parquet: {first_line}",
+        )
+        return
+    entry.parquet_table = table
+    schema = dict(
+        con.execute(f"select column_name, column_type from (describe {table})").fetchall()
+    )
+    schema.pop("file_row_number", None)
+    problems = []
+    missing = [c for c in extract.column_names if c not in schema]
+    extra = [c for c in schema if c not in extract.column_names]
+    if missing:
+        problems.append("missing column(s) " + ", ".join(repr(c) for c in missing))
+    if extra:
+        problems.append("unexpected column(s) " + ", ".join(repr(c) for c in extra))
+    for column in extract.columns:
+        if column.name in schema:
+            type_problem = parquet_type_problem(column, schema[column.name])
+            if type_problem:
+                problems.append(type_problem)
+    if problems:
+        (rows,) = con.execute(f"select count(*) from {table}").fetchone()
+        entry.status, entry.rows_read = "failed", rows
+        entry.error_message = f"{source_file}: " + "; ".join(problems)
+
+
+def _decide(extract: Extract, entry: _Entry, state: LoadState) -> None:
+    """Loaded, replaced, duplicate or superseded, from the live file of its business date."""
+    f = entry.file
+    key = (extract.name, f.business_date)
+    live = state.live.get(key)
+    rank = (f.sequence, f.delivery_date)
+    if live is not None and live.content_hash == entry.content_hash:
+        entry.status, entry.related_load_id = "duplicate", live.load_id
+        entry.error_message = (
+            f"{f.source_file}: same content as {live.source_file} "
+            f"(load_id {live.load_id}), already loaded"
+        )
+        return
+    if live is not None and rank < live.rank:
+        entry.status, entry.related_load_id = "superseded", live.load_id
+        entry.error_message = (
+            f"{f.source_file}: older delivery (sequence {f.sequence}, delivered "
+            f"{f.delivery_date}) than the loaded {live.source_file} "
+            f"(sequence {live.sequence}, delivered {live.delivery_date})"
+        )
+        return
+    if live is not None:
+        entry.status, entry.related_load_id = "replaced", live.load_id
+    state.live[key] = LiveFile(
+        entry.load_id, f.source_file, entry.content_hash, f.sequence, f.delivery_date
+    )
+
+
+def _ingest_chunk(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    files: list[LandingFile],
+    state: LoadState,
+    report: IngestReport,
+) -> None:
+    entries: list[_Entry] = []
+    for f in files:
+        read = _read(f, state)
+        if read is None:
+            report.files_skipped += 1
+            continue
+        data, content_hash = read
+        entry = _Entry(f, state.take_load_id(), content_hash, len(data))
+        _check(con, extract, entry, data)
+        if entry.status != "failed":
+            _decide(extract, entry, state)
+        if not entry.staged:
+            entry.data = None
+        entries.append(entry)
+    if not entries:
+        return
+    staged = [e for e in entries if e.staged]
+    live_ids = {live.load_id for live in state.live.values()}
+    keep = {e.load_id for e in staged if e.load_id in live_ids}
+    staged_ids = {e.load_id for e in staged}
+    to_delete = sorted({e.related_load_id for e in staged if e.status == "replaced"} - staged_ids)
+    if staged:
+        _stage(con, extract, staged)
+    loaded_at = _utc_now()
+    con.execute("begin transaction")
+    try:
+        table = f"{RAW_SCHEMA}.{ident(extract.name)}"
+        if to_delete:
+            con.execute(f"delete from {table} where _load_id in (select unnest(?))", [to_delete])
+            con.execute(
+                f"delete from {RAW_SCHEMA}.quarantine where load_id in (select unnest(?))",
+                [to_delete],
+            )
+        if keep:
+            _insert_rows(con, extract, staged, keep, loaded_at)
+        _insert_log(con, entries, loaded_at)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        _drop_temp(con, entries)
+    for entry in entries:
+        report.add(entry.result())
+
+
+def _stage(con: duckdb.DuckDBPyConnection, extract: Extract, staged: list[_Entry]) -> None:
+    """Validate the staged files' rows into the stage table and set their row counts."""
+    con.execute(stage_table_ddl(extract))
+    if extract.file_format == "parquet":
+        for entry in staged:
+            con.execute(stage_parquet_sql(extract, entry.parquet_table, entry.load_id))
+    else:
+        con.register(CONTENT_TABLE, _content_table(staged))
+        try:
+            con.execute(stage_text_sql(extract))
+        finally:
+            con.unregister(CONTENT_TABLE)
+        for entry in staged:
+            entry.data = None
+    counts = dict(
+        (key, (read, bad))
+        for key, read, bad in con.execute(
+            f"select file_key, count(*), count(problem) from {STAGE_TABLE} group by file_key"
+        ).fetchall()
+    )
+    for entry in staged:
+        read, bad = counts.get(entry.load_id, (0, 0))
+        entry.rows_read, entry.rows_quarantined, entry.rows_loaded = read, bad, read - bad
+
+
+def _content_table(staged: list[_Entry]) -> pa.Table:
+    """The files' bytes as an Arrow table (file_key, content) that DuckDB scans without a copy:
+    the UTF-8 bytes are laid end to end as one large_string column (validated before)."""
+    sizes = np.fromiter((len(e.data) for e in staged), dtype=np.int64, count=len(staged))
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    content = pa.LargeStringArray.from_buffers(
+        len(staged), pa.py_buffer(offsets), pa.py_buffer(b"".join(e.data for e in staged))
+    )
+    file_keys = pa.array([e.load_id for e in staged], type=pa.int64())
+    return pa.table({"file_key": file_keys, "content": content})
+
+
+def _insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    staged: list[_Entry],
+    keep: set[int],
+    loaded_at: datetime,
+) -> None:
+    meta = pd.DataFrame(
+        {
+            "file_key": [e.load_id for e in staged if e.load_id in keep],
+            "source_file": [e.file.source_file for e in staged if e.load_id in keep],
+            "business_date": [e.file.business_date for e in staged if e.load_id in keep],
+        }
+    )
+    con.register(META_TABLE, meta)
+    try:
+        columns = ", ".join(f"s.{ident(c.name)}" for c in extract.columns)
+        row_word = "line" if extract.file_format == "jsonl" else "row"
+        con.execute(
+            f"""
+            insert into {RAW_SCHEMA}.{ident(extract.name)}
+            select {columns}, ?, m.source_file, s.row_number, m.business_date, s.file_key, ?
+            from {STAGE_TABLE} s join {META_TABLE} m using (file_key)
+            where s.problem is null
+            """,
+            [extract.system, loaded_at],
+        )
+        con.execute(
+            f"""
+            insert into {RAW_SCHEMA}.quarantine
+            select s.file_key, ?, ?, m.source_file, s.row_number, s.raw_text,
+                   s.problem.column_name, s.problem.bad_value, s.problem.rule,
+                   m.source_file || ' {row_word} ' || s.row_number || ' ' || s.problem.detail
+            from {STAGE_TABLE} s join {META_TABLE} m using (file_key)
+            where s.problem is not null
+            """,
+            [extract.system, extract.name],
+        )
+    finally:
+        con.unregister(META_TABLE)
+
+
+def _insert_log(con: duckdb.DuckDBPyConnection, entries: list[_Entry], loaded_at: datetime) -> None:
+    rows = pd.DataFrame(
+        {
+            "load_id": [e.load_id for e in entries],
+            "source_system": [e.file.system for e in entries],
+            "extract_name": [e.file.extract for e in entries],
+            "source_file": [e.file.source_file for e in entries],
+            "business_date": [e.file.business_date for e in entries],
+            "delivery_date": [e.file.delivery_date for e in entries],
+            "sequence_number": [e.file.sequence for e in entries],
+            "content_hash": [e.content_hash for e in entries],
+            "file_size_bytes": [e.size for e in entries],
+            "rows_read": [e.rows_read for e in entries],
+            "rows_loaded": [e.rows_loaded for e in entries],
+            "rows_quarantined": [e.rows_quarantined for e in entries],
+            "status": [e.status for e in entries],
+            "related_load_id": [e.related_load_id for e in entries],
+            "error_message": [e.error_message for e in entries],
+            "loaded_at": [loaded_at] * len(entries),
+        },
+        dtype=object,
+    )
+    con.register(META_TABLE, rows)
+    try:
+        select = ", ".join(
+            f"cast({ident(name)} as {data_type})" for name, data_type in LOAD_LOG_DDL
+        )
+        con.execute(
+            f"insert into {RAW_SCHEMA}.load_log select {select} from {META_TABLE} order by load_id"
+        )
+    finally:
+        con.unregister(META_TABLE)
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection, entries: list[_Entry]) -> None:
+    con.execute(f"drop table if exists {STAGE_TABLE}")
+    for entry in entries:
+        if entry.parquet_table:
+            con.execute(f"drop table if exists {entry.parquet_table}")
+
+
+def _log_unknown(
+    con: duckdb.DuckDBPyConnection, files: list[LandingFile], state: LoadState, report: IngestReport
+) -> None:
+    entries = []
+    for f in files:
+        read = _read(f, state)
+        if read is None:
+            report.files_skipped += 1
+            continue
+        data, content_hash = read
+        entry = _Entry(
+            f,
+            state.take_load_id(),
+            content_hash,
+            len(data),
+            status="unknown",
+            error_message=f.unknown_reason,
+        )
+        entries.append(entry)
+    if not entries:
+        return
+    con.execute("begin transaction")
+    try:
+        _insert_log(con, entries, _utc_now())
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    for entry in entries:
+        report.add(entry.result())

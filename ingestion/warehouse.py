@@ -1,0 +1,139 @@
+"""The raw schema of the warehouse: DDL from the contract, and the ingestion state it holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+
+from ingestion.contract import Extract
+from ingestion.validate import duckdb_type, ident
+
+RAW_SCHEMA = "raw"
+
+LINEAGE_DDL = (
+    ("_source_system", "VARCHAR"),
+    ("_source_file", "VARCHAR"),
+    ("_source_row_number", "BIGINT"),
+    ("_business_date", "DATE"),
+    ("_load_id", "BIGINT"),
+    ("_loaded_at", "TIMESTAMP"),
+)
+
+LOAD_LOG_DDL = (
+    ("load_id", "BIGINT"),
+    ("source_system", "VARCHAR"),
+    ("extract_name", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("business_date", "DATE"),
+    ("delivery_date", "DATE"),
+    ("sequence_number", "INTEGER"),
+    ("content_hash", "VARCHAR"),
+    ("file_size_bytes", "BIGINT"),
+    ("rows_read", "BIGINT"),
+    ("rows_loaded", "BIGINT"),
+    ("rows_quarantined", "BIGINT"),
+    ("status", "VARCHAR"),
+    ("related_load_id", "BIGINT"),
+    ("error_message", "VARCHAR"),
+    ("loaded_at", "TIMESTAMP"),
+)
+
+QUARANTINE_DDL = (
+    ("load_id", "BIGINT"),
+    ("source_system", "VARCHAR"),
+    ("extract_name", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("source_row_number", "BIGINT"),
+    ("raw_text", "VARCHAR"),
+    ("column_name", "VARCHAR"),
+    ("bad_value", "VARCHAR"),
+    ("rule", "VARCHAR"),
+    ("reason", "VARCHAR"),
+)
+
+STATUSES = ("loaded", "replaced", "duplicate", "superseded", "failed", "unknown")
+LIVE_STATUSES = ("loaded", "replaced")
+
+
+def raw_columns(extract: Extract) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of a raw table: the contract columns, then the lineage columns."""
+    return [(c.name, duckdb_type(c.data_type)) for c in extract.columns] + list(LINEAGE_DDL)
+
+
+def _create(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
+    body = ", ".join(f"{ident(name)} {data_type}" for name, data_type in columns)
+    con.execute(f"create table if not exists {RAW_SCHEMA}.{ident(table)} ({body})")
+    actual = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [RAW_SCHEMA, table],
+    ).fetchall()
+    expected = [(name, data_type.replace(" ", "")) for name, data_type in columns]
+    actual = [(name, data_type.replace(" ", "")) for name, data_type in actual]
+    if actual != expected:
+        raise RuntimeError(
+            f"{RAW_SCHEMA}.{table} has columns {actual}, the contract expects {expected}; "
+            "migrate or rebuild the warehouse"
+        )
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: dict[str, Extract]) -> None:
+    """Create the raw schema, every raw table (typed from the contract, even for extracts with
+    no files yet), raw.load_log and raw.quarantine; refuse tables whose columns have drifted."""
+    con.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for extract in contract.values():
+        _create(con, extract.name, raw_columns(extract))
+    _create(con, "load_log", LOAD_LOG_DDL)
+    _create(con, "quarantine", QUARANTINE_DDL)
+
+
+@dataclass
+class LiveFile:
+    """The file whose rows are currently in raw for one extract and business date."""
+
+    load_id: int
+    source_file: str
+    content_hash: str
+    sequence: int
+    delivery_date: date
+
+    @property
+    def rank(self) -> tuple[int, date]:
+        return (self.sequence, self.delivery_date)
+
+
+@dataclass
+class LoadState:
+    """What raw.load_log says has been ingested already."""
+
+    seen: set[tuple[str, str]]  # (source_file, content_hash) of every logged file
+    live: dict[tuple[str, date], LiveFile]  # (extract, business date) -> live file
+    next_load_id: int
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection) -> LoadState:
+        seen = set(
+            con.execute(f"select source_file, content_hash from {RAW_SCHEMA}.load_log").fetchall()
+        )
+        rows = con.execute(
+            f"""
+            select extract_name, business_date, load_id, source_file, content_hash,
+                   sequence_number, delivery_date
+            from {RAW_SCHEMA}.load_log
+            where status in {LIVE_STATUSES}
+            qualify row_number() over (
+                partition by extract_name, business_date order by load_id desc) = 1
+            """
+        ).fetchall()
+        live = {(r[0], r[1]): LiveFile(r[2], r[3], r[4], r[5], r[6]) for r in rows}
+        (max_id,) = con.execute(
+            f"select coalesce(max(load_id), 0) from {RAW_SCHEMA}.load_log"
+        ).fetchone()
+        return cls(seen, live, max_id + 1)
+
+    def take_load_id(self) -> int:
+        load_id = self.next_load_id
+        self.next_load_id += 1
+        return load_id
