@@ -419,9 +419,6 @@ def test_bad_arguments_are_refused() -> None:
         parse_args(["--out", "x", "--days", "3"])
 
 
-
-
-
 def test_the_contract_page_is_generated_from_the_contract() -> None:
     from ingestion.contract_docs import render
 
