@@ -65,9 +65,9 @@ def generate(config: WorldConfig) -> dict[str, int]:
         shutil.rmtree(config.out / part, ignore_errors=True)
     # pandas 3 infers Arrow-backed strings, whose per-call overhead dominates the many small
     # frames of a simulated day (measured: 26% of the run); object strings give identical files.
-    previous = pd.get_option("future.infer_string")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the option is deprecated for pandas 4; we pin pandas 3
+        previous = pd.get_option("future.infer_string")
         pd.set_option("future.infer_string", False)
     try:
         plan = DefectPlan.build(config)
