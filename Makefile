@@ -52,6 +52,7 @@ install: $(VENV)/.installed
 
 dirs:
 	@mkdir -p "$(DAGSTER_HOME)" "$(dir $(CONCORD_WAREHOUSE))"
+	@[ -f "$(DAGSTER_HOME)/dagster.yaml" ] || cp orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 # ---- data ------------------------------------------------------------------------------------
 

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.ingest import DAILY, LOAD_LOG_KEY
+from orchestration.ingest import LOAD_LOG_KEY
 
-RAW_ASSETS = dg.AssetSelection.key_prefixes(["raw"]) - dg.AssetSelection.keys(LOAD_LOG_KEY)
+RAW_ASSETS = dg.AssetSelection.key_prefixes(["raw"]) - dg.AssetSelection.assets(LOAD_LOG_KEY)
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=RAW_ASSETS,
-    partitions_def=DAILY,
     description="Load the landing files of the selected business dates into raw.",
 )
 
 transform_job = dg.define_asset_job(
     "transform_job",
-    selection=dg.AssetSelection.keys(LOAD_LOG_KEY)
+    selection=dg.AssetSelection.assets(LOAD_LOG_KEY)
     | dg.AssetSelection.all().downstream()
     - dg.AssetSelection.key_prefixes(["raw"])
     - dg.AssetSelection.key_prefixes(["landing"]),

@@ -1,0 +1,86 @@
+"""The Dagster code location: it loads, its graph reads landing -> raw -> staging, and the glue
+functions behave."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from ingestion.contract import load_contract
+from orchestration import automation, ingest
+from orchestration.definitions import defs
+
+
+def test_definitions_load_with_every_extract_as_landing_and_raw_asset() -> None:
+    keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
+    for extract in load_contract().values():
+        assert f"landing/{extract.system}/{extract.name}" in keys
+        assert f"raw/{extract.name}" in keys
+    assert "raw/load_log" in keys
+    assert {"ingest_job", "transform_job"} <= {j.name for j in defs.resolve_all_job_defs()}
+
+
+def test_every_staging_model_reads_its_raw_ingest_asset() -> None:
+    graph = defs.resolve_asset_graph()
+    staged = [k for k in graph.get_all_asset_keys() if k.path[-1].startswith("stg_")]
+    assert staged, "no staging model in the graph"
+    for key in staged:
+        parents = {p.to_user_string() for p in graph.get(key).parent_keys}
+        upstream = parents | {
+            g.to_user_string() for p in graph.get(key).parent_keys for g in graph.get(p).parent_keys
+        }
+        assert any(p.startswith("raw/") for p in upstream), f"{key} has no raw ancestor"
+
+
+def test_raw_assets_are_partitioned_daily_and_share_the_writer_pool() -> None:
+    for assets_def in ingest.INGEST_ASSETS:
+        assert assets_def.partitions_def == ingest.DAILY
+        assert assets_def.op.pool == "concord_warehouse"
+
+
+def test_dates_in_covers_the_range_inclusively() -> None:
+    assert ingest.dates_in("2026-01-30", "2026-02-02") == {
+        date(2026, 1, 30),
+        date(2026, 1, 31),
+        date(2026, 2, 1),
+        date(2026, 2, 2),
+    }
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_landing_sensor_requests_the_dates_of_new_or_changed_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(tmp_path))
+    write(tmp_path / "pos/2026-01-05/pos_sales_20260105.csv", "a\n")
+    write(tmp_path / "erp/2026-01-06/erp_transfers_20260106.csv", "a\n")
+    write(tmp_path / "pos/2026-01-06/notes.txt", "stray\n")
+    by_date, cursor = automation.pending_dates({})
+    assert sorted(by_date) == ["2026-01-05", "2026-01-06"]
+    assert automation.pending_dates(cursor)[0] == {}
+    changed = tmp_path / "pos/2026-01-05/pos_sales_20260105.csv"
+    changed.write_text("a\nb\n")
+    os.utime(changed, ns=(1, 1))
+    assert list(automation.pending_dates(cursor)[0]) == ["2026-01-05"]
+
+
+def test_landing_sensor_builds_one_run_request_per_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(tmp_path))
+    write(tmp_path / "pos/2026-01-05/pos_sales_20260105.csv", "a\n")
+    write(tmp_path / "pos/2026-01-07/pos_sales_20260105_2.csv", "a\nb\n")
+    write(tmp_path / "wms/2026-01-07/wms_on_hand_20260107.csv", "a\n")
+    context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())
+    result = automation.landing_sensor(context)
+    assert sorted(r.partition_key for r in result.run_requests) == ["2026-01-05", "2026-01-07"]
+    again = automation.landing_sensor(dg.build_sensor_context(cursor=result.cursor))
+    assert again.run_requests == []
