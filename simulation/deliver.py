@@ -24,24 +24,13 @@ from simulation.extracts import LandingWriter, render_delimited, to_delimited_by
 FIRST_NAMES = ["Ava", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Isla", "Jonas"]
 LAST_NAMES = ["Smith", "Muller", "Jones", "Schmidt", "Brown", "Fischer", "Taylor", "Weber"]
 
-# General ledger accounts the ERP's interfaces post to (seeds/chart_of_accounts.csv names them).
-ACCOUNT = {
-    "store_clearing": "1010",
-    "webshop_clearing": "1020",
-    "marketplace_receivable": "1030",
-    "inventory": "1300",
-    "intercompany_receivable": "1400",
-    "grni": "2100",
-    "landed_cost_accrual": "2110",
-    "sales_tax_payable": "2200",
-    "intercompany_payable": "2400",
-    "revenue": "4000",
-    "discounts": "4100",
-    "returns": "4200",
-    "cogs": "5000",
-    "shrinkage": "5200",
-    "marketplace_fees": "6100",
-}
+# General ledger accounts by role, from the chart of accounts seed (one definition of the chart).
+CHART_OF_ACCOUNTS = Path(__file__).resolve().parent.parent / "seeds" / "chart_of_accounts.csv"
+ACCOUNT = dict(
+    pd.read_csv(CHART_OF_ACCOUNTS, dtype=str)[["account_role", "account_code"]].itertuples(
+        index=False
+    )
+)
 CLEARING = {
     "store": "store_clearing",
     "webshop": "webshop_clearing",

@@ -1,0 +1,1 @@
+"""Benchmarks: commands that measure, print medians, and are quoted in docs/benchmarks.md."""
