@@ -323,7 +323,8 @@ class Deliverer:
         dc_rows = receipts.index[receipts["loc"].isin(w.DCS)] if len(receipts) else receipts.index
         n_late = self.plan.take("late_receipt", d, len(dc_rows))
         if not receipts.empty:
-            invoice_day = d + self.plan_invoice_delay(receipts)
+            # invoices follow receipts by days; the period's last day books every one still open
+            invoice_day = (d + self.plan_invoice_delay(receipts)).clip(upper=self.config.days - 1)
             for day, group in receipts.groupby(invoice_day):
                 self.later["invoices"][int(day)].append(group)
             receipts["late"] = False
