@@ -1,0 +1,35 @@
+{#-
+    hash_pii(expr): the salted hash of a piece of personal data, as lower-case hex SHA-256 of
+    salt || '|' || lower(trim(expr)); null when expr is null. The salt comes from the
+    environment (CONCORD_PII_SALT; the default is a documented development value, never to be
+    used for real data). Normalising (trim, lower case) makes the same e-mail address typed
+    differently hash alike. Personal data itself never leaves staging: only the hash does.
+-#}
+
+{% macro pii_salt() -%}
+    {{ return(env_var('CONCORD_PII_SALT', 'concord-dev-salt-not-secret')) }}
+{%- endmacro %}
+
+{#- The text that is hashed: salt, a separator, the normalised value (null stays null). -#}
+{% macro pii_salted_text(expr) -%}
+    ('{{ pii_salt() | replace("'", "''") }}' || '|' || lower(trim({{ expr }})))
+{%- endmacro %}
+
+{% macro hash_pii(expr) -%}
+    {{ return(adapter.dispatch('hash_pii', 'concord')(expr)) }}
+{%- endmacro %}
+
+{#- DuckDB: sha256(varchar) returns lower-case hex. -#}
+{% macro duckdb__hash_pii(expr) -%}
+    sha256({{ pii_salted_text(expr) }})
+{%- endmacro %}
+
+{#- Postgres 11+: sha256(bytea) returns bytea. -#}
+{% macro postgres__hash_pii(expr) -%}
+    encode(sha256(convert_to({{ pii_salted_text(expr) }}, 'UTF8')), 'hex')
+{%- endmacro %}
+
+{#- Spark, Databricks and Snowflake: sha2(string, 256) returns lower-case hex. -#}
+{% macro default__hash_pii(expr) -%}
+    sha2({{ pii_salted_text(expr) }}, 256)
+{%- endmacro %}

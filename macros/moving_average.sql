@@ -1,0 +1,98 @@
+{#-
+    moving_average_chain(inbound): the perpetual moving-average cost per entity and SKU, one row
+    per inbound event (receipt, cross-entity transfer in, restocked return), computed by a
+    recursive query that walks every entity-SKU's inbound events in order, all SKUs at once.
+
+    inbound must have: entity_code, sku, inbound_seq (1..n per entity-SKU), units (> 0),
+    units_before (entity-SKU units on hand before the event), event_type, known_value (total
+    value of a receipt or transfer in, full precision), return_segment (for a restocked return:
+    the number of inbound events before the issue it returns, 0 if none), fallback_unit_cost,
+    keep_from_segment (the oldest segment whose cost a later return still needs).
+
+    Policy (GLOSSARY.md): avg = (units_before * avg + value) / (units_before + units), restarting
+    at value / units when units_before <= 0. A restocked return's value is its units at the
+    cost of the issue it returns, i.e. the average of that issue's segment; the recursion keeps
+    the averages of the segments later returns still need (a bounded window, so memory stays
+    linear in the number of events).
+
+    Emits a recursive CTE named chain and the final select: call it as the last item of a
+    `with recursive` list. Returns: entity_code, sku, inbound_seq, average_cost (after the
+    event), inbound_value.
+-#}
+{% macro moving_average_chain(inbound) -%}
+    {{ return(adapter.dispatch('moving_average_chain', 'concord')(inbound)) }}
+{%- endmacro %}
+
+{% macro default__moving_average_chain(inbound) -%}
+    {{ exceptions.raise_compiler_error(
+        'moving_average_chain is implemented for duckdb only so far (adapter: '
+        ~ adapter.type() ~ ')'
+    ) }}
+{%- endmacro %}
+
+{% macro duckdb__moving_average_chain(inbound) -%}
+    {%- set value -%}
+        case
+            when step.event_type = 'return_restock'
+                then step.units * coalesce(
+                    case
+                        when step.return_segment > 0
+                            then chain.segment_costs[
+                                cast(step.return_segment - chain.first_segment + 1 as bigint)
+                            ]
+                    end,
+                    chain.average_cost,
+                    step.fallback_unit_cost
+                )
+            else step.known_value
+        end
+    {%- endset -%}
+    {%- set average -%}
+        case
+            when step.units_before <= 0 or chain.average_cost is null
+                then ({{ value }}) / step.units
+            else
+                (step.units_before * chain.average_cost + ({{ value }}))
+                / (step.units_before + step.units)
+        end
+    {%- endset -%}
+    chain as (
+        select distinct
+            inbound.entity_code,
+            inbound.sku,
+            cast(0 as bigint) as inbound_seq,
+            cast(null as double) as average_cost,
+            cast(null as double) as inbound_value,
+            cast([] as double []) as segment_costs,
+            cast(1 as bigint) as first_segment
+        from {{ inbound }} as inbound
+        union all
+        select
+            step.entity_code,
+            step.sku,
+            step.inbound_seq,
+            {{ average }} as average_cost,
+            {{ value }} as inbound_value,
+            list_slice(
+                list_append(chain.segment_costs, {{ average }}),
+                cast(greatest(step.keep_from_segment, 1) - chain.first_segment + 1 as bigint),
+                cast(step.inbound_seq - chain.first_segment + 1 as bigint)
+            ) as segment_costs,
+            cast(greatest(step.keep_from_segment, 1) as bigint) as first_segment
+        from chain
+        inner join {{ inbound }} as step
+            on
+                chain.entity_code = step.entity_code
+                and chain.sku = step.sku
+                and chain.inbound_seq + 1 = step.inbound_seq
+    )
+
+    select
+        chain.entity_code,
+        chain.sku,
+        chain.inbound_seq,
+        chain.average_cost,
+        chain.inbound_value
+    from chain
+    where chain.inbound_seq > 0
+{%- endmacro %}

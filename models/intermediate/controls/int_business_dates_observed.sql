@@ -1,0 +1,159 @@
+-- Which business dates and currencies the staged facts need: one row per kind of fact,
+-- business date and currency, with the number of rows and their value. A fact without amounts
+-- (stock movements, receipts, transfers, adjustments) counts in the functional currency of the
+-- entity that owns its location, the currency its units will be valued in. Feeds the FX date
+-- range and the FX gap control.
+with
+
+locations as (
+    {{ latest_snapshot(ref('stg_erp__locations'), ['location_id']) }}
+),
+
+entities as (
+    {{ latest_snapshot(ref('stg_erp__legal_entities'), ['entity_code']) }}
+),
+
+location_currencies as (
+    select
+        locations.location_id,
+        entities.functional_currency_code
+    from locations
+    left join entities
+        on locations.entity_code = entities.entity_code
+),
+
+fact_rows as (
+    select
+        'pos_sales_line' as fact_source,
+        pos_lines.business_date,
+        pos_lines.currency_code,
+        pos_lines.quantity * pos_lines.unit_price as transaction_value
+    from {{ ref('stg_pos__sales_lines') }} as pos_lines
+
+    union all
+
+    select
+        'webshop_order_placed' as fact_source,
+        order_lines.placed_business_date as business_date,
+        order_lines.currency_code,
+        order_lines.quantity * order_lines.unit_price as transaction_value
+    from {{ ref('stg_webshop__order_lines') }} as order_lines
+
+    union all
+
+    select
+        'webshop_order_shipped' as fact_source,
+        order_lines.shipped_business_date as business_date,
+        order_lines.currency_code,
+        order_lines.quantity * order_lines.unit_price as transaction_value
+    from {{ ref('stg_webshop__order_lines') }} as order_lines
+    where order_lines.shipped_business_date is not null
+
+    union all
+
+    select
+        'webshop_refund' as fact_source,
+        refund_lines.business_date,
+        refund_lines.currency_code,
+        refund_lines.refund_amount as transaction_value
+    from {{ ref('stg_webshop__refund_lines') }} as refund_lines
+
+    union all
+
+    select
+        'marketplace_settlement' as fact_source,
+        settlement_lines.business_date,
+        settlement_lines.currency_code,
+        coalesce(settlement_lines.item_price_amount, 0) as transaction_value
+    from {{ ref('stg_marketplace__settlement_lines') }} as settlement_lines
+
+    union all
+
+    select
+        'erp_supplier_invoice' as fact_source,
+        invoice_lines.invoice_date as business_date,
+        invoice_lines.currency_code,
+        invoice_lines.line_amount as transaction_value
+    from {{ ref('stg_erp__supplier_invoice_lines') }} as invoice_lines
+
+    union all
+
+    select
+        'erp_purchase_order' as fact_source,
+        order_lines.order_date as business_date,
+        order_lines.currency_code,
+        order_lines.ordered_units * order_lines.unit_cost as transaction_value
+    from {{ ref('stg_erp__purchase_order_lines') }} as order_lines
+
+    union all
+
+    select
+        'wms_movement' as fact_source,
+        movements.business_date,
+        location_currencies.functional_currency_code as currency_code,
+        cast(null as decimal(18, 2)) as transaction_value
+    from {{ ref('stg_wms__movements') }} as movements
+    left join location_currencies
+        on movements.location_id = location_currencies.location_id
+
+    union all
+
+    select
+        'wms_on_hand' as fact_source,
+        on_hand.snapshot_date as business_date,
+        location_currencies.functional_currency_code as currency_code,
+        cast(null as decimal(18, 2)) as transaction_value
+    from {{ ref('stg_wms__on_hand_snapshots') }} as on_hand
+    left join location_currencies
+        on on_hand.location_id = location_currencies.location_id
+
+    union all
+
+    select
+        'erp_goods_receipt' as fact_source,
+        receipt_lines.business_date,
+        location_currencies.functional_currency_code as currency_code,
+        cast(null as decimal(18, 2)) as transaction_value
+    from {{ ref('stg_erp__goods_receipt_lines') }} as receipt_lines
+    left join location_currencies
+        on receipt_lines.location_id = location_currencies.location_id
+
+    union all
+
+    select
+        'erp_transfer' as fact_source,
+        transfer_events.business_date,
+        location_currencies.functional_currency_code as currency_code,
+        cast(null as decimal(18, 2)) as transaction_value
+    from {{ ref('stg_erp__transfer_events') }} as transfer_events
+    left join location_currencies
+        on
+            location_currencies.location_id = case
+                when transfer_events.event_type = 'shipped' then transfer_events.from_location_id
+                else transfer_events.to_location_id
+            end
+
+    union all
+
+    select
+        'erp_stock_adjustment' as fact_source,
+        adjustments.business_date,
+        location_currencies.functional_currency_code as currency_code,
+        cast(null as decimal(18, 2)) as transaction_value
+    from {{ ref('stg_erp__stock_adjustments') }} as adjustments
+    left join location_currencies
+        on adjustments.location_id = location_currencies.location_id
+)
+
+select
+    fact_rows.fact_source,
+    fact_rows.business_date,
+    fact_rows.currency_code,
+    count(*) as fact_row_count,
+    cast(sum(fact_rows.transaction_value) as decimal(18, 2)) as transaction_value
+from fact_rows
+where fact_rows.business_date is not null
+group by
+    fact_rows.fact_source,
+    fact_rows.business_date,
+    fact_rows.currency_code

@@ -1,0 +1,174 @@
+-- The perpetual unit ledger: every movement of stock at a location, from the system that owns
+-- it. Receipts and transfers come from the ERP, issues and customer returns from the sales
+-- channels, store adjustments from the ERP, DC adjustments and quality holds from the WMS.
+-- WMS receipts, picks and transfer shipments mirror ERP and webshop documents and are left to
+-- reconciliation (docs/decisions.md, "Sources of the inventory ledger").
+
+with
+
+receipts as (
+    select
+        'receipt:' || receipts.goods_receipt_number || ':'
+        || cast(receipts.goods_receipt_line_number as varchar) as movement_id,
+        'receipt' as movement_type,
+        cast(null as varchar) as reason_code,
+        receipts.location_id,
+        receipts.sku,
+        receipts.business_date,
+        receipts.received_at as moved_at,
+        receipts.received_units as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        cast(null as varchar) as in_transit_location_id,
+        cast(null as varchar) as channel,
+        receipts.goods_receipt_number as document_number,
+        cast(null as varchar) as sales_line_id,
+        cast(null as varchar) as original_sales_line_id,
+        'erp' as source_system,
+        receipts.source_file,
+        receipts.source_row_number
+    from {{ ref('stg_erp__goods_receipt_lines') }} as receipts
+),
+
+transfers as (
+    select
+        'transfer_' || transfers.event_type || ':' || transfers.transfer_number || ':'
+        || cast(transfers.transfer_line_number as varchar) as movement_id,
+        case
+            when transfers.event_type = 'shipped' then 'transfer_out' else 'transfer_in'
+        end as movement_type,
+        cast(null as varchar) as reason_code,
+        case
+            when transfers.event_type = 'shipped' then transfers.from_location_id
+            else transfers.to_location_id
+        end as location_id,
+        transfers.sku,
+        transfers.business_date,
+        transfers.event_at as moved_at,
+        case
+            when transfers.event_type = 'shipped' then -transfers.units else transfers.units
+        end as on_hand_units,
+        0 as quarantined_units,
+        case
+            when transfers.event_type = 'shipped' then transfers.units else -transfers.units
+        end as in_transit_units,
+        transfers.to_location_id as in_transit_location_id,
+        cast(null as varchar) as channel,
+        transfers.transfer_number || ':' || cast(transfers.transfer_line_number as varchar)
+            as document_number,
+        cast(null as varchar) as sales_line_id,
+        cast(null as varchar) as original_sales_line_id,
+        'erp' as source_system,
+        transfers.source_file,
+        transfers.source_row_number
+    from {{ ref('stg_erp__transfer_events') }} as transfers
+),
+
+sales as (
+    select
+        'sale:' || lines.sales_line_id as movement_id,
+        case
+            when not lines.is_return then 'issue'
+            when lines.is_restocked then 'return_restock'
+            else 'return_damaged'
+        end as movement_type,
+        cast(null as varchar) as reason_code,
+        lines.location_id,
+        lines.sku,
+        lines.business_date,
+        lines.transaction_at as moved_at,
+        case
+            when not lines.is_return then -lines.units
+            when lines.is_restocked then lines.units
+            else 0
+        end as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        cast(null as varchar) as in_transit_location_id,
+        lines.channel,
+        lines.order_id as document_number,
+        lines.sales_line_id,
+        lines.original_sales_line_id,
+        lines.source_system,
+        lines.source_file,
+        lines.source_row_number
+    from {{ ref('int_sales_lines_converted') }} as lines
+),
+
+store_adjustments as (
+    select
+        'adjustment:' || adjustments.stock_adjustment_number as movement_id,
+        'adjustment' as movement_type,
+        adjustments.reason_code,
+        adjustments.location_id,
+        adjustments.sku,
+        adjustments.business_date,
+        adjustments.adjusted_at as moved_at,
+        adjustments.units as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        cast(null as varchar) as in_transit_location_id,
+        cast(null as varchar) as channel,
+        adjustments.stock_adjustment_number as document_number,
+        cast(null as varchar) as sales_line_id,
+        cast(null as varchar) as original_sales_line_id,
+        'erp' as source_system,
+        adjustments.source_file,
+        adjustments.source_row_number
+    from {{ ref('stg_erp__stock_adjustments') }} as adjustments
+),
+
+warehouse_movements as (
+    select
+        'wms:' || movements.wms_site_code || ':' || movements.movement_number as movement_id,
+        case
+            when movements.movement_type in ('hold', 'release') then movements.movement_type
+            else 'adjustment'
+        end as movement_type,
+        case
+            when movements.movement_type in ('shrink', 'damage', 'count_correction')
+                then movements.movement_type
+        end as reason_code,
+        movements.location_id,
+        coalesce(movements.sku, '{{ var("unresolved_sku") }}') as sku,
+        movements.business_date,
+        movements.moved_at,
+        case
+            when movements.movement_type in ('shrink', 'damage') then -movements.quantity_eaches
+            when movements.movement_type = 'count_correction' then movements.quantity_eaches
+            else 0
+        end as on_hand_units,
+        case
+            when movements.movement_type = 'hold' then movements.quantity_eaches
+            when movements.movement_type = 'release' then -movements.quantity_eaches
+            when
+                movements.movement_type in ('shrink', 'damage')
+                and movements.stock_status = 'hold'
+                then -movements.quantity_eaches
+            else 0
+        end as quarantined_units,
+        0 as in_transit_units,
+        cast(null as varchar) as in_transit_location_id,
+        cast(null as varchar) as channel,
+        movements.movement_number as document_number,
+        cast(null as varchar) as sales_line_id,
+        cast(null as varchar) as original_sales_line_id,
+        'wms' as source_system,
+        movements.source_file,
+        movements.source_row_number
+    from {{ ref('stg_wms__movements') }} as movements
+    where
+        movements.movement_type in (
+            'shrink', 'damage', 'count_correction', 'hold', 'release'
+        )
+)
+
+select * from receipts
+union all
+select * from transfers
+union all
+select * from sales
+union all
+select * from store_adjustments
+union all
+select * from warehouse_movements

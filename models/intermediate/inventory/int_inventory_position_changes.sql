@@ -1,0 +1,183 @@
+-- End-of-day positions per location and SKU, one row per date on which any of them changed:
+-- on hand and quarantined from the ledger, in transit towards the location, reserved for open
+-- webshop orders at the location chosen to fulfil them, and open purchase-order units. Dates
+-- are business dates in each location's own time zone (GLOSSARY.md).
+
+with
+
+locations as (
+    select * from {{ ref('dim_location') }}
+),
+
+cross_references as (
+    select * from {{ ref('int_item_cross_references_dated') }}
+),
+
+ledger as (
+    select
+        movements.location_id,
+        movements.sku,
+        movements.business_date,
+        movements.on_hand_units,
+        movements.quarantined_units,
+        0 as in_transit_units,
+        0 as reserved_units,
+        0 as on_order_units
+    from {{ ref('int_inventory_movements_unioned') }} as movements
+    where movements.on_hand_units <> 0 or movements.quarantined_units <> 0
+),
+
+in_transit as (
+    select
+        movements.in_transit_location_id as location_id,
+        movements.sku,
+        movements.business_date,
+        0 as on_hand_units,
+        0 as quarantined_units,
+        movements.in_transit_units,
+        0 as reserved_units,
+        0 as on_order_units
+    from {{ ref('int_inventory_movements_unioned') }} as movements
+    where movements.in_transit_units <> 0
+),
+
+order_lines as (
+    select
+        order_lines.fulfillment_location_id as location_id,
+        coalesce(cross_references.sku, '{{ var("unresolved_sku") }}') as sku,
+        order_lines.quantity,
+        order_lines.placed_business_date,
+        coalesce(
+            order_lines.shipped_business_date,
+            cast({{ utc_to_local('order_lines.cancelled_at', 'locations.time_zone') }} as date)
+        ) as released_business_date
+    from {{ ref('stg_webshop__order_lines') }} as order_lines
+    left join locations on order_lines.fulfillment_location_id = locations.location_id
+    left join cross_references
+        on
+            cross_references.source_system = 'webshop'
+            and order_lines.variant_sku = cross_references.source_item_code
+            and order_lines.placed_business_date >= cross_references.valid_from_date
+            and (
+                cross_references.valid_to_date is null
+                or order_lines.placed_business_date <= cross_references.valid_to_date
+            )
+    where order_lines.placed_business_date is not null
+),
+
+reservations as (
+    select
+        order_lines.location_id,
+        order_lines.sku,
+        order_lines.placed_business_date as business_date,
+        0 as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        order_lines.quantity as reserved_units,
+        0 as on_order_units
+    from order_lines
+    union all
+    select
+        order_lines.location_id,
+        order_lines.sku,
+        order_lines.released_business_date as business_date,
+        0 as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        -order_lines.quantity as reserved_units,
+        0 as on_order_units
+    from order_lines
+    where order_lines.released_business_date is not null
+),
+
+-- a purchase-order line is open from its order date until its first receipt, which closes it
+-- (a short delivery is not back-ordered)
+purchase_lines as (
+    select
+        order_lines.ship_to_location_id as location_id,
+        order_lines.sku,
+        order_lines.ordered_units,
+        order_lines.order_date,
+        min(receipts.business_date) as closed_date
+    from {{ ref('stg_erp__purchase_order_lines') }} as order_lines
+    left join {{ ref('stg_erp__goods_receipt_lines') }} as receipts
+        on
+            order_lines.purchase_order_number = receipts.purchase_order_number
+            and order_lines.purchase_order_line_number = receipts.purchase_order_line_number
+    group by
+        order_lines.ship_to_location_id,
+        order_lines.sku,
+        order_lines.ordered_units,
+        order_lines.order_date,
+        order_lines.purchase_order_number,
+        order_lines.purchase_order_line_number
+),
+
+on_order as (
+    select
+        purchase_lines.location_id,
+        purchase_lines.sku,
+        purchase_lines.order_date as business_date,
+        0 as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        0 as reserved_units,
+        purchase_lines.ordered_units as on_order_units
+    from purchase_lines
+    union all
+    select
+        purchase_lines.location_id,
+        purchase_lines.sku,
+        purchase_lines.closed_date as business_date,
+        0 as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        0 as reserved_units,
+        -purchase_lines.ordered_units as on_order_units
+    from purchase_lines
+    where purchase_lines.closed_date is not null
+),
+
+daily_changes as (
+    select
+        changes.location_id,
+        changes.sku,
+        changes.business_date,
+        sum(changes.on_hand_units) as on_hand_units,
+        sum(changes.quarantined_units) as quarantined_units,
+        sum(changes.in_transit_units) as in_transit_units,
+        sum(changes.reserved_units) as reserved_units,
+        sum(changes.on_order_units) as on_order_units
+    from (
+        select * from ledger
+        union all
+        select * from in_transit
+        union all
+        select * from reservations
+        union all
+        select * from on_order
+    ) as changes
+    group by changes.location_id, changes.sku, changes.business_date
+)
+
+select
+    daily_changes.location_id,
+    locations.entity_code,
+    daily_changes.sku,
+    daily_changes.business_date as valid_from_date,
+    lead(daily_changes.business_date) over (
+        partition by daily_changes.location_id, daily_changes.sku
+        order by daily_changes.business_date
+    ) as valid_until_date,
+    sum(daily_changes.on_hand_units) over cumulative as on_hand_units,
+    sum(daily_changes.reserved_units) over cumulative as reserved_units,
+    sum(daily_changes.quarantined_units) over cumulative as quarantined_units,
+    sum(daily_changes.in_transit_units) over cumulative as in_transit_units,
+    sum(daily_changes.on_order_units) over cumulative as on_order_units
+from daily_changes
+left join locations on daily_changes.location_id = locations.location_id
+window cumulative as (
+    partition by daily_changes.location_id, daily_changes.sku
+    order by daily_changes.business_date
+    rows between unbounded preceding and current row
+)

@@ -1,0 +1,59 @@
+-- Step 2 of the sales chain: order-level discounts (webshop vouchers, marketplace promotions)
+-- allocated to the order's sold lines by gross value. Each share is rounded to cents and the
+-- remainder goes to the line with the largest gross (lowest line number on ties), so that the
+-- lines sum to the order to the cent (docs/decisions.md, "Allocation of order discounts").
+
+with
+
+lines as (
+    select * from {{ ref('int_sales_lines_unioned') }}
+),
+
+shares as (
+    select
+        lines.sales_line_id,
+        lines.order_discount_amount,
+        case
+            when lines.is_return or lines.order_discount_amount = 0 then 0
+            else
+                {{ round_money(
+                    'cast(lines.order_discount_amount as double) * cast(lines.gross_amount as double)'
+                    ~ ' / cast(sum(lines.gross_amount) over (partition by lines.channel, lines.order_id)'
+                    ~ ' as double)'
+                ) }}
+        end as rounded_share,
+        row_number() over (
+            partition by lines.channel, lines.order_id
+            order by lines.gross_amount desc, lines.order_line_number asc
+        ) as gross_rank
+    from lines
+    where not lines.is_return
+),
+
+allocated as (
+    select
+        shares.sales_line_id,
+        shares.rounded_share
+        + case
+            when shares.gross_rank = 1
+                then
+                    shares.order_discount_amount
+                    - sum(shares.rounded_share) over (
+                        partition by lines.channel, lines.order_id
+                    )
+            else 0
+        end as allocated_discount_amount
+    from shares
+    inner join lines on shares.sales_line_id = lines.sales_line_id
+)
+
+select
+    lines.*,
+    cast(coalesce(allocated.allocated_discount_amount, 0) as decimal(18, 2))
+        as allocated_discount_amount,
+    cast(
+        lines.line_discount_amount + coalesce(allocated.allocated_discount_amount, 0)
+        as decimal(18, 2)
+    ) as discount_amount
+from lines
+left join allocated on lines.sales_line_id = allocated.sales_line_id

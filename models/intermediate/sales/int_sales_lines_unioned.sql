@@ -1,0 +1,178 @@
+-- Step 1 of the sales chain: every sale and return line of the three channels in one shape, in
+-- transaction currency, before order-level discounts are allocated and codes resolved.
+-- Sales are recognised when goods leave: POS at the till, webshop at shipment, marketplace
+-- at settlement. Returns carry the value the source refunded (gross less discount).
+
+with
+
+pos as (
+    select
+        'store' as channel,
+        'pos' as source_system,
+        'pos:' || pos_lines.pos_store_code || ':' || pos_lines.receipt_number || ':'
+        || cast(pos_lines.receipt_line_number as varchar) as sales_line_id,
+        pos_lines.receipt_number as order_id,
+        pos_lines.receipt_line_number as order_line_number,
+        pos_lines.transaction_type = 'return' as is_return,
+        case
+            when pos_lines.transaction_type = 'return'
+                then
+                    'pos:' || pos_lines.pos_store_code || ':'
+                    || pos_lines.original_receipt_number || ':'
+                    || cast(pos_lines.original_receipt_line_number as varchar)
+        end as original_sales_line_id,
+        coalesce(pos_lines.return_condition = 'restock', false) as is_restocked,
+        pos_lines.barcode as source_item_code,
+        pos_lines.location_id,
+        pos_lines.business_date,
+        pos_lines.transaction_at,
+        pos_lines.quantity as units,
+        pos_lines.unit_price,
+        cast(pos_lines.quantity * pos_lines.unit_price as decimal(18, 2)) as gross_amount,
+        pos_lines.discount_amount as line_discount_amount,
+        cast(0 as decimal(18, 2)) as order_discount_amount,
+        pos_lines.tax_amount,
+        cast(0 as decimal(18, 2)) as fee_amount,
+        pos_lines.currency_code,
+        cast(null as varchar) as customer_hash,
+        pos_lines.source_file,
+        pos_lines.source_row_number
+    from {{ ref('stg_pos__sales_lines') }} as pos_lines
+),
+
+webshop_sales as (
+    select
+        'webshop' as channel,
+        'webshop' as source_system,
+        'webshop:' || order_lines.order_id || ':'
+        || cast(order_lines.line_number as varchar) as sales_line_id,
+        order_lines.order_id,
+        order_lines.line_number as order_line_number,
+        false as is_return,
+        cast(null as varchar) as original_sales_line_id,
+        false as is_restocked,
+        order_lines.variant_sku as source_item_code,
+        order_lines.ship_from_location_id as location_id,
+        order_lines.shipped_business_date as business_date,
+        order_lines.shipped_at as transaction_at,
+        order_lines.quantity as units,
+        order_lines.unit_price,
+        cast(order_lines.quantity * order_lines.unit_price as decimal(18, 2)) as gross_amount,
+        order_lines.line_discount_amount,
+        order_lines.order_discount_amount,
+        order_lines.tax_amount,
+        cast(0 as decimal(18, 2)) as fee_amount,
+        order_lines.currency_code,
+        order_lines.customer_hash,
+        order_lines.source_file,
+        order_lines.source_row_number
+    from {{ ref('stg_webshop__order_lines') }} as order_lines
+    where order_lines.shipped_at is not null
+),
+
+webshop_returns as (
+    select
+        'webshop' as channel,
+        'webshop' as source_system,
+        'webshop-refund:' || refund_lines.event_id || ':'
+        || cast(refund_lines.line_number as varchar) as sales_line_id,
+        refund_lines.order_id,
+        refund_lines.line_number as order_line_number,
+        true as is_return,
+        'webshop:' || refund_lines.order_id || ':'
+        || cast(refund_lines.line_number as varchar) as original_sales_line_id,
+        refund_lines.is_restocked,
+        order_lines.variant_sku as source_item_code,
+        refund_lines.location_id,
+        refund_lines.business_date,
+        refund_lines.refunded_at as transaction_at,
+        refund_lines.quantity as units,
+        order_lines.unit_price,
+        cast(refund_lines.quantity * order_lines.unit_price as decimal(18, 2)) as gross_amount,
+        -- the refund is the returned units at the price less discount originally charged
+        cast(
+            refund_lines.quantity * order_lines.unit_price - refund_lines.refund_amount
+            as decimal(18, 2)
+        ) as line_discount_amount,
+        cast(0 as decimal(18, 2)) as order_discount_amount,
+        refund_lines.refund_tax_amount as tax_amount,
+        cast(0 as decimal(18, 2)) as fee_amount,
+        refund_lines.currency_code,
+        order_lines.customer_hash,
+        refund_lines.source_file,
+        refund_lines.source_row_number
+    from {{ ref('stg_webshop__refund_lines') }} as refund_lines
+    left join {{ ref('stg_webshop__order_lines') }} as order_lines
+        on
+            refund_lines.order_id = order_lines.order_id
+            and refund_lines.line_number = order_lines.line_number
+),
+
+marketplace_promotions as (
+    select
+        settlement.order_id,
+        sum(settlement.promotion_amount) as order_discount_amount
+    from {{ ref('stg_marketplace__settlement_lines') }} as settlement
+    where settlement.transaction_type = 'order' and settlement.row_type = 'promotion'
+    group by settlement.order_id
+),
+
+marketplace as (
+    select
+        'marketplace' as channel,
+        'marketplace' as source_system,
+        case
+            when settlement.transaction_type = 'order'
+                then
+                    'marketplace:' || settlement.order_id || ':'
+                    || cast(settlement.order_line_number as varchar)
+            else
+                'marketplace-refund:' || settlement.settlement_id || ':'
+                || cast(settlement.settlement_row_number as varchar)
+        end as sales_line_id,
+        settlement.order_id,
+        settlement.order_line_number,
+        settlement.transaction_type = 'refund' as is_return,
+        case
+            when settlement.transaction_type = 'refund'
+                then
+                    'marketplace:' || settlement.order_id || ':'
+                    || cast(settlement.order_line_number as varchar)
+        end as original_sales_line_id,
+        -- marketplace returns go back to the stock the marketplace holds for us
+        settlement.transaction_type = 'refund' as is_restocked,
+        settlement.marketplace_item_code as source_item_code,
+        settlement.location_id,
+        settlement.business_date,
+        settlement.posted_at as transaction_at,
+        settlement.quantity as units,
+        cast(settlement.item_price_amount / settlement.quantity as decimal(18, 2)) as unit_price,
+        settlement.item_price_amount as gross_amount,
+        case
+            when settlement.transaction_type = 'refund' then settlement.promotion_amount
+            else cast(0 as decimal(18, 2))
+        end as line_discount_amount,
+        case
+            when settlement.transaction_type = 'order'
+                then coalesce(promotions.order_discount_amount, 0)
+            else cast(0 as decimal(18, 2))
+        end as order_discount_amount,
+        settlement.tax_amount,
+        settlement.fee_amount,
+        settlement.currency_code,
+        cast(null as varchar) as customer_hash,
+        settlement.source_file,
+        settlement.source_row_number
+    from {{ ref('stg_marketplace__settlement_lines') }} as settlement
+    left join marketplace_promotions as promotions
+        on settlement.order_id = promotions.order_id
+    where settlement.row_type = 'item'
+)
+
+select * from pos
+union all
+select * from webshop_sales
+union all
+select * from webshop_returns
+union all
+select * from marketplace

@@ -1,0 +1,148 @@
+-- Valuation step 2: the events that move an entity's stock of a SKU, in the order the policy
+-- applies them (UTC time; at equal times inbound events first), with the units on hand before
+-- each and the segment of inbound events each belongs to. Transfers within an entity do not
+-- move the entity's stock and are left out; codes that did not resolve cannot be valued.
+
+with
+
+movements as (
+    select * from {{ ref('int_inventory_movements_unioned') }}
+    where sku <> '{{ var("unresolved_sku") }}'
+),
+
+locations as (
+    select * from {{ ref('dim_location') }}
+),
+
+transfers as (
+    select
+        shipped.transfer_number || ':' || cast(shipped.transfer_line_number as varchar)
+            as document_number,
+        from_locations.entity_code as sender_entity_code,
+        to_locations.entity_code as receiver_entity_code,
+        shipped.business_date as shipped_business_date
+    from {{ ref('stg_erp__transfer_events') }} as shipped
+    left join locations as from_locations on shipped.from_location_id = from_locations.location_id
+    left join locations as to_locations on shipped.to_location_id = to_locations.location_id
+    where shipped.event_type = 'shipped'
+),
+
+-- the latest purchase-order cost of an entity and SKU, as ranges of order dates: the cost of
+-- an issue before the entity ever received the SKU (GLOSSARY.md)
+purchase_costs as (
+    select
+        daily.entity_code,
+        daily.sku,
+        daily.order_date as valid_from_date,
+        lead(daily.order_date) over (
+            partition by daily.entity_code, daily.sku order by daily.order_date
+        ) as valid_until_date,
+        daily.unit_cost
+    from (
+        select
+            order_lines.entity_code,
+            order_lines.sku,
+            order_lines.order_date,
+            order_lines.unit_cost,
+            row_number() over (
+                partition by order_lines.entity_code, order_lines.sku, order_lines.order_date
+                order by
+                    order_lines.purchase_order_number desc,
+                    order_lines.purchase_order_line_number desc
+            ) as order_rank
+        from {{ ref('stg_erp__purchase_order_lines') }} as order_lines
+    ) as daily
+    where daily.order_rank = 1
+),
+
+events as (
+    select
+        movements.movement_id as event_id,
+        locations.entity_code,
+        movements.sku,
+        movements.location_id,
+        movements.business_date,
+        movements.moved_at as event_at,
+        movements.movement_type as event_type,
+        movements.on_hand_units as units,
+        case
+            when movements.movement_type in ('receipt', 'transfer_in', 'return_restock') then 0
+            else 1
+        end as priority,
+        landed.landed_value as known_value,
+        movements.sales_line_id,
+        movements.original_sales_line_id,
+        movements.document_number as transfer_key,
+        transfers.sender_entity_code,
+        transfers.shipped_business_date
+    from movements
+    inner join locations on movements.location_id = locations.location_id
+    left join {{ ref('int_receipt_lines_landed') }} as landed
+        on movements.movement_id = landed.movement_id
+    left join transfers
+        on
+            movements.movement_type in ('transfer_out', 'transfer_in')
+            and movements.document_number = transfers.document_number
+    where
+        movements.on_hand_units <> 0
+        and movements.movement_type in (
+            'receipt', 'transfer_out', 'transfer_in', 'issue', 'return_restock', 'adjustment'
+        )
+        and (
+            movements.movement_type not in ('transfer_out', 'transfer_in')
+            or transfers.sender_entity_code <> transfers.receiver_entity_code
+        )
+),
+
+sequenced as (
+    select
+        events.*,
+        events.event_type in ('receipt', 'transfer_in', 'return_restock') as is_inbound,
+        cast(coalesce(
+            sum(events.units) over (
+                partition by events.entity_code, events.sku
+                order by events.event_at, events.priority, events.event_id
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as bigint) as units_before,
+        cast(sum(
+            case
+                when events.event_type in ('receipt', 'transfer_in', 'return_restock') then 1
+                else 0
+            end
+        ) over (
+            partition by events.entity_code, events.sku
+            order by events.event_at, events.priority, events.event_id
+            rows between unbounded preceding and current row
+        ) as bigint) as segment
+    from events
+),
+
+with_fallback as (
+    select
+        sequenced.*,
+        purchase_costs.unit_cost as fallback_unit_cost
+    from sequenced
+    left join purchase_costs
+        on
+            sequenced.entity_code = purchase_costs.entity_code
+            and sequenced.sku = purchase_costs.sku
+            and sequenced.business_date >= purchase_costs.valid_from_date
+            and (
+                purchase_costs.valid_until_date is null
+                or sequenced.business_date < purchase_costs.valid_until_date
+            )
+)
+
+select
+    with_fallback.*,
+    issues.segment as return_segment
+from with_fallback
+left join with_fallback as issues
+    on
+        with_fallback.event_type = 'return_restock'
+        and issues.event_type = 'issue'
+        and with_fallback.original_sales_line_id = issues.sales_line_id
+        and with_fallback.entity_code = issues.entity_code
+        and with_fallback.sku = issues.sku

@@ -1,0 +1,88 @@
+-- COGS per business date, entity, location, channel and SKU (GLOSSARY.md): units issued for
+-- sale at the moving-average cost of the moment, less restocked returns at the cost they were
+-- issued at; with net units, net sales and gross margin, in functional and reporting currency.
+
+with
+
+lines as (
+    select * from {{ ref('fct_sales_lines') }}
+),
+
+costs as (
+    select
+        costed.sales_line_id,
+        costed.original_sales_line_id,
+        costed.event_type,
+        costed.cost_amount
+    from {{ ref('int_valuation_events_costed') }} as costed
+    where costed.event_type in ('issue', 'return_restock')
+),
+
+rates as (
+    select * from {{ ref('int_fx_rates_daily') }}
+),
+
+costed_lines as (
+    select
+        lines.business_date,
+        lines.entity_code,
+        lines.location_id,
+        lines.channel,
+        lines.sku,
+        lines.functional_currency_code,
+        lines.reporting_currency_code,
+        case when lines.is_return then -lines.units else lines.units end as net_units,
+        case when lines.is_return then -1 else 1 end * lines.net_amount_functional as net_sales,
+        case when lines.is_return then -1 else 1 end * lines.net_amount_reporting
+            as net_sales_reporting,
+        case
+            when not lines.is_return then costs.cost_amount
+            when lines.is_restocked then -costs.cost_amount
+            else 0
+        end as cogs,
+        case
+            when not lines.is_return and costs.cost_amount is null then lines.units else 0
+        end as units_without_cost
+    from lines
+    left join costs
+        on
+            lines.sales_line_id = costs.sales_line_id
+            and costs.event_type = case when lines.is_return then 'return_restock' else 'issue' end
+)
+
+select
+    costed_lines.business_date,
+    costed_lines.entity_code,
+    costed_lines.location_id,
+    costed_lines.channel,
+    costed_lines.sku,
+    cast(sum(costed_lines.net_units) as bigint) as net_units,
+    cast(sum(costed_lines.units_without_cost) as bigint) as units_without_cost,
+    cast(sum(coalesce(costed_lines.cogs, 0)) as decimal(18, 2)) as cogs,
+    cast(sum(costed_lines.net_sales) as decimal(18, 2)) as net_sales,
+    cast(sum(costed_lines.net_sales - coalesce(costed_lines.cogs, 0)) as decimal(18, 2))
+        as gross_margin,
+    costed_lines.functional_currency_code as currency_code,
+    {{ round_money('sum(coalesce(costed_lines.cogs, 0)) * max(rates.exchange_rate)') }}
+        as cogs_reporting,
+    cast(sum(costed_lines.net_sales_reporting) as decimal(18, 2)) as net_sales_reporting,
+    cast(
+        sum(costed_lines.net_sales_reporting)
+        - {{ round_money('sum(coalesce(costed_lines.cogs, 0)) * max(rates.exchange_rate)') }}
+        as decimal(18, 2)
+    ) as gross_margin_reporting,
+    costed_lines.reporting_currency_code
+from costed_lines
+left join rates
+    on
+        costed_lines.business_date = rates.rate_date
+        and costed_lines.functional_currency_code = rates.from_currency_code
+        and costed_lines.reporting_currency_code = rates.to_currency_code
+group by
+    costed_lines.business_date,
+    costed_lines.entity_code,
+    costed_lines.location_id,
+    costed_lines.channel,
+    costed_lines.sku,
+    costed_lines.functional_currency_code,
+    costed_lines.reporting_currency_code

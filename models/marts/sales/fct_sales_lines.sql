@@ -1,0 +1,45 @@
+-- Every sale and return line of every channel at line grain, with amounts in transaction,
+-- functional and reporting currency. Returns link to the line they return where the source
+-- says so; every line traces to its file and row.
+
+select
+    lines.sales_line_id,
+    lines.channel,
+    lines.source_system,
+    lines.order_id,
+    lines.order_line_number,
+    lines.is_return,
+    lines.original_sales_line_id,
+    lines.is_restocked,
+    lines.business_date,
+    lines.transaction_at,
+    lines.entity_code,
+    lines.location_id,
+    lines.sku,
+    lines.source_item_code,
+    lines.is_unresolved_item,
+    lines.customer_hash,
+    lines.units,
+    lines.unit_price,
+    lines.gross_amount,
+    lines.line_discount_amount,
+    lines.allocated_discount_amount,
+    lines.discount_amount,
+    cast(lines.gross_amount - lines.discount_amount as decimal(18, 2)) as net_amount,
+    lines.tax_amount,
+    lines.currency_code,
+    lines.gross_amount_functional,
+    lines.discount_amount_functional,
+    cast(lines.gross_amount_functional - lines.discount_amount_functional as decimal(18, 2))
+        as net_amount_functional,
+    lines.tax_amount_functional,
+    lines.functional_currency_code,
+    lines.gross_amount_reporting,
+    lines.discount_amount_reporting,
+    cast(lines.gross_amount_reporting - lines.discount_amount_reporting as decimal(18, 2))
+        as net_amount_reporting,
+    lines.tax_amount_reporting,
+    lines.reporting_currency_code,
+    lines.source_file,
+    lines.source_row_number
+from {{ ref('int_sales_lines_converted') }} as lines

@@ -1,0 +1,81 @@
+{{ config(materialized='view') }}
+-- Available inventory as of any date (GLOSSARY.md), daily grain: as_of_date x entity x
+-- location x SKU. A view over the ranges in which positions stay unchanged, so that it answers
+-- any date without storing every day. available = on hand - reserved - quarantined, never
+-- clipped; inventory value = on hand x the moving-average cost at the close of the date.
+
+with
+
+positions as (
+    select * from {{ ref('int_inventory_position_changes') }}
+),
+
+last_date as (
+    select max(positions.valid_from_date) as last_business_date from positions
+),
+
+days as (
+    select dates.date_day from {{ ref('dim_date') }} as dates
+),
+
+rates as (
+    select * from {{ ref('int_fx_rates_daily') }}
+),
+
+daily as (
+    select
+        days.date_day as as_of_date,
+        positions.entity_code,
+        positions.location_id,
+        positions.sku,
+        positions.on_hand_units,
+        positions.reserved_units,
+        positions.quarantined_units,
+        positions.in_transit_units,
+        positions.on_order_units
+    from positions
+    cross join last_date
+    inner join days
+        on
+            days.date_day >= positions.valid_from_date
+            and days.date_day < coalesce(
+                positions.valid_until_date, last_date.last_business_date + 1
+            )
+    where
+        positions.on_hand_units <> 0
+        or positions.reserved_units <> 0
+        or positions.quarantined_units <> 0
+        or positions.in_transit_units <> 0
+        or positions.on_order_units <> 0
+)
+
+select
+    daily.as_of_date,
+    daily.entity_code,
+    daily.location_id,
+    daily.sku,
+    cast(daily.on_hand_units as bigint) as on_hand_units,
+    cast(daily.reserved_units as bigint) as reserved_units,
+    cast(daily.quarantined_units as bigint) as quarantined_units,
+    cast(daily.in_transit_units as bigint) as in_transit_units,
+    cast(daily.on_order_units as bigint) as on_order_units,
+    cast(daily.on_hand_units - daily.reserved_units - daily.quarantined_units as bigint)
+        as available_units,
+    {{ round_money('daily.on_hand_units * costs.average_cost') }} as inventory_value,
+    entities.functional_currency_code as currency_code,
+    {{ round_money('daily.on_hand_units * costs.average_cost * rates.exchange_rate') }}
+        as inventory_value_reporting,
+    '{{ var("reporting_currency") }}' as reporting_currency_code
+from daily
+left join {{ ref('int_average_cost_changes') }} as costs
+    on
+        daily.entity_code = costs.entity_code
+        and daily.sku = costs.sku
+        and daily.as_of_date >= costs.valid_from_date
+        and (costs.valid_until_date is null or daily.as_of_date < costs.valid_until_date)
+left join {{ ref('dim_entity') }} as entities on daily.entity_code = entities.entity_code
+left join rates
+    on
+        daily.as_of_date = rates.rate_date
+        and entities.functional_currency_code = rates.from_currency_code
+        and rates.to_currency_code = '{{ var("reporting_currency") }}'

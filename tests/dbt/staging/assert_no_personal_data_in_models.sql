@@ -1,0 +1,20 @@
+-- Returns one row per column, in any schema the project builds (everything but raw), whose
+-- name says it carries personal data (e-mail, name, phone, or the raw customer JSON). Such a
+-- column must not exist: staging hashes personal data (hash_pii) and drops the rest.
+-- depends_on: {{ ref('stg_webshop__order_events') }}
+-- depends_on: {{ ref('stg_webshop__order_lines') }}
+-- depends_on: {{ ref('stg_webshop__refund_lines') }}
+
+select
+    model_columns.table_schema,
+    model_columns.table_name,
+    model_columns.column_name
+from information_schema.columns as model_columns
+where
+    model_columns.table_catalog = '{{ target.database }}'
+    and lower(model_columns.table_schema) <> 'raw'
+    and (
+        lower(model_columns.column_name) in ('customer', 'full_name')
+        or lower(model_columns.column_name) like '%email%'
+        or lower(model_columns.column_name) like '%phone%'
+    )

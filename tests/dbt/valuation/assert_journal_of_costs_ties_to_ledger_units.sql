@@ -1,0 +1,13 @@
+-- A returned row is a valued issue or restocked return whose units differ from the sales line
+-- it values: the valuation and the sales fact must describe the same movements.
+
+select
+    costed.event_id,
+    costed.units,
+    lines.units as line_units
+from {{ ref('int_valuation_events_costed') }} as costed
+inner join {{ ref('fct_sales_lines') }} as lines
+    on costed.sales_line_id = lines.sales_line_id
+where
+    costed.event_type in ('issue', 'return_restock')
+    and abs(costed.units) <> lines.units

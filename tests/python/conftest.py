@@ -1,0 +1,75 @@
+"""Shared generated worlds: each is simulated, ingested and built once per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ingestion.load import ingest
+from simulation.__main__ import generate, parse_args
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Long enough for replenishment, cross-entity transfers, returns and a price change to happen.
+WORLD_ARGS = [
+    "--seed",
+    "21",
+    "--scale-factor",
+    "0.05",
+    "--days",
+    "45",
+    "--start-date",
+    "2026-01-01",
+]
+
+
+@dataclass(frozen=True)
+class BuiltWorld:
+    root: Path
+    warehouse: Path
+
+    @property
+    def truth(self) -> Path:
+        return self.root / "truth"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+
+def dbt(*args: str, warehouse: Path) -> subprocess.CompletedProcess:
+    """Run dbt from the project root against a warehouse; fail with dbt's own output."""
+    env = os.environ | {"CONCORD_WAREHOUSE": str(warehouse)}
+    executable = Path(sys.executable).parent / "dbt"
+    result = subprocess.run(
+        [str(executable), *args, "--profiles-dir", "profiles", "--project-dir", "."],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr}")
+    return result
+
+
+def build_world(root: Path, *extra: str) -> BuiltWorld:
+    generate(parse_args([*WORLD_ARGS, "--out", str(root), *extra]))
+    warehouse = root / "warehouse.duckdb"
+    ingest(root / "landing", warehouse)
+    dbt("build", warehouse=warehouse)
+    return BuiltWorld(root, warehouse)
+
+
+@pytest.fixture(scope="session")
+def clean_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
+    return build_world(tmp_path_factory.mktemp("clean_world"), "--clean")
+
+
+@pytest.fixture(scope="session")
+def defective_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
+    return build_world(tmp_path_factory.mktemp("defective_world"))
