@@ -74,9 +74,11 @@ class DefectPlan:
                 continue
             n = max(1, int(plan.rng.binomial(len(candidates), rate)))
             for _ in range(n):
-                # an empty JSON lines file is a valid delivery of no rows, not a defect
+                # JSON lines have no header to get wrong, and no bytes is a valid delivery of
+                # no rows: those two defects only strike delimited files
                 while candidates[order[cursor]] in plan.file_schedule or (
-                    kind == "empty_file" and candidates[order[cursor]][0] in HEADERLESS
+                    kind in ("empty_file", "wrong_header")
+                    and candidates[order[cursor]][0] in HEADERLESS
                 ):
                     cursor += 1
                 plan.file_schedule[candidates[order[cursor]]] = kind

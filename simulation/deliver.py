@@ -210,8 +210,12 @@ class Deliverer:
         today = self.config.day(d)
         if d % 7 == 0:
             self.masters(d)
-        if today.weekday() < 5:
-            fx = self.sim.fx[self.sim.fx["rate_date"] == today]
+        if today.weekday() < 5 or d == 0:
+            # the first day's file opens with the rates of the week before the period
+            first = today - timedelta(days=w.OPENING_RATE_DAYS) if d == 0 else today
+            fx = self.sim.fx[
+                (self.sim.fx["rate_date"] >= first) & (self.sim.fx["rate_date"] <= today)
+            ]
             self.write_file("erp_fx_rates", d, fx)
         self.purchase_orders(d, out)
         self.goods_receipts(d, out)

@@ -14,6 +14,7 @@ from simulation.config import WorldConfig
 REPORTING_CURRENCY = "USD"
 CURRENCIES = ("USD", "EUR", "GBP")
 MARKETPLACE_CURRENCY = "EUR"
+OPENING_RATE_DAYS = 7  # the first FX file also carries the week before the period
 FX_MAX_GAP_DAYS = 4  # the gap rule of GLOSSARY.md; dbt var fx_max_gap_days must agree
 
 ENTITIES = pd.DataFrame(
@@ -368,8 +369,9 @@ def unit_costs(products: pd.DataFrame) -> np.ndarray:
 
 
 def fx_rates(config: WorldConfig, rng: np.random.Generator) -> pd.DataFrame:
-    """The ERP's daily rates: weekdays only, every ordered pair of currencies, 6 decimals."""
-    days = [config.day(i) for i in range(config.days)]
+    """The ERP's daily rates: weekdays only, every ordered pair of currencies, 6 decimals. They
+    start a week before the period so that its first days have a rate whatever the weekday."""
+    days = [config.day(i) for i in range(-OPENING_RATE_DAYS, config.days)]
     n = len(days)
     usd_per = {
         "USD": np.ones(n),

@@ -112,7 +112,10 @@ def personal_values(landing: Path) -> set[str]:
     values = set()
     for path in landing.glob("webshop/*/*.jsonl"):
         for line in path.read_text().splitlines():
-            customer = json.loads(line).get("customer")
+            try:
+                customer = json.loads(line).get("customer")
+            except json.JSONDecodeError:  # a spoiled line of a defective file: quarantined
+                continue
             if customer:
                 values |= {customer["email"], customer["full_name"], customer["phone"]}
     return values
