@@ -1,38 +1,49 @@
--- The exception queue's FX gaps: one row per date and currency pair into the reporting or a
--- functional currency that has no rate within var fx_max_gap_days while staged facts in the
--- from-currency carry that business date. Their amounts cannot be converted: the value shown
--- is an estimate at the last published rate, whatever its age (never used for conversion).
+-- The exception queue's FX gaps: one row per business date and currency pair that staged facts
+-- need (from their currency into the reporting currency and into their entity's functional
+-- one) and that has no rate within var fx_max_gap_days. Their amounts cannot be converted: the
+-- value shown is an estimate at the last published rate, whatever its age (never used to
+-- convert).
 with
 
-gaps as (
-    select fx_rates.*
-    from {{ ref('int_fx_rates_daily') }} as fx_rates
-    where fx_rates.is_beyond_gap
-),
+-- the conversions the facts need: from their currency into the reporting currency and into
+-- their entity's functional currency
+conversions as (
+    select
+        business_dates.business_date,
+        business_dates.currency_code as from_currency_code,
+        '{{ var("reporting_currency") }}' as to_currency_code,
+        business_dates.fact_row_count,
+        business_dates.transaction_value
+    from {{ ref('int_business_dates_observed') }} as business_dates
+    where business_dates.currency_code is not null
 
-entities as (
-    {{ latest_snapshot(ref('stg_erp__legal_entities'), ['entity_code']) }}
-),
+    union all
 
-target_currencies as (
-    select '{{ var("reporting_currency") }}' as currency_code
-
-    union distinct
-
-    select entities.functional_currency_code as currency_code
-    from entities
+    select
+        business_dates.business_date,
+        business_dates.currency_code as from_currency_code,
+        business_dates.functional_currency_code as to_currency_code,
+        business_dates.fact_row_count,
+        business_dates.transaction_value
+    from {{ ref('int_business_dates_observed') }} as business_dates
+    where
+        business_dates.currency_code is not null
+        and business_dates.functional_currency_code is not null
+        and business_dates.functional_currency_code <> '{{ var("reporting_currency") }}'
 ),
 
 observed as (
     select
-        business_dates.business_date,
-        business_dates.currency_code,
-        sum(business_dates.fact_row_count) as fact_row_count,
-        sum(business_dates.transaction_value) as transaction_value
-    from {{ ref('int_business_dates_observed') }} as business_dates
+        conversions.business_date,
+        conversions.from_currency_code,
+        conversions.to_currency_code,
+        sum(conversions.fact_row_count) as fact_row_count,
+        sum(conversions.transaction_value) as transaction_value
+    from conversions
     group by
-        business_dates.business_date,
-        business_dates.currency_code
+        conversions.business_date,
+        conversions.from_currency_code,
+        conversions.to_currency_code
 ),
 
 published as (
@@ -59,35 +70,38 @@ reporting_estimates as (
     where fx_rates.to_currency_code = '{{ var("reporting_currency") }}'
 ),
 
+-- each conversion the facts need: a gap when the daily rates have no row for it (a date
+-- outside the calendar) or the row is beyond the gap limit
 needed as (
     select
-        gaps.rate_date,
-        gaps.from_currency_code,
-        gaps.to_currency_code,
-        gaps.source_rate_date,
-        gaps.gap_days,
+        observed.business_date as rate_date,
+        observed.from_currency_code,
+        observed.to_currency_code,
+        fx_rates.source_rate_date,
+        fx_rates.gap_days,
         published.exchange_rate as last_published_rate,
         observed.fact_row_count,
         cast(observed.transaction_value as decimal(18, 2)) as transaction_value,
         cast(
             observed.transaction_value * reporting_estimates.estimate_rate as decimal(18, 2)
-        ) as affected_value_reporting
-    from gaps
-    inner join target_currencies
-        on gaps.to_currency_code = target_currencies.currency_code
-    inner join observed
+        ) as affected_value_reporting,
+        fx_rates.rate_date is null as is_outside_daily_rates
+    from observed
+    left join {{ ref('int_fx_rates_daily') }} as fx_rates
         on
-            gaps.rate_date = observed.business_date
-            and gaps.from_currency_code = observed.currency_code
+            observed.business_date = fx_rates.rate_date
+            and observed.from_currency_code = fx_rates.from_currency_code
+            and observed.to_currency_code = fx_rates.to_currency_code
     left join published
         on
-            gaps.source_rate_date = published.rate_date
-            and gaps.from_currency_code = published.from_currency_code
-            and gaps.to_currency_code = published.to_currency_code
+            fx_rates.source_rate_date = published.rate_date
+            and fx_rates.from_currency_code = published.from_currency_code
+            and fx_rates.to_currency_code = published.to_currency_code
     left join reporting_estimates
         on
-            gaps.rate_date = reporting_estimates.rate_date
-            and gaps.from_currency_code = reporting_estimates.from_currency_code
+            observed.business_date = reporting_estimates.rate_date
+            and observed.from_currency_code = reporting_estimates.from_currency_code
+    where fx_rates.rate_date is null or fx_rates.is_beyond_gap
 )
 
 select
@@ -121,7 +135,9 @@ select
         'needed.to_currency_code',
         "' rate within " ~ var('fx_max_gap_days') ~ " days of '",
         'cast(needed.rate_date as ' ~ dbt.type_string() ~ ')',
-        "case when needed.source_rate_date is null
+        "case when needed.is_outside_daily_rates
+            then ': the date is outside the calendar of daily rates'
+            when needed.source_rate_date is null
             then ': the ERP has published none before that date'
             else ': the last published rate, '
                 || cast(needed.last_published_rate as " ~ dbt.type_string() ~ ")

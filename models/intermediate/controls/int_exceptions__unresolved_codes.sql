@@ -117,6 +117,7 @@ codes as (
     select
         counted.source_system,
         counted.source_item_code,
+        cast(sum(counted.affected_value_reporting) as decimal(18, 2)) as affected_value_reporting,
         min(counted.sku) as sku,
         count(distinct counted.location_id) as location_count,
         min(counted.location_id) as any_location_id,
@@ -125,7 +126,6 @@ codes as (
         sum(counted.line_count) as line_count,
         sum(counted.counted_units) as affected_units,
         sum(counted.counted_case_quantity) as unconverted_case_quantity,
-        cast(sum(counted.affected_value_reporting) as decimal(18, 2)) as affected_value_reporting,
         sum(counted.unconverted_value_count) as unconverted_value_count,
         count(counted.affected_value) as valued_row_count,
         min(counted.business_date) as first_seen_date,
@@ -147,9 +147,9 @@ explained as (
             'codes.source_item_code',
             "' has no ERP cross-reference valid on its business dates: '",
             'cast(codes.line_count as ' ~ dbt.type_string() ~ ')',
-            "' rows, '",
+            "case when codes.line_count = 1 then ' row, ' else ' rows, ' end",
             'cast(codes.affected_units as ' ~ dbt.type_string() ~ ')',
-            "' units'",
+            "case when codes.affected_units = 1 then ' unit' else ' units' end",
             "case when codes.unconverted_case_quantity > 0 then ' and '
                 || cast(codes.unconverted_case_quantity as " ~ dbt.type_string() ~ ")
                 || ' cases of unknown case pack' else '' end",
@@ -164,10 +164,11 @@ explained as (
                 else '' end",
             "', at '",
             'location_lists.location_list',
-            "', business dates '",
+            "case when codes.first_seen_date = codes.last_seen_date then ', on '
+                else ', from ' end",
             'cast(codes.first_seen_date as ' ~ dbt.type_string() ~ ')',
-            "' to '",
-            'cast(codes.last_seen_date as ' ~ dbt.type_string() ~ ')',
+            "case when codes.first_seen_date = codes.last_seen_date then ''
+                else ' to ' || cast(codes.last_seen_date as " ~ dbt.type_string() ~ ") end",
             "'; the rows are kept against the unresolved member '",
             'codes.sku',
             "'.'",

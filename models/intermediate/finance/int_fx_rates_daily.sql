@@ -17,22 +17,13 @@ published as (
 observed as (
     select
         business_dates.business_date,
-        business_dates.currency_code
+        business_dates.currency_code,
+        business_dates.functional_currency_code
     from {{ ref('int_business_dates_observed') }} as business_dates
 ),
 
 entities as (
     {{ latest_snapshot(ref('stg_erp__legal_entities'), ['entity_code']) }}
-),
-
--- the currencies amounts are converted into: the reporting currency and each functional one
-target_currencies as (
-    select '{{ var("reporting_currency") }}' as currency_code
-
-    union distinct
-
-    select entities.functional_currency_code as currency_code
-    from entities
 ),
 
 known_currencies as (
@@ -52,12 +43,17 @@ known_currencies as (
 
     union distinct
 
-    select target_currencies.currency_code
-    from target_currencies
+    select entities.functional_currency_code as currency_code
+    from entities
+
+    union distinct
+
+    select '{{ var("reporting_currency") }}' as currency_code
 ),
 
--- every pair the ERP publishes, every identity pair, and every pair from a known currency into
--- a target currency (a pair the ERP never publishes is then beyond the gap on every day)
+-- every pair the ERP publishes, every identity pair, and every pair the facts need: from their
+-- currency into the reporting currency and into their entity's functional currency (a pair the
+-- ERP never publishes is then beyond the gap on every day)
 currency_pairs as (
     select
         published.from_currency_code,
@@ -74,10 +70,18 @@ currency_pairs as (
     union distinct
 
     select
-        known_currencies.currency_code as from_currency_code,
-        target_currencies.currency_code as to_currency_code
-    from known_currencies
-    cross join target_currencies
+        observed.currency_code as from_currency_code,
+        '{{ var("reporting_currency") }}' as to_currency_code
+    from observed
+    where observed.currency_code is not null
+
+    union distinct
+
+    select
+        observed.currency_code as from_currency_code,
+        observed.functional_currency_code as to_currency_code
+    from observed
+    where observed.currency_code is not null and observed.functional_currency_code is not null
 ),
 
 rate_bounds as (
@@ -150,10 +154,12 @@ measured as (
         grid.date_day,
         grid.from_currency_code,
         grid.to_currency_code,
-        grid.from_currency_code = grid.to_currency_code as is_identity,
         grid.source_rate_date,
         published.exchange_rate as source_exchange_rate,
-        {{ dbt.datediff('grid.source_rate_date', 'grid.date_day', 'day') }} as gap_days
+        grid.from_currency_code = grid.to_currency_code as is_identity,
+        {{ dbt.datediff(
+            'grid.source_rate_date', 'grid.date_day', 'day'
+        ) }} as gap_days
     from grid
     left join published
         on

@@ -102,10 +102,10 @@ codes as (
         code_rows.location_id,
         code_rows.currency_code,
         code_rows.is_stock_level,
+        cast(sum(code_rows.transaction_value) as decimal(18, 2)) as affected_value,
         count(*) as line_count,
         sum(code_rows.units) as affected_units,
-        sum(code_rows.unconverted_case_quantity) as unconverted_case_quantity,
-        cast(sum(code_rows.transaction_value) as decimal(18, 2)) as affected_value
+        sum(code_rows.unconverted_case_quantity) as unconverted_case_quantity
     from code_rows
     group by
         code_rows.source_system,

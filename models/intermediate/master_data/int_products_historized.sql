@@ -118,9 +118,9 @@ select
     versions.base_unit_of_measure,
     versions.is_active,
     case
-        when versions.version_number = 1 and versions.first_snapshot_date > cast(
-            '{{ var("calendar_start_date") }}' as date
-        )
+        when
+            versions.version_number = 1
+            and versions.first_snapshot_date > cast('{{ var("calendar_start_date") }}' as date)
             then cast('{{ var("calendar_start_date") }}' as date)
         else versions.version_snapshot_date
     end as valid_from_date,

@@ -10,7 +10,7 @@
 with
 
 exceptions as (
-    {%- for exception_model in exception_models %}
+    {% for exception_model in exception_models %}
         select
             typed.exception_id,
             typed.exception_type,
@@ -26,10 +26,7 @@ exceptions as (
             typed.first_seen_date,
             typed.last_seen_date
         from {{ ref(exception_model) }} as typed
-        {%- if not loop.last %}
-
-        union all
-        {% endif -%}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 ),
 
@@ -59,10 +56,10 @@ select
     cast(
         row_number() over (
             order by
-                routed.severity_rank,
+                routed.severity_rank asc,
                 routed.affected_value_reporting desc nulls last,
-                routed.first_seen_date,
-                routed.exception_id
+                routed.first_seen_date asc,
+                routed.exception_id asc
         ) as integer
     ) as priority,
     cast('open' as {{ dbt.type_string() }}) as status,

@@ -35,7 +35,7 @@ select
     cast(channels.source_system as {{ dbt.type_string() }}) as source_system,
     channels.is_online,
     cast(channels.clearing_account_role as {{ dbt.type_string() }}) as clearing_account_role,
-    cast(accounts.account_code as {{ dbt.type_string() }}) as clearing_account_code
+    cast(gl_accounts.account_code as {{ dbt.type_string() }}) as clearing_account_code
 from channels
-left join {{ ref('chart_of_accounts') }} as accounts
-    on channels.clearing_account_role = accounts.account_role
+left join {{ ref('chart_of_accounts') }} as gl_accounts
+    on channels.clearing_account_role = gl_accounts.account_role

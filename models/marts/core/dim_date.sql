@@ -21,7 +21,7 @@ weekdays as (
     from days
 ),
 
--- 1 February of every calendar year of the range, of the year before and of the year after
+-- 1 February of the calendar year of every day, of the year before and of the year after
 february_firsts as (
     select distinct
         cast(
@@ -31,16 +31,18 @@ february_firsts as (
 
     union distinct
 
-    select cast(
-        {{ dbt.dateadd('month', -11, dbt.date_trunc('year', 'min(days.date_day)')) }} as date
-    ) as february_first
+    select distinct
+        cast(
+            {{ dbt.dateadd('month', -11, dbt.date_trunc('year', 'days.date_day')) }} as date
+        ) as february_first
     from days
 
     union distinct
 
-    select cast(
-        {{ dbt.dateadd('month', 13, dbt.date_trunc('year', 'max(days.date_day)')) }} as date
-    ) as february_first
+    select distinct
+        cast(
+            {{ dbt.dateadd('month', 13, dbt.date_trunc('year', 'days.date_day')) }} as date
+        ) as february_first
     from days
 ),
 
@@ -111,8 +113,9 @@ retail_weeks as (
         ) as retail_weeks_in_year,
         cast(
             floor(
-                {{ dbt.datediff('retail_years.retail_year_start_date', 'weekdays.date_day', 'day') }}
-                / 7
+                {{ dbt.datediff(
+                    'retail_years.retail_year_start_date', 'weekdays.date_day', 'day'
+                ) }} / 7
             ) as integer
         ) + 1 as retail_week
     from weekdays
