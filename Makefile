@@ -92,8 +92,8 @@ lint-python: install
 lint-sql: install dirs
 	@paths=""; for d in $(SQL_PATHS); do [ -d "$$d" ] && paths="$$paths $$d"; done; \
 	if [ -n "$$paths" ] && [ -n "$$(find $$paths -name '*.sql' -type f | head -n 1)" ]; then \
-		echo "$(BIN)/sqlfluff lint$$paths --dialect duckdb"; \
-		$(BIN)/sqlfluff lint $$paths --dialect duckdb; \
+		echo "$(BIN)/sqlfluff lint$$paths --dialect duckdb (templater on a scratch warehouse)"; \
+		CONCORD_WAREHOUSE=data/sqlfluff.duckdb $(BIN)/sqlfluff lint $$paths --dialect duckdb; \
 	else \
 		echo "lint-sql: no .sql files under $(SQL_PATHS); skipping"; \
 	fi

@@ -66,33 +66,33 @@ transfers as (
 
 sales as (
     select
-        'sale:' || lines.sales_line_id as movement_id,
+        'sale:' || sales_lines.sales_line_id as movement_id,
         case
-            when not lines.is_return then 'issue'
-            when lines.is_restocked then 'return_restock'
+            when not sales_lines.is_return then 'issue'
+            when sales_lines.is_restocked then 'return_restock'
             else 'return_damaged'
         end as movement_type,
         cast(null as varchar) as reason_code,
-        lines.location_id,
-        lines.sku,
-        lines.business_date,
-        lines.transaction_at as moved_at,
+        sales_lines.location_id,
+        sales_lines.sku,
+        sales_lines.business_date,
+        sales_lines.transaction_at as moved_at,
         case
-            when not lines.is_return then -lines.units
-            when lines.is_restocked then lines.units
+            when not sales_lines.is_return then -sales_lines.units
+            when sales_lines.is_restocked then sales_lines.units
             else 0
         end as on_hand_units,
         0 as quarantined_units,
         0 as in_transit_units,
         cast(null as varchar) as in_transit_location_id,
-        lines.channel,
-        lines.order_id as document_number,
-        lines.sales_line_id,
-        lines.original_sales_line_id,
-        lines.source_system,
-        lines.source_file,
-        lines.source_row_number
-    from {{ ref('int_sales_lines_converted') }} as lines
+        sales_lines.channel,
+        sales_lines.order_id as document_number,
+        sales_lines.sales_line_id,
+        sales_lines.original_sales_line_id,
+        sales_lines.source_system,
+        sales_lines.source_file,
+        sales_lines.source_row_number
+    from {{ ref('int_sales_lines_converted') }} as sales_lines
 ),
 
 store_adjustments as (

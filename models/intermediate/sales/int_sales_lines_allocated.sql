@@ -5,29 +5,29 @@
 
 with
 
-lines as (
+sales_lines as (
     select * from {{ ref('int_sales_lines_unioned') }}
 ),
 
 shares as (
     select
-        lines.sales_line_id,
-        lines.order_discount_amount,
+        sales_lines.sales_line_id,
+        sales_lines.order_discount_amount,
         case
-            when lines.is_return or lines.order_discount_amount = 0 then 0
+            when sales_lines.is_return or sales_lines.order_discount_amount = 0 then 0
             else
                 {{ round_money(
-                    'cast(lines.order_discount_amount as double) * cast(lines.gross_amount as double)'
-                    ~ ' / cast(sum(lines.gross_amount) over (partition by lines.channel, lines.order_id)'
+                    'cast(sales_lines.order_discount_amount as double) * cast(sales_lines.gross_amount as double)'
+                    ~ ' / cast(sum(sales_lines.gross_amount) over (partition by sales_lines.channel, sales_lines.order_id)'
                     ~ ' as double)'
                 ) }}
         end as rounded_share,
         row_number() over (
-            partition by lines.channel, lines.order_id
-            order by lines.gross_amount desc, lines.order_line_number asc
+            partition by sales_lines.channel, sales_lines.order_id
+            order by sales_lines.gross_amount desc, sales_lines.order_line_number asc
         ) as gross_rank
-    from lines
-    where not lines.is_return
+    from sales_lines
+    where not sales_lines.is_return
 ),
 
 allocated as (
@@ -39,21 +39,22 @@ allocated as (
                 then
                     shares.order_discount_amount
                     - sum(shares.rounded_share) over (
-                        partition by lines.channel, lines.order_id
+                        partition by sales_lines.channel, sales_lines.order_id
                     )
             else 0
         end as allocated_discount_amount
     from shares
-    inner join lines on shares.sales_line_id = lines.sales_line_id
+    inner join sales_lines on shares.sales_line_id = sales_lines.sales_line_id
 )
 
 select
-    lines.*,
+    -- every column of step 1 passes through; the wildcard is deliberate
+    sales_lines.*,  -- noqa: AM04
     cast(coalesce(allocated.allocated_discount_amount, 0) as decimal(18, 2))
         as allocated_discount_amount,
     cast(
-        lines.line_discount_amount + coalesce(allocated.allocated_discount_amount, 0)
+        sales_lines.line_discount_amount + coalesce(allocated.allocated_discount_amount, 0)
         as decimal(18, 2)
     ) as discount_amount
-from lines
-left join allocated on lines.sales_line_id = allocated.sales_line_id
+from sales_lines
+left join allocated on sales_lines.sales_line_id = allocated.sales_line_id

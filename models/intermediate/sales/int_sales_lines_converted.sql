@@ -5,7 +5,7 @@
 
 with
 
-lines as (
+sales_lines as (
     select * from {{ ref('int_sales_lines_allocated') }}
 ),
 
@@ -27,27 +27,28 @@ rates as (
 
 resolved as (
     select
-        lines.*,
+        sales_lines.*,
         cross_references.sku is null as is_unresolved_item,
         coalesce(cross_references.sku, '{{ var("unresolved_sku") }}') as sku,
         locations.entity_code,
         entities.functional_currency_code
-    from lines
+    from sales_lines
     left join cross_references
         on
-            lines.source_system = cross_references.source_system
-            and lines.source_item_code = cross_references.source_item_code
-            and lines.business_date >= cross_references.valid_from_date
+            sales_lines.source_system = cross_references.source_system
+            and sales_lines.source_item_code = cross_references.source_item_code
+            and sales_lines.business_date >= cross_references.valid_from_date
             and (
                 cross_references.valid_to_date is null
-                or lines.business_date <= cross_references.valid_to_date
+                or sales_lines.business_date <= cross_references.valid_to_date
             )
-    left join locations on lines.location_id = locations.location_id
+    left join locations on sales_lines.location_id = locations.location_id
     left join entities on locations.entity_code = entities.entity_code
 )
 
 select
-    resolved.*,
+    -- every column of step 2 passes through; the wildcard is deliberate
+    resolved.*,  -- noqa: AM04
     '{{ var("reporting_currency") }}' as reporting_currency_code,
     functional_rates.exchange_rate as functional_exchange_rate,
     reporting_rates.exchange_rate as reporting_exchange_rate,

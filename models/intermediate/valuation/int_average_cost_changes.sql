@@ -21,9 +21,9 @@ select
     inbound.entity_code,
     inbound.sku,
     inbound.business_date as valid_from_date,
+    inbound.average_cost_after as average_cost,
     lead(inbound.business_date) over (
         partition by inbound.entity_code, inbound.sku order by inbound.business_date
-    ) as valid_until_date,
-    inbound.average_cost_after as average_cost
+    ) as valid_until_date
 from inbound
 where inbound.last_of_day = 1

@@ -13,13 +13,13 @@ inbound as (
         events.units,
         events.units_before,
         events.event_type,
+        cast(events.fallback_unit_cost as double) as fallback_unit_cost,
         case
             when events.event_type = 'transfer_in'
                 then events.units * cast(events.fallback_unit_cost as double)
             else events.known_value
         end as known_value,
         coalesce(events.return_segment, 0) as return_segment,
-        cast(events.fallback_unit_cost as double) as fallback_unit_cost,
         least(
             events.segment,
             coalesce(

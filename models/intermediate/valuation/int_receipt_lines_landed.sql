@@ -36,8 +36,6 @@ charges as (
 
 goods as (
     select
-        'receipt:' || receipts.goods_receipt_number || ':'
-        || cast(receipts.goods_receipt_line_number as varchar) as movement_id,
         receipts.goods_receipt_number,
         receipts.goods_receipt_line_number,
         receipts.location_id,
@@ -47,6 +45,8 @@ goods as (
         receipts.received_units,
         order_lines.unit_cost,
         entities.functional_currency_code,
+        'receipt:' || receipts.goods_receipt_number || ':'
+        || cast(receipts.goods_receipt_line_number as varchar) as movement_id,
         cast(receipts.received_units as double) * cast(order_lines.unit_cost as double)
         * cast(goods_rates.exchange_rate as double) as goods_value
     from receipts
@@ -96,12 +96,12 @@ select
     goods.received_units,
     goods.unit_cost,
     goods.goods_value,
+    goods.functional_currency_code,
     coalesce(receipt_charges.charge_value, 0) * goods.goods_value
     / sum(goods.goods_value) over (partition by goods.goods_receipt_number)
         as allocated_charge_value,
     goods.goods_value
     + coalesce(receipt_charges.charge_value, 0) * goods.goods_value
-    / sum(goods.goods_value) over (partition by goods.goods_receipt_number) as landed_value,
-    goods.functional_currency_code
+    / sum(goods.goods_value) over (partition by goods.goods_receipt_number) as landed_value
 from goods
 left join receipt_charges on goods.goods_receipt_number = receipt_charges.goods_receipt_number

@@ -16,11 +16,11 @@ locations as (
 
 transfers as (
     select
-        shipped.transfer_number || ':' || cast(shipped.transfer_line_number as varchar)
-            as document_number,
         from_locations.entity_code as sender_entity_code,
         to_locations.entity_code as receiver_entity_code,
-        shipped.business_date as shipped_business_date
+        shipped.business_date as shipped_business_date,
+        shipped.transfer_number || ':' || cast(shipped.transfer_line_number as varchar)
+            as document_number
     from {{ ref('stg_erp__transfer_events') }} as shipped
     left join locations as from_locations on shipped.from_location_id = from_locations.location_id
     left join locations as to_locations on shipped.to_location_id = to_locations.location_id
@@ -34,10 +34,10 @@ purchase_costs as (
         daily.entity_code,
         daily.sku,
         daily.order_date as valid_from_date,
+        daily.unit_cost,
         lead(daily.order_date) over (
             partition by daily.entity_code, daily.sku order by daily.order_date
-        ) as valid_until_date,
-        daily.unit_cost
+        ) as valid_until_date
     from (
         select
             order_lines.entity_code,
@@ -65,16 +65,16 @@ events as (
         movements.moved_at as event_at,
         movements.movement_type as event_type,
         movements.on_hand_units as units,
-        case
-            when movements.movement_type in ('receipt', 'transfer_in', 'return_restock') then 0
-            else 1
-        end as priority,
         landed.landed_value as known_value,
         movements.sales_line_id,
         movements.original_sales_line_id,
         movements.document_number as transfer_key,
         transfers.sender_entity_code,
-        transfers.shipped_business_date
+        transfers.shipped_business_date,
+        case
+            when movements.movement_type in ('receipt', 'transfer_in', 'return_restock') then 0
+            else 1
+        end as priority
     from movements
     inner join locations on movements.location_id = locations.location_id
     left join {{ ref('int_receipt_lines_landed') }} as landed
@@ -97,7 +97,6 @@ events as (
 sequenced as (
     select
         events.*,
-        events.event_type in ('receipt', 'transfer_in', 'return_restock') as is_inbound,
         cast(coalesce(
             sum(events.units) over (
                 partition by events.entity_code, events.sku
@@ -115,7 +114,8 @@ sequenced as (
             partition by events.entity_code, events.sku
             order by events.event_at, events.priority, events.event_id
             rows between unbounded preceding and current row
-        ) as bigint) as segment
+        ) as bigint) as segment,
+        events.event_type in ('receipt', 'transfer_in', 'return_restock') as is_inbound
     from events
 ),
 

@@ -4,7 +4,7 @@
 
 with
 
-lines as (
+sales_lines as (
     select * from {{ ref('fct_sales_lines') }}
 ),
 
@@ -24,30 +24,36 @@ rates as (
 
 costed_lines as (
     select
-        lines.business_date,
-        lines.entity_code,
-        lines.location_id,
-        lines.channel,
-        lines.sku,
-        lines.functional_currency_code,
-        lines.reporting_currency_code,
-        case when lines.is_return then -lines.units else lines.units end as net_units,
-        case when lines.is_return then -1 else 1 end * lines.net_amount_functional as net_sales,
-        case when lines.is_return then -1 else 1 end * lines.net_amount_reporting
-            as net_sales_reporting,
+        sales_lines.business_date,
+        sales_lines.entity_code,
+        sales_lines.location_id,
+        sales_lines.channel,
+        sales_lines.sku,
+        sales_lines.functional_currency_code,
+        sales_lines.reporting_currency_code,
         case
-            when not lines.is_return then costs.cost_amount
-            when lines.is_restocked then -costs.cost_amount
+            when sales_lines.is_return then -sales_lines.units else sales_lines.units
+        end as net_units,
+        case when sales_lines.is_return then -1 else 1 end
+        * sales_lines.net_amount_functional as net_sales,
+        case when sales_lines.is_return then -1 else 1 end
+        * sales_lines.net_amount_reporting as net_sales_reporting,
+        case
+            when not sales_lines.is_return then costs.cost_amount
+            when sales_lines.is_restocked then -costs.cost_amount
             else 0
         end as cogs,
         case
-            when not lines.is_return and costs.cost_amount is null then lines.units else 0
+            when not sales_lines.is_return and costs.cost_amount is null
+                then sales_lines.units
+            else 0
         end as units_without_cost
-    from lines
+    from sales_lines
     left join costs
         on
-            lines.sales_line_id = costs.sales_line_id
-            and costs.event_type = case when lines.is_return then 'return_restock' else 'issue' end
+            sales_lines.sales_line_id = costs.sales_line_id
+            and costs.event_type
+            = case when sales_lines.is_return then 'return_restock' else 'issue' end
 )
 
 select

@@ -1,20 +1,20 @@
 -- Marketplace fees: a selling expense per settled order line, never a discount on sales.
 
 select
-    lines.sales_line_id,
-    lines.order_id,
-    lines.order_line_number,
-    lines.business_date,
-    lines.entity_code,
-    lines.location_id,
-    lines.sku,
-    lines.fee_amount,
-    lines.currency_code,
-    lines.fee_amount_functional,
-    lines.functional_currency_code,
-    lines.fee_amount_reporting,
-    lines.reporting_currency_code,
-    lines.source_file,
-    lines.source_row_number
-from {{ ref('int_sales_lines_converted') }} as lines
-where lines.channel = 'marketplace' and lines.fee_amount <> 0
+    sales_lines.sales_line_id,
+    sales_lines.order_id,
+    sales_lines.order_line_number,
+    sales_lines.business_date,
+    sales_lines.entity_code,
+    sales_lines.location_id,
+    sales_lines.sku,
+    sales_lines.fee_amount,
+    sales_lines.currency_code,
+    sales_lines.fee_amount_functional,
+    sales_lines.functional_currency_code,
+    sales_lines.fee_amount_reporting,
+    sales_lines.reporting_currency_code,
+    sales_lines.source_file,
+    sales_lines.source_row_number
+from {{ ref('int_sales_lines_converted') }} as sales_lines
+where sales_lines.channel = 'marketplace' and sales_lines.fee_amount <> 0

@@ -37,10 +37,10 @@ daily as (
     cross join last_date
     inner join days
         on
-            days.date_day >= positions.valid_from_date
-            and days.date_day < coalesce(
+            positions.valid_from_date <= days.date_day
+            and coalesce(
                 positions.valid_until_date, last_date.last_business_date + 1
-            )
+            ) > days.date_day
     where
         positions.on_hand_units <> 0
         or positions.reserved_units <> 0
@@ -61,18 +61,21 @@ select
     cast(daily.on_order_units as bigint) as on_order_units,
     cast(daily.on_hand_units - daily.reserved_units - daily.quarantined_units as bigint)
         as available_units,
-    {{ round_money('daily.on_hand_units * costs.average_cost') }} as inventory_value,
+    {{ round_money('daily.on_hand_units * average_costs.average_cost') }} as inventory_value,
     entities.functional_currency_code as currency_code,
-    {{ round_money('daily.on_hand_units * costs.average_cost * rates.exchange_rate') }}
+    {{ round_money('daily.on_hand_units * average_costs.average_cost * rates.exchange_rate') }}
         as inventory_value_reporting,
     '{{ var("reporting_currency") }}' as reporting_currency_code
 from daily
-left join {{ ref('int_average_cost_changes') }} as costs
+left join {{ ref('int_average_cost_changes') }} as average_costs
     on
-        daily.entity_code = costs.entity_code
-        and daily.sku = costs.sku
-        and daily.as_of_date >= costs.valid_from_date
-        and (costs.valid_until_date is null or daily.as_of_date < costs.valid_until_date)
+        daily.entity_code = average_costs.entity_code
+        and daily.sku = average_costs.sku
+        and daily.as_of_date >= average_costs.valid_from_date
+        and (
+            average_costs.valid_until_date is null
+            or daily.as_of_date < average_costs.valid_until_date
+        )
 left join {{ ref('dim_entity') }} as entities on daily.entity_code = entities.entity_code
 left join rates
     on

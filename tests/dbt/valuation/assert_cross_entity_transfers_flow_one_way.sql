@@ -2,25 +2,23 @@
 -- The two-pass valuation (docs/decisions.md, "Moving-average valuation, set-based") prices
 -- transfers exactly only when no such entity-SKU exists.
 
-select
-    senders.sender_entity_code as entity_code,
-    senders.sku
-from (
-    select distinct
+with
+
+transfers as (
+    select
         transfer_costs.sender_entity_code,
-        events.sku
-    from {{ ref('int_cross_entity_transfer_costs') }} as transfer_costs
-    inner join {{ ref('int_valuation_events_sequenced') }} as events
-        on transfer_costs.transfer_key = events.transfer_key
-) as senders
-inner join (
-    select distinct
         transfer_costs.receiver_entity_code,
         events.sku
     from {{ ref('int_cross_entity_transfer_costs') }} as transfer_costs
     inner join {{ ref('int_valuation_events_sequenced') }} as events
         on transfer_costs.transfer_key = events.transfer_key
-) as receivers
+)
+
+select distinct
+    senders.sender_entity_code as entity_code,
+    senders.sku
+from transfers as senders
+inner join transfers as receivers
     on
         senders.sender_entity_code = receivers.receiver_entity_code
         and senders.sku = receivers.sku

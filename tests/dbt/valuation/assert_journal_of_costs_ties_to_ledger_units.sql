@@ -4,10 +4,10 @@
 select
     costed.event_id,
     costed.units,
-    lines.units as line_units
+    sales_lines.units as line_units
 from {{ ref('int_valuation_events_costed') }} as costed
-inner join {{ ref('fct_sales_lines') }} as lines
-    on costed.sales_line_id = lines.sales_line_id
+inner join {{ ref('fct_sales_lines') }} as sales_lines
+    on costed.sales_line_id = sales_lines.sales_line_id
 where
     costed.event_type in ('issue', 'return_restock')
-    and abs(costed.units) <> lines.units
+    and abs(costed.units) <> sales_lines.units
