@@ -50,25 +50,6 @@ def landing_specs() -> list[dg.AssetSpec]:
     ]
 
 
-def file_status(
-    con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date
-) -> list[tuple]:
-    """Per business date of an extract in a range: the newest file's status and message."""
-    return con.execute(
-        """
-        select business_date, source_file, status, error_message
-        from raw.load_log
-        where extract_name = ? and business_date between ? and ?
-          and status in ('loaded', 'replaced', 'failed')
-        qualify row_number() over (
-            partition by business_date order by delivery_date desc, sequence_number desc
-        ) = 1
-        order by business_date
-        """,
-        [extract, start, end],
-    ).fetchall()
-
-
 def conservation_breaks(
     con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date
 ) -> list[tuple]:
@@ -84,20 +65,53 @@ def conservation_breaks(
     ).fetchall()
 
 
+def failed_files(
+    con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date
+) -> list[tuple]:
+    """Every whole-file failure of an extract in a range: (file, message, corrected)."""
+    return con.execute(
+        """
+        select
+            failed.source_file,
+            failed.error_message,
+            exists (
+                select 1 from raw.load_log as later
+                where later.extract_name = failed.extract_name
+                  and later.business_date = failed.business_date
+                  and later.status in ('loaded', 'replaced')
+                  and later.load_id > failed.load_id
+            ) as is_corrected
+        from raw.load_log as failed
+        where failed.extract_name = ? and failed.business_date between ? and ?
+          and failed.status = 'failed'
+        order by failed.source_file
+        """,
+        [extract, start, end],
+    ).fetchall()
+
+
 def extract_checks(
     con: duckdb.DuckDBPyConnection, extract: Extract, start: date, end: date
 ) -> Iterator[dg.AssetCheckResult]:
-    latest = file_status(con, extract.name, start, end)
-    failed = [r for r in latest if r[2] == "failed"]
+    """files_loaded fails for every whole-file failure: at ERROR while no later delivery
+    replaced the file, at WARN once one did (the failure stays visible)."""
+    failures = failed_files(con, extract.name, start, end)
+    uncorrected = [f for f in failures if not f[2]]
     yield dg.AssetCheckResult(
         asset_key=raw_key(extract),
         check_name="files_loaded",
-        passed=not failed,
-        severity=dg.AssetCheckSeverity.ERROR,
+        passed=not failures,
+        severity=dg.AssetCheckSeverity.ERROR if uncorrected else dg.AssetCheckSeverity.WARN,
         metadata={
-            "business_dates": len(latest),
-            "failed_files": len(failed),
-            "errors": dg.MetadataValue.md("\n".join(f"* {r[3]}" for r in failed) or "none"),
+            "failed_files": len(failures),
+            "uncorrected_files": len(uncorrected),
+            "errors": dg.MetadataValue.md(
+                "\n".join(
+                    f"* {message}" + (" (corrected by a later delivery)" if corrected else "")
+                    for _, message, corrected in failures
+                )
+                or "none"
+            ),
         },
     )
     breaks = conservation_breaks(con, extract.name, start, end)
@@ -125,7 +139,7 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
         dg.AssetCheckSpec(name, asset=raw_key(e), description=text)
         for e in extracts
         for name, text in (
-            ("files_loaded", "The newest delivery of every business date loaded."),
+            ("files_loaded", "Every file loaded (a failure corrected by a later delivery warns)."),
             ("rows_conserved", "Every file: rows read = rows loaded + rows quarantined."),
         )
     ]

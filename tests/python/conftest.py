@@ -42,11 +42,18 @@ class BuiltWorld:
 
 
 def dbt(*args: str, warehouse: Path) -> subprocess.CompletedProcess:
-    """Run dbt from the project root against a warehouse; fail with dbt's own output."""
+    """Run dbt from the project root against a warehouse, with artifacts beside the warehouse
+    (the project's own target/ keeps the manifest Dagster loaded); fail with dbt's output."""
     env = os.environ | {"CONCORD_WAREHOUSE": str(warehouse)}
     executable = Path(sys.executable).parent / "dbt"
+    artifacts = [
+        "--target-path",
+        str(warehouse.parent / "target"),
+        "--log-path",
+        str(warehouse.parent / "logs"),
+    ]
     result = subprocess.run(
-        [str(executable), *args, "--profiles-dir", "profiles", "--project-dir", "."],
+        [str(executable), *args, "--profiles-dir", "profiles", "--project-dir", ".", *artifacts],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,

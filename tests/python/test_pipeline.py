@@ -94,6 +94,24 @@ def test_stray_files_fail_the_unknown_files_check(pipeline: dict) -> None:
     assert "raw/load_log:no_unknown_files" in run.failed_checks(pipeline["first"][1])
 
 
+def test_every_whole_file_failure_shows_as_a_failed_check(pipeline: dict) -> None:
+    manifest = (pipeline["root"] / "truth" / "defects.csv").read_text().splitlines()
+    spoiled = {
+        line.split(",")[3]
+        for line in manifest[1:]
+        if line.split(",")[1] in ("truncated_file", "wrong_header", "empty_file")
+    }
+    assert spoiled, "the world injected no whole-file failure"
+    warned = set()
+    for event in pipeline["first"][0].all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            e = event.event_specific_data
+            if e.check_name == "files_loaded" and not e.passed:
+                assert e.severity == dg.AssetCheckSeverity.WARN  # each was re-delivered
+                warned.add(e.asset_key.path[-1])
+    assert warned == spoiled
+
+
 def test_running_the_pipeline_again_changes_no_raw_table(pipeline: dict) -> None:
     assert raw_fingerprint(pipeline["warehouse"]) == pipeline["raw_first"]
 

@@ -17,6 +17,8 @@ from ingestion.contract import FILE_NAME_RE, extract_for_prefix, load_contract
 from simulation.__main__ import generate, parse_args
 from simulation.valuation import ValuationLedger
 
+UNITS = ["on_hand_units", "reserved_units", "in_transit_units", "quarantined_units"]
+
 ARGS = ["--seed", "7", "--scale-factor", "0.03", "--days", "28", "--start-date", "2026-03-02"]
 
 
@@ -341,7 +343,8 @@ def test_truth_inventory_agrees_with_the_event_log(defective: Path) -> None:
         right_on=["location_id", "sku", "as_of_date"],
         how="outer",
     )
-    merged = merged.fillna(0)
+    counts = ["on_hand_delta", "quarantined_delta", "in_transit_delta", *UNITS]
+    merged[counts] = merged[counts].fillna(0)
     assert len(merged) > 1000
     assert (merged["on_hand_delta"] == merged["on_hand_units"]).all()
     assert (merged["quarantined_delta"] == merged["quarantined_units"]).all()
