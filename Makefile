@@ -24,6 +24,10 @@ WORLD_SF ?= 0.05
 WORLD_DAYS ?= 60
 WORLD_START ?= 2026-01-01
 
+# Tools of the virtual environment come first on PATH: `dagster dev` re-parses the dbt project
+# by running `dbt`, which must be the pinned one.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
 DBT_FLAGS := --project-dir . --profiles-dir $(DBT_PROFILES_DIR)
 # macros/ is not listed: the dbt templater can only render nodes and skips macro files.
 SQL_PATHS := models tests
