@@ -1,4 +1,4 @@
--- Valuation step 3: a first pass of the moving average in which a transfer from another entity
+-- Valuation step 3b: a first pass of the moving average in which a transfer from another entity
 -- enters at the receiver's purchase cost. Only the senders' averages of this pass are used
 -- (step 4 prices transfers with them); receivers are valued again in step 5. Two passes are
 -- exact while no entity-SKU both sends and receives cross-entity transfers (a data test).
@@ -7,32 +7,21 @@ with recursive
 
 inbound as (
     select
-        events.entity_code,
-        events.sku,
-        events.segment as inbound_seq,
-        events.units,
-        events.units_before,
-        events.event_type,
-        cast(events.fallback_unit_cost as double) as fallback_unit_cost,
+        inbound_events.entity_code,
+        inbound_events.sku,
+        inbound_events.inbound_seq,
+        inbound_events.units,
+        inbound_events.units_before,
+        inbound_events.event_type,
+        inbound_events.return_segment,
+        inbound_events.fallback_unit_cost,
+        inbound_events.keep_from_segment,
         case
-            when events.event_type = 'transfer_in'
-                then events.units * cast(events.fallback_unit_cost as double)
-            else events.known_value
-        end as known_value,
-        coalesce(events.return_segment, 0) as return_segment,
-        least(
-            events.segment,
-            coalesce(
-                min(case when events.return_segment > 0 then events.return_segment end) over (
-                    partition by events.entity_code, events.sku
-                    order by events.segment
-                    rows between 1 following and unbounded following
-                ),
-                events.segment
-            )
-        ) as keep_from_segment
-    from {{ ref('int_valuation_events_sequenced') }} as events
-    where events.is_inbound
+            when inbound_events.event_type = 'transfer_in'
+                then inbound_events.units * inbound_events.fallback_unit_cost
+            else inbound_events.known_value
+        end as known_value
+    from {{ ref('int_valuation_inbound_events') }} as inbound_events
 ),
 
 {{ moving_average_chain('inbound') }}
