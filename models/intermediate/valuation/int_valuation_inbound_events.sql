@@ -12,8 +12,8 @@ select
     events.event_type,
     events.known_value,
     events.transfer_key,
-    coalesce(events.return_segment, 0) as return_segment,
     cast(events.fallback_unit_cost as double) as fallback_unit_cost,
+    coalesce(events.return_segment, 0) as return_segment,
     least(
         events.segment,
         coalesce(
