@@ -84,3 +84,22 @@ def test_landing_sensor_builds_one_run_request_per_date(
     assert sorted(r.partition_key for r in result.run_requests) == ["2026-01-05", "2026-01-07"]
     again = automation.landing_sensor(dg.build_sensor_context(cursor=result.cursor))
     assert again.run_requests == []
+
+
+def test_the_graph_reads_from_landing_files_to_each_kpi_mart_with_owners() -> None:
+    graph = defs.resolve_asset_graph()
+    for mart, landing in (
+        ("mart_net_sales", "landing/pos/pos_sales"),
+        ("mart_cogs", "landing/erp/erp_goods_receipts"),
+        ("mart_available_inventory", "landing/wms/wms_movements"),
+    ):
+        key = dg.AssetKey(["marts", mart])
+        ancestors, stack = set(), [key]
+        while stack:
+            for parent in graph.get(stack.pop()).parent_keys:
+                if parent not in ancestors:
+                    ancestors.add(parent)
+                    stack.append(parent)
+        names = {a.to_user_string() for a in ancestors}
+        assert landing in names and f"raw/{landing.split('/')[-1]}" in names, mart
+        assert graph.get(key).owners, f"{mart} has no owner"
