@@ -110,11 +110,28 @@ def summary(warehouse: Path) -> str:
                 ).fetchone()[0]
             )
         if table_exists(con, "marts", "mart_exceptions"):
+            owners = con.execute(
+                "select owning_role, count(*) from marts.mart_exceptions "
+                "where status in ('open', 'acknowledged') group by owning_role order by 1"
+            ).fetchall()
+            lines.append(f"open exceptions: {sum(n for _, n in owners)}")
             lines.append(
-                con.execute(
-                    "select 'open exceptions: ' || count(*) from marts.mart_exceptions "
-                    "where status = 'open'"
-                ).fetchone()[0]
+                "open exceptions by owner: "
+                + (", ".join(f"{owner} {n}" for owner, n in owners) or "none")
+            )
+        if table_exists(con, "marts", "mart_reconciliation_status"):
+            reconciliations = con.execute(
+                "select reconciliation_name, sum(break_count), sum(pass_count), min(severity) "
+                "from marts.mart_reconciliation_status group by 1 order by 1"
+            ).fetchall()
+            lines.append(
+                "reconciliations: "
+                + ", ".join(
+                    f"{name} " + (f"BREAK x{breaks} ({severity})" if breaks else "pass")
+                    if breaks or passes
+                    else f"{name} pending"
+                    for name, breaks, passes, severity in reconciliations
+                )
             )
         staged = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'staging'"

@@ -158,5 +158,7 @@ select
         "'; they cannot be converted until the ERP publishes the rate.'",
     ]) }} as explanation,
     needed.rate_date as first_seen_date,
-    needed.rate_date as last_seen_date
+    needed.rate_date as last_seen_date,
+    -- a gap closes when the ERP publishes the rate: the queue's memory records it resolved
+    cast(null as date) as resolved_date
 from needed

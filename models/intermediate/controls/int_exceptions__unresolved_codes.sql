@@ -203,5 +203,7 @@ select
     '{{ var("reporting_currency") }}' as reporting_currency_code,
     explained.explanation,
     explained.first_seen_date,
-    explained.last_seen_date
+    explained.last_seen_date,
+    -- a code stays unresolved until the ERP maps it: the queue's memory records it resolved
+    cast(null as date) as resolved_date
 from explained

@@ -1,41 +1,130 @@
--- The exception queue: one row per open problem the build found, routed by the seed
--- exception_routing (severity, owning role, SLA days; finance edits it). Each exception type is
--- an intermediate model int_exceptions__<type> with the common columns below; a new type adds
--- its model to the list and its routing row to the seed.
-{%- set exception_models = [
-    'int_exceptions__unresolved_codes',
-    'int_exceptions__fx_gaps',
-] %}
+{{ config(materialized='view') }}
+-- The exception queue: one row per problem the controls found, in this build or an earlier one
+-- of this warehouse, routed by the seed exception_routing (severity, owning role, SLA days;
+-- finance edits it) and decided by the seed exception_actions (acknowledge, waive). The types
+-- are listed in int_exceptions_detected. Memory comes from the snapshot exception_history: an
+-- exception keeps its id and earliest first-seen date for as long as it lasts; one that a build
+-- no longer detects stays, resolved on the date of that build. A view, so that a build whose
+-- failing tests skip some controls still shows what the others found (docs/decisions.md).
 
 with
 
+detected as (
+    select * from {{ ref('int_exceptions_detected') }}
+),
+
+history as (
+    select * from {{ ref('exception_history') }}
+),
+
+-- what earlier builds saw of each exception
+remembered as (
+    select
+        history.exception_id,
+        min(history.dbt_valid_from) as first_detected_at,
+        min(history.first_seen_date) as first_seen_date
+    from history
+    where coalesce(history.dbt_is_deleted, 'False') <> 'True'
+    group by history.exception_id
+),
+
+-- the snapshot's current record of each exception: a deletion record when a build cleared it
+latest as (
+    select history.*
+    from history
+    where history.dbt_valid_to is null
+),
+
+-- exceptions no longer detected: their last version, resolved by the build that cleared them
+cleared as (
+    select
+        latest.exception_id,
+        latest.exception_type,
+        latest.natural_key,
+        latest.entity_code,
+        latest.location_id,
+        latest.sku,
+        latest.source_system,
+        latest.affected_units,
+        latest.affected_value_reporting,
+        latest.reporting_currency_code,
+        latest.explanation,
+        latest.first_seen_date,
+        latest.last_seen_date,
+        case
+            when latest.dbt_is_deleted = 'True' then latest.dbt_valid_from
+        end as resolved_at,
+        coalesce(
+            latest.resolved_date,
+            case when latest.dbt_is_deleted = 'True' then cast(latest.dbt_valid_from as date) end,
+            latest.last_seen_date
+        ) as resolved_date
+    from latest
+    left join detected on latest.exception_id = detected.exception_id
+    where detected.exception_id is null
+),
+
 exceptions as (
-    {% for exception_model in exception_models %}
+    select
+        detected.exception_id,
+        detected.exception_type,
+        detected.natural_key,
+        detected.entity_code,
+        detected.location_id,
+        detected.sku,
+        detected.source_system,
+        detected.affected_units,
+        detected.affected_value_reporting,
+        detected.reporting_currency_code,
+        detected.explanation,
+        detected.first_seen_date,
+        detected.last_seen_date,
+        cast(null as timestamp) as resolved_at,
+        detected.resolved_date
+    from detected
+    union all
+    select * from cleared
+),
+
+-- the latest decision on each exception (a waiver before an acknowledgement on one date)
+actions as (
+    select ranked.*
+    from (
         select
-            typed.exception_id,
-            typed.exception_type,
-            typed.natural_key,
-            typed.entity_code,
-            typed.location_id,
-            typed.sku,
-            typed.source_system,
-            typed.affected_units,
-            typed.affected_value_reporting,
-            typed.reporting_currency_code,
-            typed.explanation,
-            typed.first_seen_date,
-            typed.last_seen_date
-        from {{ ref(exception_model) }} as typed
-        {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+            exception_actions.*,
+            row_number() over (
+                partition by exception_actions.exception_id
+                order by
+                    exception_actions.action_date desc,
+                    case exception_actions.action when 'waive' then 1 else 2 end
+            ) as action_rank
+        from {{ ref('exception_actions') }} as exception_actions
+    ) as ranked
+    where ranked.action_rank = 1
 ),
 
 routed as (
     select
         exceptions.*,
+        remembered.first_detected_at,
+        actions.action,
+        actions.reason as action_reason,
+        actions.actor as action_actor,
+        actions.action_date,
         routing.severity,
         routing.owning_role,
         routing.sla_days,
+        case
+            when remembered.first_seen_date < exceptions.first_seen_date
+                then remembered.first_seen_date
+            else exceptions.first_seen_date
+        end as earliest_first_seen_date,
+        case
+            when exceptions.resolved_date is not null then 'resolved'
+            when actions.action = 'waive' then 'waived'
+            when actions.action = 'acknowledge' then 'acknowledged'
+            else 'open'
+        end as status,
         case routing.severity
             when 'critical' then 1
             when 'high' then 2
@@ -43,6 +132,8 @@ routed as (
             when 'low' then 4
         end as severity_rank
     from exceptions
+    left join remembered on exceptions.exception_id = remembered.exception_id
+    left join actions on exceptions.exception_id = actions.exception_id
     left join {{ ref('exception_routing') }} as routing
         on exceptions.exception_type = routing.exception_type
 )
@@ -53,16 +144,23 @@ select
     cast(routed.natural_key as {{ dbt.type_string() }}) as natural_key,
     cast(routed.severity as {{ dbt.type_string() }}) as severity,
     cast(routed.owning_role as {{ dbt.type_string() }}) as owning_role,
+    -- the open queue first, then by severity, impact (largest first) and age (oldest first)
     cast(
         row_number() over (
             order by
+                case routed.status
+                    when 'open' then 1
+                    when 'acknowledged' then 1
+                    when 'waived' then 2
+                    else 3
+                end asc,
                 routed.severity_rank asc,
                 routed.affected_value_reporting desc nulls last,
-                routed.first_seen_date asc,
+                routed.earliest_first_seen_date asc,
                 routed.exception_id asc
         ) as integer
     ) as priority,
-    cast('open' as {{ dbt.type_string() }}) as status,
+    cast(routed.status as {{ dbt.type_string() }}) as status,
     cast(routed.entity_code as {{ dbt.type_string() }}) as entity_code,
     cast(routed.location_id as {{ dbt.type_string() }}) as location_id,
     cast(routed.sku as {{ dbt.type_string() }}) as sku,
@@ -71,10 +169,16 @@ select
     cast(routed.affected_value_reporting as decimal(18, 2)) as affected_value_reporting,
     cast(routed.reporting_currency_code as {{ dbt.type_string() }}) as reporting_currency_code,
     cast(routed.explanation as {{ dbt.type_string() }}) as explanation,
-    routed.first_seen_date,
-    routed.last_seen_date,
+    cast(routed.earliest_first_seen_date as date) as first_seen_date,
+    cast(routed.last_seen_date as date) as last_seen_date,
     cast(routed.sla_days as integer) as sla_days,
     cast(
-        {{ dbt.dateadd('day', 'routed.sla_days', 'routed.first_seen_date') }} as date
-    ) as sla_due_date
+        {{ dbt.dateadd('day', 'routed.sla_days', 'routed.earliest_first_seen_date') }} as date
+    ) as sla_due_date,
+    cast(routed.resolved_date as date) as resolved_date,
+    cast(routed.first_detected_at as timestamp) as first_detected_at,
+    cast(routed.resolved_at as timestamp) as resolved_at,
+    cast(routed.action_reason as {{ dbt.type_string() }}) as action_reason,
+    cast(routed.action_actor as {{ dbt.type_string() }}) as action_actor,
+    cast(routed.action_date as date) as action_date
 from routed

@@ -5,9 +5,8 @@
 -- not a reason to stop the build.
 
 select
-    exceptions.natural_key,
-    exceptions.affected_units,
-    exceptions.affected_value_reporting,
-    exceptions.explanation
-from {{ ref('mart_exceptions') }} as exceptions
-where exceptions.exception_type = 'unresolved_item_code'
+    codes.natural_key,
+    codes.affected_units,
+    codes.affected_value_reporting,
+    codes.explanation
+from {{ ref('int_exceptions__unresolved_codes') }} as codes

@@ -1,0 +1,41 @@
+{#-
+    Postings helpers (docs/decisions.md, "Postings from events").
+
+    posting_amount_components(): the amount components an operational event can carry, in the
+    order of the columns of fct_gl_posting_events; seed posting_rules maps each event type and
+    component to the accounts it debits and credits.
+
+    posting_amount_columns(amounts): the amount columns of one kind of event, every component in
+    that order: <component>_amount (functional currency) and <component>_amount_reporting.
+    amounts maps a component to [functional expression, reporting expression]; a component the
+    event does not carry is null.
+-#}
+
+{% macro posting_amount_components() -%}
+    {{ return([
+        'gross', 'discount', 'returned_value', 'tax', 'fee', 'cost', 'goods', 'charges',
+        'price_variance',
+    ]) }}
+{%- endmacro %}
+
+
+{% macro posting_amount_columns(amounts) -%}
+    {%- for component in posting_amount_components() %}
+        {%- set expressions = amounts.get(component) %}
+    cast({{ expressions[0] if expressions else 'null' }} as decimal(18, 2))
+        as {{ component }}_amount,
+    cast({{ expressions[1] if expressions else 'null' }} as decimal(18, 2))
+        as {{ component }}_amount_reporting{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- posting_amount_column_list(alias): every amount column of alias, comma separated, in order. -#}
+{% macro posting_amount_column_list(alias) -%}
+    {%- set columns = [] -%}
+    {%- for component in posting_amount_components() -%}
+        {%- do columns.append(alias ~ '.' ~ component ~ '_amount') -%}
+        {%- do columns.append(alias ~ '.' ~ component ~ '_amount_reporting') -%}
+    {%- endfor -%}
+    {{ columns | join(',\n    ') }}
+{%- endmacro %}

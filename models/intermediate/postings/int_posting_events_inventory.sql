@@ -1,0 +1,278 @@
+-- Postings step 2: the stock events (GLOSSARY.md, Postings), one row per valued movement:
+-- goods receipts at landed cost (goods at the purchase-order cost, the rest freight and duty),
+-- stock adjustments at moving-average cost, transfers across entities at the valuation's
+-- amounts (the sender's average, converted for the receiver at the shipping date's rate), and
+-- transfers within an entity, which move no value for the entity but pass through inventory in
+-- transit at the entity's moving average at the close of the shipping date. Reporting amounts
+-- convert each event at its business date's rate, except an intercompany receipt, which keeps
+-- the sender's reporting amount so that the intercompany pair eliminates exactly.
+
+with
+
+movements as (
+    select * from {{ ref('fct_inventory_movements') }}
+),
+
+costed as (
+    select * from {{ ref('int_valuation_events_costed') }}
+),
+
+locations as (
+    select * from {{ ref('dim_location') }}
+),
+
+reporting_rates as (
+    select
+        rates.rate_date,
+        rates.from_currency_code,
+        rates.exchange_rate
+    from {{ ref('int_fx_rates_daily') }} as rates
+    where rates.to_currency_code = '{{ var("reporting_currency") }}'
+),
+
+-- every valued movement with its lineage and currency
+valued as (
+    select
+        costed.event_id,
+        costed.event_type as movement_type,
+        costed.business_date,
+        costed.entity_code,
+        costed.location_id,
+        costed.sku,
+        costed.units,
+        costed.cost_amount,
+        costed.transfer_key,
+        movements.document_number,
+        movements.source_system,
+        movements.source_file,
+        movements.source_row_number,
+        locations.functional_currency_code,
+        reporting_rates.exchange_rate as reporting_exchange_rate
+    from costed
+    inner join movements on costed.event_id = movements.movement_id
+    left join locations on costed.location_id = locations.location_id
+    left join reporting_rates
+        on
+            costed.business_date = reporting_rates.rate_date
+            and locations.functional_currency_code = reporting_rates.from_currency_code
+    where costed.event_type in ('receipt', 'adjustment', 'transfer_out', 'transfer_in')
+),
+
+receipts as (
+    select
+        valued.*,
+        {{ round_money('landed.goods_value') }} as goods_functional
+    from valued
+    inner join {{ ref('int_receipt_lines_landed') }} as landed
+        on valued.event_id = landed.movement_id
+    where valued.movement_type = 'receipt'
+),
+
+-- the sender's reporting amount of every transfer across entities, for both legs
+intercompany_reporting as (
+    select
+        valued.transfer_key,
+        {{ round_money('valued.cost_amount * valued.reporting_exchange_rate') }}
+            as cost_reporting
+    from valued
+    where valued.movement_type = 'transfer_out'
+),
+
+-- transfers within an entity: the shipment at the entity's average at the close of its date
+own_shipments as (
+    select
+        movements.movement_id,
+        movements.document_number,
+        movements.business_date,
+        movements.entity_code,
+        movements.location_id,
+        movements.sku,
+        movements.on_hand_units,
+        movements.source_system,
+        movements.source_file,
+        movements.source_row_number,
+        senders.functional_currency_code,
+        {{ round_money(
+            'abs(movements.on_hand_units) * coalesce(average_costs.average_cost, 0)'
+        ) }} as cost_functional,
+        {{ round_money(
+            'abs(movements.on_hand_units) * coalesce(average_costs.average_cost, 0)'
+            ~ ' * reporting_rates.exchange_rate'
+        ) }} as cost_reporting
+    from movements
+    inner join locations as senders on movements.location_id = senders.location_id
+    inner join locations as receivers
+        on movements.in_transit_location_id = receivers.location_id
+    left join {{ ref('int_average_cost_changes') }} as average_costs
+        on
+            movements.entity_code = average_costs.entity_code
+            and movements.sku = average_costs.sku
+            and movements.business_date >= average_costs.valid_from_date
+            and (
+                average_costs.valid_until_date is null
+                or movements.business_date < average_costs.valid_until_date
+            )
+    left join reporting_rates
+        on
+            movements.business_date = reporting_rates.rate_date
+            and senders.functional_currency_code = reporting_rates.from_currency_code
+    where
+        movements.movement_type = 'transfer_out'
+        and senders.entity_code = receivers.entity_code
+),
+
+own_receipts as (
+    select
+        movements.movement_id,
+        movements.document_number,
+        movements.business_date,
+        movements.entity_code,
+        movements.location_id,
+        movements.sku,
+        movements.on_hand_units,
+        movements.source_system,
+        movements.source_file,
+        movements.source_row_number,
+        own_shipments.functional_currency_code,
+        own_shipments.cost_functional,
+        own_shipments.cost_reporting
+    from movements
+    inner join own_shipments on movements.document_number = own_shipments.document_number
+    where movements.movement_type = 'transfer_in'
+),
+
+events as (
+    select
+        receipts.event_id,
+        'goods_receipt' as event_type,
+        receipts.business_date,
+        receipts.entity_code,
+        receipts.location_id,
+        receipts.document_number,
+        receipts.sku,
+        receipts.units,
+        receipts.source_system,
+        receipts.source_file,
+        receipts.source_row_number,
+        receipts.functional_currency_code,
+        {{ posting_amount_columns({
+            'goods': [
+                'receipts.goods_functional',
+                round_money('receipts.goods_functional * receipts.reporting_exchange_rate'),
+            ],
+            'charges': [
+                'receipts.cost_amount - receipts.goods_functional',
+                round_money(
+                    '(receipts.cost_amount - receipts.goods_functional)'
+                    ~ ' * receipts.reporting_exchange_rate'
+                ),
+            ],
+        }) }}
+    from receipts
+
+    union all
+
+    -- cost_amount of an adjustment is the value it adds (negative for a loss); the rule books a
+    -- loss, so the amount is its opposite
+    select
+        valued.event_id,
+        'stock_adjustment' as event_type,
+        valued.business_date,
+        valued.entity_code,
+        valued.location_id,
+        valued.document_number,
+        valued.sku,
+        valued.units,
+        valued.source_system,
+        valued.source_file,
+        valued.source_row_number,
+        valued.functional_currency_code,
+        {{ posting_amount_columns({
+            'cost': [
+                '-valued.cost_amount',
+                round_money('-valued.cost_amount * valued.reporting_exchange_rate'),
+            ],
+        }) }}
+    from valued
+    where valued.movement_type = 'adjustment'
+
+    union all
+
+    select
+        valued.event_id,
+        'intercompany_' || valued.movement_type as event_type,
+        valued.business_date,
+        valued.entity_code,
+        valued.location_id,
+        valued.document_number,
+        valued.sku,
+        valued.units,
+        valued.source_system,
+        valued.source_file,
+        valued.source_row_number,
+        valued.functional_currency_code,
+        {{ posting_amount_columns({
+            'cost': ['valued.cost_amount', 'intercompany_reporting.cost_reporting'],
+        }) }}
+    from valued
+    left join intercompany_reporting on valued.transfer_key = intercompany_reporting.transfer_key
+    where valued.movement_type in ('transfer_out', 'transfer_in')
+
+    union all
+
+    select
+        own_shipments.movement_id as event_id,
+        'transfer_out' as event_type,
+        own_shipments.business_date,
+        own_shipments.entity_code,
+        own_shipments.location_id,
+        own_shipments.document_number,
+        own_shipments.sku,
+        own_shipments.on_hand_units as units,
+        own_shipments.source_system,
+        own_shipments.source_file,
+        own_shipments.source_row_number,
+        own_shipments.functional_currency_code,
+        {{ posting_amount_columns({
+            'cost': ['own_shipments.cost_functional', 'own_shipments.cost_reporting'],
+        }) }}
+    from own_shipments
+
+    union all
+
+    select
+        own_receipts.movement_id as event_id,
+        'transfer_in' as event_type,
+        own_receipts.business_date,
+        own_receipts.entity_code,
+        own_receipts.location_id,
+        own_receipts.document_number,
+        own_receipts.sku,
+        own_receipts.on_hand_units as units,
+        own_receipts.source_system,
+        own_receipts.source_file,
+        own_receipts.source_row_number,
+        own_receipts.functional_currency_code,
+        {{ posting_amount_columns({
+            'cost': ['own_receipts.cost_functional', 'own_receipts.cost_reporting'],
+        }) }}
+    from own_receipts
+)
+
+select
+    events.event_id,
+    events.event_type,
+    events.business_date,
+    events.entity_code,
+    events.location_id,
+    cast(null as {{ dbt.type_string() }}) as channel,
+    events.document_number,
+    events.sku,
+    events.units,
+    events.source_system,
+    events.source_file,
+    events.source_row_number,
+    events.functional_currency_code,
+    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ posting_amount_column_list('events') }}
+from events

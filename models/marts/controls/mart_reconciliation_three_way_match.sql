@@ -1,0 +1,176 @@
+-- Reconciliation three_way_match (GLOSSARY.md, Reconciliations): purchase order, goods receipt
+-- and supplier invoice, per goods receipt, in the receiving entity's currency. Left: what the
+-- supplier invoiced for the receipt's goods (every goods invoice line that names the receipt,
+-- at the invoice date's rate). Right: what was received at the purchase order's price
+-- (received units x purchase-order unit cost, at the receipt date's rate). Ordered, received
+-- and invoiced units are shown beside. A receipt not invoiced yet is pending for dbt var
+-- supplier_invoice_grace_days days after it, then a break; an invoice naming a receipt the ERP
+-- has not delivered compares with nothing.
+
+with
+
+rates as (
+    select * from {{ ref('int_fx_rates_daily') }}
+),
+
+locations as (
+    select * from {{ ref('dim_location') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_erp__purchase_order_lines') }}
+),
+
+received as (
+    select
+        receipt_lines.goods_receipt_number,
+        min(receipt_lines.purchase_order_number) as purchase_order_number,
+        min(locations.entity_code) as entity_code,
+        min(receipt_lines.location_id) as location_id,
+        min(receipt_lines.business_date) as receipt_business_date,
+        sum(order_lines.ordered_units) as ordered_units,
+        sum(receipt_lines.received_units) as received_units,
+        sum(
+            receipt_lines.received_units * order_lines.unit_cost * order_rates.exchange_rate
+        ) as received_value
+    from {{ ref('stg_erp__goods_receipt_lines') }} as receipt_lines
+    left join order_lines
+        on
+            receipt_lines.purchase_order_number = order_lines.purchase_order_number
+            and receipt_lines.purchase_order_line_number
+            = order_lines.purchase_order_line_number
+    left join locations on receipt_lines.location_id = locations.location_id
+    left join rates as order_rates
+        on
+            receipt_lines.business_date = order_rates.rate_date
+            and order_lines.currency_code = order_rates.from_currency_code
+            and locations.functional_currency_code = order_rates.to_currency_code
+    group by receipt_lines.goods_receipt_number
+),
+
+invoiced as (
+    select
+        invoice_lines.goods_receipt_number,
+        min(order_lines.entity_code) as entity_code,
+        max(invoice_lines.invoice_date) as last_invoice_date,
+        count(distinct invoice_lines.supplier_invoice_number) as invoice_count,
+        {{ dbt.listagg(
+            'distinct invoice_lines.supplier_invoice_number',
+            "', '",
+        ) }} as supplier_invoice_numbers,
+        sum(invoice_lines.invoiced_units) as invoiced_units,
+        sum(invoice_lines.line_amount * invoice_rates.exchange_rate) as invoiced_value
+    from {{ ref('stg_erp__supplier_invoice_lines') }} as invoice_lines
+    left join order_lines
+        on
+            invoice_lines.purchase_order_number = order_lines.purchase_order_number
+            and invoice_lines.purchase_order_line_number
+            = order_lines.purchase_order_line_number
+    left join {{ ref('dim_entity') }} as entities on order_lines.entity_code = entities.entity_code
+    left join rates as invoice_rates
+        on
+            invoice_lines.invoice_date = invoice_rates.rate_date
+            and invoice_lines.currency_code = invoice_rates.from_currency_code
+            and entities.functional_currency_code = invoice_rates.to_currency_code
+    where invoice_lines.line_type = 'goods'
+    group by invoice_lines.goods_receipt_number
+),
+
+latest_receipt as (
+    select max(received.receipt_business_date) as last_receipt_date from received
+),
+
+comparisons as (
+    select
+        'three_way_match' as reconciliation_name,
+        coalesce(received.goods_receipt_number, invoiced.goods_receipt_number)
+            as goods_receipt_number,
+        received.purchase_order_number,
+        coalesce(received.entity_code, invoiced.entity_code) as entity_code,
+        received.location_id,
+        received.receipt_business_date,
+        invoiced.last_invoice_date,
+        invoiced.supplier_invoice_numbers,
+        coalesce(invoiced.invoice_count, 0) as invoice_count,
+        received.ordered_units,
+        coalesce(received.received_units, 0) as received_units,
+        coalesce(invoiced.invoiced_units, 0) as invoiced_units,
+        case
+            when invoiced.last_invoice_date > received.receipt_business_date
+                then invoiced.last_invoice_date
+            else coalesce(received.receipt_business_date, invoiced.last_invoice_date)
+        end as comparison_date,
+        cast({{ round_money('coalesce(invoiced.invoiced_value, 0)') }} as decimal(18, 2))
+            as left_value,
+        cast({{ round_money('coalesce(received.received_value, 0)') }} as decimal(18, 2))
+            as right_value,
+        coalesce(
+            invoiced.invoice_count > 0
+            or {{ add_days(
+                var('supplier_invoice_grace_days'), 'received.receipt_business_date'
+            ) }}
+            <= latest_receipt.last_receipt_date,
+            false
+        ) as is_due
+    from received
+    full outer join invoiced on received.goods_receipt_number = invoiced.goods_receipt_number
+    cross join latest_receipt
+),
+
+assessed as (
+    {{ reconciliation_assessed('comparisons') }}
+)
+
+select
+    'three_way_match|' || assessed.goods_receipt_number as comparison_id,
+    assessed.reconciliation_name,
+    assessed.entity_code,
+    assessed.location_id,
+    cast(null as {{ dbt.type_string() }}) as sku,
+    assessed.comparison_date,
+    assessed.left_value,
+    assessed.right_value,
+    assessed.difference_value,
+    entities.functional_currency_code as value_unit,
+    assessed.tolerance_abs,
+    assessed.tolerance_bps,
+    assessed.tolerance_value,
+    assessed.severity,
+    assessed.status,
+    {{ round_money('assessed.difference_value * rates.exchange_rate') }}
+        as difference_value_reporting,
+    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    'Goods receipt ' || assessed.goods_receipt_number
+    || coalesce(' of purchase order ' || assessed.purchase_order_number, ' (not delivered)')
+    || coalesce(' at ' || assessed.location_id, '') || ': '
+    || coalesce({{ to_text('assessed.ordered_units') }}, 'no') || ' units ordered, '
+    || {{ to_text('assessed.received_units') }} || ' received worth '
+    || {{ to_text('assessed.right_value') }} || ' '
+    || coalesce(entities.functional_currency_code, '') || ' at the order price, '
+    || {{ to_text('assessed.invoiced_units') }} || ' invoiced for '
+    || {{ to_text('assessed.left_value') }} || ' '
+    || coalesce(entities.functional_currency_code, '')
+    || coalesce(' (' || assessed.supplier_invoice_numbers || ')', ' (no invoice yet)')
+    || '; difference ' || {{ to_text('assessed.difference_value') }} || ', tolerance '
+    || {{ to_text('assessed.tolerance_value') }}
+    || case
+        when assessed.status = 'pending'
+            then
+                '; pending: invoices are due within '
+                || '{{ var("supplier_invoice_grace_days") }} days of the receipt'
+        else ''
+    end || '.' as explanation,
+    assessed.goods_receipt_number,
+    assessed.purchase_order_number,
+    assessed.supplier_invoice_numbers,
+    cast(assessed.invoice_count as bigint) as invoice_count,
+    cast(assessed.ordered_units as bigint) as ordered_units,
+    cast(assessed.received_units as bigint) as received_units,
+    cast(assessed.invoiced_units as bigint) as invoiced_units
+from assessed
+left join {{ ref('dim_entity') }} as entities on assessed.entity_code = entities.entity_code
+left join rates
+    on
+        assessed.comparison_date = rates.rate_date
+        and entities.functional_currency_code = rates.from_currency_code
+        and rates.to_currency_code = '{{ var("reporting_currency") }}'

@@ -1,0 +1,44 @@
+-- The drill-down of the general ledger: one row per operational event that posts (sale and
+-- return lines, marketplace fees, goods receipts, supplier invoice lines, transfers, stock
+-- adjustments), its journal, its amount components in functional and reporting currency, and
+-- the file and row it came from. fct_gl_postings sums these per journal and applies the
+-- posting rules (seed posting_rules).
+
+with
+
+events as (
+    select * from {{ ref('int_posting_events_sales') }}
+    union all
+    select * from {{ ref('int_posting_events_inventory') }}
+    union all
+    select * from {{ ref('int_posting_events_purchasing') }}
+)
+
+select
+    events.event_id,
+    -- one journal per business date, entity, location and event type (and channel for sales)
+    {{ dbt.concat([
+        'events.entity_code',
+        "'-'",
+        'cast(events.business_date as ' ~ dbt.type_string() ~ ')',
+        "'-'",
+        "coalesce(events.location_id, 'unknown')",
+        "'-'",
+        'events.event_type',
+        "coalesce('-' || events.channel, '')",
+    ]) }} as journal_id,
+    events.event_type,
+    events.business_date,
+    events.entity_code,
+    events.location_id,
+    events.channel,
+    events.document_number,
+    events.sku,
+    events.units,
+    events.source_system,
+    events.source_file,
+    events.source_row_number,
+    events.functional_currency_code,
+    events.reporting_currency_code,
+    {{ posting_amount_column_list('events') }}
+from events
