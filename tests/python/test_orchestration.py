@@ -103,3 +103,28 @@ def test_the_graph_reads_from_landing_files_to_each_kpi_mart_with_owners() -> No
         names = {a.to_user_string() for a in ancestors}
         assert landing in names and f"raw/{landing.split('/')[-1]}" in names, mart
         assert graph.get(key).owners, f"{mart} has no owner"
+
+
+def test_reconciliation_tolerances_and_journal_balance_show_as_asset_checks() -> None:
+    """Every reconciliation model carries its tolerance test at both severities, and the
+    journal balance test sits on the ledger, as Dagster asset checks."""
+    checks = {
+        (key.asset_key.to_user_string(), key.name)
+        for key in defs.resolve_asset_graph().asset_check_keys
+    }
+    reconciliations = [
+        "sales_gl",
+        "inventory_gl",
+        "on_hand_wms",
+        "channel_orders",
+        "three_way_match",
+        "books",
+    ]
+    for name in reconciliations:
+        model = f"mart_reconciliation_{name}"
+        for severity in ("error", "warn"):
+            assert (
+                f"marts/{model}",
+                f"reconciliation_within_tolerance_{model}_{severity}",
+            ) in checks
+    assert ("marts/fct_gl_postings", "assert_gl_journals_balance") in checks
