@@ -1,9 +1,14 @@
-"""python -m benchmarks {world,ingest} [options]: time the generator or the ingestion.
+"""python -m benchmarks {world,ingest,build} [options]: time the generator, the ingestion or
+the dbt build of the KPI marts.
 
 world:  generate a world REPEAT times into a scratch folder; report the median wall time and
         the peak memory of one generation (resource.getrusage of a child process).
 ingest: load a generated landing zone into a fresh DuckDB file REPEAT times (median), and a
         one-more-day ingest: all business dates but the last, then the last one alone.
+build:  replay a landing zone by delivery date into a fresh warehouse: every delivery but the
+        last, ingested and built in full (`dbt build` of the KPI marts and everything upstream,
+        tests included), REPEAT times; then the last delivery ingested and built incrementally
+        on a copy of that warehouse, REPEAT times. Medians and peak memory of the dbt process.
 """
 
 from __future__ import annotations
@@ -31,6 +36,26 @@ def timed(command: list[str]) -> tuple[float, float]:
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return seconds, max(peak, before) / 1024
+
+
+# Runs a command and prints its own peak RSS of children (KiB) on stderr: a fresh process per
+# measurement, so that an earlier, bigger child does not show in a later one's peak.
+PEAK_WRAPPER = (
+    "import resource, subprocess, sys; "
+    "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+    "sys.exit(code)"
+)
+
+
+def timed_alone(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child process, measured on its own."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", PEAK_WRAPPER, *command], check=True, stderr=subprocess.PIPE, text=True
+    )
+    seconds = time.perf_counter() - started
+    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
 
 
 def bench_world(args: argparse.Namespace) -> None:
@@ -93,6 +118,83 @@ def bench_ingest(args: argparse.Namespace) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+KPI_CHAIN = [
+    "+mart_net_sales",
+    "+mart_cogs",
+    "+mart_available_inventory",
+    "+fct_marketplace_fees",
+    "+fct_inventory_movements",
+]
+
+
+def dbt_build(warehouse: Path, scratch: Path) -> tuple[float, float]:
+    """`dbt build` of the KPI chain against a warehouse: wall seconds and peak RSS (MiB)."""
+    project = Path(__file__).resolve().parents[1]
+    return timed_alone(
+        [
+            "env",
+            f"CONCORD_WAREHOUSE={warehouse}",
+            str(Path(sys.executable).parent / "dbt"),
+            "--quiet",
+            "build",
+            "--select",
+            *KPI_CHAIN,
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project / "profiles"),
+            "--target-path",
+            str(scratch / "target"),
+            "--log-path",
+            str(scratch / "logs"),
+        ]
+    )
+
+
+def replay(landing: Path, replayed: Path, deliveries: list[str]) -> None:
+    """Copy the delivery folders (<system>/<delivery date>) of the given dates."""
+    for folder in sorted(landing.glob("*/*")):
+        if folder.is_dir() and folder.name in deliveries:
+            shutil.copytree(folder, replayed / folder.relative_to(landing), dirs_exist_ok=True)
+
+
+def bench_build(args: argparse.Namespace) -> None:
+    landing = Path(args.landing)
+    deliveries = sorted({d.name for d in landing.glob("*/*") if d.is_dir()})
+    scratch = Path(tempfile.mkdtemp(prefix="concord-bench-", dir=args.scratch))
+    try:
+        replay(landing, scratch / "landing", deliveries[:-1])
+        base = scratch / "base.duckdb"
+        ingest(scratch / "landing", base)
+        pristine = scratch / "pristine.duckdb"
+        shutil.copy(base, pristine)
+        full = []
+        for _ in range(args.repeat):
+            shutil.copy(pristine, base)
+            full.append(dbt_build(base, scratch))
+        print(
+            f"dbt build of the KPI marts, full, over {len(deliveries) - 1} deliveries: median "
+            f"{statistics.median(r[0] for r in full):.1f} s over {len(full)} runs "
+            f"({', '.join(f'{r[0]:.1f}' for r in full)}); peak RSS "
+            f"{max(r[1] for r in full):.0f} MiB"
+        )
+        replay(landing, scratch / "landing", deliveries[-1:])
+        one = []
+        for _ in range(args.repeat):
+            warehouse = scratch / "one_more_day.duckdb"
+            shutil.copy(base, warehouse)
+            ingest(scratch / "landing", warehouse)
+            one.append(dbt_build(warehouse, scratch))
+        print(
+            f"dbt build of the KPI marts, one more delivery ({deliveries[-1]}), incremental: "
+            f"median {statistics.median(r[0] for r in one):.1f} s over {len(one)} runs "
+            f"({', '.join(f'{r[0]:.1f}' for r in one)}); peak RSS "
+            f"{max(r[1] for r in one):.0f} MiB"
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -103,8 +205,12 @@ def main(argv: list[str] | None = None) -> None:
     load = sub.add_parser("ingest")
     load.add_argument("--landing", required=True)
     load.add_argument("--repeat", type=int, default=3)
+    build = sub.add_parser("build")
+    build.add_argument("--landing", required=True)
+    build.add_argument("--repeat", type=int, default=3)
+    build.add_argument("--scratch", default=None, help="folder for the scratch warehouses")
     args = parser.parse_args(argv)
-    {"world": bench_world, "ingest": bench_ingest}[args.what](args)
+    {"world": bench_world, "ingest": bench_ingest, "build": bench_build}[args.what](args)
 
 
 if __name__ == "__main__":

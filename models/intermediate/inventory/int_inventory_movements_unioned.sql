@@ -3,6 +3,15 @@
 -- channels, store adjustments from the ERP, DC adjustments and quality holds from the WMS.
 -- WMS receipts, picks and transfer shipments mirror ERP and webshop documents and are left to
 -- reconciliation (docs/decisions.md, "Sources of the inventory ledger").
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='load_window',
+        on_schema_change='fail',
+        pre_hook="{{ create_load_watermarks() }}",
+        post_hook="{{ record_load_watermark() }}",
+    )
+}}
 
 with
 
@@ -161,14 +170,19 @@ warehouse_movements as (
         movements.movement_type in (
             'shrink', 'damage', 'count_correction', 'hold', 'release'
         )
+),
+
+unioned as (
+    select * from receipts
+    union all
+    select * from transfers
+    union all
+    select * from sales
+    union all
+    select * from store_adjustments
+    union all
+    select * from warehouse_movements
 )
 
-select * from receipts
-union all
-select * from transfers
-union all
-select * from sales
-union all
-select * from store_adjustments
-union all
-select * from warehouse_movements
+select * from unioned
+where {{ in_load_window('unioned.business_date') }}

@@ -2,6 +2,15 @@
 -- transaction currency, before order-level discounts are allocated and codes resolved.
 -- Sales are recognised when goods leave: POS at the till, webshop at shipment, marketplace
 -- at settlement. Returns carry the value the source refunded (gross less discount).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='load_window',
+        on_schema_change='fail',
+        pre_hook="{{ create_load_watermarks() }}",
+        post_hook="{{ record_load_watermark() }}",
+    )
+}}
 
 with
 
@@ -167,12 +176,17 @@ marketplace as (
     left join marketplace_promotions as promotions
         on settlement.order_id = promotions.order_id
     where settlement.row_type = 'item'
+),
+
+unioned as (
+    select * from pos
+    union all
+    select * from webshop_sales
+    union all
+    select * from webshop_returns
+    union all
+    select * from marketplace
 )
 
-select * from pos
-union all
-select * from webshop_sales
-union all
-select * from webshop_returns
-union all
-select * from marketplace
+select * from unioned
+where {{ in_load_window('unioned.business_date') }}

@@ -1,5 +1,14 @@
 -- Net sales per business date, entity, location, channel and SKU (GLOSSARY.md): gross sales
 -- less discounts less returns, in the entity's functional and the group reporting currency.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='load_window',
+        on_schema_change='fail',
+        pre_hook="{{ create_load_watermarks() }}",
+        post_hook="{{ record_load_watermark() }}",
+    )
+}}
 
 with
 
@@ -33,6 +42,7 @@ classified as (
             when sales_lines.is_return then sales_lines.net_amount_reporting else 0
         end as returns_reporting
     from {{ ref('fct_sales_lines') }} as sales_lines
+    where {{ in_load_window('sales_lines.business_date') }}
 )
 
 select

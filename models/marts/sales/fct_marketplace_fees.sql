@@ -1,4 +1,13 @@
 -- Marketplace fees: a selling expense per settled order line, never a discount on sales.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='load_window',
+        on_schema_change='fail',
+        pre_hook="{{ create_load_watermarks() }}",
+        post_hook="{{ record_load_watermark() }}",
+    )
+}}
 
 select
     sales_lines.sales_line_id,
@@ -17,4 +26,7 @@ select
     sales_lines.source_file,
     sales_lines.source_row_number
 from {{ ref('int_sales_lines_converted') }} as sales_lines
-where sales_lines.channel = 'marketplace' and sales_lines.fee_amount <> 0
+where
+    sales_lines.channel = 'marketplace'
+    and sales_lines.fee_amount <> 0
+    and {{ in_load_window('sales_lines.business_date') }}
