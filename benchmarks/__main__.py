@@ -52,7 +52,10 @@ def timed_alone(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MiB) of one child process, measured on its own."""
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", PEAK_WRAPPER, *command], check=True, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", PEAK_WRAPPER, *command],
+        check=True,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     seconds = time.perf_counter() - started
     return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
