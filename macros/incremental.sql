@@ -1,16 +1,8 @@
 {#-
     Event facts built by load: each build processes only the business dates that the files
     loaded since the model's previous build touch, from the earliest such date on
-    (docs/decisions.md, "Incremental event facts"). A model opts in with
-
-        {{ config(
-            materialized='incremental',
-            incremental_strategy='load_window',
-            on_schema_change='fail',
-            pre_hook="{{ create_load_watermarks() }}",
-            post_hook="{{ record_load_watermark() }}",
-        ) }}
-
+    (docs/decisions.md, "Incremental event facts"). A model opts in through the configuration
+    `rebuilt_by_load` of dbt_project.yml (incremental, strategy load_window, watermark hooks)
     and filters the rows it reads with `where {{ in_load_window('<business date column>') }}`.
     The strategy `load_window` replaces everything from the window's first date on, so a late
     file corrects its own dates and every later one, and a date that lost rows loses them here.
@@ -45,26 +37,42 @@
     from {{ source('ingestion', 'load_log') }} as load_log
 {%- endmacro %}
 
+{#- How far the loads this model has processed go; the beginning of time without a record. -#}
+{% macro load_watermark() -%}
+    coalesce(
+        (
+            select max(watermarks.loaded_through_at)
+            from {{ load_watermarks_relation() }} as watermarks
+            where watermarks.model_name = '{{ this.identifier }}'
+        ),
+        cast('1900-01-01' as {{ dbt.type_timestamp() }})
+    )
+{%- endmacro %}
+
 {#- The first business date to rebuild: the earliest file business date loaded after the
     watermark, less var incremental_lookback_days for rows dated before their file's date (a
     webshop event shipped before midnight in the DC's zone, delivered in the next day's file; a
     test holds every event extract to this bound). Far in the future when nothing new arrived;
-    the first file's date when the model has no watermark yet. -#}
+    the first file's date when the model has no watermark yet.
+    A model whose rows also change before that date names in config load_window_backdated a
+    model of such changes (changed_from_date, loaded_at), and must declare it with
+    `-- depends_on: {{ ref(...) }}`. -#}
 {% macro load_window_start() -%}
+    {%- set backdated = config.get('load_window_backdated') -%}
     (
-        select
-            coalesce(min(load_log.business_date), cast('9999-12-31' as date))
-            - {{ var('incremental_lookback_days') }}
-        from {{ source('ingestion', 'load_log') }} as load_log
-        where
-            load_log.loaded_at > coalesce(
-                (
-                    select max(watermarks.loaded_through_at)
-                    from {{ load_watermarks_relation() }} as watermarks
-                    where watermarks.model_name = '{{ this.identifier }}'
-                ),
-                cast('1900-01-01' as {{ dbt.type_timestamp() }})
-            )
+        select coalesce(min(changes.changed_from_date), cast('9999-12-31' as date))
+        from (
+            select load_log.business_date - {{ var('incremental_lookback_days') }}
+                as changed_from_date
+            from {{ source('ingestion', 'load_log') }} as load_log
+            where load_log.loaded_at > {{ load_watermark() }}
+            {%- if backdated %}
+            union all
+            select backdated.changed_from_date
+            from {{ ref(backdated) }} as backdated
+            where backdated.loaded_at > {{ load_watermark() }}
+            {%- endif %}
+        ) as changes
     )
 {%- endmacro %}
 

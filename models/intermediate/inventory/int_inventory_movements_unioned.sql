@@ -3,15 +3,6 @@
 -- channels, store adjustments from the ERP, DC adjustments and quality holds from the WMS.
 -- WMS receipts, picks and transfer shipments mirror ERP and webshop documents and are left to
 -- reconciliation (docs/decisions.md, "Sources of the inventory ledger").
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='load_window',
-        on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
-        post_hook="{{ record_load_watermark() }}",
-    )
-}}
 
 with
 

@@ -2,15 +2,6 @@
 -- allocated to the order's sold lines by gross value. Each share is rounded to cents and the
 -- remainder goes to the line with the largest gross (lowest line number on ties), so that the
 -- lines sum to the order to the cent (docs/decisions.md, "Allocation of order discounts").
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='load_window',
-        on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
-        post_hook="{{ record_load_watermark() }}",
-    )
-}}
 
 with
 

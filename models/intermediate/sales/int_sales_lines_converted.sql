@@ -2,15 +2,6 @@
 -- amount in functional and reporting currency. Each source amount is converted and rounded to
 -- cents on its own; net amounts are derived from converted parts (docs/decisions.md,
 -- "Currency conversion of sales lines").
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='load_window',
-        on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
-        post_hook="{{ record_load_watermark() }}",
-    )
-}}
 
 with
 

@@ -2,15 +2,6 @@
 -- transaction currency, before order-level discounts are allocated and codes resolved.
 -- Sales are recognised when goods leave: POS at the till, webshop at shipment, marketplace
 -- at settlement. Returns carry the value the source refunded (gross less discount).
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='load_window',
-        on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
-        post_hook="{{ record_load_watermark() }}",
-    )
-}}
 
 with
 

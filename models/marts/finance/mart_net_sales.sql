@@ -1,14 +1,5 @@
 -- Net sales per business date, entity, location, channel and SKU (GLOSSARY.md): gross sales
 -- less discounts less returns, in the entity's functional and the group reporting currency.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='load_window',
-        on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
-        post_hook="{{ record_load_watermark() }}",
-    )
-}}
 
 with
 

@@ -1,13 +1,4 @@
 -- Marketplace fees: a selling expense per settled order line, never a discount on sales.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='load_window',
-        on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
-        post_hook="{{ record_load_watermark() }}",
-    )
-}}
 
 select
     sales_lines.sales_line_id,

@@ -1,15 +1,6 @@
 -- Every sale and return line of every channel at line grain, with amounts in transaction,
 -- functional and reporting currency. Returns link to the line they return where the source
 -- says so; every line traces to its file and row.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='load_window',
-        on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
-        post_hook="{{ record_load_watermark() }}",
-    )
-}}
 
 select
     sales_lines.sales_line_id,

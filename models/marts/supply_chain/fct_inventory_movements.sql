@@ -1,15 +1,6 @@
 -- One perpetual ledger of every unit movement per location and SKU, each tracing to its source
 -- event and file. on_hand_units is the signed change of stock on hand at location_id;
 -- in_transit_units the change of stock in transit to in_transit_location_id.
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='load_window',
-        on_schema_change='fail',
-        pre_hook="{{ create_load_watermarks() }}",
-        post_hook="{{ record_load_watermark() }}",
-    )
-}}
 
 select
     movements.movement_id,

@@ -1,8 +1,11 @@
-{{ config(materialized='view') }}
 -- Available inventory as of any date (GLOSSARY.md), daily grain: as_of_date x entity x
--- location x SKU. A view over the ranges in which positions stay unchanged, so that it answers
--- any date without storing every day. available = on hand - reserved - quarantined, never
--- clipped; inventory value = on hand x the moving-average cost at the close of the date.
+-- location x SKU, expanded from the ranges in which positions stay unchanged. Rebuilt by load
+-- from the window's first date on: every new event is dated inside the window, and so is every
+-- receipt whose landed cost a new freight or duty invoice changes (int_receipt_costs_backdated),
+-- so positions and costs before it stay as they were (docs/decisions.md).
+-- available = on hand - reserved - quarantined, never clipped; inventory value = on hand x the
+-- moving-average cost at the close of the date.
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
@@ -16,6 +19,7 @@ last_date as (
 
 days as (
     select dates.date_day from {{ ref('dim_date') }} as dates
+    where {{ in_load_window('dates.date_day') }}
 ),
 
 rates as (
