@@ -17,9 +17,14 @@ last_date as (
     select max(positions.valid_from_date) as last_business_date from positions
 ),
 
+-- the dates of the build: the load window's (every date on a full build) up to the last one
 days as (
-    select dates.date_day from {{ ref('dim_date') }} as dates
-    where {{ in_load_window('dates.date_day') }}
+    select dates.date_day
+    from {{ ref('dim_date') }} as dates
+    cross join last_date
+    where
+        dates.date_day <= last_date.last_business_date
+        and {{ in_load_window('dates.date_day') }}
 ),
 
 rates as (
