@@ -56,11 +56,14 @@
     the first file's date when the model has no watermark yet.
     A model whose rows also change before that date names in config load_window_backdated a
     model of such changes (changed_from_date, loaded_at), and must declare it with
-    `-- depends_on: {{ ref(...) }}`. -#}
+    `-- depends_on: {{ ref(...) }}`. A model windowed on another date than the business date
+    (the UTC date of an event) widens the window by config window_margin_days. -#}
 {% macro load_window_start() -%}
     {%- set backdated = config.get('load_window_backdated') -%}
     (
-        select coalesce(min(changes.changed_from_date), cast('9999-12-31' as date))
+        select
+            coalesce(min(changes.changed_from_date), cast('9999-12-31' as date))
+            - {{ config.get('window_margin_days', 0) }}
         from (
             select load_log.business_date - {{ var('incremental_lookback_days') }}
                 as changed_from_date
@@ -79,15 +82,22 @@
 {#- The rows an incremental build reads: all of them on a full build, the load window's on an
     incremental one. -#}
 {% macro in_load_window(column) -%}
-    {#- calling source() at parse time records the dependency the window reads; a unit test
-        of the model mocks its inputs and never reads the window -#}
-    {%- if model.resource_type == 'unit_test' -%}
-        true
-    {%- elif source('ingestion', 'load_log') and is_incremental() -%}
+    {%- if load_window_is_incremental() -%}
         {{ column }} >= {{ load_window_start() }}
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#- Whether this build rebuilds a window (an incremental run) rather than everything. Calling
+    source() at parse time records the dependency the window reads; a unit test of the model
+    mocks its inputs and never reads the window. -#}
+{% macro load_window_is_incremental() -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set load_log = source('ingestion', 'load_log') -%}
+    {{ return(is_incremental()) }}
 {%- endmacro %}
 
 {#- Incremental strategy `load_window`: delete the target's rows from the window's first date

@@ -44,15 +44,31 @@ class ConcordTranslator(DagsterDbtTranslator):
         return self.group_owners.get(group) or None
 
 
+class DbtBuildConfig(dg.Config):
+    """Launchpad options of a dbt build."""
+
+    full_refresh: bool = False
+    """Rebuild the models rebuilt by load from all history, not only the business dates of
+    files loaded since their last build (docs/decisions.md, "Incremental event facts")."""
+
+
+def dbt_build_args(config: DbtBuildConfig) -> list[str]:
+    return ["build", "--full-refresh"] if config.full_refresh else ["build"]
+
+
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
     project=DBT_PROJECT,
     dagster_dbt_translator=ConcordTranslator(),
     pool=settings.WAREHOUSE_POOL,
 )
-def concord_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    """dbt build: every model with its data and unit tests (tests appear as asset checks)."""
-    yield from dbt.cli(["build"], context=context).stream()
+def concord_dbt_assets(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+) -> Iterator:
+    """dbt build: every model with its data and unit tests (tests appear as asset checks). The
+    event facts and available inventory are incremental: a build processes the business dates
+    of newly loaded files unless the run's config asks for a full refresh."""
+    yield from dbt.cli(dbt_build_args(config), context=context).stream()
 
 
 # The dbt of this interpreter's environment, whether or not that environment is on PATH.

@@ -29,13 +29,17 @@ KPI_CHAIN = [
     "+fct_marketplace_fees",
     "+fct_inventory_movements",
 ]
-# The models the chain rebuilds by load, and mart_cogs, which reads the valuation (rebuilt whole).
+# The models the chain rebuilds by load, and what the valuation rebuilds whole between them.
 COMPARED = {
     "intermediate": [
         "int_sales_lines_unioned",
         "int_sales_lines_allocated",
         "int_sales_lines_converted",
         "int_inventory_movements_unioned",
+        "int_valuation_events_sequenced",
+        "int_valuation_events_costed",
+        "int_moving_average_costs",
+        "int_average_cost_changes",
     ],
     "marts": [
         "fct_sales_lines",
@@ -46,7 +50,10 @@ COMPARED = {
         "mart_available_inventory",
     ],
 }
-INCREMENTAL_MODELS = {*COMPARED["intermediate"], *COMPARED["marts"]} - {"mart_cogs"}
+INCREMENTAL_MODELS = {*COMPARED["intermediate"], *COMPARED["marts"]} - {
+    "int_moving_average_costs",
+    "int_average_cost_changes",
+}
 
 
 def table(warehouse: Path, relation: str) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import pytest
 
 from ingestion.contract import load_contract
 from orchestration import automation, ingest
+from orchestration.dbt import DbtBuildConfig, dbt_build_args
 from orchestration.definitions import defs
 
 
@@ -128,3 +129,8 @@ def test_reconciliation_tolerances_and_journal_balance_show_as_asset_checks() ->
                 f"reconciliation_within_tolerance_{model}_{severity}",
             ) in checks
     assert ("marts/fct_gl_postings", "assert_gl_journals_balance") in checks
+
+
+def test_a_dbt_build_is_incremental_unless_the_run_asks_for_a_full_refresh() -> None:
+    assert dbt_build_args(DbtBuildConfig()) == ["build"]
+    assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == ["build", "--full-refresh"]

@@ -2,11 +2,14 @@
 -- currency, rounded to cents at the line: issues, adjustments and transfers out at the average
 -- of their segment, inbound events at their value (GLOSSARY.md). An event before any inbound
 -- event of its entity and SKU is costed at the latest purchase-order cost and flagged.
+-- Rebuilt by load on the events' UTC date, like the sequence it costs.
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
 events as (
     select * from {{ ref('int_valuation_events_sequenced') }}
+    where {{ in_load_window('event_date') }}
 ),
 
 costs as (
@@ -20,6 +23,7 @@ select
     events.location_id,
     events.business_date,
     events.event_at,
+    events.event_date,
     events.event_type,
     events.units,
     events.units_before,

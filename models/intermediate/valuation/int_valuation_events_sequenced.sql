@@ -2,6 +2,9 @@
 -- applies them (UTC time; at equal times inbound events first), with the units on hand before
 -- each and the segment of inbound events each belongs to. Transfers within an entity do not
 -- move the entity's stock and are left out; codes that did not resolve cannot be valued.
+-- Rebuilt by load on the events' UTC date: an incremental build sequences the window's events
+-- on top of the stock and inbound count each entity and SKU had before it (docs/decisions.md).
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
@@ -63,6 +66,7 @@ events as (
         movements.location_id,
         movements.business_date,
         movements.moved_at as event_at,
+        cast(movements.moved_at as date) as event_date,
         movements.movement_type as event_type,
         movements.on_hand_units as units,
         landed.landed_value as known_value,
@@ -92,31 +96,65 @@ events as (
             movements.movement_type not in ('transfer_out', 'transfer_in')
             or transfers.sender_entity_code <> transfers.receiver_entity_code
         )
+        and {{ in_load_window('cast(movements.moved_at as date)') }}
+),
+
+-- each entity's stock and count of inbound events of a SKU before the window (none on a full
+-- build): the sequence goes on from there
+before_window as (
+    {%- if load_window_is_incremental() %}
+        select
+            kept.entity_code,
+            kept.sku,
+            sum(kept.units) as units_before_window,
+            max(kept.segment) as segments_before_window
+        from {{ this }} as kept
+        where kept.event_date < {{ load_window_start() }}
+        group by kept.entity_code, kept.sku
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as entity_code,
+            cast(null as {{ dbt.type_string() }}) as sku,
+            cast(0 as bigint) as units_before_window,
+            cast(0 as bigint) as segments_before_window
+        where false
+    {%- endif %}
 ),
 
 sequenced as (
     select
         events.*,
-        cast(coalesce(
-            sum(events.units) over (
-                partition by events.entity_code, events.sku
-                order by events.event_at, events.priority, events.event_id
-                rows between unbounded preceding and 1 preceding
-            ),
-            0
-        ) as bigint) as units_before,
-        cast(sum(
-            case
-                when events.event_type in ('receipt', 'transfer_in', 'return_restock') then 1
-                else 0
-            end
-        ) over (
-            partition by events.entity_code, events.sku
-            order by events.event_at, events.priority, events.event_id
-            rows between unbounded preceding and current row
-        ) as bigint) as segment,
+        cast(
+            coalesce(before_window.units_before_window, 0)
+            + coalesce(
+                sum(events.units) over (
+                    partition by events.entity_code, events.sku
+                    order by events.event_at, events.priority, events.event_id
+                    rows between unbounded preceding and 1 preceding
+                ),
+                0
+            )
+            as bigint
+        ) as units_before,
+        cast(
+            coalesce(before_window.segments_before_window, 0)
+            + sum(
+                case
+                    when events.event_type in ('receipt', 'transfer_in', 'return_restock') then 1
+                    else 0
+                end
+            )
+                over (
+                    partition by events.entity_code, events.sku
+                    order by events.event_at, events.priority, events.event_id
+                    rows between unbounded preceding and current row
+                )
+            as bigint
+        ) as segment,
         events.event_type in ('receipt', 'transfer_in', 'return_restock') as is_inbound
     from events
+    left join before_window
+        on events.entity_code = before_window.entity_code and events.sku = before_window.sku
 ),
 
 with_fallback as (
@@ -133,16 +171,36 @@ with_fallback as (
                 purchase_costs.valid_until_date is null
                 or sequenced.business_date < purchase_costs.valid_until_date
             )
+),
+
+-- the issues a restocked return may cite: the window's, and on an incremental build the kept ones
+issues as (
+    select
+        with_fallback.sales_line_id,
+        with_fallback.entity_code,
+        with_fallback.sku,
+        with_fallback.segment
+    from with_fallback
+    where with_fallback.event_type = 'issue'
+    {%- if load_window_is_incremental() %}
+        union all
+        select
+            kept.sales_line_id,
+            kept.entity_code,
+            kept.sku,
+            kept.segment
+        from {{ this }} as kept
+        where kept.event_type = 'issue' and kept.event_date < {{ load_window_start() }}
+    {%- endif %}
 )
 
 select
     with_fallback.*,
     issues.segment as return_segment
 from with_fallback
-left join with_fallback as issues
+left join issues
     on
         with_fallback.event_type = 'return_restock'
-        and issues.event_type = 'issue'
         and with_fallback.original_sales_line_id = issues.sales_line_id
         and with_fallback.entity_code = issues.entity_code
         and with_fallback.sku = issues.sku

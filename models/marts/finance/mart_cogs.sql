@@ -1,11 +1,15 @@
 -- COGS per business date, entity, location, channel and SKU (GLOSSARY.md): units issued for
 -- sale at the moving-average cost of the moment, less restocked returns at the cost they were
 -- issued at; with net units, net sales and gross margin, in functional and reporting currency.
+-- Rebuilt by load: a day's lines are costed again when a new event or a re-costed receipt
+-- falls on or before it (docs/decisions.md, "Incremental event facts").
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
 sales_lines as (
     select * from {{ ref('fct_sales_lines') }}
+    where {{ in_load_window('business_date') }}
 ),
 
 costs as (

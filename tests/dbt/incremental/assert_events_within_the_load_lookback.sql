@@ -1,7 +1,8 @@
 -- Returns every staged event dated more than var incremental_lookback_days before the business
--- date of the file that delivered it. The incremental event facts rebuild from the earliest
--- business date of newly loaded files less that many days (macros/incremental.sql): such an
--- event would be missed by an incremental build, so the lookback must grow.
+-- date of the file that delivered it, and every stock movement whose UTC date is more than a
+-- day before that. The models rebuilt by load rebuild from the earliest business date of newly
+-- loaded files less that many days (the valuation, on UTC dates, one more: macros/incremental.sql):
+-- such an event would be missed by an incremental build, so the lookback must grow.
 {{ config(severity='error') }}
 
 with
@@ -20,21 +21,28 @@ events as (
         select
             '{{ model }}' as model_name,
             staged.source_file,
-            staged.business_date
+            staged.business_date as event_date,
+            0 as margin_days
         from {{ ref(model) }} as staged
-        {% if not loop.last %}union all{% endif %}
+        union all
     {% endfor %}
+    select
+        'int_inventory_movements_unioned' as model_name,
+        movements.source_file,
+        cast(movements.moved_at as date) as event_date,
+        1 as margin_days
+    from {{ ref('int_inventory_movements_unioned') }} as movements
 )
 
 select
     events.model_name,
     events.source_file,
     load_log.business_date as file_business_date,
-    min(events.business_date) as earliest_event_business_date
+    min(events.event_date) as earliest_event_date
 from events
 inner join {{ source('ingestion', 'load_log') }} as load_log
     on events.source_file = load_log.source_file
-group by events.model_name, events.source_file, load_log.business_date
+group by events.model_name, events.source_file, events.margin_days, load_log.business_date
 having
-    min(events.business_date)
-    < load_log.business_date - {{ var('incremental_lookback_days') }}
+    min(events.event_date)
+    < load_log.business_date - {{ var('incremental_lookback_days') }} - events.margin_days
