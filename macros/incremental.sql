@@ -2,7 +2,7 @@
     Event facts built by load: each build processes only the business dates that the files
     loaded since the model's previous build touch, from the earliest such date on
     (docs/decisions.md, "Incremental event facts"). A model opts in through the configuration
-    `rebuilt_by_load` of dbt_project.yml (incremental, strategy load_window, watermark hooks)
+    `rebuilt_by_load` of dbt_project.yml (incremental, strategy load_window, watermark hook)
     and filters the rows it reads with `where {{ in_load_window('<business date column>') }}`.
     The strategy `load_window` replaces everything from the window's first date on, so a late
     file corrects its own dates and every later one, and a date that lost rows loses them here.
@@ -11,13 +11,16 @@
 {#- Where each incremental model records how far the loads it has processed go. -#}
 {% macro load_watermarks_relation() -%}
     {{ return(api.Relation.create(
-        database=this.database,
+        database=target.database,
         schema=generate_schema_name('intermediate', none),
         identifier='incremental_load_watermarks',
     )) }}
 {%- endmacro %}
 
+{#- Run once at the start of every dbt invocation (on-run-start): creating it from each
+    model's hooks would race between threads. -#}
 {% macro create_load_watermarks() -%}
+    create schema if not exists {{ load_watermarks_relation().without_identifier() }};
     create table if not exists {{ load_watermarks_relation() }} (
         model_name {{ dbt.type_string() }},
         loaded_through_at {{ dbt.type_timestamp() }},

@@ -31,6 +31,11 @@ KPI_CHAIN = [
 ]
 # The models the chain rebuilds by load, and what the valuation rebuilds whole between them.
 COMPARED = {
+    "staging": [
+        "stg_pos__sales_lines",
+        "stg_wms__movements",
+        "stg_marketplace__settlement_lines",
+    ],
     "intermediate": [
         "int_sales_lines_unioned",
         "int_sales_lines_allocated",
@@ -50,15 +55,21 @@ COMPARED = {
         "mart_available_inventory",
     ],
 }
-INCREMENTAL_MODELS = {*COMPARED["intermediate"], *COMPARED["marts"]} - {
+INCREMENTAL_MODELS = {*COMPARED["staging"], *COMPARED["intermediate"], *COMPARED["marts"]} - {
     "int_moving_average_costs",
     "int_average_cost_changes",
 }
 
 
+# Which load brought a row differs between the two warehouses by construction.
+LOAD_COLUMNS = ("load_id", "loaded_at")
+
+
 def table(warehouse: Path, relation: str) -> pd.DataFrame:
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(f"select * from {relation} order by all").df()
+        columns = [c[0] for c in con.execute(f"select * from {relation} limit 0").description]
+        kept = ", ".join(c for c in columns if c not in LOAD_COLUMNS)
+        return con.execute(f"select {kept} from {relation} order by all").df()
 
 
 def deliveries(landing: Path) -> list[date]:

@@ -1,9 +1,15 @@
 with
 
--- the contract's natural key; the copy loaded last wins
+-- rebuilt by load: the files of the load window's business dates (all of them on a full build)
+delivered as (
+    select * from {{ source('marketplace', 'marketplace_settlement') }}
+    where {{ in_load_window('_business_date') }}
+),
+
+-- the contract's natural key; the copy loaded last wins (copies share their file's date)
 deduplicated as (
     {{ deduplicate(
-        source('marketplace', 'marketplace_settlement'),
+        'delivered',
         contract_natural_key('marketplace', 'marketplace_settlement', [
             'settlement_id',
             'settlement_row_number',
@@ -43,6 +49,7 @@ renamed as (
         settlement_rows._source_file as source_file,
         settlement_rows._source_row_number as source_row_number,
         settlement_rows._loaded_at as loaded_at,
+        settlement_rows._business_date as file_business_date,
         cast(
             {{ utc_to_local('settlement_rows.posted_at', 'locations.time_zone') }} as date
         ) as business_date,
@@ -72,5 +79,6 @@ select
     renamed.source_file,
     renamed.source_row_number,
     renamed.load_id,
-    renamed.loaded_at
+    renamed.loaded_at,
+    renamed.file_business_date
 from renamed

@@ -1,9 +1,15 @@
 with
 
--- the contract's natural key; the copy loaded last wins
+-- rebuilt by load: the files of the load window's business dates (all of them on a full build)
+delivered as (
+    select * from {{ source('pos', 'pos_sales') }}
+    where {{ in_load_window('_business_date') }}
+),
+
+-- the contract's natural key; the copy loaded last wins (copies share their file's date)
 deduplicated as (
     {{ deduplicate(
-        source('pos', 'pos_sales'),
+        'delivered',
         contract_natural_key('pos', 'pos_sales', [
             'pos_store_code',
             'receipt_number',
@@ -38,6 +44,7 @@ renamed as (
         deduplicated._source_file as source_file,
         deduplicated._source_row_number as source_row_number,
         deduplicated._loaded_at as loaded_at,
+        deduplicated._business_date as file_business_date,
         -- the till rings up local time: the store's own date, and UTC from the store's zone
         cast(deduplicated.transaction_local_time as date) as business_date,
         {{ local_to_utc('deduplicated.transaction_local_time', 'store_locations.time_zone') }}
@@ -70,5 +77,6 @@ select
     renamed.source_file,
     renamed.source_row_number,
     renamed.load_id,
-    renamed.loaded_at
+    renamed.loaded_at,
+    renamed.file_business_date
 from renamed

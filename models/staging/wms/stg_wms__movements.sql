@@ -1,9 +1,15 @@
 with
 
--- the contract's natural key; the copy loaded last wins
+-- rebuilt by load: the files of the load window's business dates (all of them on a full build)
+delivered as (
+    select * from {{ source('wms', 'wms_movements') }}
+    where {{ in_load_window('_business_date') }}
+),
+
+-- the contract's natural key; the copy loaded last wins (copies share their file's date)
 deduplicated as (
     {{ deduplicate(
-        source('wms', 'wms_movements'),
+        'delivered',
         contract_natural_key('wms', 'wms_movements', ['wms_site_code', 'movement_number']),
     ) }}
 ),
@@ -88,6 +94,7 @@ renamed as (
         resolved._source_file as source_file,
         resolved._source_row_number as source_row_number,
         resolved._loaded_at as loaded_at,
+        resolved._business_date as file_business_date,
         resolved.sku is null as is_unresolved_item,
         case
             when resolved.unit_of_measure = 'CS'
@@ -119,5 +126,6 @@ select
     renamed.source_file,
     renamed.source_row_number,
     renamed.load_id,
-    renamed.loaded_at
+    renamed.loaded_at,
+    renamed.file_business_date
 from renamed
