@@ -14,6 +14,7 @@ build:  replay a landing zone by delivery date into a fresh warehouse: every del
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import shutil
 import statistics
@@ -165,6 +166,16 @@ def replay(landing: Path, replayed: Path, deliveries: list[str]) -> None:
             shutil.copytree(folder, replayed / folder.relative_to(landing), dirs_exist_ok=True)
 
 
+def print_slowest(run_results: Path, count: int = 12) -> None:
+    """The slowest nodes of the last dbt invocation, and model and test time in all."""
+    results = json.loads(run_results.read_text())["results"]
+    models = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
+    others = sum(r["execution_time"] for r in results) - models
+    print(f"  last build: models {models:.1f} s, tests {others:.1f} s of node time; slowest:")
+    for result in sorted(results, key=lambda r: -r["execution_time"])[:count]:
+        print(f"    {result['execution_time']:6.2f} s  {result['unique_id']}")
+
+
 def bench_build(args: argparse.Namespace) -> None:
     landing = Path(args.landing)
     deliveries = sorted({d.name for d in landing.glob("*/*") if d.is_dir()})
@@ -192,6 +203,7 @@ def bench_build(args: argparse.Namespace) -> None:
             shutil.copy(base, warehouse)
             ingest(scratch / "landing", warehouse)
             one.append(dbt_build(warehouse, scratch))
+        print_slowest(scratch / "target" / "run_results.json")
         print(
             f"dbt build of the KPI marts, one more delivery ({deliveries[-1]}), incremental: "
             f"median {statistics.median(r[0] for r in one):.1f} s over {len(one)} runs "
