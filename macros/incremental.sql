@@ -92,6 +92,21 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- For models rebuilt by load per key rather than per date (a webshop order's state gathers
+    events of many days): `expression in` the keys that rows of relation delivered in the load
+    window's files carry. All keys on a full build. -#}
+{% macro keys_in_load_window(expression, relation, key_column, file_date_column) -%}
+    {%- if load_window_is_incremental() -%}
+        {{ expression }} in (
+            select touched.{{ key_column }}
+            from {{ relation }} as touched
+            where {{ in_load_window('touched.' ~ file_date_column) }}
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Whether this build rebuilds a window (an incremental run) rather than everything. Calling
     source() at parse time records the dependency the window reads; a unit test of the model
     mocks its inputs and never reads the window. -#}

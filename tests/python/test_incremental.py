@@ -35,6 +35,9 @@ COMPARED = {
         "stg_pos__sales_lines",
         "stg_wms__movements",
         "stg_marketplace__settlement_lines",
+        "stg_webshop__order_events",
+        "stg_webshop__order_lines",
+        "stg_webshop__refund_lines",
     ],
     "intermediate": [
         "int_sales_lines_unioned",

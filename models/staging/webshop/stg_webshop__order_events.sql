@@ -1,9 +1,21 @@
 with
 
+-- rebuilt by load per order: every event of the orders that the load window's files touch
+-- (every order on a full build), since an event's location comes from its order's others
+delivered as (
+    select * from {{ source('webshop', 'webshop_order_events') }}
+    where {{ keys_in_load_window(
+        'order_id',
+        source('webshop', 'webshop_order_events'),
+        'order_id',
+        '_business_date',
+    ) }}
+),
+
 -- the contract's natural key; the copy loaded last wins
 deduplicated as (
     {{ deduplicate(
-        source('webshop', 'webshop_order_events'),
+        'delivered',
         contract_natural_key('webshop', 'webshop_order_events', ['event_id']),
     ) }}
 ),
@@ -69,6 +81,7 @@ renamed as (
         events._source_file as source_file,
         events._source_row_number as source_row_number,
         events._loaded_at as loaded_at,
+        events._business_date as file_business_date,
         {{ json_extract_text('events.customer', 'customer_id') }} as customer_id,
         -- personal data: only the salted hash of the e-mail address leaves this model
         {{ hash_pii(json_extract_text('events.customer', 'email')) }} as customer_hash,
@@ -100,5 +113,6 @@ select
     renamed.source_file,
     renamed.source_row_number,
     renamed.load_id,
-    renamed.loaded_at
+    renamed.loaded_at,
+    renamed.file_business_date
 from renamed

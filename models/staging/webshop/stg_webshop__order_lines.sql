@@ -8,6 +8,13 @@ events as (
             order by order_events.event_at desc, order_events.event_id desc
         ) as event_type_rank
     from {{ ref('stg_webshop__order_events') }} as order_events
+    -- rebuilt by load per order: the orders with events in the load window's files
+    where {{ keys_in_load_window(
+        'order_events.order_id',
+        ref('stg_webshop__order_events'),
+        'order_id',
+        'file_business_date',
+    ) }}
 ),
 
 -- the order's state is decided by event time, never by the file or order of delivery: the

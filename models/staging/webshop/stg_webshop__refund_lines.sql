@@ -3,7 +3,15 @@ with
 refunded as (
     select order_events.*
     from {{ ref('stg_webshop__order_events') }} as order_events
-    where order_events.event_type = 'refunded'
+    where
+        order_events.event_type = 'refunded'
+        -- rebuilt by load per order: the orders with events in the load window's files
+        and {{ keys_in_load_window(
+            'order_events.order_id',
+            ref('stg_webshop__order_events'),
+            'order_id',
+            'file_business_date',
+        ) }}
 ),
 
 -- one row per line of the refunded event
