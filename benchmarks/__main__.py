@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import shutil
 import statistics
 import subprocess
@@ -27,17 +26,6 @@ from pathlib import Path
 
 from ingestion.discover import discover
 from ingestion.load import ingest
-
-
-def timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of a child process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-    seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) / 1024
-
 
 # Runs a command and prints its own peak RSS of children (KiB) on stderr: a fresh process per
 # measurement, so that an earlier, bigger child does not show in a later one's peak.
@@ -67,7 +55,7 @@ def bench_world(args: argparse.Namespace) -> None:
         runs = []
         for _ in range(args.repeat):
             runs.append(
-                timed(
+                timed_alone(
                     [
                         sys.executable,
                         "-m",
