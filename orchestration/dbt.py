@@ -51,9 +51,20 @@ class DbtBuildConfig(dg.Config):
     """Rebuild the models rebuilt by load from all history, not only the business dates of
     files loaded since their last build (docs/decisions.md, "Incremental event facts")."""
 
+    test_whole_history: bool = False
+    """Run the data tests of the models rebuilt by load over all their rows, not only over the
+    rows the build rewrote (a full refresh always tests everything)."""
+
 
 def dbt_build_args(config: DbtBuildConfig) -> list[str]:
-    return ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    """The production build: models and data tests. Unit tests check SQL logic on fixed inputs,
+    not the data, and run in CI (`make test`), as dbt recommends."""
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    if config.full_refresh:
+        args.append("--full-refresh")
+    if config.test_whole_history:
+        args += ["--vars", json.dumps({"test_whole_history": True})]
+    return args
 
 
 @dbt_assets(
@@ -65,9 +76,9 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
 def concord_dbt_assets(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
 ) -> Iterator:
-    """dbt build: every model with its data and unit tests (tests appear as asset checks). The
-    event facts and available inventory are incremental: a build processes the business dates
-    of newly loaded files unless the run's config asks for a full refresh."""
+    """dbt build: every model with its data tests (they appear as asset checks). The event facts
+    and available inventory are incremental: a build processes the business dates of newly
+    loaded files, and tests what it rewrote, unless the run's config asks for more."""
     yield from dbt.cli(dbt_build_args(config), context=context).stream()
 
 

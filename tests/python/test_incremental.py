@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -44,6 +46,7 @@ COMPARED = {
         "int_sales_lines_allocated",
         "int_sales_lines_converted",
         "int_inventory_movements_unioned",
+        "int_inventory_position_changes",
         "int_valuation_events_sequenced",
         "int_valuation_events_costed",
         "int_moving_average_costs",
@@ -97,48 +100,119 @@ def late_sales_file(world: BuiltWorld) -> dict:
     pytest.fail("the defective world has no late POS file to replay")
 
 
-def test_incremental_history_equals_a_full_refresh(
-    defective_world: BuiltWorld, tmp_path: Path
-) -> None:
+@dataclass(frozen=True)
+class Replayed:
+    warehouse: Path
+    late_date: date
+    # after the day the late file arrives: builds per incremental model, the late date's POS lines
+    builds_after_late_day: dict[str, int]
+    late_date_lines: pd.DataFrame
+
+
+@pytest.fixture(scope="module")
+def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFactory) -> Replayed:
+    """The defective world's deliveries fed day by day: a full build over those before the late
+    POS file arrives, one incremental build for that day, one for all the rest."""
     late = late_sales_file(defective_world)
     late_date = date.fromisoformat(late["business_date"])
     arrival = date.fromisoformat(late["delivered"])
     assert (arrival - late_date).days >= 2
-    replay, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    root = tmp_path_factory.mktemp("replayed")
+    replay, warehouse = root / "landing", root / "warehouse.duckdb"
 
     def build_through(day: date) -> None:
         deliver(defective_world.landing, replay, day)
         ingest(replay, warehouse)
         dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse)
 
-    def pos_lines_of_late_date(path: Path) -> pd.DataFrame:
-        return table(
-            path,
-            f"marts.fct_sales_lines where source_system = 'pos' "
-            f"and business_date = date '{late_date}'",
-        )
-
-    # a full build over the deliveries before the late file
     build_through(arrival - timedelta(days=1))
-    assert pos_lines_of_late_date(warehouse).empty
-    # one more day, incrementally: the late file fills its own date
+    assert pos_lines_of(warehouse, late_date).empty
     build_through(arrival)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        built = con.execute(
+        builds = con.execute(
             "select model_name, count(*) from intermediate.incremental_load_watermarks "
             "group by model_name"
         ).fetchall()
-    assert {name for name, _ in built} == INCREMENTAL_MODELS
-    assert all(count == 2 for _, count in built)
-    expected = pos_lines_of_late_date(defective_world.warehouse)
-    assert len(expected) > 0
-    pd.testing.assert_frame_equal(pos_lines_of_late_date(warehouse), expected)
-    # and the rest of the history, incrementally
+    late_date_lines = pos_lines_of(warehouse, late_date)
     build_through(deliveries(defective_world.landing)[-1])
+    return Replayed(warehouse, late_date, dict(builds), late_date_lines)
 
+
+def pos_lines_of(warehouse: Path, business_date: date) -> pd.DataFrame:
+    return table(
+        warehouse,
+        f"marts.fct_sales_lines where source_system = 'pos' "
+        f"and business_date = date '{business_date}'",
+    )
+
+
+def test_a_late_file_corrects_its_own_business_date(
+    replayed: Replayed, defective_world: BuiltWorld
+) -> None:
+    assert set(replayed.builds_after_late_day) == INCREMENTAL_MODELS
+    assert set(replayed.builds_after_late_day.values()) == {2}
+    expected = pos_lines_of(defective_world.warehouse, replayed.late_date)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(replayed.late_date_lines, expected)
+
+
+def test_incremental_history_equals_a_full_refresh(
+    replayed: Replayed, defective_world: BuiltWorld
+) -> None:
     for schema, models in COMPARED.items():
         for model in models:
             full = table(defective_world.warehouse, f"{schema}.{model}")
-            incremental = table(warehouse, f"{schema}.{model}")
+            incremental = table(replayed.warehouse, f"{schema}.{model}")
             assert len(full) > 0, model
             pd.testing.assert_frame_equal(incremental, full, obj=model)
+
+
+def failing_tests(result: subprocess.CompletedProcess, warehouse: Path) -> set[str]:
+    """The names of the data tests that failed in the last dbt invocation against warehouse."""
+    run = json.loads((warehouse.parent / "target" / "run_results.json").read_text())
+    assert run["results"], result.stdout[-3000:]
+    return {r["unique_id"].split(".")[2] for r in run["results"] if r["status"] == "fail"}
+
+
+def test_an_incremental_build_tests_the_rows_it_rewrote(replayed: Replayed, tmp_path: Path) -> None:
+    """The data tests of a model rebuilt by load check the rows its last build rewrote (and, for
+    uniqueness, every row sharing a key with them); var test_whole_history checks every row."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(replayed.warehouse, warehouse)
+    model = "intermediate.int_sales_lines_unioned"
+    with duckdb.connect(str(warehouse)) as con:
+        (window_start,) = con.execute(
+            "select window_start from intermediate.incremental_load_watermarks "
+            "where model_name = 'int_sales_lines_unioned' order by recorded_at desc limit 1"
+        ).fetchone()
+        (old_line, new_line) = con.execute(
+            f"select min(sales_line_id) filter (where business_date < ?), "
+            f"min(sales_line_id) filter (where business_date >= ?) from {model}",
+            [window_start, window_start],
+        ).fetchone()
+    assert window_start is not None and old_line and new_line
+
+    def tests_failing(*extra: str) -> set[str]:
+        args = ("test", "--select", "int_sales_lines_unioned", *extra)
+        return failing_tests(dbt(*args, warehouse=warehouse, check=False), warehouse)
+
+    def execute(sql: str) -> None:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(sql)
+
+    assert tests_failing() == set()
+    # a row the last build did not rewrite loses its key: only a test of the whole history sees it
+    execute(f"update {model} set sales_line_id = null where sales_line_id = '{old_line}'")
+    assert tests_failing() == set()
+    whole = ("--vars", json.dumps({"test_whole_history": True}))
+    assert tests_failing(*whole) == {"not_null_int_sales_lines_unioned_sales_line_id"}
+    execute(f"update {model} set sales_line_id = '{old_line}' where sales_line_id is null")
+    # a rewritten row that repeats an older row's key fails the uniqueness test
+    execute(f"update {model} set sales_line_id = '{old_line}' where sales_line_id = '{new_line}'")
+    assert tests_failing() == {"unique_int_sales_lines_unioned_sales_line_id"}
+    # and so does a rewritten row without a key
+    execute(
+        f"update {model} set sales_line_id = null where sales_line_id = '{old_line}' "
+        f"and business_date >= date '{window_start}'"
+    )
+    assert tests_failing() == {"not_null_int_sales_lines_unioned_sales_line_id"}

@@ -132,5 +132,11 @@ def test_reconciliation_tolerances_and_journal_balance_show_as_asset_checks() ->
 
 
 def test_a_dbt_build_is_incremental_unless_the_run_asks_for_a_full_refresh() -> None:
-    assert dbt_build_args(DbtBuildConfig()) == ["build"]
-    assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == ["build", "--full-refresh"]
+    production = ["build", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(DbtBuildConfig()) == production
+    assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == [*production, "--full-refresh"]
+    assert dbt_build_args(DbtBuildConfig(test_whole_history=True)) == [
+        *production,
+        "--vars",
+        '{"test_whole_history": true}',
+    ]

@@ -2,6 +2,9 @@
 -- on hand and quarantined from the ledger, in transit towards the location, reserved for open
 -- webshop orders at the location chosen to fulfil them, and open purchase-order units. Dates
 -- are business dates in each location's own time zone (GLOSSARY.md).
+-- Rebuilt by load: an incremental build recomputes the changes dated in the load window and
+-- goes on from the range each location and SKU was in on the day before it (the ranges that
+-- reach into the window are replaced: window_column in dbt_project.yml).
 
 with
 
@@ -24,7 +27,9 @@ ledger as (
         0 as reserved_units,
         0 as on_order_units
     from {{ ref('int_inventory_movements_unioned') }} as movements
-    where movements.on_hand_units <> 0 or movements.quarantined_units <> 0
+    where
+        (movements.on_hand_units <> 0 or movements.quarantined_units <> 0)
+        and {{ in_load_window('movements.business_date') }}
 ),
 
 in_transit as (
@@ -38,7 +43,7 @@ in_transit as (
         0 as reserved_units,
         0 as on_order_units
     from {{ ref('int_inventory_movements_unioned') }} as movements
-    where movements.in_transit_units <> 0
+    where movements.in_transit_units <> 0 and {{ in_load_window('movements.business_date') }}
 ),
 
 order_lines as (
@@ -76,6 +81,7 @@ reservations as (
         order_lines.quantity as reserved_units,
         0 as on_order_units
     from order_lines
+    where {{ in_load_window('order_lines.placed_business_date') }}
     union all
     select
         order_lines.location_id,
@@ -87,7 +93,9 @@ reservations as (
         -order_lines.quantity as reserved_units,
         0 as on_order_units
     from order_lines
-    where order_lines.released_business_date is not null
+    where
+        order_lines.released_business_date is not null
+        and {{ in_load_window('order_lines.released_business_date') }}
 ),
 
 -- a purchase-order line is open from its order date until its first receipt, which closes it
@@ -124,6 +132,7 @@ on_order as (
         0 as reserved_units,
         purchase_lines.ordered_units as on_order_units
     from purchase_lines
+    where {{ in_load_window('purchase_lines.order_date') }}
     union all
     select
         purchase_lines.location_id,
@@ -135,7 +144,40 @@ on_order as (
         0 as reserved_units,
         -purchase_lines.ordered_units as on_order_units
     from purchase_lines
-    where purchase_lines.closed_date is not null
+    where
+        purchase_lines.closed_date is not null
+        and {{ in_load_window('purchase_lines.closed_date') }}
+),
+
+-- each location and SKU's range on the day before the window (none on a full build): its
+-- positions are where the window's changes start from
+carried as (
+    {%- if load_window_is_incremental() %}
+        select
+            kept.location_id,
+            kept.sku,
+            kept.valid_from_date as business_date,
+            kept.on_hand_units,
+            kept.quarantined_units,
+            kept.in_transit_units,
+            kept.reserved_units,
+            kept.on_order_units
+        from {{ this }} as kept
+        where
+            kept.valid_from_date < {{ load_window_start() }}
+            and {{ in_load_window(config.get('window_column')) }}
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as location_id,
+            cast(null as {{ dbt.type_string() }}) as sku,
+            cast(null as date) as business_date,
+            0 as on_hand_units,
+            0 as quarantined_units,
+            0 as in_transit_units,
+            0 as reserved_units,
+            0 as on_order_units
+        where false
+    {%- endif %}
 ),
 
 daily_changes as (
@@ -149,6 +191,8 @@ daily_changes as (
         sum(changes.reserved_units) as reserved_units,
         sum(changes.on_order_units) as on_order_units
     from (
+        select * from carried
+        union all
         select * from ledger
         union all
         select * from in_transit

@@ -1,27 +1,29 @@
--- Returns every staged event dated more than var incremental_lookback_days before the business
--- date of the file that delivered it, and every stock movement whose UTC date is more than a
--- day before that. The models rebuilt by load rebuild from the earliest business date of newly
--- loaded files less that many days (the valuation, on UTC dates, one more: macros/incremental.sql):
--- such an event would be missed by an incremental build, so the lookback must grow.
+-- Returns every staged event (a purchase-order line: by its order date) dated more than var
+-- incremental_lookback_days before the business date of the file that delivered it, and every
+-- stock movement whose UTC date is more than a day before that. The models rebuilt by load
+-- rebuild from the earliest business date of newly loaded files less that many days (the
+-- valuation, on UTC dates, one more: macros/incremental.sql): such an event would be missed by
+-- an incremental build, so the lookback must grow.
 {{ config(severity='error') }}
 
 with
 
 events as (
-    {% for model in [
-        'stg_pos__sales_lines',
-        'stg_webshop__order_events',
-        'stg_webshop__refund_lines',
-        'stg_marketplace__settlement_lines',
-        'stg_erp__goods_receipt_lines',
-        'stg_erp__transfer_events',
-        'stg_erp__stock_adjustments',
-        'stg_wms__movements',
+    {% for model, date_column in [
+        ('stg_pos__sales_lines', 'business_date'),
+        ('stg_webshop__order_events', 'business_date'),
+        ('stg_webshop__refund_lines', 'business_date'),
+        ('stg_marketplace__settlement_lines', 'business_date'),
+        ('stg_erp__purchase_order_lines', 'order_date'),
+        ('stg_erp__goods_receipt_lines', 'business_date'),
+        ('stg_erp__transfer_events', 'business_date'),
+        ('stg_erp__stock_adjustments', 'business_date'),
+        ('stg_wms__movements', 'business_date'),
     ] %}
         select
             '{{ model }}' as model_name,
             staged.source_file,
-            staged.business_date as event_date,
+            staged.{{ date_column }} as event_date,
             0 as margin_days
         from {{ ref(model) }} as staged
         union all
