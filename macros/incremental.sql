@@ -71,26 +71,38 @@
     A model whose rows also change before that date names in config load_window_backdated a
     model of such changes (changed_from_date, loaded_at), and must declare it with
     `-- depends_on: {{ ref(...) }}`. A model windowed on another date than the business date
-    (the UTC date of an event) widens the window by config window_margin_days. -#}
+    (the UTC date of an event) widens the window by config window_margin_days.
+    The date is read when the model runs and written into its SQL as a constant, so that the
+    database can skip the blocks of a table dated before it instead of filtering every row. -#}
 {% macro load_window_start() -%}
+    {%- if not execute -%}
+        {{ return(date_literal('9999-12-31')) }}
+    {%- endif -%}
+    {%- set start = run_query(load_window_start_query()).columns[0].values()[0] -%}
+    {{ return(date_literal(start)) }}
+{%- endmacro %}
+
+{% macro load_window_start_query() -%}
     {%- set backdated = config.get('load_window_backdated') -%}
-    (
-        select
-            coalesce(min(changes.changed_from_date), cast('9999-12-31' as date))
-            - {{ config.get('window_margin_days', 0) }}
-        from (
-            select load_log.business_date - {{ var('incremental_lookback_days') }}
-                as changed_from_date
-            from {{ source('ingestion', 'load_log') }} as load_log
-            where load_log.loaded_at > {{ load_watermark() }}
-            {%- if backdated %}
-            union all
-            select backdated.changed_from_date
-            from {{ ref(backdated) }} as backdated
-            where backdated.loaded_at > {{ load_watermark() }}
-            {%- endif %}
-        ) as changes
-    )
+    select
+        coalesce(min(changes.changed_from_date), cast('9999-12-31' as date))
+        - {{ config.get('window_margin_days', 0) }}
+    from (
+        select load_log.business_date - {{ var('incremental_lookback_days') }}
+            as changed_from_date
+        from {{ source('ingestion', 'load_log') }} as load_log
+        where load_log.loaded_at > {{ load_watermark() }}
+        {%- if backdated %}
+        union all
+        select backdated.changed_from_date
+        from {{ ref(backdated) }} as backdated
+        where backdated.loaded_at > {{ load_watermark() }}
+        {%- endif %}
+    ) as changes
+{%- endmacro %}
+
+{% macro date_literal(value) -%}
+    {{ return("cast('" ~ value ~ "' as date)") }}
 {%- endmacro %}
 
 {#- The rows an incremental build reads: all of them on a full build, the load window's on an
@@ -178,18 +190,19 @@
     {%- if tested is none or tested.config.get('incremental_strategy') != 'load_window' -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- set in_window -%}
-        {{ tested.config.get('window_column', 'business_date') }} >= coalesce(
-            (
-                select watermarks.window_start
-                from {{ load_watermarks_relation() }} as watermarks
-                where watermarks.model_name = '{{ relation.identifier }}'
-                order by watermarks.recorded_at desc
-                limit 1
-            ),
-            cast('1900-01-01' as date)
-        )
+    {%- set last_window -%}
+        select watermarks.window_start
+        from {{ load_watermarks_relation() }} as watermarks
+        where watermarks.model_name = '{{ relation.identifier }}'
+        order by watermarks.recorded_at desc
+        limit 1
     {%- endset -%}
+    {%- set since = run_query(last_window).columns[0].values() -%}
+    {%- if not since or since[0] is none -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set in_window = tested.config.get('window_column', 'business_date') ~ ' >= '
+        ~ date_literal(since[0]) -%}
     {%- set test = model.test_metadata or {} -%}
     {%- set kwargs = test.get('kwargs', {}) -%}
     {%- if test.get('name') == 'unique' -%}
