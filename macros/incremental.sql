@@ -106,10 +106,11 @@
 {%- endmacro %}
 
 {#- The rows an incremental build reads: all of them on a full build, the load window's on an
-    incremental one. -#}
-{% macro in_load_window(column) -%}
+    incremental one; margin_days earlier for rows dated otherwise than the model's window (a
+    UTC date is at most a day before a business date). -#}
+{% macro in_load_window(column, margin_days=0) -%}
     {%- if load_window_is_incremental() -%}
-        {{ column }} >= {{ load_window_start() }}
+        {{ column }} >= {{ load_window_start() }}{{ ' - ' ~ margin_days if margin_days }}
     {%- else -%}
         true
     {%- endif -%}
@@ -180,14 +181,36 @@
     {%- do return(relation) -%}
 {%- endmacro %}
 
-{#- The condition scoping a test to its model's last load window; none when the test is not
-    on a model rebuilt by load, or must see everything. -#}
+{#- The condition scoping a generic test to its model's last load window; none when the test
+    is not on a model rebuilt by load, or must see everything. -#}
 {% macro tested_rows_since(relation) -%}
-    {%- if not execute or var('test_whole_history', false) or flags.FULL_REFRESH -%}
-        {%- do return(none) -%}
-    {%- endif -%}
     {%- set tested = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
     {%- if tested is none or tested.config.get('incremental_strategy') != 'load_window' -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set in_window = last_load_window(
+        relation, tested.config.get('window_column', 'business_date')
+    ) -%}
+    {%- set test = model.test_metadata or {} -%}
+    {%- set kwargs = test.get('kwargs', {}) -%}
+    {%- if in_window is none -%}
+        {%- do return(none) -%}
+    {%- elif test.get('name') == 'unique' -%}
+        {%- set keys = [kwargs['column_name']] -%}
+    {%- elif test.get('name') == 'unique_combination_of_columns' -%}
+        {%- set keys = kwargs['combination_of_columns'] -%}
+    {%- else -%}
+        {%- do return(in_window) -%}
+    {%- endif -%}
+    {%- do return('(' ~ keys | join(', ') ~ ') in (select ' ~ keys | join(', ') ~ ' from '
+        ~ relation ~ ' where ' ~ in_window ~ ')') -%}
+{%- endmacro %}
+
+{#- `window_column >= <first date the last build of relation rewrote>`; none when that build
+    rewrote everything, or when the test must see everything. -#}
+{% macro last_load_window(relation, window_column) -%}
+    {%- if not execute or var('test_whole_history', false) or flags.FULL_REFRESH
+        or load_relation(load_watermarks_relation()) is none -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- set last_window -%}
@@ -201,17 +224,11 @@
     {%- if not since or since[0] is none -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- set in_window = tested.config.get('window_column', 'business_date') ~ ' >= '
-        ~ date_literal(since[0]) -%}
-    {%- set test = model.test_metadata or {} -%}
-    {%- set kwargs = test.get('kwargs', {}) -%}
-    {%- if test.get('name') == 'unique' -%}
-        {%- set keys = [kwargs['column_name']] -%}
-    {%- elif test.get('name') == 'unique_combination_of_columns' -%}
-        {%- set keys = kwargs['combination_of_columns'] -%}
-    {%- else -%}
-        {%- do return(in_window) -%}
-    {%- endif -%}
-    {%- do return('(' ~ keys | join(', ') ~ ') in (select ' ~ keys | join(', ') ~ ' from '
-        ~ relation ~ ' where ' ~ in_window ~ ')') -%}
+    {%- do return(window_column ~ ' >= ' ~ date_literal(since[0])) -%}
+{%- endmacro %}
+
+{#- For a singular test: the rows of relation that its last build rewrote (all on a full build,
+    or with var test_whole_history). -#}
+{% macro rewritten_by_last_build(relation, window_column) -%}
+    {{ return(last_load_window(relation, window_column) or 'true') }}
 {%- endmacro %}

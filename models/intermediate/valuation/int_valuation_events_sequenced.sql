@@ -10,7 +10,11 @@ with
 
 movements as (
     select * from {{ ref('int_inventory_movements_unioned') }}
-    where sku <> '{{ var("unresolved_sku") }}'
+    where
+        sku <> '{{ var("unresolved_sku") }}'
+        -- a stored date the scan can skip blocks by: a business date is at most a day before
+        -- the UTC date the window is on (the exact condition is below)
+        and {{ in_load_window('business_date', margin_days=1) }}
 ),
 
 locations as (
@@ -173,7 +177,8 @@ with_fallback as (
             )
 ),
 
--- the issues a restocked return may cite: the window's, and on an incremental build the kept ones
+-- the issues a restocked return may cite: the window's, and on an incremental build the kept
+-- ones that the window's returns cite
 issues as (
     select
         with_fallback.sales_line_id,
@@ -190,7 +195,14 @@ issues as (
             kept.sku,
             kept.segment
         from {{ this }} as kept
-        where kept.event_type = 'issue' and kept.event_date < {{ load_window_start() }}
+        where
+            kept.event_type = 'issue'
+            and kept.event_date < {{ load_window_start() }}
+            and kept.sales_line_id in (
+                select returns.original_sales_line_id
+                from with_fallback as returns
+                where returns.event_type = 'return_restock'
+            )
     {%- endif %}
 )
 

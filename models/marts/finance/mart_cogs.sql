@@ -19,7 +19,10 @@ costs as (
         costed.event_type,
         costed.cost_amount
     from {{ ref('int_valuation_events_costed') }} as costed
-    where costed.event_type in ('issue', 'return_restock')
+    where
+        costed.event_type in ('issue', 'return_restock')
+        -- the costs of the window's lines: their UTC dates are at most a day earlier
+        and {{ in_load_window('costed.event_date', margin_days=1) }}
 ),
 
 rates as (

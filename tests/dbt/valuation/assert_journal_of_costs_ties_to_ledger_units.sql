@@ -11,3 +11,5 @@ inner join {{ ref('fct_sales_lines') }} as sales_lines
 where
     costed.event_type in ('issue', 'return_restock')
     and abs(costed.units) <> sales_lines.units
+    -- what the last build rewrote: the window of the costs covers the sales lines' (a day wider)
+    and {{ rewritten_by_last_build(ref('int_valuation_events_costed'), 'costed.event_date') }}
