@@ -72,8 +72,9 @@
     model of such changes (changed_from_date, loaded_at), and must declare it with
     `-- depends_on: {{ ref(...) }}`. A model windowed on another date than the business date
     (the UTC date of an event) widens the window by config window_margin_days.
-    The date is read when the model runs and written into its SQL as a constant, so that the
-    database can skip the blocks of a table dated before it instead of filtering every row. -#}
+    The date is read when the model runs and written into its SQL as a constant: a filter on a
+    constant applies where the model reads a table, before its joins, while a scalar subquery
+    became a join that the optimiser placed after them. -#}
 {% macro load_window_start() -%}
     {%- if not execute -%}
         {{ return(date_literal('9999-12-31')) }}
