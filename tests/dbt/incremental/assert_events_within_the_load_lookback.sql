@@ -45,7 +45,10 @@ from events
 inner join {{ source('ingestion', 'load_log') }} as load_log
     on events.source_file = load_log.source_file
 -- the files of the last build's window (every file after a full build)
-where {{ rewritten_by_last_build(ref('int_inventory_movements_unioned'), 'load_log.business_date') }}
+where
+    {{ rewritten_by_last_build(
+        ref('int_inventory_movements_unioned'), 'load_log.business_date'
+    ) }}
 group by events.model_name, events.source_file, events.margin_days, load_log.business_date
 having
     min(events.event_date)
