@@ -1,11 +1,19 @@
-"""Command line: ``python -m ingestion --landing DIR --warehouse FILE``, prints the report."""
+"""Command line: ``python -m ingestion --landing DIR --warehouse FILE``, prints the report.
+
+Exit status: 0 when every file of this run loaded (or was a known duplicate or superseded), 1
+when a file failed, was held, rejected or unknown (the report ends with what and why), 2 when
+the run could not start (no landing dir, the warehouse locked by another process).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from datetime import date
 from pathlib import Path
+
+import duckdb
 
 from ingestion.load import ingest
 
@@ -40,13 +48,27 @@ def main(argv: list[str] | None = None) -> int:
         help="only files of this extract (repeatable)",
     )
     args = parser.parse_args(argv)
-    report = ingest(
-        args.landing,
-        args.warehouse,
-        business_dates=set(args.business_dates) if args.business_dates else None,
-        extracts=set(args.extracts) if args.extracts else None,
-    )
+    try:
+        report = ingest(
+            args.landing,
+            args.warehouse,
+            business_dates=set(args.business_dates) if args.business_dates else None,
+            extracts=set(args.extracts) if args.extracts else None,
+        )
+    except (FileNotFoundError, ValueError) as error:
+        print(f"ingestion: {error}", file=sys.stderr)
+        return 2
+    except duckdb.IOException as error:
+        print(f"ingestion: cannot open the warehouse {args.warehouse}: {error}", file=sys.stderr)
+        return 2
     print(report.summary())
+    attention = report.needs_attention
+    if attention:
+        print(
+            f"{len(attention)} file(s) need attention (failed, held, rejected or unknown); "
+            "see the lines above and raw.load_log"
+        )
+        return 1
     return 0
 
 

@@ -36,6 +36,19 @@ FILE_NAME_RE = re.compile(
 
 LINEAGE_COLUMNS = ("_source_system", "_source_file", "_source_row_number", "_load_id", "_loaded_at")
 
+# Contract defaults an extract's meta may override (docs/decisions.md, "No silent loss").
+# A re-delivery that would drop more than this share of the live file's loaded rows is held
+# (meta ``redelivery_max_row_loss``); a re-delivery with no data rows is always held.
+DEFAULT_REDELIVERY_MAX_ROW_LOSS = 0.5
+# Business dates a file name may carry, relative to its delivery folder's date (meta
+# ``business_date_window: {days_before_delivery: N, days_after_delivery: M}``): late files and
+# backfills arrive long after their date; a date after the delivery is only plausible across
+# time zones.
+DEFAULT_DAYS_BEFORE_DELIVERY = 3660
+DEFAULT_DAYS_AFTER_DELIVERY = 1
+# Longest text a column may hold unless its meta says ``max_length`` (characters).
+DEFAULT_MAX_LENGTH = {"varchar": 1000, "json": 100_000}
+
 
 @dataclass(frozen=True)
 class Column:
@@ -47,6 +60,14 @@ class Column:
     value_format: str | None = None
     pii: bool = False
     fields: dict[str, str] | None = None
+    min_value: float | None = None  # inclusive bounds of a number (meta min_value / max_value)
+    max_value: float | None = None
+    max_length: int | None = None  # characters of a varchar or json value
+
+    @property
+    def length_limit(self) -> int | None:
+        """The longest text the column accepts (its own max_length or the type's default)."""
+        return self.max_length or DEFAULT_MAX_LENGTH.get(self.data_type)
 
 
 @dataclass(frozen=True)
@@ -59,6 +80,9 @@ class Extract:
     cadence: str
     natural_key: tuple[str, ...]
     columns: tuple[Column, ...] = field(default_factory=tuple)
+    redelivery_max_row_loss: float = DEFAULT_REDELIVERY_MAX_ROW_LOSS
+    days_before_delivery: int = DEFAULT_DAYS_BEFORE_DELIVERY
+    days_after_delivery: int = DEFAULT_DAYS_AFTER_DELIVERY
 
     @property
     def extension(self) -> str:
@@ -96,6 +120,9 @@ def _parse_column(node: dict) -> Column:
         value_format=meta.get("format"),
         pii=bool(meta.get("pii", False)),
         fields=meta.get("fields"),
+        min_value=meta.get("min_value"),
+        max_value=meta.get("max_value"),
+        max_length=meta.get("max_length"),
     )
 
 
@@ -106,6 +133,7 @@ def _parse_source_file(path: Path) -> list[Extract]:
         system = _meta(source).get("system", source["name"])
         for table in source.get("tables", []):
             meta = _meta(table)
+            window = meta.get("business_date_window") or {}
             extract = Extract(
                 name=table["name"],
                 system=system,
@@ -115,6 +143,15 @@ def _parse_source_file(path: Path) -> list[Extract]:
                 cadence=meta["cadence"],
                 natural_key=tuple(meta["natural_key"]),
                 columns=tuple(_parse_column(c) for c in table["columns"]),
+                redelivery_max_row_loss=float(
+                    meta.get("redelivery_max_row_loss", DEFAULT_REDELIVERY_MAX_ROW_LOSS)
+                ),
+                days_before_delivery=int(
+                    window.get("days_before_delivery", DEFAULT_DAYS_BEFORE_DELIVERY)
+                ),
+                days_after_delivery=int(
+                    window.get("days_after_delivery", DEFAULT_DAYS_AFTER_DELIVERY)
+                ),
             )
             _check(extract, path)
             extracts.append(extract)
@@ -133,6 +170,15 @@ def _check(extract: Extract, path: Path) -> None:
         raise ValueError(f"{where}: natural key columns {missing} are not columns")
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: duplicate column names")
+    if not 0 <= extract.redelivery_max_row_loss <= 1:
+        raise ValueError(f"{where}: redelivery_max_row_loss must be a share between 0 and 1")
+    if extract.days_before_delivery < 0 or extract.days_after_delivery < 0:
+        raise ValueError(f"{where}: business_date_window days must not be negative")
+
+
+def max_days_after_delivery() -> int:
+    """The furthest a business date may lie after its delivery date, over every extract."""
+    return max(e.days_after_delivery for e in load_contract().values())
 
 
 @lru_cache(maxsize=4)

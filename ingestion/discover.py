@@ -4,12 +4,19 @@ Layout: ``<landing>/<system>/<delivery date YYYY-MM-DD>/<file>``, file names per
 ``contract.FILE_NAME_RE``. Every file is returned, including those that match no extract (flagged
 unknown, with the reason); hidden files and folders (name starting with ``.``) are ignored, as
 uploaders use them for partial transfers.
+
+The landing zone is a boundary: only regular files whose real path lies inside the landing
+directory are ever opened. Symbolic links (to files or folders) and other non-regular entries
+(pipes, sockets, devices) are returned rejected, with the reason, and never followed; so are
+files whose business date lies outside the extract's window around the delivery date.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from ingestion.contract import FILE_NAME_RE, Extract, load_contract
@@ -28,10 +35,15 @@ class LandingFile:
     business_date: date | None
     sequence: int | None  # 1 for a first delivery, n for a ``_<n>`` re-delivery
     unknown_reason: str | None = None  # why no extract matches (None for known files)
+    rejected_reason: str | None = None  # why the file is refused unread (None when it may load)
 
     @property
     def is_known(self) -> bool:
-        return self.extract is not None
+        return self.extract is not None and self.rejected_reason is None
+
+    @property
+    def is_rejected(self) -> bool:
+        return self.rejected_reason is not None
 
     @property
     def sort_key(self) -> tuple:
@@ -107,9 +119,56 @@ def classify(
             business_date,
             sequence,
         )
+    earliest = delivery_date - timedelta(days=extract.days_before_delivery)
+    latest = delivery_date + timedelta(days=extract.days_after_delivery)
+    rejected = None
+    if not earliest <= business_date <= latest:
+        rejected = (
+            f"{source_file}: business date {business_date} in the file name is outside the "
+            f"window the contract allows for a delivery on {delivery_date} "
+            f"({earliest} to {latest}); not loaded"
+        )
     return LandingFile(
-        path, source_file, system, delivery_date, name, extract.name, business_date, sequence
+        path,
+        source_file,
+        system,
+        delivery_date,
+        name,
+        extract.name,
+        business_date,
+        sequence,
+        rejected_reason=rejected,
     )
+
+
+def _not_regular(path: Path, landing_dir: Path, mode: int) -> str | None:
+    """Why an entry of the landing zone must not be opened (None for a regular file inside)."""
+    if stat.S_ISLNK(mode):
+        return "is a symbolic link; only regular files inside the landing directory are read"
+    if not stat.S_ISREG(mode):
+        return "is not a regular file (a pipe, socket or device); never read"
+    if not path.resolve().is_relative_to(landing_dir.resolve()):
+        return "resolves to a path outside the landing directory; never read"
+    return None
+
+
+def _walk(landing_dir: Path) -> list[tuple[Path, str | None]]:
+    """Every non-hidden entry under the landing dir that is not a plain folder, without
+    following symbolic links: (path, why it is refused or None)."""
+    found: list[tuple[Path, str | None]] = []
+    pending = [landing_dir]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                path = Path(entry.path)
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if stat.S_ISDIR(mode):
+                    pending.append(path)
+                else:
+                    found.append((path, _not_regular(path, landing_dir, mode)))
+    return found
 
 
 def discover(landing_dir: Path) -> list[LandingFile]:
@@ -119,9 +178,20 @@ def discover(landing_dir: Path) -> list[LandingFile]:
         raise FileNotFoundError(f"landing dir {landing_dir} does not exist")
     contract = load_contract()
     files = []
-    for path in landing_dir.rglob("*"):
-        relative = path.relative_to(landing_dir)
-        if any(part.startswith(".") for part in relative.parts) or not path.is_file():
-            continue
-        files.append(classify(path, landing_dir, contract))
+    for path, refused in _walk(landing_dir):
+        landing_file = classify(path, landing_dir, contract)
+        if refused:
+            landing_file = LandingFile(
+                path,
+                landing_file.source_file,
+                landing_file.system,
+                landing_file.delivery_date,
+                landing_file.file_name,
+                landing_file.extract,
+                landing_file.business_date,
+                landing_file.sequence,
+                landing_file.unknown_reason,
+                f"{landing_file.source_file}: {refused}",
+            )
+        files.append(landing_file)
     return sorted(files, key=lambda f: f.sort_key)

@@ -23,15 +23,28 @@ What ``ingest`` writes (DuckDB schema ``raw``):
                  extract and business date were deleted; ``related_load_id`` names that file.
   ``duplicate``  same content hash as the live file of the same extract and business date:
                  nothing loaded; ``related_load_id`` names the live file.
+                 Also a file with data rows whose content equals a file of the same extract
+                 already loaded under another business date (an event extract's copy under
+                 another name): nothing loaded, ``related_load_id`` names that file.
   ``superseded`` an older delivery (lower sequence, or same sequence and an earlier delivery
                  folder) arriving after a newer one is live: nothing loaded.
+  ``held``       a re-delivery that would replace the live file but has no data rows, or would
+                 lose more than the extract's ``redelivery_max_row_loss`` share of the live
+                 file's loaded rows: nothing loaded, the live file stays (``related_load_id``),
+                 row counts say what the file would have given. An owner releases it with
+                 action ``release`` for exception ``held_exception_id(source_file)`` in the
+                 exception actions seed; the next run then loads it (a new log row).
   ``failed``     the file as a whole cannot be loaded (empty, not UTF-8, truncated, CR LF line
                  ends, wrong header, corrupt or mistyped Parquet): nothing loaded.
+  ``rejected``   never opened or refused by its name: a symbolic link or other non-regular
+                 entry, or a business date outside the window the contract allows around the
+                 delivery date: nothing loaded.
   ``unknown``    the path matches no extract of the contract: nothing loaded.
 
   Row counts: for ``loaded`` and ``replaced`` files rows_read = rows_loaded + rows_quarantined.
-  For every other status rows_loaded = rows_quarantined = 0 and rows_read is the number of data
-  lines seen for a failed text file (header excluded, a truncated last line counted), the row
+  For held files the counts are what the file would have given. For every other status
+  rows_loaded = rows_quarantined = 0 and rows_read is the number of data lines seen for a failed
+  text file (header excluded, a truncated last line counted), the row
   count in the footer of a Parquet file whose schema is wrong, and 0 otherwise (corrupt Parquet;
   duplicate, superseded and unknown files are recognised without being parsed). rows_loaded of a
   file counts the rows it contributed when loaded, even if a later delivery replaced them.
@@ -55,7 +68,9 @@ no readable business date are then not logged).
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -67,7 +82,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ingestion.checks import check_parquet_bytes, check_text_file
-from ingestion.contract import Extract, load_contract
+from ingestion.contract import PROJECT_ROOT, Extract, load_contract
 from ingestion.discover import LandingFile, discover
 from ingestion.validate import (
     CONTENT_TABLE,
@@ -86,12 +101,25 @@ from ingestion.warehouse import (
     ensure_raw_schema,
 )
 
-__all__ = ["FileResult", "IngestReport", "LandingFile", "discover", "ingest"]
+__all__ = [
+    "FileResult",
+    "IngestReport",
+    "LandingFile",
+    "discover",
+    "held_exception_id",
+    "ingest",
+]
 
 # File bytes validated per transaction (whole business dates are never split): bounds memory
 # (peak resident memory at scale factor 1 is about 10x this) at little cost in speed.
 CHUNK_BYTES = 64 * 1024 * 1024
 META_TABLE = "_ingest_meta"
+# What raw.quarantine keeps of a rejected row's text and bad value (characters).
+MAX_QUARANTINE_TEXT = 4000
+MAX_BAD_VALUE = 200
+# The owners' decisions on exceptions (finance edits it); action "release" frees a held file.
+EXCEPTION_ACTIONS = PROJECT_ROOT / "seeds" / "exception_actions.csv"
+ATTENTION_STATUSES = ("failed", "held", "rejected", "unknown")
 
 
 @dataclass
@@ -120,7 +148,9 @@ class IngestReport:
     files_replaced: int = 0
     files_duplicate: int = 0
     files_superseded: int = 0
+    files_held: int = 0
     files_failed: int = 0
+    files_rejected: int = 0
     files_unknown: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
@@ -131,6 +161,11 @@ class IngestReport:
     def problems(self) -> list[str]:
         """Messages of the files that loaded nothing (failed, unknown, duplicate, superseded)."""
         return [f.error_message for f in self.files if f.error_message]
+
+    @property
+    def needs_attention(self) -> list[FileResult]:
+        """Files of this run that a person must look at: failed, held, rejected, unknown."""
+        return [f for f in self.files if f.status in ATTENTION_STATUSES]
 
     def add(self, result: FileResult) -> None:
         self.files.append(result)
@@ -143,7 +178,8 @@ class IngestReport:
         lines = [
             f"files seen {self.files_seen}: loaded {self.files_loaded}, replaced "
             f"{self.files_replaced}, duplicate {self.files_duplicate}, superseded "
-            f"{self.files_superseded}, failed {self.files_failed}, unknown {self.files_unknown}, "
+            f"{self.files_superseded}, held {self.files_held}, failed {self.files_failed}, "
+            f"rejected {self.files_rejected}, unknown {self.files_unknown}, "
             f"already ingested {self.files_skipped}",
             f"rows loaded {self.rows_loaded}, rows quarantined {self.rows_quarantined}",
             f"seconds {self.seconds:.2f}",
@@ -151,7 +187,7 @@ class IngestReport:
         lines += [
             f"  {f.status}: {f.error_message}"
             for f in self.files
-            if f.status in ("failed", "unknown", "superseded")
+            if f.status in (*ATTENTION_STATUSES, "duplicate", "superseded")
         ]
         return "\n".join(lines)
 
@@ -172,6 +208,7 @@ class _Entry:
     related_load_id: int | None = None
     data: bytes | None = None  # text formats: the validated UTF-8 content, to be staged
     parquet_table: str | None = None  # Parquet, read into this temp table
+    released: bool = False  # a held file an owner released: replaces without a hold check
 
     @property
     def staged(self) -> bool:
@@ -201,6 +238,24 @@ def _selected(f: LandingFile, business_dates: set[date] | None, extracts: set[st
     return business_dates is None or f.business_date in business_dates
 
 
+def held_exception_id(source_file: str) -> str:
+    """The id of a held file's exception in the queue (the dbt exception models build ids as
+    md5 of '<type>|<natural key>'; a held file's natural key is its source_file)."""
+    return hashlib.md5(f"held_redelivery|{source_file}".encode()).hexdigest()
+
+
+def released_exception_ids(actions: Path | None) -> set[str]:
+    """Exception ids an owner released (action ``release``) in the exception actions seed."""
+    if actions is None or not Path(actions).is_file():
+        return set()
+    with open(actions, newline="", encoding="utf-8") as handle:
+        return {
+            row["exception_id"].strip()
+            for row in csv.DictReader(handle)
+            if (row.get("action") or "").strip() == "release" and row.get("exception_id")
+        }
+
+
 def ingest(
     landing_dir: Path,
     warehouse: Path,
@@ -208,11 +263,13 @@ def ingest(
     extracts: set[str] | None = None,
     *,
     connection: duckdb.DuckDBPyConnection | None = None,
+    actions: Path | None = EXCEPTION_ACTIONS,
 ) -> IngestReport:
     """Load every selected landing file into ``raw`` (see the module docstring).
 
     ``connection``: an open connection to the warehouse to use instead of opening ``warehouse``
-    (the caller then owns it; it must not be inside a transaction).
+    (the caller then owns it; it must not be inside a transaction). ``actions``: the exception
+    actions seed whose ``release`` actions free held files (default: the project's seed).
     """
     started = time.perf_counter()
     landing_dir = Path(landing_dir)
@@ -231,14 +288,15 @@ def ingest(
     try:
         ensure_raw_schema(con, contract)
         state = LoadState.read(con)
+        released = released_exception_ids(actions)
         by_extract: dict[str, list[LandingFile]] = {}
         for f in files:
             if f.is_known:
                 by_extract.setdefault(f.extract, []).append(f)
         for name in sorted(by_extract):
             for chunk in _chunks(by_extract[name]):
-                _ingest_chunk(con, contract[name], chunk, state, report)
-        _log_unknown(con, [f for f in files if not f.is_known], state, report)
+                _ingest_chunk(con, contract[name], chunk, state, report, released)
+        _log_unread(con, [f for f in files if not f.is_known], state, report)
     finally:
         if connection is None:
             con.close()
@@ -265,14 +323,28 @@ def _chunks(files: list[LandingFile]) -> list[list[LandingFile]]:
     return chunks
 
 
-def _read(f: LandingFile, state: LoadState) -> tuple[bytes, str] | None:
-    """The file's bytes and sha256, or None when this path and content are already logged."""
-    data = f.path.read_bytes()
+def _read_bytes(path: Path) -> bytes:
+    """A landing file's bytes, refusing to follow a symbolic link put in its place."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        return handle.read()
+
+
+def _read(f: LandingFile, state: LoadState, released: set[str]) -> tuple[bytes, str, bool] | None:
+    """The file's bytes, sha256 and whether it is a held file now released; None when this
+    path and content are already logged (and not released from a hold since)."""
+    data = _read_bytes(f.path)
     content_hash = hashlib.sha256(data).hexdigest()
     if (f.source_file, content_hash) in state.seen:
+        if (
+            state.held.get(f.source_file) == content_hash
+            and held_exception_id(f.source_file) in released
+        ):
+            del state.held[f.source_file]
+            return data, content_hash, True
         return None
     state.seen.add((f.source_file, content_hash))
-    return data, content_hash
+    return data, content_hash, False
 
 
 def _check(con: duckdb.DuckDBPyConnection, extract: Extract, entry: _Entry, data: bytes) -> None:
@@ -330,31 +402,86 @@ def _check(con: duckdb.DuckDBPyConnection, extract: Extract, entry: _Entry, data
 
 
 def _decide(extract: Extract, entry: _Entry, state: LoadState) -> None:
-    """Loaded, replaced, duplicate or superseded, from the live file of its business date."""
+    """Loaded, replaced, duplicate, superseded or held, from the live file of its business date
+    and the row counts staging found (rows_read, rows_loaded)."""
     f = entry.file
     key = (extract.name, f.business_date)
     live = state.live.get(key)
     rank = (f.sequence, f.delivery_date)
     if live is not None and live.content_hash == entry.content_hash:
-        entry.status, entry.related_load_id = "duplicate", live.load_id
+        _not_loaded(entry, "duplicate", live)
         entry.error_message = (
             f"{f.source_file}: same content as {live.source_file} "
             f"(load_id {live.load_id}), already loaded"
         )
         return
+    twin = state.loaded_content.get((extract.name, entry.content_hash))
+    if twin is not None and extract.cadence != "weekly_snapshot" and entry.rows_read:
+        _not_loaded(entry, "duplicate", twin)
+        entry.error_message = (
+            f"{f.source_file}: same content as {twin.source_file} (load_id {twin.load_id}, "
+            f"business date {twin.business_date}), delivered again under business date "
+            f"{f.business_date}; not loaded twice"
+        )
+        return
     if live is not None and rank < live.rank:
-        entry.status, entry.related_load_id = "superseded", live.load_id
+        _not_loaded(entry, "superseded", live)
         entry.error_message = (
             f"{f.source_file}: older delivery (sequence {f.sequence}, delivered "
             f"{f.delivery_date}) than the loaded {live.source_file} "
             f"(sequence {live.sequence}, delivered {live.delivery_date})"
         )
         return
+    if live is not None and not entry.released:
+        reason = _hold_reason(extract, entry, live)
+        if reason:
+            entry.status, entry.related_load_id = "held", live.load_id
+            entry.error_message = (
+                f"{f.source_file}: held, not loaded: {reason}; {live.source_file} "
+                f"(load_id {live.load_id}) stays live. Release it with action 'release' for "
+                f"exception {held_exception_id(f.source_file)} in the exception actions seed."
+            )
+            return
     if live is not None:
         entry.status, entry.related_load_id = "replaced", live.load_id
-    state.live[key] = LiveFile(
-        entry.load_id, f.source_file, entry.content_hash, f.sequence, f.delivery_date
+    if entry.released:
+        entry.error_message = (
+            f"{f.source_file}: released from hold by its owner "
+            f"(exception {held_exception_id(f.source_file)})"
+        )
+    live_file = LiveFile(
+        entry.load_id,
+        f.source_file,
+        entry.content_hash,
+        f.sequence,
+        f.delivery_date,
+        f.business_date,
+        entry.rows_loaded,
     )
+    state.live[key] = live_file
+    if entry.rows_read:
+        state.loaded_content.setdefault((extract.name, entry.content_hash), live_file)
+
+
+def _not_loaded(entry: _Entry, status: str, related: LiveFile) -> None:
+    """A file recognised without loading it: no rows counted (the log's convention)."""
+    entry.status, entry.related_load_id = status, related.load_id
+    entry.rows_read = entry.rows_loaded = entry.rows_quarantined = 0
+
+
+def _hold_reason(extract: Extract, entry: _Entry, live: LiveFile) -> str | None:
+    """Why a re-delivery must not replace the live file yet (None when it may)."""
+    if entry.rows_read == 0:
+        return f"it has no data rows, and would erase the {live.rows_loaded} rows of the live file"
+    lost = live.rows_loaded - entry.rows_loaded
+    if live.rows_loaded and lost / live.rows_loaded > extract.redelivery_max_row_loss:
+        return (
+            f"it would load {entry.rows_loaded} rows ({entry.rows_quarantined} of its "
+            f"{entry.rows_read} rows quarantined) in place of the live file's "
+            f"{live.rows_loaded}, losing {lost / live.rows_loaded:.0%}, more than the "
+            f"{extract.redelivery_max_row_loss:.0%} the contract allows for {extract.name}"
+        )
+    return None
 
 
 def _ingest_chunk(
@@ -363,30 +490,32 @@ def _ingest_chunk(
     files: list[LandingFile],
     state: LoadState,
     report: IngestReport,
+    released: set[str],
 ) -> None:
     entries: list[_Entry] = []
     for f in files:
-        read = _read(f, state)
+        read = _read(f, state, released)
         if read is None:
             report.files_skipped += 1
             continue
-        data, content_hash = read
-        entry = _Entry(f, state.take_load_id(), content_hash, len(data))
+        data, content_hash, is_release = read
+        entry = _Entry(f, state.take_load_id(), content_hash, len(data), released=is_release)
         _check(con, extract, entry, data)
-        if entry.status != "failed":
-            _decide(extract, entry, state)
-        if not entry.staged:
+        if entry.status == "failed":
             entry.data = None
         entries.append(entry)
     if not entries:
         return
+    readable = [e for e in entries if e.status != "failed"]
+    if readable:
+        _stage(con, extract, readable)  # row counts first: holds depend on them
+    for entry in readable:  # in delivery order: each decision sees the ones before it
+        _decide(extract, entry, state)
     staged = [e for e in entries if e.staged]
     live_ids = {live.load_id for live in state.live.values()}
     keep = {e.load_id for e in staged if e.load_id in live_ids}
     staged_ids = {e.load_id for e in staged}
     to_delete = sorted({e.related_load_id for e in staged if e.status == "replaced"} - staged_ids)
-    if staged:
-        _stage(con, extract, staged)
     loaded_at = _utc_now()
     con.execute("begin transaction")
     try:
@@ -411,7 +540,7 @@ def _ingest_chunk(
 
 
 def _stage(con: duckdb.DuckDBPyConnection, extract: Extract, staged: list[_Entry]) -> None:
-    """Validate the staged files' rows into the stage table and set their row counts."""
+    """Validate the files' rows into the stage table and set their row counts."""
     con.execute(stage_table_ddl(extract))
     if extract.file_format == "parquet":
         for entry in staged:
@@ -477,8 +606,10 @@ def _insert_rows(
         con.execute(
             f"""
             insert into {RAW_SCHEMA}.quarantine
-            select s.file_key, ?, ?, m.source_file, s.row_number, s.raw_text,
-                   s.problem.column_name, s.problem.bad_value, s.problem.rule,
+            select s.file_key, ?, ?, m.source_file, s.row_number,
+                   {_capped("s.raw_text", MAX_QUARANTINE_TEXT)},
+                   s.problem.column_name, {_capped("s.problem.bad_value", MAX_BAD_VALUE)},
+                   s.problem.rule,
                    m.source_file || ' {row_word} ' || s.row_number || ' ' || s.problem.detail
             from {STAGE_TABLE} s join {META_TABLE} m using (file_key)
             where s.problem is not null
@@ -487,6 +618,14 @@ def _insert_rows(
         )
     finally:
         con.unregister(META_TABLE)
+
+
+def _capped(expr: str, limit: int) -> str:
+    """SQL: a text cut to ``limit`` characters, saying how long it was when cut."""
+    return (
+        f"case when length({expr}) > {limit} then left({expr}, {limit}) || '... (cut: ' || "
+        f"length({expr}) || ' characters in all)' else {expr} end"
+    )
 
 
 def _insert_log(con: duckdb.DuckDBPyConnection, entries: list[_Entry], loaded_at: datetime) -> None:
@@ -530,23 +669,35 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, entries: list[_Entry]) -> None:
             con.execute(f"drop table if exists {entry.parquet_table}")
 
 
-def _log_unknown(
+def _unread_content_hash(f: LandingFile) -> tuple[str, int]:
+    """Content hash and size of a file that is not loaded: a link or special file is never
+    opened (its hash is of what it points to), a regular file is hashed."""
+    if f.is_rejected and (f.path.is_symlink() or not f.path.is_file()):
+        target = os.readlink(f.path) if f.path.is_symlink() else "special file"
+        return hashlib.sha256(f"not opened:{target}".encode()).hexdigest(), 0
+    data = _read_bytes(f.path)
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _log_unread(
     con: duckdb.DuckDBPyConnection, files: list[LandingFile], state: LoadState, report: IngestReport
 ) -> None:
+    """Log the files that are never loaded: rejected (not regular, or a business date out of
+    the window) and unknown (no extract)."""
     entries = []
     for f in files:
-        read = _read(f, state)
-        if read is None:
+        content_hash, size = _unread_content_hash(f)
+        if (f.source_file, content_hash) in state.seen:
             report.files_skipped += 1
             continue
-        data, content_hash = read
+        state.seen.add((f.source_file, content_hash))
         entry = _Entry(
             f,
             state.take_load_id(),
             content_hash,
-            len(data),
-            status="unknown",
-            error_message=f.unknown_reason,
+            size,
+            status="rejected" if f.is_rejected else "unknown",
+            error_message=f.rejected_reason or f.unknown_reason,
         )
         entries.append(entry)
     if not entries:

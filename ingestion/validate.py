@@ -327,6 +327,7 @@ def _column_checks(
             f"{lit(' ' + expectation(column.data_type, column.value_format))}",
         )
     )
+    branches.extend(_rule_checks(column, t, c))
     if column.accepted_values:
         values = ", ".join(lit(v) for v in column.accepted_values)
         branches.append(
@@ -341,6 +342,55 @@ def _column_checks(
         )
     if nested is not None:
         branches.append(f"when {nested} is not null then {nested}")
+    return branches
+
+
+# Control characters a text value may not hold: C0 codes but the tab, and DEL (a NUL byte, a
+# bell or an escape sequence in a code or name is a broken export, never data).
+CONTROL_CHARACTERS_RE = "[\\x00-\\x08\\x0A-\\x1F\\x7F]"
+
+
+def _rule_checks(column: Column, t: str, c: str) -> list[str]:
+    """CASE branches of the contract's value rules: bounds of numbers (rule ``range``), the
+    longest text (``max_length``) and no control characters in text (``control_characters``)."""
+    name = column.name
+    branches = []
+    for bound, op, word in ((column.min_value, "<", "below"), (column.max_value, ">", "above")):
+        if bound is not None:
+            branches.append(
+                f"when {c} {op} {bound} then "
+                + _problem(
+                    "'range'",
+                    name,
+                    t,
+                    f"{lit(f'column {name}: ')} || {_show(t)} || "
+                    f"{lit(f' is {word} the contract bound {bound}')}",
+                )
+            )
+    limit = column.length_limit
+    if limit is not None:
+        branches.append(
+            f"when length({t}) > {limit} then "
+            + _problem(
+                "'max_length'",
+                name,
+                t,
+                f"{lit(f'column {name}: a value of ')} || length({t}) || "
+                f"{lit(f' characters, the contract allows at most {limit}: ')} || {_show(t, 40)}",
+            )
+        )
+    if column.data_type == "varchar":
+        branches.append(
+            f"when regexp_matches({t}, {lit(CONTROL_CHARACTERS_RE)}) then "
+            + _problem(
+                "'control_characters'",
+                name,
+                t,
+                f"{lit(f'column {name}: ')} || {_show(f'cast(to_json({t}) as varchar)')} || "
+                "' holds a control character (code ' || "
+                f"ord(regexp_extract({t}, {lit(CONTROL_CHARACTERS_RE)})) || ')'",
+            )
+        )
     return branches
 
 

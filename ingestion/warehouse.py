@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import duckdb
@@ -53,7 +53,16 @@ QUARANTINE_DDL = (
     ("reason", "VARCHAR"),
 )
 
-STATUSES = ("loaded", "replaced", "duplicate", "superseded", "failed", "unknown")
+STATUSES = (
+    "loaded",
+    "replaced",
+    "duplicate",
+    "superseded",
+    "held",
+    "failed",
+    "rejected",
+    "unknown",
+)
 LIVE_STATUSES = ("loaded", "replaced")
 
 
@@ -98,6 +107,8 @@ class LiveFile:
     content_hash: str
     sequence: int
     delivery_date: date
+    business_date: date
+    rows_loaded: int
 
     @property
     def rank(self) -> tuple[int, date]:
@@ -111,27 +122,58 @@ class LoadState:
     seen: set[tuple[str, str]]  # (source_file, content_hash) of every logged file
     live: dict[tuple[str, date], LiveFile]  # (extract, business date) -> live file
     next_load_id: int
+    # (extract, content hash) -> a file with data rows that was loaded with that content
+    loaded_content: dict[tuple[str, str], LiveFile] = field(default_factory=dict)
+    # source_file -> content hash of a held file not released since
+    held: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection) -> LoadState:
         seen = set(
             con.execute(f"select source_file, content_hash from {RAW_SCHEMA}.load_log").fetchall()
         )
-        rows = con.execute(
+        loaded = con.execute(
             f"""
             select extract_name, business_date, load_id, source_file, content_hash,
-                   sequence_number, delivery_date
+                   sequence_number, delivery_date, rows_loaded, rows_read
             from {RAW_SCHEMA}.load_log
             where status in {LIVE_STATUSES}
-            qualify row_number() over (
-                partition by extract_name, business_date order by load_id desc) = 1
+            order by load_id
             """
         ).fetchall()
-        live = {(r[0], r[1]): LiveFile(r[2], r[3], r[4], r[5], r[6]) for r in rows}
+        live, loaded_content = {}, {}
+        for extract, business_date, load_id, source_file, content_hash, *rest in loaded:
+            sequence, delivery_date, rows_loaded, rows_read = rest
+            live_file = LiveFile(
+                load_id,
+                source_file,
+                content_hash,
+                sequence,
+                delivery_date,
+                business_date,
+                rows_loaded,
+            )
+            live[(extract, business_date)] = live_file  # the highest load id wins
+            if rows_read:
+                loaded_content.setdefault((extract, content_hash), live_file)
+        held = dict(
+            con.execute(
+                f"""
+                select held.source_file, held.content_hash
+                from {RAW_SCHEMA}.load_log as held
+                where held.status = 'held'
+                  and not exists (
+                      select 1 from {RAW_SCHEMA}.load_log as later
+                      where later.source_file = held.source_file
+                        and later.content_hash = held.content_hash
+                        and later.load_id > held.load_id)
+                """
+            ).fetchall()
+        )
         (max_id,) = con.execute(
             f"select coalesce(max(load_id), 0) from {RAW_SCHEMA}.load_log"
         ).fetchone()
-        return cls(seen, live, max_id + 1)
+        return cls(seen, live, max_id + 1, loaded_content, held)
 
     def take_load_id(self) -> int:
         load_id = self.next_load_id

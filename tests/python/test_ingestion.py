@@ -1134,15 +1134,27 @@ def test_cli_prints_the_report(
 ) -> None:
     _mixed_landing_zone(tmp_path, landing)
 
-    assert cli_main(["--landing", str(landing), "--warehouse", str(warehouse)]) == 0
+    assert cli_main(["--landing", str(landing), "--warehouse", str(warehouse)]) == 1
 
     out = capsys.readouterr().out
     assert out.splitlines()[:2] == [
-        "files seen 9: loaded 5, replaced 1, duplicate 1, superseded 0, failed 1, unknown 1, "
-        "already ingested 0",
+        "files seen 9: loaded 5, replaced 1, duplicate 1, superseded 0, held 0, failed 1, "
+        "rejected 0, unknown 1, already ingested 0",
         "rows loaded 8, rows quarantined 3",
     ]
     assert "  failed: pos/2026-01-08/pos_sales_20260107.csv: empty file (0 bytes)" in out
+    assert out.splitlines()[-1].startswith("2 file(s) need attention")
+    # a second run logs nothing new: nothing of this run needs attention
+    assert cli_main(["--landing", str(landing), "--warehouse", str(warehouse)]) == 0
+
+
+def test_cli_says_in_one_line_what_stops_it(
+    tmp_path: Path, warehouse: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no_such_landing"
+    assert cli_main(["--landing", str(missing), "--warehouse", str(warehouse)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"ingestion: landing dir {missing} does not exist"
 
 
 # ---------------------------------------------------------------- a generated world
