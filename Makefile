@@ -11,7 +11,8 @@ BIN := $(VENV)/bin
 # Public environment (see INTERFACES.md). Override on the command line or in the environment.
 export CONCORD_LANDING_DIR ?= data/landing
 export CONCORD_WAREHOUSE ?= data/warehouse.duckdb
-export CONCORD_PII_SALT ?= concord-dev-salt-not-secret
+# CONCORD_PII_SALT: required for any landing zone but the default simulated world, which uses
+# the documented development salt when it is unset (ingestion/pii.py).
 export DBT_PROFILES_DIR := profiles
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import sys
 
-from ingestion.contract import Extract, load_contract
+from ingestion.contract import (
+    DEFAULT_DAYS_AFTER_DELIVERY,
+    DEFAULT_DAYS_BEFORE_DELIVERY,
+    DEFAULT_MAX_LENGTH,
+    DEFAULT_REDELIVERY_MAX_ROW_LOSS,
+    Extract,
+    load_contract,
+)
 
 HEADER = """# The extract contract
 
@@ -21,6 +28,15 @@ CSV is comma separated and TSV tab separated, both UTF-8 with a header row and `
 an empty field is null. JSON lines carry one object per line. Dates are `YYYY-MM-DD`, UTC
 timestamps `YYYY-MM-DDTHH:MM:SSZ`, local timestamps `YYYY-MM-DD HH:MM:SS` (the location's time
 zone), decimals use `.` and booleans `true`/`false`. A column is required unless marked nullable.
+
+Rules every row must keep, or ingestion quarantines it with the rule it broke: the column's type
+and format, its allowed values and bounds where the table states them, at most 1000 characters
+in a text column and 100000 in a JSON column unless stated, and no control characters in text
+(any code below 0x20 but the tab, and DEL). A business date more than 3660 days before or 1 day
+after the delivery folder's date is rejected unread, as is any symbolic link or non-regular file.
+A re-delivery (`_<n>`) with no data rows, or one that would lose more than half of the loaded
+rows of the file it replaces, is held until its owner releases it (docs/decisions.md, "No
+silent loss"). Limits that differ from these defaults are stated per extract.
 """
 
 CADENCE = {
@@ -28,6 +44,25 @@ CADENCE = {
     "weekdays": "one file per weekday",
     "weekly_snapshot": "a full snapshot every seventh day",
 }
+
+
+def _limits(e: Extract) -> list[str]:
+    """Lines for the extract's limits that differ from the contract's defaults."""
+    lines = []
+    if e.redelivery_max_row_loss != DEFAULT_REDELIVERY_MAX_ROW_LOSS:
+        lines.append(
+            f"* a re-delivery losing more than {e.redelivery_max_row_loss:.0%} of the loaded "
+            "rows is held"
+        )
+    if (e.days_before_delivery, e.days_after_delivery) != (
+        DEFAULT_DAYS_BEFORE_DELIVERY,
+        DEFAULT_DAYS_AFTER_DELIVERY,
+    ):
+        lines.append(
+            f"* business dates from {e.days_before_delivery} days before to "
+            f"{e.days_after_delivery} days after the delivery date"
+        )
+    return lines
 
 
 def render_extract(e: Extract) -> str:
@@ -39,6 +74,7 @@ def render_extract(e: Extract) -> str:
         f"* file: `{e.file_prefix}_<YYYYMMDD>.{e.extension}` ({e.file_format}, "
         f"{CADENCE[e.cadence]})",
         f"* natural key: {', '.join(f'`{k}`' for k in e.natural_key)}",
+        *_limits(e),
         "",
         "| column | type | required | meaning |",
         "|---|---|---|---|",
@@ -53,6 +89,12 @@ def render_extract(e: Extract) -> str:
             notes.append("personal data")
         if c.fields:
             notes.append("fields " + ", ".join(f"`{k}` {t}" for k, t in c.fields.items()))
+        if c.min_value is not None:
+            notes.append(f"at least {c.min_value}")
+        if c.max_value is not None:
+            notes.append(f"at most {c.max_value}")
+        if c.max_length is not None and c.max_length != DEFAULT_MAX_LENGTH.get(c.data_type):
+            notes.append(f"at most {c.max_length} characters")
         meaning = " ".join(c.description.split())
         if notes:
             meaning += " (" + "; ".join(notes) + ")"

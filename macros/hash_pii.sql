@@ -1,18 +1,29 @@
 {#-
     hash_pii(expr): the salted hash of a piece of personal data, as lower-case hex SHA-256 of
     salt || '|' || lower(trim(expr)); null when expr is null. The salt comes from the
-    environment (CONCORD_PII_SALT; the default is a documented development value, never to be
-    used for real data). Normalising (trim, lower case) makes the same e-mail address typed
-    differently hash alike. Personal data itself never leaves staging: only the hash does.
+    environment (CONCORD_PII_SALT, required outside the default simulated world) through the
+    connection: the dbt-duckdb plugin ingestion.pii sets the DuckDB variable concord_pii_salt,
+    so the salt itself is never rendered into SQL, logs or target/. A query on a connection
+    without the variable fails instead of hashing with no salt. Unit tests set var
+    pii_test_salt, rendered as a literal (a test value, not a secret). Normalising (trim,
+    lower case) makes the same e-mail address typed differently hash alike. Personal data
+    itself never leaves staging: only the hash does.
 -#}
 
 {% macro pii_salt() -%}
-    {{ return(env_var('CONCORD_PII_SALT', 'concord-dev-salt-not-secret')) }}
+    {%- if var('pii_test_salt', none) is not none -%}
+        '{{ var("pii_test_salt") | replace("'", "''") }}'
+    {%- else -%}
+        coalesce(
+            getvariable('concord_pii_salt'),
+            cast(error('the connection has no concord_pii_salt: dbt sets it from CONCORD_PII_SALT through the ingestion.pii plugin of profiles/profiles.yml') as varchar)
+        )
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The text that is hashed: salt, a separator, the normalised value (null stays null). -#}
 {% macro pii_salted_text(expr) -%}
-    ('{{ pii_salt() | replace("'", "''") }}' || '|' || lower(trim({{ expr }})))
+    ({{ pii_salt() }} || '|' || lower(trim({{ expr }})))
 {%- endmacro %}
 
 {% macro hash_pii(expr) -%}

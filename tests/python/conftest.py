@@ -14,6 +14,9 @@ from ingestion.load import ingest
 from simulation.__main__ import generate, parse_args
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# Test worlds live outside the default landing zone, which needs a salt of its own
+# (ingestion/pii.py); a test value, not a secret.
+os.environ.setdefault("CONCORD_PII_SALT", "concord-test-salt-not-secret")
 # Long enough for replenishment, cross-entity transfers, returns and a price change to happen.
 WORLD_ARGS = [
     "--seed",
