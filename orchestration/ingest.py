@@ -8,11 +8,15 @@ from datetime import date, timedelta
 import dagster as dg
 import duckdb
 
-from ingestion.contract import Extract, load_contract
-from ingestion.load import ingest
+from ingestion.contract import Extract, load_contract, max_days_after_delivery
+from ingestion.load import held_exception_id, ingest
 from orchestration import settings
 
-DAILY = dg.DailyPartitionsDefinition(start_date=settings.partitions_start(), end_offset=800)
+# Business dates end at the latest the contract finds plausible: a file delivered today may
+# carry a date up to max_days_after_delivery() ahead (end_offset 1 is today's partition).
+DAILY = dg.DailyPartitionsDefinition(
+    start_date=settings.partitions_start(), end_offset=1 + max_days_after_delivery()
+)
 LOAD_LOG_KEY = dg.AssetKey(["raw", "load_log"])
 LANDING_PREFIX = "landing"
 
@@ -90,6 +94,26 @@ def failed_files(
     ).fetchall()
 
 
+def held_files(con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date) -> list[tuple]:
+    """Held re-deliveries of an extract in a range that no release has loaded since:
+    (file, message)."""
+    return con.execute(
+        """
+        select held.source_file, held.error_message
+        from raw.load_log as held
+        where held.extract_name = ? and held.business_date between ? and ?
+          and held.status = 'held'
+          and not exists (
+              select 1 from raw.load_log as later
+              where later.source_file = held.source_file
+                and later.content_hash = held.content_hash
+                and later.load_id > held.load_id)
+        order by held.source_file
+        """,
+        [extract, start, end],
+    ).fetchall()
+
+
 def extract_checks(
     con: duckdb.DuckDBPyConnection, extract: Extract, start: date, end: date
 ) -> Iterator[dg.AssetCheckResult]:
@@ -109,6 +133,23 @@ def extract_checks(
                 "\n".join(
                     f"* {message}" + (" (corrected by a later delivery)" if corrected else "")
                     for _, message, corrected in failures
+                )
+                or "none"
+            ),
+        },
+    )
+    held = held_files(con, extract.name, start, end)
+    yield dg.AssetCheckResult(
+        asset_key=raw_key(extract),
+        check_name="no_held_redeliveries",
+        passed=not held,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "held_files": len(held),
+            "held": dg.MetadataValue.md(
+                "\n".join(
+                    f"* {message} (exception id {held_exception_id(file)})"
+                    for file, message in held
                 )
                 or "none"
             ),
@@ -140,6 +181,11 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
         for e in extracts
         for name, text in (
             ("files_loaded", "Every file loaded (a failure corrected by a later delivery warns)."),
+            (
+                "no_held_redeliveries",
+                "No re-delivery is held: one with no data rows, or losing more rows than the "
+                "contract allows, waits for its owner's release and keeps the live file.",
+            ),
             ("rows_conserved", "Every file: rows read = rows loaded + rows quarantined."),
         )
     ]
@@ -191,6 +237,12 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
             asset=LOAD_LOG_KEY,
             description="No business date's newest delivery failed.",
         ),
+        dg.AssetCheckSpec(
+            "no_rejected_files",
+            asset=LOAD_LOG_KEY,
+            description="No symbolic link, special file or implausible business date in the "
+            "landing zone (such files are never read).",
+        ),
     ],
 )
 def load_log(context: dg.AssetExecutionContext) -> Iterator:
@@ -222,6 +274,12 @@ def load_log(context: dg.AssetExecutionContext) -> Iterator:
             ).fetchall()
             if r[1] == "failed"
         ]
+        rejected = [
+            r[0]
+            for r in con.execute(
+                "select error_message from raw.load_log where status = 'rejected' order by 1"
+            ).fetchall()
+        ]
         quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
     yield dg.MaterializeResult(
         metadata={f"files_{k}": v for k, v in sorted(counts.items())}
@@ -233,6 +291,14 @@ def load_log(context: dg.AssetExecutionContext) -> Iterator:
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
             "unknown_files": dg.MetadataValue.md("\n".join(f"* {u}" for u in unknown) or "none")
+        },
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_rejected_files",
+        passed=not rejected,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "rejected_files": dg.MetadataValue.md("\n".join(f"* {r}" for r in rejected) or "none")
         },
     )
     yield dg.AssetCheckResult(

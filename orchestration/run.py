@@ -3,6 +3,12 @@
 Runs in this process: the ingest job over every business date found in the landing zone (one
 run for the whole range), then the transform job (stray files, dbt build with every test).
 Run history lands in DAGSTER_HOME when it is set, so `make ui` shows these runs.
+
+Exit status: 0 when both jobs succeeded and every file this run logged loaded; 1 when a job
+failed or a file of this run failed, was held, rejected or unknown (the output ends with which
+and why); 2 when the run could not start (no landing dir, no salt for personal data outside the
+default world, the dbt project not parsed, the warehouse locked by another process), said in
+one line.
 """
 
 from __future__ import annotations
@@ -19,13 +25,23 @@ from dagster._core.storage.tags import (
 )
 
 from ingestion.discover import discover
+from ingestion.load import ATTENTION_STATUSES
+from ingestion.pii import PiiSaltMissing, pii_salt
 from orchestration import settings
 
 
+class CannotStart(Exception):
+    """An expected condition that stops the run before it starts (said in one line)."""
+
+
 def business_date_range(landing: Path) -> tuple[str, str]:
-    dates = sorted({f.business_date for f in discover(landing) if f.business_date})
+    """First and last business date of the landing zone's loadable files (a file rejected for
+    an implausible date never widens the range)."""
+    if not landing.is_dir():
+        raise CannotStart(f"the landing dir {landing} does not exist (CONCORD_LANDING_DIR)")
+    dates = sorted({f.business_date for f in discover(landing) if f.is_known})
     if not dates:
-        raise SystemExit(f"no landing files with a business date under {landing}")
+        raise CannotStart(f"no landing files with a business date under {landing}")
     return dates[0].isoformat(), dates[-1].isoformat()
 
 
@@ -54,6 +70,46 @@ def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> 
         instance=dagster_instance, run_config=QUIET, raise_on_error=False
     )
     return [ingest, transform]
+
+
+def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Each failed step with the first line of its error."""
+    out = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.event_specific_data.error
+            cause = error
+            while cause is not None and cause.cause is not None:
+                cause = cause.cause
+            message = (cause or error).message.strip().splitlines()
+            out.append(f"{event.step_key}: {message[0] if message else 'failed'}")
+    return out
+
+
+def last_load_id(warehouse: Path) -> int:
+    """The highest load id in the warehouse's load log (0 before the first ingestion)."""
+    if not warehouse.exists():
+        return 0
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            if not table_exists(con, "raw", "load_log"):
+                return 0
+            return con.execute("select coalesce(max(load_id), 0) from raw.load_log").fetchone()[0]
+    except duckdb.IOException as error:
+        raise CannotStart(f"cannot open the warehouse {warehouse}: {error}") from error
+
+
+def files_needing_attention(warehouse: Path, after_load_id: int) -> list[tuple[str, str]]:
+    """(status, message) of the files this run logged that a person must look at."""
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.execute(
+                "select status, error_message from raw.load_log "
+                "where load_id > ? and status in (select unnest(?)) order by load_id",
+                [after_load_id, list(ATTENTION_STATUSES)],
+            ).fetchall()
+    except duckdb.Error as error:
+        return [("unreadable", f"the load log of {warehouse} cannot be read: {error}")]
 
 
 def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -140,9 +196,29 @@ def summary(warehouse: Path) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def load_definitions() -> dg.Definitions:
+    """The code location, or CannotStart when the dbt project has not been parsed."""
+    from orchestration.dbt import DBT_PROJECT
+
+    if not DBT_PROJECT.manifest_path.exists():
+        raise CannotStart(
+            f"the dbt project is not parsed ({DBT_PROJECT.manifest_path} is missing): "
+            "run `make parse` first"
+        )
     from orchestration.definitions import defs
 
+    return defs
+
+
+def main() -> int:
+    try:
+        pii_salt()
+        business_date_range(settings.landing_dir())
+        defs = load_definitions()
+        before = last_load_id(settings.warehouse_path())
+    except (CannotStart, PiiSaltMissing) as error:
+        print(f"concord: {error}", file=sys.stderr)
+        return 2
     results = run_pipeline(defs, instance())
     ok = all(r.success for r in results)
     for result in results:
@@ -151,9 +227,16 @@ def main() -> int:
             f"{result.job_def.name}: {'succeeded' if result.success else 'FAILED'}"
             + (f"; failed checks: {', '.join(sorted(checks))}" if checks else "")
         )
+        for failure in step_failures(result):
+            print(f"  failed step {failure}")
+    attention = files_needing_attention(settings.warehouse_path(), before)
     print(summary(settings.warehouse_path()))
     print("Open the Dagster UI with `make ui` (http://127.0.0.1:3000).")
-    return 0 if ok else 1
+    if attention:
+        print(f"{len(attention)} file(s) of this run need attention:")
+        for status, message in attention:
+            print(f"  {status}: {message}")
+    return 0 if ok and not attention else 1
 
 
 if __name__ == "__main__":
