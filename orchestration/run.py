@@ -87,16 +87,21 @@ def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 
 def last_load_id(warehouse: Path) -> int:
-    """The highest load id in the warehouse's load log (0 before the first ingestion)."""
+    """The highest load id in the warehouse's load log (0 before the first ingestion). Opens
+    the warehouse for writing, as the run will: another process holding it stops the run here,
+    in one line, instead of in a step's stack trace."""
     if not warehouse.exists():
         return 0
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with duckdb.connect(str(warehouse)) as con:
             if not table_exists(con, "raw", "load_log"):
                 return 0
             return con.execute("select coalesce(max(load_id), 0) from raw.load_log").fetchone()[0]
     except duckdb.IOException as error:
-        raise CannotStart(f"cannot open the warehouse {warehouse}: {error}") from error
+        first_line = str(error).strip().splitlines()[0]
+        raise CannotStart(
+            f"the warehouse {warehouse} is in use by another process: {first_line}"
+        ) from error
 
 
 def files_needing_attention(warehouse: Path, after_load_id: int) -> list[tuple[str, str]]:

@@ -4,13 +4,16 @@ functions behave."""
 from __future__ import annotations
 
 import os
-from datetime import date
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
-from ingestion.contract import load_contract
+from ingestion.contract import load_contract, max_days_after_delivery
 from orchestration import automation, ingest
 from orchestration.dbt import DbtBuildConfig, dbt_build_args
 from orchestration.definitions import defs
@@ -140,3 +143,56 @@ def test_a_dbt_build_is_incremental_unless_the_run_asks_for_a_full_refresh() -> 
         "--vars",
         '{"test_whole_history": true}',
     ]
+
+
+def test_expected_conditions_stop_the_run_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No landing dir, no salt outside the default world, a warehouse another process holds:
+    exit 2 and one line on stderr, before any job starts."""
+    from orchestration import run
+
+    landing = tmp_path / "landing"
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(tmp_path / "missing"))
+    monkeypatch.setenv("CONCORD_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    assert run.main() == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"concord: the landing dir {tmp_path / 'missing'} does not exist (CONCORD_LANDING_DIR)"
+    ]
+
+    write(landing / "pos" / "2026-01-06" / "pos_sales_20260105.csv", "x\n")
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(landing))
+    monkeypatch.delenv("CONCORD_PII_SALT")
+    assert run.main() == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("concord: CONCORD_PII_SALT is not set")
+
+    monkeypatch.setenv("CONCORD_PII_SALT", "a-test-salt")
+    duckdb.connect(str(tmp_path / "warehouse.duckdb")).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; "
+            f"c = duckdb.connect({str(tmp_path / 'warehouse.duckdb')!r}); "
+            "print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert run.main() == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(f"concord: the warehouse {tmp_path / 'warehouse.duckdb'} is in use")
+    finally:
+        holder.kill()
+
+
+def test_partitions_end_at_the_latest_plausible_business_date() -> None:
+    """A file delivered today may carry a business date max_days_after_delivery() ahead; no
+    partition lies beyond that, whatever file names the landing zone holds."""
+    last = date.fromisoformat(ingest.DAILY.get_last_partition_key())
+    today = datetime.now(UTC).date()
+    assert last == today + timedelta(days=max_days_after_delivery())
