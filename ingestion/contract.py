@@ -47,6 +47,7 @@ class Column:
     value_format: str | None = None
     pii: bool = False
     fields: dict[str, str] | None = None
+    max_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ def _parse_column(node: dict) -> Column:
         value_format=meta.get("format"),
         pii=bool(meta.get("pii", False)),
         fields=meta.get("fields"),
+        max_length=int(meta["max_length"]) if meta.get("max_length") is not None else None,
     )
 
 

@@ -49,6 +49,8 @@ def render_extract(e: Extract) -> str:
             notes.append("one of " + ", ".join(f"`{v}`" for v in c.accepted_values))
         if c.value_format:
             notes.append(c.value_format.replace("_", " "))
+        if c.max_length:
+            notes.append(f"at most {c.max_length} characters")
         if c.pii:
             notes.append("personal data")
         if c.fields:
