@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -681,6 +681,33 @@ def test_clean_world_has_no_lost_copied_or_spoiled_file(clean: Path) -> None:
     invoices = pd.concat([f for _, f in file_frames(clean, "erp_supplier_invoices")])
     charges = invoices[invoices["line_type"] != "goods"]
     assert len(charges) and charges["invoice_number"].str.replace("-", "").is_unique
+
+
+# ----------------------------------------------------------------------------- rate gaps
+def test_rate_holidays_make_gaps_up_to_the_limit_and_no_further() -> None:
+    from simulation import world as w
+    from simulation.config import WorldConfig
+
+    config = WorldConfig(start_date=date(2025, 1, 1), days=4 * 365)
+    fx = w.fx_rates(config, np.random.default_rng(1))
+    usd_eur = fx[(fx["from_currency_code"] == "USD") & (fx["to_currency_code"] == "EUR")]
+    published = set(usd_eur["rate_date"])
+    # Easter 2026: no rates on Good Friday (3 April) and Easter Monday (6 April)
+    assert date(2026, 4, 2) in published and date(2026, 4, 7) in published
+    assert not {date(2026, 4, 3), date(2026, 4, 6), date(2026, 5, 1), date(2026, 12, 25)} & (
+        published
+    )
+    book = w.RateBook(fx)
+    thursday = usd_eur.loc[usd_eur["rate_date"] == date(2026, 4, 2), "exchange_rate"].item()
+    assert book.rate(date(2026, 4, 6), "USD", "EUR") == thursday
+    gaps = []
+    for i in range(config.days):
+        day = config.day(i)
+        gaps.append(min(k for k in range(10) if day - timedelta(days=k) in published))
+    assert max(gaps) == w.FX_MAX_GAP_DAYS == 4  # a gap at the limit happens, none beyond it
+    assert gaps.count(4) >= 4  # every Easter Monday, and some Christmases
+    dbt_project = (Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text()
+    assert re.search(rf"fx_max_gap_days: {w.FX_MAX_GAP_DAYS}\b", dbt_project)
 
 
 # ----------------------------------------------------------------------------- valuation policy
