@@ -442,6 +442,18 @@ class RateBook:
         raise LookupError(f"no {from_currency}->{to_currency} rate within gap of {on}")
 
 
+def repeated_hour(time_zone: str, day: date) -> tuple[int, int] | None:
+    """The two UTC epoch seconds of the half past of the hour a zone repeats on a day when its
+    clocks go back (first and second occurrence of the same wall time), or None."""
+    zone = ZoneInfo(time_zone)
+    for hour in range(24):
+        first = datetime(day.year, day.month, day.day, hour, 30, tzinfo=zone, fold=0)
+        second = datetime(day.year, day.month, day.day, hour, 30, tzinfo=zone, fold=1)
+        if first.timestamp() < second.timestamp():  # in a spring gap, fold 1 is earlier
+            return int(first.timestamp()), int(second.timestamp())
+    return None
+
+
 def utc_offsets(config: WorldConfig) -> np.ndarray:
     """Seconds to subtract from local time to get UTC, per [location, day] (local noon's offset;
     no event is simulated in the small hours, when offsets change)."""

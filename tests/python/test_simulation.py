@@ -710,6 +710,41 @@ def test_rate_holidays_make_gaps_up_to_the_limit_and_no_further() -> None:
     assert re.search(rf"fx_max_gap_days: {w.FX_MAX_GAP_DAYS}\b", dbt_project)
 
 
+# ----------------------------------------------------------------------------- clocks going back
+def test_webshop_orders_are_placed_in_the_repeated_hour_of_the_clock_change(
+    tmp_path: Path,
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from simulation import world as w
+
+    world = tmp_path / "autumn"
+    generate(
+        parse_args(
+            ["--seed", "3", "--scale-factor", "0.03", "--days", "14"]
+            + ["--start-date", "2026-10-22", "--out", str(world), "--clean"]
+        )
+    )
+    zone_of = dict(zip(w.LOCATIONS["location_id"], w.LOCATIONS["time_zone"], strict=True))
+    seen = {}
+    for name, frame in file_frames(world, "webshop_order_events"):
+        placed = frame[frame["event_type"] == "placed"]
+        for event_at, dc in zip(placed["event_at"], placed["fulfillment_location_id"], strict=True):
+            at = pd.Timestamp(event_at).to_pydatetime()
+            local = at.astimezone(ZoneInfo(zone_of[dc]))
+            assert local.date() == name_date(name)  # every order placed on its file's local date
+            first, second = w.repeated_hour(zone_of[dc], local.date()) or (None, None)
+            if int(at.timestamp()) in (first, second):
+                seen.setdefault((dc, local.date()), set()).add(
+                    (local.hour, local.minute, local.fold)
+                )
+    # Berlin goes back on 25 October, New York on 1 November: both occurrences of half past
+    assert seen == {
+        ("DC2", date(2026, 10, 25)): {(2, 30, 0), (2, 30, 1)},
+        ("DC1", date(2026, 11, 1)): {(1, 30, 0), (1, 30, 1)},
+    }
+
+
 # ----------------------------------------------------------------------------- valuation policy
 def test_moving_average_reaverages_on_receipt_and_not_on_issue() -> None:
     ledger = ValuationLedger()
