@@ -130,7 +130,7 @@ class DefectPlan:
                 if n == 0:
                     break
                 extract, day = candidates[i]
-                if self.place(kind, extract, day, last):
+                if self.place(kind, extract, day):
                     n -= 1
 
     def free(self, extract: str, day: int) -> bool:
@@ -142,7 +142,7 @@ class DefectPlan:
             and key not in self.reserved.values()
         )
 
-    def place(self, kind: str, extract: str, day: int, last: int) -> bool:
+    def place(self, kind: str, extract: str, day: int) -> bool:
         """Schedule a no-silent-loss file defect on a file if it and, for a copy under another
         date, that date's own file are free of other file-level defects."""
         if not self.free(extract, day):
@@ -165,7 +165,7 @@ class DefectPlan:
         self.copy_offset.pop((extract, day), None)
         last = max(2, self.config.days - 6)
         for later in range(day + 1, last):
-            if self.place(kind, extract, later, last):
+            if self.place(kind, extract, later):
                 return
 
     def referenced(self, file: str) -> bool:
