@@ -122,7 +122,7 @@ def _parse_column(node: dict) -> Column:
         fields=meta.get("fields"),
         min_value=meta.get("min_value"),
         max_value=meta.get("max_value"),
-        max_length=meta.get("max_length"),
+        max_length=int(meta["max_length"]) if meta.get("max_length") is not None else None,
     )
 
 

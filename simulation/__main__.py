@@ -82,7 +82,11 @@ def generate(config: WorldConfig) -> dict[str, int]:
             warnings.simplefilter("ignore")
             pd.set_option("future.infer_string", previous)
     files = sum(1 for p in (config.out / "landing").rglob("*") if p.is_file())
-    return {"files": files, "sales_lines": sim.next_line_id - 1, "defects": len(plan.manifest)}
+    return {
+        "files": files,
+        "sales_lines": sim.next_line_id - 1,
+        "defects": len(plan.manifest) + len(plan.loss_manifest),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,18 @@ DEFAULT_DEFECT_RATES: dict[str, float] = {
     "gl_batch_missing": 0.02,
     "wms_count_difference": 0.1,
     "late_receipt": 0.03,
+    # no silent loss (issue 11), drawn from their own random stream so that adding them moved
+    # no defect above; file level (probability per eligible daily file)
+    "bad_redelivery_empty": 0.002,
+    "bad_redelivery_garbage": 0.002,
+    "missing_daily_file": 0.004,
+    "header_only_daily_file": 0.004,
+    "far_future_business_date": 0.002,
+    "duplicate_content_other_date": 0.004,
+    # row level (expected instances per day)
+    "negative_quantity": 0.03,
+    "overlong_value": 0.03,
+    "duplicate_freight_invoice": 0.03,
 }
 FILE_LEVEL_KINDS = (
     "duplicate_file",
@@ -37,6 +49,16 @@ FILE_LEVEL_KINDS = (
     "empty_file",
     "unknown_file",
 )
+LOSS_FILE_KINDS = (
+    "bad_redelivery_empty",
+    "bad_redelivery_garbage",
+    "missing_daily_file",
+    "header_only_daily_file",
+    "far_future_business_date",
+    "duplicate_content_other_date",
+)
+LOSS_ROW_KINDS = ("negative_quantity", "overlong_value", "duplicate_freight_invoice")
+LOSS_KINDS = LOSS_FILE_KINDS + LOSS_ROW_KINDS
 
 
 @dataclass(frozen=True)

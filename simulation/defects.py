@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simulation.config import FILE_LEVEL_KINDS, WorldConfig
+from simulation.config import (
+    FILE_LEVEL_KINDS,
+    LOSS_FILE_KINDS,
+    LOSS_KINDS,
+    LOSS_ROW_KINDS,
+    WorldConfig,
+)
 
 DAILY_DELIMITED_EXTRACTS = (
     "erp_purchase_orders",
@@ -42,6 +48,20 @@ UNPARSEABLE = {  # column -> a value its type cannot parse
     },
 }
 ITEM_CODE_COLUMN = {"pos_sales": "barcode", "marketplace_settlement": "marketplace_item_code"}
+# The daily files of sales events: what a missing, header-only or copied file can strike.
+SALES_EXTRACTS = ("pos_sales", "webshop_order_events", "marketplace_settlement")
+LOSS_FILE_EXTRACTS = {
+    "bad_redelivery_empty": tuple(e for e in DAILY_DELIMITED_EXTRACTS if e not in HEADERLESS),
+    "bad_redelivery_garbage": DAILY_DELIMITED_EXTRACTS,
+    "missing_daily_file": SALES_EXTRACTS,
+    "header_only_daily_file": SALES_EXTRACTS,
+    "far_future_business_date": DAILY_DELIMITED_EXTRACTS,
+    "duplicate_content_other_date": SALES_EXTRACTS,
+}
+GARBAGE_LINE = b"<html><body><h1>502 Bad Gateway</h1>upstream timed out</body></html>\n"
+OVERLONG_COLUMN = "receipt_number"  # pos_sales; the contract caps it at max_length characters
+OVERLONG_LENGTH = 5000
+FAR_FUTURE_YEAR = 2099
 
 
 @dataclass
@@ -52,16 +72,24 @@ class DefectPlan:
     file_schedule: dict[tuple[str, int], str] = field(default_factory=dict)
     manifest: list[dict] = field(default_factory=list)
     owed: dict[str, int] = field(default_factory=dict)
+    # The no-silent-loss kinds: their own random stream, schedule and manifest rows (listed
+    # after the others), so that the defects above land where they did before these existed.
+    loss_rng: np.random.Generator | None = None
+    loss_schedule: dict[tuple[str, int], str] = field(default_factory=dict)
+    reserved: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
+    copy_offset: dict[tuple[str, int], int] = field(default_factory=dict)
+    loss_manifest: list[dict] = field(default_factory=list)
 
     @classmethod
     def build(cls, config: WorldConfig) -> DefectPlan:
         plan = cls(config=config, rng=np.random.default_rng(config.seed + 7919))
+        plan.loss_rng = np.random.default_rng(config.seed + 104729)
         if config.clean:
             return plan
         days = config.days
         last = max(2, days - 6)  # leave room for late deliveries and re-deliveries in-period
         for kind, rate in config.defect_rates.items():
-            if kind in FILE_LEVEL_KINDS or rate <= 0:
+            if kind in FILE_LEVEL_KINDS or kind in LOSS_KINDS or rate <= 0:
                 continue
             n = max(1, int(plan.rng.poisson(rate * days)))
             plan.schedule[kind] = sorted(plan.rng.integers(1, last, n).tolist())
@@ -83,7 +111,68 @@ class DefectPlan:
                     cursor += 1
                 plan.file_schedule[candidates[order[cursor]]] = kind
                 cursor += 1
+        plan.build_loss(last)
         return plan
+
+    def build_loss(self, last: int) -> None:
+        rng, rates = self.loss_rng, self.config.defect_rates
+        for kind in LOSS_ROW_KINDS:
+            if rates.get(kind, 0.0) > 0:
+                n = max(1, int(rng.poisson(rates[kind] * self.config.days)))
+                self.schedule[kind] = sorted(rng.integers(1, last, n).tolist())
+        for kind in LOSS_FILE_KINDS:
+            rate = rates.get(kind, 0.0)
+            if rate <= 0:
+                continue
+            candidates = [(e, d) for d in range(1, last) for e in LOSS_FILE_EXTRACTS[kind]]
+            n = max(1, int(rng.binomial(len(candidates), rate)))
+            for i in rng.permutation(len(candidates)).tolist():
+                if n == 0:
+                    break
+                extract, day = candidates[i]
+                if self.place(kind, extract, day):
+                    n -= 1
+
+    def free(self, extract: str, day: int) -> bool:
+        key = (extract, day)
+        return (
+            key not in self.file_schedule
+            and key not in self.loss_schedule
+            and key not in self.reserved
+            and key not in self.reserved.values()
+        )
+
+    def place(self, kind: str, extract: str, day: int) -> bool:
+        """Schedule a no-silent-loss file defect on a file if it and, for a copy under another
+        date, that date's own file are free of other file-level defects."""
+        if not self.free(extract, day):
+            return False
+        if kind == "duplicate_content_other_date":
+            offset = int(self.loss_rng.integers(1, 4))
+            # the copy arrives the day after the copied-over date's own file, within the period
+            if day + offset + 1 >= self.config.days or not self.free(extract, day + offset):
+                return False
+            self.copy_offset[(extract, day)] = offset
+            self.reserved[(extract, day)] = (extract, day + offset)
+        self.loss_schedule[(extract, day)] = kind
+        return True
+
+    def defer(self, kind: str, extract: str, day: int) -> None:
+        """A file that cannot take its planned defect (no rows, or rows other defects point at)
+        passes it on to the next free file of the same extract."""
+        del self.loss_schedule[(extract, day)]
+        self.reserved.pop((extract, day), None)
+        self.copy_offset.pop((extract, day), None)
+        last = max(2, self.config.days - 6)
+        for later in range(day + 1, last):
+            if self.place(kind, extract, later):
+                return
+
+    def referenced(self, file: str) -> bool:
+        """Whether a manifest row already names this file."""
+        return any(m["file"] == file for m in self.manifest) or any(
+            m["file"] == file for m in self.loss_manifest
+        )
 
     def count(self, kind: str, day: int) -> int:
         return self.schedule.get(kind, []).count(day)
@@ -110,8 +199,24 @@ class DefectPlan:
             }
         )
 
+    def record_loss(
+        self, kind: str, system: str, extract: str, file: str, **detail: object
+    ) -> None:
+        self.loss_manifest.append(
+            {
+                "kind": kind,
+                "system": system,
+                "extract": extract,
+                "file": file,
+                "detail": json.dumps(detail, sort_keys=True, default=str),
+            }
+        )
+
     def manifest_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame(self.manifest, columns=["kind", "system", "extract", "file", "detail"])
+        frame = pd.DataFrame(
+            self.manifest + self.loss_manifest,
+            columns=["kind", "system", "extract", "file", "detail"],
+        )
         frame.insert(0, "defect_id", [f"DF{i + 1:05d}" for i in range(len(frame))])
         return frame
 
@@ -195,6 +300,65 @@ def inject_row_defects(
         text = pd.concat([text, text.iloc[[i]]], ignore_index=True)
         records.append(("duplicate_line", {"row_number": len(text), "duplicate_of_row": i + 1}))
     return text, records
+
+
+def inject_loss_row_defects(
+    plan: DefectPlan,
+    day: int,
+    extract: str,
+    text: pd.DataFrame,
+    records: list[tuple[str, dict]],
+    blocked_rows: np.ndarray,
+) -> tuple[pd.DataFrame, list[tuple[str, dict]]]:
+    """Spoil sale lines of a rendered POS file with a negative quantity or an overlong receipt
+    number, on rows no other defect touches (blocked_rows: 0-based rows of other defects), and
+    never in a file with a whole-file defect (its rows would be delivered under another name);
+    a defect that finds no place is carried to the next day."""
+    found: list[tuple[str, dict]] = []
+    if extract != "pos_sales" or plan.config.clean or text.empty:
+        return text, found
+    text = text.copy()
+    mask = (text["transaction_type"] == "sale").to_numpy().copy()
+    blocked = [
+        d[key] - 1 for _, d in records for key in ("row_number", "duplicate_of_row") if key in d
+    ]
+    mask[np.asarray(blocked + blocked_rows.tolist(), dtype=int)] = False
+    if (extract, day) in plan.file_schedule:
+        mask[:] = False
+    for kind in ("negative_quantity", "overlong_value"):
+        free = np.nonzero(mask)[0]
+        k = plan.take(kind, day, len(free) // 3)
+        if k == 0:
+            continue
+        assert plan.loss_rng is not None
+        picks = np.sort(plan.loss_rng.choice(free, size=k, replace=False))
+        mask[picks] = False
+        column = "quantity" if kind == "negative_quantity" else OVERLONG_COLUMN
+        at = text.columns.get_loc(column)
+        good = text.iloc[picks, at]
+        if kind == "negative_quantity":
+            text.iloc[picks, at] = "-" + good
+        else:  # the receipt number, padded to thousands of characters
+            text.iloc[picks, at] = good.str.pad(OVERLONG_LENGTH, side="right", fillchar="9")
+        for i, original in zip(picks.tolist(), good.tolist(), strict=True):
+            value = text.iat[i, at]
+            row = text.iloc[i].to_dict()
+            row[column] = original
+            found.append(
+                (
+                    kind,
+                    {
+                        "row_number": i + 1,
+                        "column": column,
+                        "value": value if kind == "negative_quantity" else None,
+                        "value_length": len(value),
+                        "value_prefix": value[:40],
+                        "original_value": original,
+                        "original_row": row,
+                    },
+                )
+            )
+    return text, found
 
 
 class FileFaults:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,8 +15,11 @@ import pyarrow.parquet as pq
 
 from simulation import world as w
 from simulation.defects import (
+    FAR_FUTURE_YEAR,
+    GARBAGE_LINE,
     DefectPlan,
     FileFaults,
+    inject_loss_row_defects,
     inject_row_defects,
     late_day_offsets,
 )
@@ -132,8 +137,18 @@ class Deliverer:
             )
             for kind, detail in records:
                 self.plan.record(kind, extract.system, extract_name, relative, **detail)
+            mismatched = (
+                np.nonzero(frame["listed_price"].notna().to_numpy())[0]
+                if extract_name == "pos_sales" and "listed_price" in frame
+                else np.array([], dtype=int)
+            )
+            text, spoiled = inject_loss_row_defects(
+                self.plan, day, extract_name, text, records, mismatched
+            )
+            for kind, detail in spoiled:
+                self.plan.record_loss(kind, extract.system, extract_name, relative, **detail)
             if extract_name == "pos_sales" and "listed_price" in frame:
-                for i in np.nonzero(frame["listed_price"].notna().to_numpy())[0]:
+                for i in mismatched:
                     row = frame.iloc[i]
                     self.plan.record(
                         "pos_price_mismatch",
@@ -151,10 +166,184 @@ class Deliverer:
         else:
             content = self.writer.encode(extract_name, frame)
         fault = self.plan.file_schedule.get((extract_name, day))
+        loss = self.plan.loss_schedule.get((extract_name, day))
+        if loss is not None and self.apply_loss_fault(loss, extract, day, path, content, frame):
+            return
         if fault is None or self.config.clean:
             self.writer.write_bytes(path, content)
             return
         self.apply_file_fault(fault, extract, business_date, delivery, path, content)
+
+    def apply_loss_fault(
+        self,
+        fault: str,
+        extract,
+        day: int,
+        path: Path,
+        content: bytes,
+        frame: pd.DataFrame | list[dict],
+    ) -> bool:
+        """Apply a no-silent-loss file defect; False (and the defect passed on to the extract's
+        next free file) when this file cannot take it: it has no data rows, or another defect
+        names it (a copy or a loss would then hide or repeat that defect)."""
+        relative = self.writer.relative(path)
+        rows = len(frame)
+        if rows == 0 or self.plan.referenced(relative):
+            self.plan.defer(fault, extract.name, day)
+            return False
+        rng = self.plan.loss_rng
+        business_date = self.config.day(day)
+        delivery = date.fromisoformat(path.parent.name)
+        base = {"business_date": business_date.isoformat(), "rows": rows}
+        if fault in ("bad_redelivery_empty", "bad_redelivery_garbage"):
+            self.writer.write_bytes(path, content)
+            later = delivery + timedelta(days=int(rng.integers(1, 4)))
+            header = content.partition(b"\n")[0] + b"\n"
+            bad = header if fault == "bad_redelivery_empty" else GARBAGE_LINE
+            redelivered = self.writer.write_bytes(
+                self.writer.path_for(extract, business_date, later, sequence=2), bad
+            )
+            self.plan.record_loss(
+                fault,
+                extract.system,
+                extract.name,
+                redelivered,
+                original_file=relative,
+                business_date=business_date.isoformat(),
+                original_delivered=delivery.isoformat(),
+                delivered=later.isoformat(),
+                rows_of_original=rows,
+                content=bad.decode(),
+            )
+        elif fault in ("missing_daily_file", "header_only_daily_file"):
+            if fault == "header_only_daily_file":
+                header = b"" if extract.file_format == "jsonl" else content.partition(b"\n")[0]
+                self.writer.write_bytes(path, header + b"\n" if header else b"")
+            self.plan.record_loss(
+                fault,
+                extract.system,
+                extract.name,
+                relative,
+                delivered=delivery.isoformat() if fault == "header_only_daily_file" else None,
+                **base,
+                **self.lost_impact(extract.name, frame),
+            )
+        elif fault == "far_future_business_date":
+            self.writer.write_bytes(path, content)
+            named = business_date + timedelta(days=400)
+            if named <= self.config.end_date + timedelta(days=30) or rng.random() < 0.5:
+                named = date(FAR_FUTURE_YEAR, business_date.month, min(business_date.day, 28))
+            copy = self.writer.write_bytes(self.writer.path_for(extract, named, delivery), content)
+            self.plan.record_loss(
+                fault,
+                extract.system,
+                extract.name,
+                copy,
+                name_date=named.isoformat(),
+                real_date=business_date.isoformat(),
+                copy_of=relative,
+                delivered=delivery.isoformat(),
+                rows=rows,
+            )
+        elif fault == "duplicate_content_other_date":
+            self.writer.write_bytes(path, content)
+            other = day + self.plan.copy_offset[(extract.name, day)]
+            other_date = self.config.day(other)
+            copy = self.writer.write_bytes(
+                self.writer.path_for(extract, other_date, self.config.day(other + 1), sequence=2),
+                content,
+            )
+            own = self.writer.relative(self.writer.path_for(extract, other_date, other_date))
+            self.plan.record_loss(
+                fault,
+                extract.system,
+                extract.name,
+                copy,
+                copy_of=relative,
+                content_date=business_date.isoformat(),
+                name_date=other_date.isoformat(),
+                delivered=self.config.day(other + 1).isoformat(),
+                own_file=own,
+                sha256=hashlib.sha256(content).hexdigest(),
+                rows=rows,
+            )
+        else:
+            raise ValueError(f"unknown no-silent-loss defect {fault!r}")
+        return True
+
+    def lost_impact(self, extract_name: str, frame: pd.DataFrame | list[dict]) -> dict:
+        """What a file that never (usefully) arrived would have carried: units and sales per
+        store for the POS, per file for the marketplace, events and orders for the webshop.
+        Money is in the file's currency: gross less discounts, less returns (gross less their
+        discounts), as the truth's net sales."""
+        if extract_name == "webshop_order_events":
+            events = pd.DataFrame(frame)
+            placed = [e for e in frame if e["event_type"] == "placed"]
+            return {
+                "events": len(frame),
+                "events_by_type": events["event_type"].value_counts().sort_index().to_dict(),
+                "order_ids": sorted(events["order_id"].unique().tolist()),
+                "units_ordered": int(sum(x["quantity"] for e in placed for x in e["lines"])),
+            }
+        assert isinstance(frame, pd.DataFrame)
+        if extract_name == "pos_sales":
+            lines = pd.DataFrame(
+                {
+                    "pos_store_code": frame["pos_store_code"],
+                    "currency_code": frame["currency_code"],
+                    "sold": frame["transaction_type"] == "sale",
+                    "units": frame["quantity"].astype(int),
+                    "gross": round_half_up(frame["quantity"] * frame["unit_price"]),
+                    "discount": frame["discount_amount"].astype(float),
+                }
+            )
+            key = ["pos_store_code", "currency_code"]
+        else:
+            items = frame[frame["row_type"] == "item"]
+            promotions = frame[frame["row_type"] == "promotion"]
+            lines = pd.concat(
+                [
+                    pd.DataFrame(
+                        {
+                            "sold": items["transaction_type"] == "order",
+                            "units": items["quantity"].astype(int),
+                            "gross": items["item_price_amount"].astype(float),
+                            "discount": items["promotion_amount"].astype(float),
+                        }
+                    ),
+                    pd.DataFrame(
+                        {
+                            "sold": promotions["transaction_type"] == "order",
+                            "units": 0,
+                            "gross": 0.0,
+                            "discount": promotions["promotion_amount"].astype(float),
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            ).assign(currency_code=frame["currency_code"].iloc[0])
+            key = ["currency_code"]
+        sold = lines["sold"]
+        lines = lines.assign(
+            units_sold=np.where(sold, lines["units"], 0),
+            units_returned=np.where(sold, 0, lines["units"]),
+            gross_sales=np.where(sold, lines["gross"], 0.0),
+            discounts=np.where(sold, lines["discount"], 0.0),
+            returns=np.where(sold, 0.0, lines["gross"] - lines["discount"]),
+        )
+        totals = lines.groupby(key, as_index=False)[
+            ["units_sold", "units_returned", "gross_sales", "discounts", "returns"]
+        ].sum()
+        totals["net_sales"] = totals["gross_sales"] - totals["discounts"] - totals["returns"]
+        for c in ("gross_sales", "discounts", "returns", "net_sales"):
+            totals[c] = round_half_up(totals[c])
+        if extract_name == "pos_sales":
+            code_to_location = dict(
+                zip(w.LOCATIONS["pos_store_code"], w.LOCATIONS["location_id"], strict=True)
+            )
+            totals.insert(1, "location_id", totals["pos_store_code"].map(code_to_location))
+            return {"per_store": totals.to_dict("records")}
+        return {"location_id": self.loc_ids[w.MARKETPLACE_LOCATION], **totals.iloc[0].to_dict()}
 
     def apply_file_fault(
         self, fault: str, extract, business_date: date, delivery: date, path: Path, content: bytes
@@ -382,6 +571,18 @@ class Deliverer:
         rows = []
         n_receipts = sum(r["receipt_number"].nunique() for r in due)
         duplicates_left = self.plan.take("duplicate_supplier_invoice", d, n_receipts)
+        charges = sum(
+            int((r.groupby("receipt_number")[["freight", "duty"]].first() > 0).to_numpy().sum())
+            for r in due
+        )
+        n_keyed_twice = self.plan.take("duplicate_freight_invoice", d, charges)
+        keyed_twice = (
+            set(self.plan.loss_rng.choice(charges, size=n_keyed_twice, replace=False).tolist())
+            if n_keyed_twice
+            else set()
+        )
+        charge_index = 0
+        fresh: list[dict] = []
         for receipts in due:
             for receipt_number, g in receipts.groupby("receipt_number", sort=True):
                 entity = g["entity_code"].iloc[0]
@@ -445,28 +646,85 @@ class Deliverer:
                 ):
                     if amount > 0:
                         n = f"{payee}-{self.sim.next_id('chg'):06d}"
-                        rows.append(
-                            (
-                                n,
-                                1,
-                                payee,
-                                today,
-                                kind,
-                                None,
-                                None,
-                                receipt_number,
-                                None,
-                                None,
-                                None,
-                                amount,
-                                currency,
-                            )
+                        row = (
+                            n,
+                            1,
+                            payee,
+                            today,
+                            kind,
+                            None,
+                            None,
+                            receipt_number,
+                            None,
+                            None,
+                            None,
+                            amount,
+                            currency,
                         )
+                        rows.append(row)
+                        if charge_index in keyed_twice:
+                            fresh.append(self.key_charge_twice(d, row))
+                        charge_index += 1
         rows.extend(self.later["invoice_rows"].pop(d, []))
         frame = pd.DataFrame(
             rows, columns=self.writer.contract["erp_supplier_invoices"].column_names
         )
         self.write_file("erp_supplier_invoices", d, frame)
+        self.record_charges_keyed_twice(d, frame, fresh)
+
+    def delivered_file(self, extract, d: int) -> str:
+        """The file that carries a business date's rows as written: the late file, or the
+        correction of a spoiled one."""
+        file = self.writer.relative(
+            self.writer.path_for(extract, self.config.day(d), self.config.day(d))
+        )
+        fault = self.plan.file_schedule.get((extract.name, d))
+        for m in reversed(self.plan.manifest):
+            if fault == "late_file" and m["kind"] == fault and m["extract"] == extract.name:
+                if json.loads(m["detail"])["business_date"] == self.config.day(d).isoformat():
+                    return m["file"]
+            if m["file"] == file and m["kind"] == fault:
+                return json.loads(m["detail"]).get("corrected_by", file)
+        return file
+
+    def key_charge_twice(self, d: int, row: tuple) -> dict:
+        """A freight or duty invoice keyed into the ERP a second time, its number formatted
+        without the hyphen: the same supplier, amount and receipt, on the day or up to two days
+        later. The true landed cost counts it once."""
+        twice = row[0].replace("-", "")
+        day = min(d + int(self.plan.loss_rng.integers(0, 3)), self.config.days - 1)
+        self.later["invoice_rows"][day].append((twice, *row[1:3], self.config.day(day), *row[4:]))
+        return {
+            "day": day,
+            "invoice_number": twice,
+            "duplicate_of": row[0],
+            "supplier_id": row[2],
+            "line_type": row[4],
+            "receipt_number": row[7],
+            "amount": row[11],
+            "currency_code": row[12],
+        }
+
+    def record_charges_keyed_twice(self, d: int, frame: pd.DataFrame, fresh: list[dict]) -> None:
+        """Manifest rows (1-based data rows of the files) for the charges keyed twice today."""
+        extract = self.writer.contract["erp_supplier_invoices"]
+        file = self.delivered_file(extract, d)
+        numbers = frame["invoice_number"].to_numpy()
+        for charge in fresh:
+            charge["original_file"] = file
+            charge["original_row_number"] = (
+                int(np.nonzero(numbers == charge["duplicate_of"])[0][0]) + 1
+            )
+            self.later["charges_keyed_twice"][charge.pop("day")].append(charge)
+        for charge in self.later["charges_keyed_twice"].pop(d, []):
+            self.plan.record_loss(
+                "duplicate_freight_invoice",
+                "erp",
+                extract.name,
+                file,
+                row_number=int(np.nonzero(numbers == charge["invoice_number"])[0][0]) + 1,
+                **charge,
+            )
 
     def transfers(self, d: int, out: DayOutput) -> None:
         shipped = self.frames(out, "transfers_shipped")

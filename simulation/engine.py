@@ -808,6 +808,7 @@ class Simulation:
         orders["shipping"] = np.where(orders["gross"] >= 50, 0.0, 4.95)
         orders["order_id"] = [f"WO{self.next_id('wo'):08d}" for _ in range(len(orders))]
         orders["placed_at"] = self.utc(orders["loc"].to_numpy(), d, orders["local"].to_numpy())
+        self.orders_in_repeated_hour(d, orders)
         lines = lines.merge(orders[["order_seq", "order_id", "order_discount"]], on="order_seq")
         lines["allocated_discount"] = allocate_by_gross(
             lines["order_id"].to_numpy(),
@@ -830,6 +831,17 @@ class Simulation:
             self.pending["web_ship"][int(ship_day)].append(group["order_id"].to_numpy())
         out.extracts["web_placed"].append((orders, lines))
         self.web_open = pd.concat([self.web_open, lines], ignore_index=True)
+
+    def orders_in_repeated_hour(self, d: int, orders: pd.DataFrame) -> None:
+        """On the night a DC's zone puts its clocks back, its first two orders of the day are
+        placed in the repeated hour, one in each occurrence of half past (night owls shop).
+        Only the placing time moves: the order keeps its local date, so reservations and the
+        truth stay as they were; the events carry the exact UTC instants."""
+        for dc in w.WEBSHOP_DCS.values():
+            instants = w.repeated_hour(w.LOCATIONS.at[dc, "time_zone"], self.config.day(d))
+            mine = orders.index[orders["loc"] == dc][:2]
+            if instants is not None and len(mine) == 2:
+                orders.loc[mine, "placed_at"] = list(instants)
 
     def take_open_orders(self, order_ids: np.ndarray) -> pd.DataFrame:
         """Remove and return the lines of open webshop orders."""

@@ -368,10 +368,42 @@ def unit_costs(products: pd.DataFrame) -> np.ndarray:
     )
 
 
+def easter_sunday(year: int) -> date:
+    """Gregorian Easter Sunday (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * l_) // 451
+    month = (h + l_ - 7 * m + 114) // 31
+    return date(year, month, (h + l_ - 7 * m + 114) % 31 + 1)
+
+
+def rate_holidays(year: int) -> set[date]:
+    """Weekdays on which the ERP publishes no rates (the TARGET closing days of the ECB, whose
+    reference rates it takes): New Year, Good Friday, Easter Monday, 1 May, 25 and 26 December.
+    Good Friday and Easter Monday make the longest gap of the year: Easter Monday converts at
+    Thursday's rates, four days back, exactly the gap rule's limit (FX_MAX_GAP_DAYS)."""
+    easter = easter_sunday(year)
+    return {
+        date(year, 1, 1),
+        easter - timedelta(days=2),
+        easter + timedelta(days=1),
+        date(year, 5, 1),
+        date(year, 12, 25),
+        date(year, 12, 26),
+    }
+
+
 def fx_rates(config: WorldConfig, rng: np.random.Generator) -> pd.DataFrame:
-    """The ERP's daily rates: weekdays only, every ordered pair of currencies, 6 decimals. They
-    start a week before the period so that its first days have a rate whatever the weekday."""
+    """The ERP's daily rates: weekdays that are not rate holidays, every ordered pair of
+    currencies, 6 decimals. They start a week before the period so that its first days have a
+    rate whatever the weekday."""
     days = [config.day(i) for i in range(-OPENING_RATE_DAYS, config.days)]
+    holidays = set().union(*(rate_holidays(y) for y in range(days[0].year, days[-1].year + 1)))
     n = len(days)
     usd_per = {
         "USD": np.ones(n),
@@ -380,7 +412,7 @@ def fx_rates(config: WorldConfig, rng: np.random.Generator) -> pd.DataFrame:
     }
     rows = []
     for i, day in enumerate(days):
-        if day.weekday() >= 5:
+        if day.weekday() >= 5 or day in holidays:
             continue
         for a in CURRENCIES:
             for b in CURRENCIES:
@@ -408,6 +440,18 @@ class RateBook:
             if key in self._rates:
                 return self._rates[key]
         raise LookupError(f"no {from_currency}->{to_currency} rate within gap of {on}")
+
+
+def repeated_hour(time_zone: str, day: date) -> tuple[int, int] | None:
+    """The two UTC epoch seconds of the half past of the hour a zone repeats on a day when its
+    clocks go back (first and second occurrence of the same wall time), or None."""
+    zone = ZoneInfo(time_zone)
+    for hour in range(24):
+        first = datetime(day.year, day.month, day.day, hour, 30, tzinfo=zone, fold=0)
+        second = datetime(day.year, day.month, day.day, hour, 30, tzinfo=zone, fold=1)
+        if first.timestamp() < second.timestamp():  # in a spring gap, fold 1 is earlier
+            return int(first.timestamp()), int(second.timestamp())
+    return None
 
 
 def utc_offsets(config: WorldConfig) -> np.ndarray:

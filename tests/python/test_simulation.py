@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +15,7 @@ import pytest
 
 from ingestion.contract import FILE_NAME_RE, extract_for_prefix, load_contract
 from simulation.__main__ import generate, parse_args
+from simulation.config import LOSS_KINDS
 from simulation.valuation import ValuationLedger
 
 UNITS = ["on_hand_units", "reserved_units", "in_transit_units", "quarantined_units"]
@@ -50,6 +51,12 @@ def landing_files(world: Path) -> list[Path]:
 
 def rel(world: Path, path: Path) -> str:
     return path.relative_to(world / "landing").as_posix()
+
+
+def name_date(path: Path | str) -> date:
+    """The business date a landing file's name carries."""
+    stamp = FILE_NAME_RE.match(Path(path).name)["business_date"]
+    return date(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:]))
 
 
 # ----------------------------------------------------------------------------- contract check
@@ -104,6 +111,8 @@ def violations(extract, frame: pd.DataFrame) -> list[tuple[int, str, str]]:
             ok = pd.Series(True, index=present.index)
         if column.accepted_values:
             ok &= present.isin(column.accepted_values)
+        if column.max_length:
+            ok &= present.str.len() <= column.max_length
         bad = bad | (~ok).reindex(values.index, fill_value=False)
         found += [(i + 1, column.name, values.iat[i]) for i in np.nonzero(bad.to_numpy())[0]]
     return found
@@ -131,13 +140,15 @@ def check_world(world: Path) -> dict[str, list]:
             report["unknown_file"].append(name)
             continue
         raw = path.read_bytes()
-        if not raw:
+        if not raw and extract.file_format != "jsonl":  # no bytes is no rows in JSON lines
             report["empty_file"].append(name)
             continue
-        if extract.file_format != "parquet" and not raw.endswith(b"\n"):
+        if extract.file_format != "parquet" and raw and not raw.endswith(b"\n"):
             report["truncated_file"].append(name)
             continue
         frame = read_text_rows(path, extract.file_format)
+        if extract.file_format == "jsonl" and frame.empty:
+            frame = pd.DataFrame(columns=extract.column_names, dtype=object)
         if extract.file_format in ("csv", "tsv") and list(frame.columns) != extract.column_names:
             report["wrong_header"].append(name)
             continue
@@ -188,14 +199,27 @@ def test_defective_world_breaks_the_contract_only_where_the_manifest_says(defect
     assert set(report["unknown_file"]) == by_kind["unknown_file"]
     assert set(report["empty_file"]) == by_kind["empty_file"]
     assert set(report["truncated_file"]) == by_kind["truncated_file"]
-    assert set(report["wrong_header"]) == by_kind["wrong_header"]
+    # a re-delivery of one line of garbage has no header the contract knows
+    assert (
+        set(report["wrong_header"]) == by_kind["wrong_header"] | by_kind["bad_redelivery_garbage"]
+    )
     unparseable = m[m["kind"] == "unparseable_value"]
     expected = {
         (r.file, r.detail["row_number"], r.detail["column"], r.detail["value"])
         for r in unparseable.itertuples()
     }
-    assert set(report["bad_value"]) == expected
-    assert len(report["bad_value"]) == len(unparseable) > 0
+    overlong = m[m["kind"] == "overlong_value"]
+    expected |= {
+        (r.file, r.detail["row_number"], r.detail["column"], r.detail["value_length"])
+        for r in overlong.itertuples()
+    }
+    found = {
+        (file, row, column, len(value) if len(value) > 64 else value)
+        for file, row, column, value in report["bad_value"]
+    }
+    assert found == expected
+    assert len(report["bad_value"]) == len(unparseable) + len(overlong)
+    assert len(unparseable) > 0 and len(overlong) > 0
 
 
 def test_every_defect_kind_is_injected_and_counted(defective: Path) -> None:
@@ -239,19 +263,22 @@ def test_duplicate_files_and_lines_are_exactly_the_manifest(defective: Path) -> 
 
 def test_late_files_and_late_events_are_exactly_the_manifest(defective: Path) -> None:
     m = manifest(defective)
-    late = set()
+    late, far = set(), set()
     for path in landing_files(defective):
         match = FILE_NAME_RE.match(path.name)
         if match and not match["sequence"]:
-            business = date.fromisoformat(
-                f"{match['business_date'][:4]}-"
-                f"{match['business_date'][4:6]}-{match['business_date'][6:]}"
-            )
-            if date.fromisoformat(path.parent.name) != business:
+            lag = (date.fromisoformat(path.parent.name) - name_date(path)).days
+            if 0 < abs(lag) <= 30:
                 late.add(rel(defective, path))
+            elif lag:
+                far.add(rel(defective, path))
     assert late == set(m.loc[m["kind"] == "late_file", "file"])
+    assert far == set(m.loc[m["kind"] == "far_future_business_date", "file"]) and far
     moved = set()
+    copies = set(m.loc[m["kind"].isin(COPY_KINDS), "file"])  # another day's events, by design
     for name, frame in file_frames(defective, "webshop_order_events"):
+        if name in copies:
+            continue
         file_day = re.search(r"_(\d{8})", name).group(1)
         event_day = frame["event_at"].str[:10].str.replace("-", "")
         moved |= set(frame.loc[event_day < file_day, "event_id"])
@@ -373,6 +400,349 @@ def test_truth_sales_and_cogs_agree_with_the_event_log(defective: Path) -> None:
         - events.loc[events["event_type"] == "return_restock", "amount"].sum()
     )
     assert cogs["cogs"].sum() == pytest.approx(expected, abs=0.01 * len(cogs))
+
+
+# ----------------------------------------------------------------------------- no silent loss
+COPY_KINDS = ["far_future_business_date", "duplicate_content_other_date"]
+LOSS_ARGS = [f"--defect-rate={kind}=0" for kind in LOSS_KINDS]
+
+
+@pytest.fixture(scope="module")
+def without_loss(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The defective world as it was before the no-silent-loss kinds existed."""
+    return make_world(tmp_path_factory.mktemp("without_loss"), *LOSS_ARGS)
+
+
+def data_rows(path: Path) -> int:
+    """Data rows of a text file (lines, less the header of a delimited file)."""
+    lines = path.read_bytes().count(b"\n")
+    return lines if path.suffix == ".jsonl" else max(lines - 1, 0)
+
+
+def deliveries(world: Path) -> dict[tuple[str, date], list[Path]]:
+    """Every landing file of an extract, by extract prefix and the business date of its name."""
+    found: dict[tuple[str, date], list[Path]] = {}
+    for path in landing_files(world):
+        match = FILE_NAME_RE.match(path.name)
+        if match and extract_for_prefix(match["prefix"]) is not None:
+            found.setdefault((match["prefix"], name_date(path)), []).append(path)
+    return found
+
+
+def by_kind(m: pd.DataFrame, kind: str) -> pd.DataFrame:
+    rows = m[m["kind"] == kind]
+    assert len(rows) > 0, f"the defective world has no {kind}"
+    return rows
+
+
+def test_no_silent_loss_kinds_move_no_other_defect_and_leave_the_truth(
+    defective: Path, without_loss: Path
+) -> None:
+    m, before = manifest(defective), manifest(without_loss)
+    assert set(m["kind"]) - set(before["kind"]) == set(LOSS_KINDS)
+    kept = m[~m["kind"].isin(LOSS_KINDS)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(kept, before)  # same defects, same places, same ids
+    for name in ("net_sales.csv", "cogs.csv", "inventory_eod.csv", "events.parquet"):
+        assert (defective / "truth" / name).read_bytes() == (
+            without_loss / "truth" / name
+        ).read_bytes(), name
+    # the landing zones differ only in the files the new kinds name
+    new, old = (
+        set(map(lambda p: rel(defective, p), landing_files(defective))),
+        set(map(lambda p: rel(without_loss, p), landing_files(without_loss))),
+    )
+    loss = m[m["kind"].isin(LOSS_KINDS)]
+    named = set(loss["file"]) | {d.get("original_file") for d in loss["detail"]} - {None}
+    changed = {
+        f
+        for f in new & old
+        if (defective / "landing" / f).read_bytes() != (without_loss / "landing" / f).read_bytes()
+    }
+    assert (new ^ old) | changed <= named
+    assert old - new == set(m.loc[m["kind"] == "missing_daily_file", "file"])
+
+
+def test_bad_redeliveries_are_exactly_the_manifest(defective: Path) -> None:
+    m = manifest(defective)
+    contract = load_contract()
+    empty, garbage = set(), set()
+    for (prefix, _), paths in deliveries(defective).items():
+        extract = extract_for_prefix(prefix)
+        header = ("\t" if extract.file_format == "tsv" else ",").join(extract.column_names)
+        for path in paths:
+            if not FILE_NAME_RE.match(path.name)["sequence"] or not path.stat().st_size:
+                continue
+            lines = path.read_text().splitlines()
+            if lines == [header] and any(data_rows(p) > 0 for p in paths):
+                empty.add(rel(defective, path))  # no rows where the first delivery had some
+            elif len(lines) == 1 and lines[0] != header:
+                garbage.add(rel(defective, path))
+    for kind, seen in (("bad_redelivery_empty", empty), ("bad_redelivery_garbage", garbage)):
+        rows = by_kind(m, kind)
+        assert seen == set(rows["file"]), kind
+        for r in rows.itertuples():
+            d = r.detail
+            original = defective / "landing" / d["original_file"]
+            assert (
+                name_date(original) == name_date(r.file) == date.fromisoformat(d["business_date"])
+            )
+            assert data_rows(original) == d["rows_of_original"] > 0
+            assert d["delivered"] > d["original_delivered"] == original.parent.name
+            assert (defective / "landing" / r.file).read_text() == d["content"]
+            assert r.extract in contract
+
+
+def test_missing_and_header_only_files_are_exactly_the_manifest(
+    defective: Path, without_loss: Path
+) -> None:
+    m = manifest(defective)
+    sent, would = deliveries(defective), deliveries(without_loss)
+    missing = {key for key in would if key not in sent}
+    expected = by_kind(m, "missing_daily_file")
+    assert missing == {
+        (extract_for_prefix(r.extract).file_prefix, date.fromisoformat(r.detail["business_date"]))
+        for r in expected.itertuples()
+    }
+    hollow = set()
+    for key, paths in sent.items():
+        if key in would and all(data_rows(p) == 0 for p in paths):
+            if any(data_rows(p) > 0 for p in would[key]):
+                hollow.add(rel(defective, paths[0]))
+                assert len(paths) == 1, "a header-only file is never corrected"
+    assert hollow == set(by_kind(m, "header_only_daily_file")["file"])
+    for r in m[m["kind"].isin(["missing_daily_file", "header_only_daily_file"])].itertuples():
+        # the file as it would have been has the rows recorded
+        assert data_rows(without_loss / "landing" / r.file) == r.detail["rows"] > 0
+
+
+def impact_against_truth(world: Path, m: pd.DataFrame) -> int:
+    """Check the units and sales a lost file would have carried against the truth; returns
+    how many lost files were checked."""
+    truth = pd.read_csv(world / "truth" / "net_sales.csv")
+    checked = 0
+    for r in m[m["kind"].isin(["missing_daily_file", "header_only_daily_file"])].itertuples():
+        d = r.detail
+        day = truth[truth["business_date"] == d["business_date"]]
+        if r.extract == "pos_sales":
+            for store in d["per_store"]:
+                t = day[(day["location_id"] == store["location_id"]) & (day["channel"] == "store")]
+                assert t["units_sold"].sum() == store["units_sold"] > 0
+                assert t["units_returned"].sum() == store["units_returned"]
+                assert (t["currency_code"] == store["currency_code"]).all()
+                for c in ("gross_sales", "discounts", "returns", "net_sales"):
+                    # the truth rounds per SKU, the detail per store
+                    assert t[c].sum() == pytest.approx(store[c], abs=0.005 * len(t) + 1e-6), c
+            stores = {s["location_id"] for s in d["per_store"]}
+            assert stores == set(day.loc[day["channel"] == "store", "location_id"])
+            checked += 1
+        elif r.extract == "marketplace_settlement":
+            t = day[day["channel"] == "marketplace"]
+            assert set(t["location_id"]) == {d["location_id"]}
+            # amounts are in the file's currency (EUR), the truth's in GBP: units must agree
+            assert t["units_sold"].sum() == d["units_sold"] > 0
+            assert t["units_returned"].sum() == d["units_returned"]
+            assert d["net_sales"] == pytest.approx(
+                d["gross_sales"] - d["discounts"] - d["returns"], abs=0.011
+            )
+            checked += 1
+        else:
+            assert d["events"] == d["rows"] > 0 and d["order_ids"]
+    return checked
+
+
+def test_lost_files_record_the_sales_the_truth_has(defective: Path) -> None:
+    assert impact_against_truth(defective, manifest(defective)) >= 2
+
+
+def test_far_future_and_copied_files_are_exact_copies(defective: Path) -> None:
+    m = manifest(defective)
+    for r in by_kind(m, "far_future_business_date").itertuples():
+        d, copy = r.detail, defective / "landing" / r.file
+        original = defective / "landing" / d["copy_of"]
+        assert copy.read_bytes() == original.read_bytes()
+        assert name_date(original).isoformat() == d["real_date"] == original.parent.name
+        assert name_date(copy).isoformat() == d["name_date"]
+        assert (name_date(copy) - date.fromisoformat(copy.parent.name)).days >= 365
+    # a copy under another date: the bytes of one day's file delivered as a re-delivery of a
+    # later date, after that date's own (different) file
+    same_bytes: dict[tuple[str, str], set[Path]] = {}
+    for (prefix, day), paths in deliveries(defective).items():
+        if extract_for_prefix(prefix).cadence == "weekly_snapshot":
+            continue  # a snapshot may well repeat the last one
+        for path in paths:
+            if data_rows(path) and abs((date.fromisoformat(path.parent.name) - day).days) < 30:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+                same_bytes.setdefault((prefix, digest), set()).add(path)
+    copies = set()
+    for paths in same_bytes.values():
+        first = min(name_date(p) for p in paths)
+        copies |= {rel(defective, p) for p in paths if name_date(p) > first}
+    rows = by_kind(m, "duplicate_content_other_date")
+    assert copies == set(rows["file"])
+    for r in rows.itertuples():
+        d, copy = r.detail, defective / "landing" / r.file
+        own, original = defective / "landing" / d["own_file"], defective / "landing" / d["copy_of"]
+        assert copy.read_bytes() == original.read_bytes()
+        assert hashlib.sha256(copy.read_bytes()).hexdigest() == d["sha256"]
+        assert own.exists() and own.read_bytes() != copy.read_bytes() and data_rows(own) > 0
+        assert name_date(copy) == name_date(own) > name_date(original)
+        assert FILE_NAME_RE.match(copy.name)["sequence"] == "2"
+        assert copy.parent.name > own.parent.name  # the copy arrives after the real file
+
+
+def test_negative_quantities_and_overlong_values_are_exactly_the_manifest(
+    defective: Path,
+) -> None:
+    m = manifest(defective)
+    negative, overlong = set(), set()
+    for name, frame in file_frames(defective, "pos_sales"):
+        negative |= {
+            (name, int(i) + 1) for i in np.nonzero(frame["quantity"].str.startswith("-"))[0]
+        }
+        long = frame["receipt_number"].str.len() > 64
+        overlong |= {(name, int(i) + 1) for i in np.nonzero(long.to_numpy())[0]}
+    rows = {k: by_kind(m, k) for k in ("negative_quantity", "overlong_value")}
+    assert negative == {
+        (r.file, r.detail["row_number"]) for r in rows["negative_quantity"].itertuples()
+    }
+    assert overlong == {
+        (r.file, r.detail["row_number"]) for r in rows["overlong_value"].itertuples()
+    }
+    for kind, spoiled in rows.items():
+        for r in spoiled.itertuples():
+            d = r.detail
+            frame = pd.read_csv(defective / "landing" / r.file, dtype=str, keep_default_na=False)
+            row = frame.iloc[d["row_number"] - 1].to_dict()
+            value = row.pop(d["column"])
+            original = dict(d["original_row"])
+            assert original.pop(d["column"]) == d["original_value"]
+            assert row == original  # only the one value is spoiled, on a sale line
+            assert row["transaction_type"] == "sale"
+            assert len(value) == d["value_length"] and value.startswith(d["value_prefix"])
+            if kind == "negative_quantity":
+                assert value == d["value"] == "-" + d["original_value"]
+            else:
+                assert value.startswith(d["original_value"]) and d["value_length"] >= 1000
+
+
+def test_freight_invoices_keyed_twice_are_exactly_the_manifest(defective: Path) -> None:
+    m = manifest(defective)
+    copies = set(m.loc[m["kind"].isin(COPY_KINDS), "file"])
+    lines = []
+    for name, frame in file_frames(defective, "erp_supplier_invoices"):
+        if FILE_NAME_RE.match(Path(name).name)["sequence"] or name in copies:
+            continue  # a corrected, duplicate or copied file repeats its original's lines
+        charges = frame[frame["line_type"].isin(["freight", "duty"])]
+        lines.append(charges.assign(file=name, row_number=charges.index + 1))
+    charges = pd.concat(lines, ignore_index=True)
+    charges["key"] = charges["invoice_number"].str.replace("-", "")
+    same = ["key", "supplier_id", "receipt_number", "line_amount", "currency_code"]
+    twice = charges[charges.duplicated(same, keep=False)]
+    assert (twice.groupby(same)["invoice_number"].nunique() == 2).all()
+    found = {
+        (r.invoice_number, r.file, r.row_number)
+        for r in twice.itertuples()
+        if "-" not in r.invoice_number
+    }
+    rows = by_kind(m, "duplicate_freight_invoice")
+    assert found == {
+        (r.detail["invoice_number"], r.file, r.detail["row_number"]) for r in rows.itertuples()
+    }
+    originals = {
+        (r.invoice_number, r.file, r.row_number)
+        for r in twice.itertuples()
+        if "-" in r.invoice_number
+    }
+    assert originals == {
+        (r.detail["duplicate_of"], r.detail["original_file"], r.detail["original_row_number"])
+        for r in rows.itertuples()
+    }
+    for r in rows.itertuples():
+        d = r.detail
+        pair = twice[twice["key"] == d["invoice_number"]]
+        assert set(pair["line_amount"].astype(float)) == {d["amount"]}
+        assert set(pair["receipt_number"]) == {d["receipt_number"]}
+        assert set(pair["supplier_id"]) == {d["supplier_id"]}
+        assert set(pair["currency_code"]) == {d["currency_code"]}
+
+
+def test_clean_world_has_no_lost_copied_or_spoiled_file(clean: Path) -> None:
+    days = pd.date_range("2026-03-02", periods=28).date
+    sent = deliveries(clean)
+    for prefix in ("pos_sales", "marketplace_settlement", "webshop_order_events"):
+        for day in days:
+            paths = sent.get((prefix, day), [])
+            assert len(paths) == 1 and data_rows(paths[0]) > 0, (prefix, day)
+    for (_, day), paths in sent.items():
+        assert len(paths) == 1 and not FILE_NAME_RE.match(paths[0].name)["sequence"]
+        assert paths[0].parent.name == day.isoformat() or day < days[0]
+    for _, frame in file_frames(clean, "pos_sales"):
+        assert not frame["quantity"].str.startswith("-").any()
+    invoices = pd.concat([f for _, f in file_frames(clean, "erp_supplier_invoices")])
+    charges = invoices[invoices["line_type"] != "goods"]
+    assert len(charges) and charges["invoice_number"].str.replace("-", "").is_unique
+
+
+# ----------------------------------------------------------------------------- rate gaps
+def test_rate_holidays_make_gaps_up_to_the_limit_and_no_further() -> None:
+    from simulation import world as w
+    from simulation.config import WorldConfig
+
+    config = WorldConfig(start_date=date(2025, 1, 1), days=4 * 365)
+    fx = w.fx_rates(config, np.random.default_rng(1))
+    usd_eur = fx[(fx["from_currency_code"] == "USD") & (fx["to_currency_code"] == "EUR")]
+    published = set(usd_eur["rate_date"])
+    # Easter 2026: no rates on Good Friday (3 April) and Easter Monday (6 April)
+    assert date(2026, 4, 2) in published and date(2026, 4, 7) in published
+    assert not {date(2026, 4, 3), date(2026, 4, 6), date(2026, 5, 1), date(2026, 12, 25)} & (
+        published
+    )
+    book = w.RateBook(fx)
+    thursday = usd_eur.loc[usd_eur["rate_date"] == date(2026, 4, 2), "exchange_rate"].item()
+    assert book.rate(date(2026, 4, 6), "USD", "EUR") == thursday
+    gaps = []
+    for i in range(config.days):
+        day = config.day(i)
+        gaps.append(min(k for k in range(10) if day - timedelta(days=k) in published))
+    assert max(gaps) == w.FX_MAX_GAP_DAYS == 4  # a gap at the limit happens, none beyond it
+    assert gaps.count(4) >= 4  # every Easter Monday, and some Christmases
+    dbt_project = (Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text()
+    assert re.search(rf"fx_max_gap_days: {w.FX_MAX_GAP_DAYS}\b", dbt_project)
+
+
+# ----------------------------------------------------------------------------- clocks going back
+def test_webshop_orders_are_placed_in_the_repeated_hour_of_the_clock_change(
+    tmp_path: Path,
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from simulation import world as w
+
+    world = tmp_path / "autumn"
+    generate(
+        parse_args(
+            ["--seed", "3", "--scale-factor", "0.03", "--days", "14"]
+            + ["--start-date", "2026-10-22", "--out", str(world), "--clean"]
+        )
+    )
+    zone_of = dict(zip(w.LOCATIONS["location_id"], w.LOCATIONS["time_zone"], strict=True))
+    seen = {}
+    for name, frame in file_frames(world, "webshop_order_events"):
+        placed = frame[frame["event_type"] == "placed"]
+        for event_at, dc in zip(placed["event_at"], placed["fulfillment_location_id"], strict=True):
+            at = pd.Timestamp(event_at).to_pydatetime()
+            local = at.astimezone(ZoneInfo(zone_of[dc]))
+            assert local.date() == name_date(name)  # every order placed on its file's local date
+            first, second = w.repeated_hour(zone_of[dc], local.date()) or (None, None)
+            if int(at.timestamp()) in (first, second):
+                seen.setdefault((dc, local.date()), set()).add(
+                    (local.hour, local.minute, local.fold)
+                )
+    # Berlin goes back on 25 October, New York on 1 November: both occurrences of half past
+    assert seen == {
+        ("DC2", date(2026, 10, 25)): {(2, 30, 0), (2, 30, 1)},
+        ("DC1", date(2026, 11, 1)): {(1, 30, 0), (1, 30, 1)},
+    }
 
 
 # ----------------------------------------------------------------------------- valuation policy
