@@ -1204,21 +1204,51 @@ def test_generated_world_defects_are_caught(defective_world: Path, tmp_path: Pat
         "empty_file": "failed",
         "unknown_file": "unknown",
         "duplicate_file": "duplicate",
+        "bad_redelivery_empty": "held",
+        "bad_redelivery_garbage": "failed",  # one line of garbage: no header
+        "far_future_business_date": "rejected",
+        "duplicate_content_other_date": "duplicate",
+        "header_only_daily_file": "loaded",
     }
+    quarantined_as = {  # row kind -> rule
+        "unparseable_value": None,  # the rule depends on the column's type
+        "negative_quantity": "range",
+        "overlong_value": "max_length",
+    }
+    # the world exercises every kind this test knows
+    assert {*expected_status, *quarantined_as, "missing_daily_file"} <= set(defects.kind)
     for defect in defects.itertuples():
+        detail = json.loads(defect.detail)
         if defect.kind in expected_status:
             assert log[defect.file]["status"] == expected_status[defect.kind], defect
-        if defect.kind == "unparseable_value":
-            detail = json.loads(defect.detail)
-            assert query(
+        if defect.kind == "header_only_daily_file":
+            assert log[defect.file]["rows_loaded"] == 0, defect
+        if defect.kind == "missing_daily_file":
+            assert defect.file not in log, defect
+        if defect.kind in quarantined_as:
+            rows = query(
                 warehouse,
-                "select column_name, bad_value from raw.quarantine "
+                "select column_name, rule, bad_value from raw.quarantine "
                 "where source_file = ? and source_row_number = ?",
                 [defect.file, detail["row_number"]],
-            ) == [(detail["column"], detail["value"])]
-    file_defects = defects[defects.kind.isin(list(expected_status))]
-    assert report.files_failed + report.files_unknown + report.files_duplicate == len(file_defects)
-    assert report.rows_quarantined == (defects.kind == "unparseable_value").sum()
+            )
+            assert len(rows) == 1 and rows[0][0] == detail["column"], defect
+            if quarantined_as[defect.kind]:
+                assert rows[0][1] == quarantined_as[defect.kind], defect
+            if detail.get("value") is not None:
+                assert rows[0][2] == detail["value"], defect
+    not_loaded = ("failed", "unknown", "duplicate", "held", "rejected")
+    file_defects = defects[
+        defects.kind.isin([k for k, status in expected_status.items() if status in not_loaded])
+    ]
+    assert (
+        report.files_failed
+        + report.files_unknown
+        + report.files_duplicate
+        + report.files_held
+        + report.files_rejected
+    ) == len(file_defects)
+    assert report.rows_quarantined == defects.kind.isin(list(quarantined_as)).sum()
     _assert_rows_conserved(warehouse)
 
     again = ingest(defective_world / "landing", warehouse)
