@@ -35,7 +35,8 @@ What ``ingest`` writes (DuckDB schema ``raw``):
                  action ``release`` for exception ``held_exception_id(source_file)`` in the
                  exception actions seed; the next run then loads it (a new log row).
   ``failed``     the file as a whole cannot be loaded (empty, not UTF-8, truncated, CR LF line
-                 ends, wrong header, corrupt or mistyped Parquet): nothing loaded.
+                 ends, a UTF-8 byte order mark, wrong header, corrupt or mistyped Parquet):
+                 nothing loaded.
   ``rejected``   never opened or refused by its name: a symbolic link or other non-regular
                  entry, or a business date outside the window the contract allows around the
                  delivery date: nothing loaded.
