@@ -38,6 +38,7 @@ from test_ingestion import (
     webshop_event,
 )
 
+from ingestion import load as load_module
 from ingestion.__main__ import main as cli_main
 from ingestion.load import held_exception_id, ingest
 
@@ -180,6 +181,7 @@ class Case:
     counts: tuple[int, int, int] = (0, 0, 0)  # rows_read, rows_loaded, rows_quarantined
     quarantine: tuple[tuple[int, str | None, str, str], ...] = ()  # row, column, rule, words
     check: Callable[[Reader, Bad], None] | None = None  # anything else the case must show
+    deny_read: bool = False  # the operating system refuses to read the bad file
 
 
 def good(z: Zone, extract: str, rows: list[dict], business_date: date = FIRST_DATE, **where) -> Bad:
@@ -213,10 +215,10 @@ def edit_line(data: bytes, number: int, edit: Callable[[bytes], bytes]) -> bytes
     return b"\n".join(parts)
 
 
-def link(z: Zone, relative: str, target: Path) -> Bad:
+def link(z: Zone, relative: str, target: Path, extract: str | None = POS) -> Bad:
     path = z.at(relative)
     path.symlink_to(target)
-    return Bad(relative, None, marker=True)
+    return Bad(relative, extract, marker=True)
 
 
 def outside(z: Zone, extract: str, name: str) -> Path:
@@ -239,6 +241,13 @@ def pos_symlink_outside(z: Zone) -> Bad:
     return link(z, "pos/2026-01-07/pos_sales_20260106.csv", outside(z, POS, "pos_sales.csv"))
 
 
+def pos_symlink_to_fifo_outside(z: Zone) -> Bad:
+    """Opening the target would block until a writer comes: the case would time out."""
+    fifo = z.scratch / "pipe.csv"
+    os.mkfifo(fifo)
+    return link(z, "pos/2026-01-07/pos_sales_20260106.csv", fifo)
+
+
 def pos_symlink_inside_as_redelivery(z: Zone) -> Bad:
     # a hidden folder inside the landing dir (never ingested itself) holds 9 marker rows
     parked = z.at(".parked/pos_sales_parked.csv")
@@ -251,7 +260,7 @@ def pos_symlinked_folder(z: Zone) -> Bad:
     folder.mkdir()
     target = outside(z, POS, "pos_sales_20260106.csv")
     target.rename(folder / target.name)
-    return link(z, "pos/2026-01-07", folder)
+    return link(z, "pos/2026-01-07", folder, None)
 
 
 def pos_fifo(z: Zone) -> Bad:
@@ -262,7 +271,7 @@ def pos_fifo(z: Zone) -> Bad:
 
 def erp_symlink(z: Zone) -> Bad:
     target = outside(z, ERP, "erp_products.parquet")
-    return link(z, "erp/2026-01-07/erp_products_20260106.parquet", target)
+    return link(z, "erp/2026-01-07/erp_products_20260106.parquet", target, ERP)
 
 
 def odd_name(name: str, data: bytes = b"") -> Callable[[Zone], Bad]:
@@ -414,10 +423,30 @@ CASES = [
         ),
     ),
     Case(
+        "csv-unreadable-file",
+        lambda z: good(z, POS, rows_of(POS, "perm", 3)),
+        "failed",
+        ("cannot be read (Permission denied); nothing loaded",),
+        deny_read=True,
+    ),
+    Case(
+        "csv-unreadable-unknown-file",
+        odd_name("pos_sales_export.csv"),
+        "unknown",
+        ("file name matches no extract of the contract",),
+        deny_read=True,
+    ),
+    Case(
         "csv-symlink-to-a-file-outside",
         pos_symlink_outside,
         "rejected",
         ("is a symbolic link; only regular files inside the landing directory are read",),
+    ),
+    Case(
+        "csv-symlink-to-a-fifo-outside",
+        pos_symlink_to_fifo_outside,
+        "rejected",
+        ("is a symbolic link",),
     ),
     Case(
         "csv-symlink-inside-posing-as-redelivery",
@@ -927,8 +956,23 @@ def everything_in_raw(warehouse: Path) -> dict[str, list[tuple]]:
 # ---------------------------------------------------------------- the test
 
 
+def deny_read(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """Opening ``path`` fails as for a file of mode 000 read by anyone but root (tests may run
+    as root, whom file modes do not stop)."""
+    real = load_module._read_bytes
+
+    def read_bytes(candidate: Path) -> bytes:
+        if Path(candidate) == path:
+            raise PermissionError(13, "Permission denied", str(candidate))
+        return real(candidate)
+
+    monkeypatch.setattr(load_module, "_read_bytes", read_bytes)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_input(case: Case, before: Before, tmp_path: Path) -> None:
+def test_bad_input(
+    case: Case, before: Before, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     landing, scratch = tmp_path / "landing", tmp_path / "scratch"
     shutil.copytree(before.landing, landing, symlinks=True)
     scratch.mkdir()
@@ -943,6 +987,8 @@ def test_bad_input(case: Case, before: Before, tmp_path: Path) -> None:
     new = good(zone, companion, rows_of(companion, "new", NEW_ROWS[companion]), NEW_DATE)
     expected[companion] |= identities(companion, new.source_file, new.rows)
     no_actions = tmp_path / "no_such_actions.csv"
+    if case.deny_read:
+        deny_read(monkeypatch, landing / bad.source_file)
 
     with time_limit(CASE_SECONDS):
         report = ingest(landing, warehouse, actions=no_actions)
@@ -955,6 +1001,7 @@ def test_bad_input(case: Case, before: Before, tmp_path: Path) -> None:
     assert read("select count(*) from raw.load_log") == [(len(before.log) + 2,)]
     entry = log[bad.source_file]
     assert entry["status"] == case.status, entry["error_message"]
+    assert entry["extract_name"] == bad.extract
     assert [f.status for f in report.files if f.source_file == bad.source_file] == [case.status]
     assert log[new.source_file]["status"] == "loaded", "the good file did not load"
     if case.status in ("loaded", "replaced"):
@@ -1030,6 +1077,16 @@ def test_bad_input(case: Case, before: Before, tmp_path: Path) -> None:
     assert exit_status == (1 if case.status in ATTENTION else 0)
     with Reader(cli_warehouse) as read:
         assert read.log()[bad.source_file]["status"] == case.status
+
+    if case.deny_read and case.status == "failed":  # once readable, the file loads
+        monkeypatch.undo()
+        assert [
+            (f.source_file, f.status) for f in ingest(landing, warehouse, actions=no_actions).files
+        ] == [(bad.source_file, "loaded")]
+        with Reader(warehouse) as read:
+            assert raw_identities(read, bad.extract) == expected[bad.extract] | identities(
+                bad.extract, bad.source_file, bad.rows
+            )
 
 
 # ---------------------------------------------------------------- release of a held file
