@@ -292,6 +292,11 @@ def pos_extra_header_column(z: Zone) -> Bad:
     return text(z, POS, data)
 
 
+def pos_newline_in_quoted_field(z: Zone) -> Bad:
+    rows = with_row(POS, "nl", 3, 2, receipt_number="R\nS")  # quoted by the csv writer
+    return Bad(z.put(POS, delimited(POS, rows)), POS, {1: rows[0], 4: rows[2]})
+
+
 def pos_latin1(z: Zone) -> Bad:
     rows = with_row(POS, "latin", 3, 1, receipt_number=LATIN1)
     return text(z, POS, delimited(POS, rows).decode().encode("latin-1"))
@@ -637,6 +642,12 @@ CASES = [
         ("extension .tsv does not match extract pos_sales, which is delivered as .csv",),
     ),
     Case(
+        "csv-non-ascii-digit-in-sequence",
+        odd_name("pos_sales_20260106_1\u0663.csv"),  # ARABIC-INDIC DIGIT THREE
+        "unknown",
+        ("file name matches no extract of the contract",),
+    ),
+    Case(
         "csv-compressed-file-name",
         odd_name("pos_sales_20260106.csv.gz", gzip.compress(b"x\n", mtime=0)),
         "unknown",
@@ -674,7 +685,26 @@ CASES = [
         (3, 2, 1),
         ((2, None, "quoting", "has malformed quoting"),),
     ),
+    Case(
+        # one record over two lines: both halves quarantined, the next record is row 4
+        "csv-newline-inside-quoted-field",
+        pos_newline_in_quoted_field,
+        "loaded",
+        (),
+        (4, 2, 2),
+        ((2, None, "quoting", "has malformed quoting"), (3, None, "field_count", "has 13 fields")),
+    ),
     # ---- TSV: marketplace_settlement
+    Case(
+        "tsv-blank-last-line",
+        lambda z: text(
+            z, MKT, delimited(MKT, rows_of(MKT, "blank", 2)) + b"\n", rows=rows_of(MKT, "blank", 2)
+        ),
+        "loaded",
+        (),
+        (3, 2, 1),
+        ((3, None, "field_count", "has 1 fields, the contract expects 14"),),
+    ),
     Case(
         "tsv-redelivery-header-only",
         lambda z: text(z, MKT, header_only(MKT), **REDELIVERY),
