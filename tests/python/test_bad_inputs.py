@@ -9,6 +9,8 @@ extract (business date 2026-01-03: both are validated and committed in one trans
 bad file's log status, counts and message, the quarantine rows it gave, that every good row of
 every other file is in raw and nothing else, that the live files are untouched unless the case
 replaces one, that a second run changes nothing, and the CLI's exit status.
+
+The last test releases a held re-delivery through an exception actions file.
 """
 
 from __future__ import annotations
