@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ingestion.contract import Extract
 
 PARQUET_MAGIC = b"PAR1"
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,11 @@ def check_text_file(source_file: str, data: bytes, extract: Extract) -> FileChec
     if first_line.endswith("\r"):
         return FileCheck(
             f"{source_file}: lines end with CR LF (\\r\\n); the contract expects LF (\\n)",
+            data_lines,
+        )
+    if data.startswith(UTF8_BOM):  # JSON lines too: else line 1 is quarantined as "not JSON"
+        return FileCheck(
+            f"{source_file}: starts with a UTF-8 byte order mark (BOM); the contract expects none",
             data_lines,
         )
     if has_header:

@@ -31,7 +31,8 @@ LOCAL_TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 FILE_NAME_RE = re.compile(
     r"^(?P<prefix>[a-z][a-z_]*?)_(?P<business_date>\d{8})(?:_(?P<sequence>[2-9]|[1-9]\d+))?"
-    r"\.(?P<extension>[a-z]+)$"
+    r"\.(?P<extension>[a-z]+)\Z",  # \Z, not $: "$" also matches before a trailing newline
+    re.ASCII,  # \d is 0-9 only: int() reads other digits ('_1٣' would be sequence 13)
 )
 
 LINEAGE_COLUMNS = ("_source_system", "_source_file", "_source_row_number", "_load_id", "_loaded_at")

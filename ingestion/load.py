@@ -34,8 +34,11 @@ What ``ingest`` writes (DuckDB schema ``raw``):
                  row counts say what the file would have given. An owner releases it with
                  action ``release`` for exception ``held_exception_id(source_file)`` in the
                  exception actions seed; the next run then loads it (a new log row).
-  ``failed``     the file as a whole cannot be loaded (empty, not UTF-8, truncated, CR LF line
-                 ends, wrong header, corrupt or mistyped Parquet): nothing loaded.
+  ``failed``     the file as a whole cannot be loaded (unreadable, empty, not UTF-8, truncated,
+                 CR LF line ends, a UTF-8 byte order mark, wrong header, corrupt or mistyped
+                 Parquet): nothing loaded. A file the operating system refuses to read (no
+                 permission) is logged with a hash of the error, so it is logged once and read
+                 again, as new content, once it can be read.
   ``rejected``   never opened or refused by its name: a symbolic link or other non-regular
                  entry, or a business date outside the window the contract allows around the
                  delivery date: nothing loaded.
@@ -330,6 +333,15 @@ def _read_bytes(path: Path) -> bytes:
         return handle.read()
 
 
+def _unreadable(f: LandingFile, error: OSError) -> tuple[str, str]:
+    """Content hash and message of a file that cannot be opened or read (no permission)."""
+    reason = error.strerror or str(error)
+    return (
+        hashlib.sha256(f"cannot be read:{reason}".encode()).hexdigest(),
+        f"{f.source_file}: cannot be read ({reason}); nothing loaded",
+    )
+
+
 def _read(f: LandingFile, state: LoadState, released: set[str]) -> tuple[bytes, str, bool] | None:
     """The file's bytes, sha256 and whether it is a held file now released; None when this
     path and content are already logged (and not released from a hold since)."""
@@ -494,7 +506,18 @@ def _ingest_chunk(
 ) -> None:
     entries: list[_Entry] = []
     for f in files:
-        read = _read(f, state, released)
+        try:
+            read = _read(f, state, released)
+        except OSError as error:
+            content_hash, message = _unreadable(f, error)
+            if (f.source_file, content_hash) in state.seen:
+                report.files_skipped += 1
+                continue
+            state.seen.add((f.source_file, content_hash))
+            entry = _Entry(f, state.take_load_id(), content_hash, 0, "failed")
+            entry.error_message = message
+            entries.append(entry)
+            continue
         if read is None:
             report.files_skipped += 1
             continue
@@ -671,11 +694,15 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, entries: list[_Entry]) -> None:
 
 def _unread_content_hash(f: LandingFile) -> tuple[str, int]:
     """Content hash and size of a file that is not loaded: a link or special file is never
-    opened (its hash is of what it points to), a regular file is hashed."""
+    opened (its hash is of what it points to), a regular file is hashed (an unreadable one by
+    its error)."""
     if f.is_rejected and (f.path.is_symlink() or not f.path.is_file()):
         target = os.readlink(f.path) if f.path.is_symlink() else "special file"
         return hashlib.sha256(f"not opened:{target}".encode()).hexdigest(), 0
-    data = _read_bytes(f.path)
+    try:
+        data = _read_bytes(f.path)
+    except OSError as error:
+        return _unreadable(f, error)[0], 0
     return hashlib.sha256(data).hexdigest(), len(data)
 
 
