@@ -529,7 +529,8 @@ CASES = [
                 1,
                 "receipt_number",
                 "max_length",
-                f"a value of {BIG} characters, the contract allows at most 1000",
+                f"a value of {BIG} characters, the contract allows at most "
+                f"{CONTRACT[POS].column('receipt_number').length_limit}",
             ),
         ),
         check_big_field,
