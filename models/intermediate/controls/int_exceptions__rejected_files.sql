@@ -111,7 +111,7 @@ select
         ' (' || assessed.extract_name || ' for ' || {{ to_text('assessed.business_date') }} || ')',
         ''
     )
-    || ' was ' || assessed.status
+    || ' loaded nothing (status ' || assessed.status || ')'
     || case
         when assessed.status = 'duplicate'
             then
