@@ -102,24 +102,26 @@ held_files as (
 dates as (
     select
         extract_spans.*,
-        days.date_day as business_date,
-        {{ add_days('extract_spans.delivery_lag_days', 'days.date_day') }} as due_date,
+        calendar_days.date_day as business_date,
+        {{ add_days('extract_spans.delivery_lag_days', 'calendar_days.date_day') }} as due_date,
         (
             case extract_spans.cadence
                 when 'daily' then true
-                when 'weekdays' then extract(isodow from days.date_day) <= 5
+                when 'weekdays' then extract(isodow from calendar_days.date_day) <= 5
                 when 'weekly_snapshot'
                     then {{ dbt.datediff(
-                        'extract_spans.first_business_date', 'days.date_day', 'day'
+                        'extract_spans.first_business_date', 'calendar_days.date_day', 'day'
                     ) }} % 7 = 0
                 else false
             end
-            and {{ add_days('extract_spans.delivery_lag_days', 'days.date_day') }}
+            and {{ add_days('extract_spans.delivery_lag_days', 'calendar_days.date_day') }}
             <= extract_spans.reached_date
         ) as is_expected
     from extract_spans
-    inner join {{ ref('int_calendar_days') }} as days
-        on days.date_day between extract_spans.first_business_date and extract_spans.reached_date
+    inner join {{ ref('int_calendar_days') }} as calendar_days
+        on
+            calendar_days.date_day
+            between extract_spans.first_business_date and extract_spans.reached_date
 ),
 
 file_level as (
@@ -175,7 +177,7 @@ scope_members as (
         locations.opened_date,
         case contract.scope_column
             {%- for scope_column in scope_columns %}
-            when '{{ scope_column }}' then locations.{{ scope_column }}
+                when '{{ scope_column }}' then locations.{{ scope_column }}
             {%- endfor %}
         end as scope_code
     from contract
@@ -186,16 +188,16 @@ scope_members as (
 -- rows of each store or site in each live file, as staged
 scope_rows as (
     {%- for extract_name, model in staged_models.items() %}
-    select
-        '{{ extract_name }}' as extract_name,
-        staged.load_id,
-        staged.{{ scoped.get(extract_name, 'load_id') }} as scope_code,
-        count(*) as rows_loaded
-    from {{ ref(model) }} as staged
-    group by staged.load_id, staged.{{ scoped.get(extract_name, 'load_id') }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ extract_name }}' as extract_name,
+            staged.load_id,
+            staged.{{ scoped.get(extract_name, 'load_id') }} as scope_code,
+            count(*) as rows_loaded
+        from {{ ref(model) }} as staged
+        group by staged.load_id, staged.{{ scoped.get(extract_name, 'load_id') }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 
@@ -236,7 +238,7 @@ scope_level as (
             file_level.extract_name = scope_members.extract_name
             and (
                 scope_members.opened_date is null
-                or scope_members.opened_date <= file_level.business_date
+                or file_level.business_date >= scope_members.opened_date
             )
     left join scope_rows
         on
@@ -337,7 +339,8 @@ select
     judged.*,
     trailing_weeks.trailing_dates_count,
     cast(round(trailing_weeks.trailing_rows, 2) as decimal(18, 2)) as trailing_rows,
-    {{ round_money('trailing_weeks.trailing_net_sales_reporting') }} as trailing_net_sales_reporting,
+    {{ round_money('trailing_weeks.trailing_net_sales_reporting') }}
+        as trailing_net_sales_reporting,
     case
         when judged.is_complete then null
         when judged.status = 'held' then judged.held_rows_at_stake

@@ -27,8 +27,10 @@ open_gaps as (
         not assessed.is_complete
         and (
             (assessed.scope_code is null and assessed.status in ('missing', 'empty'))
-            or (assessed.scope_code is not null and assessed.status = 'missing'
-                and assessed.live_load_id is not null)
+            or (
+                assessed.scope_code is not null and assessed.status = 'missing'
+                and assessed.live_load_id is not null
+            )
         )
 ),
 

@@ -77,12 +77,12 @@ assessed as (
         latest.*,
         followed.earlier_live_file,
         followed.later_live_file,
-        case
-            when followed.earlier_live_file is null then followed.later_live_delivery_date
-        end as resolved_date,
         deliveries.trailing_net_sales_reporting,
         deliveries.trailing_rows,
         deliveries.trailing_dates_count,
+        case
+            when followed.earlier_live_file is null then followed.later_live_delivery_date
+        end as resolved_date,
         coalesce(latest.delivery_date, cast(latest.loaded_at as date)) as seen_date
     from latest
     left join followed on latest.load_id = followed.load_id

@@ -31,7 +31,7 @@ releases as (
         on
             held.source_file = released.source_file
             and released.status = 'replaced'
-            and released.load_id > held.load_id
+            and held.load_id < released.load_id
     group by held.load_id
 ),
 
