@@ -41,6 +41,9 @@ HEADER_ONLY_POS = date(2026, 1, 16)  # a Friday: trailing 2026-01-09, 2026-01-02
 EMPTY_WEBSHOP = date(2026, 1, 25)  # a Sunday: trailing 2026-01-18, 2026-01-11, 2026-01-04
 STORE_DROPPED_POS = date(2026, 1, 20)  # a Tuesday: trailing 2026-01-13, 2026-01-06
 DROPPED_STORE = "BE01"
+# a Thursday whose file fails (wrong header): trailing 2026-01-08, 2026-01-01, not the missing
+# 2026-01-15
+FAILED_POS = date(2026, 1, 22)
 
 COMPLETENESS_TYPES = ("missing_delivery", "held_redelivery", "rejected_file")
 
@@ -109,23 +112,29 @@ def tampered(generated: Path, tmp_path_factory: pytest.TempPathFactory) -> World
     kept = [lines[0]] + [line for line in lines[1:] if not line.startswith(b"BE01,")]
     assert len(kept) < len(lines) - 1, "the store sold nothing that day: pick another"
     dropped.write_bytes(b"\n".join(kept))
+    failed = landing_file(landing, "pos", "pos_sales", FAILED_POS, "csv")
+    failed.write_bytes(failed.read_bytes().replace(b",quantity,", b",qty,", 1))
     return build(root)
 
 
-def trailing_dates(day: date) -> list[date]:
-    """The same weekday of the previous four weeks that the world covers."""
-    return [
-        day - timedelta(days=7 * k) for k in range(1, 5) if day - timedelta(days=7 * k) >= START
-    ]
+def trailing_dates(day: date, incomplete: tuple[date, ...] = ()) -> list[date]:
+    """The same weekday of the previous four weeks that the world covers, less those dates
+    that were incomplete."""
+    days = [day - timedelta(days=7 * k) for k in range(1, 5)]
+    return [d for d in days if d >= START and d not in incomplete]
 
 
 def trailing_net_sales(
-    world: World, channel: str, day: date, location: str | None = None
+    world: World,
+    channel: str,
+    day: date,
+    location: str | None = None,
+    incomplete: tuple[date, ...] = (),
 ) -> Decimal:
     """The average daily net sales (reporting currency) of a channel, or one location of it,
-    over the same weekday of the previous weeks, rounded to cents half up."""
+    over the same weekday of the previous weeks (complete ones), rounded to cents half up."""
     where = f"and location_id = '{location}'" if location else ""
-    days = trailing_dates(day)
+    days = trailing_dates(day, incomplete)
     totals = query(
         world.warehouse,
         f"""
@@ -220,13 +229,16 @@ def test_tampered_deliveries_are_incomplete_with_their_status(tampered: World) -
         HEADER_ONLY_POS,
         EMPTY_WEBSHOP,
         STORE_DROPPED_POS,
+        FAILED_POS,
     }
     files = incomplete[incomplete["scope_code"].isna()].set_index(["extract_name", "business_date"])
     assert files["status"].to_dict() == {
         ("pos_sales", DELETED_POS): "missing",
         ("pos_sales", HEADER_ONLY_POS): "empty",
         ("webshop_order_events", EMPTY_WEBSHOP): "empty",
+        ("pos_sales", FAILED_POS): "failed",
     }
+    assert files.loc[("pos_sales", FAILED_POS), "files_received"] == 1
     assert files.loc[("pos_sales", DELETED_POS), "files_received"] == 0
     assert files.loc[("pos_sales", HEADER_ONLY_POS), "rows_read"] == 0
     stores = incomplete[incomplete["scope_code"].notna()]
@@ -267,6 +279,19 @@ def test_tampered_deliveries_are_missing_delivery_exceptions_valued_at_the_trail
             untouched, "store", STORE_DROPPED_POS, store_location
         ),
     }
+    # the file that failed is a rejected file, not also a missing delivery; its estimate leaves
+    # out the same weekday a week earlier, which was itself incomplete (the deleted file)
+    failed_path = f"pos/{FAILED_POS}/pos_sales_{FAILED_POS:%Y%m%d}.csv"
+    rejected = queue.loc[failed_path]
+    assert rejected["exception_type"] == "rejected_file" and rejected["status"] == "open"
+    assert rejected["severity"] == "medium" and rejected["owning_role"] == "integration"
+    failed_value = trailing_net_sales(untouched, "store", FAILED_POS, incomplete=(DELETED_POS,))
+    assert trailing_dates(FAILED_POS, (DELETED_POS,)) == [date(2026, 1, 8), date(2026, 1, 1)]
+    assert Decimal(str(rejected["affected_value_reporting"])) == failed_value
+    assert "header column" in rejected["explanation"]
+    assert "previous 2 complete weeks" in rejected["explanation"]
+    assert f"{failed_value} USD net sales" in rejected["explanation"]
+    queue = queue.drop(index=failed_path)
     assert set(queue.index) == set(expected)
     assert (queue["exception_type"] == "missing_delivery").all()
     assert (queue["status"] == "open").all()
@@ -291,7 +316,10 @@ def test_tampered_deliveries_are_missing_delivery_exceptions_valued_at_the_trail
         Decimal(str(deleted["estimated_missing_value_reporting"]))
         == expected[f"pos_sales|{DELETED_POS}"]
     )
-    store = completeness[completeness["scope_code"] == DROPPED_STORE].iloc[0]
+    store = completeness[
+        (completeness["scope_code"] == DROPPED_STORE)
+        & (completeness["business_date"] == STORE_DROPPED_POS)
+    ].iloc[0]
     assert store["estimated_missing_rows"] == trailing_rows(
         untouched, "pos_sales", STORE_DROPPED_POS, DROPPED_STORE
     )
@@ -301,9 +329,9 @@ def test_completeness_findings_warn_and_never_fail_the_build(tampered: World) ->
     result = dbt(
         "test", "--select", "assert_expected_deliveries_complete", warehouse=tampered.warehouse
     )
-    # 3 file rows, the 7 stores of the deleted and of the header-only file, and 1 store
+    # 4 file rows, the 7 stores of the deleted, header-only and failed files, and 1 store
     assert result.returncode == 0
-    assert "Got 18 results, configured to warn if != 0" in result.stdout
+    assert "Got 26 results, configured to warn if != 0" in result.stdout
 
 
 # ---------------------------------------------------- ingestion's held and rejected statuses
