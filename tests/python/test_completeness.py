@@ -583,3 +583,62 @@ def test_rejected_unknown_and_other_date_duplicates_are_rejected_file_exceptions
         world.warehouse, "select min(business_date) as first_date from marts.mart_completeness"
     )
     assert dates["first_date"].iloc[0] == START
+
+
+# ------------------------------------------------------------------- a late file, replayed
+
+LATE_POS = date(2026, 1, 10)
+LATE_ARRIVAL = date(2026, 1, 13)
+
+
+def test_a_late_file_is_missing_until_it_arrives_then_resolved(
+    generated: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A POS file held back by the source: the first build flags its date missing (open, valued
+    at the trailing estimate); once it arrives three days late, the next build marks the date
+    complete and the exception resolved on the arrival date, not open."""
+    root = tmp_path_factory.mktemp("completeness_late")
+    landing = root / "landing"
+    shutil.copytree(generated / "landing", landing)
+    on_time = landing_file(landing, "pos", "pos_sales", LATE_POS, "csv")
+    held_back = root / on_time.name
+    on_time.rename(held_back)
+    world = build(root)
+    key = f"pos_sales|{LATE_POS}"
+
+    def state() -> tuple[pd.Series, pd.Series]:
+        exception = query(
+            world.warehouse,
+            f"select * from marts.mart_exceptions where natural_key = '{key}'",
+        )
+        row = query(
+            world.warehouse,
+            f"""
+            select * from marts.mart_completeness
+            where extract_name = 'pos_sales' and business_date = date '{LATE_POS}'
+                and scope_code is null
+            """,
+        )
+        assert len(exception) == 1 and len(row) == 1
+        return exception.iloc[0], row.iloc[0]
+
+    exception, row = state()
+    assert row["status"] == "missing" and not row["is_complete"]
+    assert exception["exception_type"] == "missing_delivery" and exception["status"] == "open"
+    assert exception["first_seen_date"] == LATE_POS
+    estimate = Decimal(str(exception["affected_value_reporting"]))
+    assert estimate == cents(Decimal(str(row["trailing_net_sales_reporting"]))) and estimate > 0
+
+    late = landing / "pos" / LATE_ARRIVAL.isoformat() / held_back.name
+    held_back.rename(late)
+    ingest(landing, world.warehouse)
+    dbt("build", warehouse=world.warehouse)
+    exception, row = state()
+    assert row["status"] == "complete" and row["is_complete"]
+    assert row["first_delivery_date"] == LATE_ARRIVAL
+    assert exception["status"] == "resolved"
+    assert exception["resolved_date"] == LATE_ARRIVAL
+    assert exception["first_seen_date"] == LATE_POS
+    assert exception["last_seen_date"] == LATE_ARRIVAL - timedelta(days=1)
+    assert Decimal(str(exception["affected_value_reporting"])) == estimate
+    assert "3 days late" in exception["explanation"]
