@@ -12,10 +12,10 @@ held as (
     select * from {{ ref('int_redeliveries_held') }}
 ),
 
+-- how far the landing zone has got (one definition: int_deliveries_assessed)
 landing as (
-    select max(load_log.delivery_date) as reached_date
-    from {{ source('ingestion', 'load_log') }} as load_log
-    where load_log.extract_name is not null and load_log.status <> 'rejected'
+    select max(deliveries.reached_date) as reached_date
+    from {{ ref('int_deliveries_assessed') }} as deliveries
 )
 
 select
