@@ -55,14 +55,20 @@ DETECTED_KINDS = {
         "negative_available_stock",
     },
 }
+# Whole-file defects: ingestion loads nothing of the file (or it arrives late), and the
+# completeness controls show it as the exception type, keyed by the file's extract and date
+# (missing_delivery) or by its path (rejected_file); resolved once the corrected or late file
+# arrived, except a stray unknown file, which nothing corrects.
+FILE_KINDS = {
+    "late_file": "missing_delivery",
+    "truncated_file": "rejected_file",
+    "wrong_header": "rejected_file",
+    "empty_file": "rejected_file",
+    "unknown_file": "rejected_file",
+}
 # Defects the ingestion and staging layers absorb: they must raise no exception at all.
 ABSORBED_KINDS = {
     "duplicate_file",
-    "late_file",
-    "truncated_file",
-    "wrong_header",
-    "empty_file",
-    "unknown_file",
     "duplicate_line",
     "out_of_order_webshop_event",
 }
@@ -404,8 +410,23 @@ def matches(queue: Queue, defect: Defect) -> pd.DataFrame:
     return pd.concat(parts) if parts else queue.exceptions.iloc[0:0]
 
 
+def file_exception_key(defect: Defect) -> str:
+    """The natural key of the completeness exception that shows a whole-file defect."""
+    if FILE_KINDS[defect.kind] == "missing_delivery":
+        extract = re.sub(r"_\d{8}$", "", delivery_stem(defect.file))
+        return f"{extract}|{file_date(defect.file)}"
+    return defect.file
+
+
 def explains(queue: Queue, defects: list[Defect], exception: pd.Series) -> bool:
     """Whether some injected defect explains an exception (its type, entity, place, dates)."""
+    if exception["exception_type"] in set(FILE_KINDS.values()):
+        return any(
+            defect.kind in FILE_KINDS
+            and FILE_KINDS[defect.kind] == exception["exception_type"]
+            and file_exception_key(defect) == exception["natural_key"]
+            for defect in defects
+        )
     kind_of_type = {t for kinds in DETECTED_KINDS.values() for t in kinds}
     if exception["exception_type"] not in kind_of_type:
         return False
@@ -487,8 +508,8 @@ def test_defective_world_queue_holds_nothing_the_manifest_does_not_explain(
 ) -> None:
     queue = load_queue(defective_world)
     all_defects = manifest(defective_world)
-    assert {d.kind for d in all_defects} <= set(DETECTED_KINDS) | ABSORBED_KINDS
-    defects = [d for d in all_defects if d.kind in DETECTED_KINDS]
+    assert {d.kind for d in all_defects} <= set(DETECTED_KINDS) | set(FILE_KINDS) | ABSORBED_KINDS
+    defects = [d for d in all_defects if d.kind in DETECTED_KINDS or d.kind in FILE_KINDS]
     unexplained = [
         (row.exception_type, row.natural_key, row.explanation)
         for _, row in queue.exceptions.iterrows()
@@ -496,6 +517,38 @@ def test_defective_world_queue_holds_nothing_the_manifest_does_not_explain(
     ]
     assert unexplained == []
     assert len(queue.exceptions) >= len(defects) - 1  # one code can repeat (a day's two rows)
+
+
+def test_defective_world_file_defects_are_completeness_exceptions_resolved_once_corrected(
+    defective_world: BuiltWorld,
+) -> None:
+    """Each whole-file defect is in the queue as its completeness exception: a late file
+    missing from its due date until it arrived, a truncated, wrongly headed or empty file
+    rejected until its corrected re-delivery loaded (resolved on that delivery date), a stray
+    unknown file open; and every expected date is complete once the corrections are in."""
+    queue = load_queue(defective_world)
+    defects = [d for d in manifest(defective_world) if d.kind in FILE_KINDS]
+    assert {d.kind for d in defects} == set(FILE_KINDS), "the world lacks a kind to test"
+    for defect in defects:
+        found = queue.keyed(FILE_KINDS[defect.kind], file_exception_key(defect))
+        assert len(found) == 1, (defect.kind, defect.file)
+        row = found.iloc[0]
+        if defect.kind == "unknown_file":
+            assert row["status"] == "open"
+            continue
+        assert row["status"] == "resolved", (defect.kind, defect.file)
+        if defect.kind == "late_file":
+            arrived = date.fromisoformat(defect.detail["delivered"])
+        else:
+            arrived = file_date(defect.file) + timedelta(days=1)  # corrected the next day
+            assert Path(defect.detail["corrected_by"]).parent.name == str(arrived)
+        assert row["resolved_date"] == arrived
+        assert row["first_seen_date"] <= row["last_seen_date"] < arrived
+    incomplete = query(
+        defective_world.warehouse,
+        "select * from marts.mart_completeness where is_expected and not is_complete",
+    )
+    assert incomplete.empty
 
 
 def test_defective_world_breaks_are_warnings_and_their_status_rows_say_so(

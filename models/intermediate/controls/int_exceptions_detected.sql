@@ -15,6 +15,9 @@
     'int_exceptions__late_events',
     'int_exceptions__quarantined_rows',
     'int_exceptions__issues_without_cost',
+    'int_exceptions__missing_deliveries',
+    'int_exceptions__held_redeliveries',
+    'int_exceptions__rejected_files',
 ] %}
 
 {% for exception_model in exception_models %}

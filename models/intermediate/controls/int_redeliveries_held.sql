@@ -1,0 +1,105 @@
+-- Re-deliveries ingestion held back (raw.load_log status held): a file that would have replaced
+-- the live file of its extract and business date but has no data rows, or would lose more than
+-- the extract's allowed share of the live file's rows. Nothing of it is loaded; the live file
+-- (related_load_id) stays. One row per held file, with the rows at stake (the live file's rows
+-- less the held file's) and, for sales extracts, their value: the net sales in reporting
+-- currency of the live file's lines (fct_sales_lines.source_file), pro rata to the rows at
+-- stake. Released when an owner's release action made the next ingestion load it (a later
+-- load_log row of status replaced for the same path); waived when its exception is waived in
+-- seed exception_actions (the owner keeps the live file). Reads the ingestion source directly:
+-- ingestion's own tables have no staging model.
+
+with
+
+load_log as (
+    select * from {{ source('ingestion', 'load_log') }}
+),
+
+held as (
+    select load_log.*
+    from load_log
+    where load_log.status = 'held'
+),
+
+releases as (
+    select
+        held.load_id,
+        min(released.load_id) as released_load_id,
+        min(released.loaded_at) as released_at
+    from held
+    inner join load_log as released
+        on
+            held.source_file = released.source_file
+            and released.status = 'replaced'
+            and held.load_id < released.load_id
+    group by held.load_id
+),
+
+-- the latest decision on each exception, as mart_exceptions reads it
+actions as (
+    select ranked.*
+    from (
+        select
+            exception_actions.*,
+            row_number() over (
+                partition by exception_actions.exception_id
+                order by
+                    exception_actions.action_date desc,
+                    case exception_actions.action when 'waive' then 1 else 2 end
+            ) as action_rank
+        from {{ ref('exception_actions') }} as exception_actions
+    ) as ranked
+    where ranked.action_rank = 1
+),
+
+file_sales as (
+    select
+        sales_lines.source_file,
+        sum(
+            case
+                when sales_lines.is_return then -sales_lines.net_amount_reporting
+                else sales_lines.net_amount_reporting
+            end
+        ) as net_sales_reporting
+    from {{ ref('fct_sales_lines') }} as sales_lines
+    group by sales_lines.source_file
+),
+
+assessed as (
+    select
+        held.load_id,
+        {{ dbt.hash("'held_redelivery|' || held.source_file") }} as exception_id,
+        held.source_system,
+        held.extract_name,
+        held.source_file,
+        held.business_date,
+        held.delivery_date,
+        held.rows_read,
+        held.rows_loaded,
+        held.rows_quarantined,
+        held.error_message,
+        live.load_id as live_load_id,
+        live.source_file as live_source_file,
+        live.rows_loaded as live_rows_loaded,
+        greatest(coalesce(live.rows_loaded, 0) - coalesce(held.rows_loaded, 0), 0)
+            as rows_at_stake,
+        file_sales.net_sales_reporting as live_net_sales_reporting,
+        releases.released_load_id,
+        cast(releases.released_at as date) as released_date,
+        coalesce(actions.action = 'waive', false) as is_waived
+    from held
+    left join load_log as live on held.related_load_id = live.load_id
+    left join file_sales on live.source_file = file_sales.source_file
+    left join releases on held.load_id = releases.load_id
+    left join actions
+        on {{ dbt.hash("'held_redelivery|' || held.source_file") }} = actions.exception_id
+)
+
+select
+    assessed.*,
+    {{ round_money(
+        'assessed.live_net_sales_reporting * assessed.rows_at_stake'
+        ~ ' / nullif(assessed.live_rows_loaded, 0)'
+    ) }} as value_at_stake_reporting,
+    assessed.released_load_id is null and not assessed.is_waived as is_open
+from assessed
