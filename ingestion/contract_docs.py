@@ -36,7 +36,10 @@ in a text column and 100000 in a JSON column unless stated, and no control chara
 after the delivery folder's date is rejected unread, as is any symbolic link or non-regular file.
 A re-delivery (`_<n>`) with no data rows, or one that would lose more than half of the loaded
 rows of the file it replaces, is held until its owner releases it (docs/decisions.md, "No
-silent loss"). Limits that differ from these defaults are stated per extract.
+silent loss"). Limits that differ from these defaults are stated per extract. A delivery that
+never arrives, or arrives with no rows where rows are expected (or without a store or site that
+delivers every day), makes its business date incomplete in `marts.mart_completeness` and raises
+an exception with an estimated impact.
 """
 
 CADENCE = {
@@ -48,7 +51,16 @@ CADENCE = {
 
 def _limits(e: Extract) -> list[str]:
     """Lines for the extract's limits that differ from the contract's defaults."""
-    lines = []
+    lines = [
+        "* a delivery must hold data rows"
+        + (
+            f", for every {e.completeness_scope_column} that delivers"
+            if e.completeness_scope_column
+            else ""
+        )
+        if e.expect_rows
+        else "* a delivery may hold no data rows (a quiet day)"
+    ]
     if e.redelivery_max_row_loss != DEFAULT_REDELIVERY_MAX_ROW_LOSS:
         lines.append(
             f"* a re-delivery losing more than {e.redelivery_max_row_loss:.0%} of the loaded "
