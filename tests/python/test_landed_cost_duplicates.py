@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT, BuiltWorld, dbt
+from conftest import PROJECT_ROOT, BuiltWorld, dbt, redeliver
 from test_controls import PROJECT_PARTS
 from test_kpi_marts import cogs_mismatches, inventory_mismatches
 
@@ -42,21 +42,6 @@ SMALL_WORLD_ARGS = [
     "--start-date",
     "2026-01-01",
     "--clean",
-]
-INVOICE_HEADER = [
-    "invoice_number",
-    "invoice_line_number",
-    "supplier_id",
-    "invoice_date",
-    "line_type",
-    "po_number",
-    "po_line_number",
-    "receipt_number",
-    "sku",
-    "invoiced_units",
-    "unit_price",
-    "line_amount",
-    "currency_code",
 ]
 COGS_KEY = ["business_date", "entity_code", "location_id", "channel", "sku"]
 INVENTORY_KEY = ["as_of_date", "location_id", "sku"]
@@ -77,20 +62,9 @@ def charge_lines(landing: Path) -> list[dict[str, str]]:
 
 
 def deliver_charge(landing: Path, line: dict[str, str], number: str, day: date) -> Path:
-    """A second delivery of `day`'s supplier invoices (contract: erp_supplier_invoices_<date>_2
-    in the day's folder, LF line ends; it replaces the day's first delivery): the first one's
-    lines and `line` again under invoice `number`, dated `day`."""
-    folder = landing / "erp" / day.isoformat()
-    first = folder / f"erp_supplier_invoices_{day:%Y%m%d}.csv"
-    with first.open(newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    path = folder / f"erp_supplier_invoices_{day:%Y%m%d}_2.csv"
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=INVOICE_HEADER, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        writer.writerow(line | {"invoice_number": number, "invoice_date": day.isoformat()})
-    return path
+    """`line` again under invoice `number`, dated `day`, in a redelivery of `day`'s invoices."""
+    again = line | {"invoice_number": number, "invoice_date": day.isoformat()}
+    return redeliver(landing, "erp", "erp_supplier_invoices", day, [again])
 
 
 @dataclass(frozen=True)
