@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,20 @@ def clean_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
 @pytest.fixture(scope="session")
 def defective_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
     return build_world(tmp_path_factory.mktemp("defective_world"))
+
+
+def redeliver(landing: Path, system: str, extract: str, day: date, rows: list[dict]) -> Path:
+    """A second delivery of a day's CSV extract, as the contract has a source correct one
+    (<extract>_<yyyymmdd>_2.csv in the day's folder, LF line ends; it replaces the first
+    delivery): the first delivery's rows, if any, and `rows`."""
+    folder = landing / system / day.isoformat()
+    first = folder / f"{extract}_{day:%Y%m%d}.csv"
+    with first.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        header, kept = list(reader.fieldnames or []), list(reader)
+    path = folder / f"{extract}_{day:%Y%m%d}_2.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows([*kept, *rows])
+    return path

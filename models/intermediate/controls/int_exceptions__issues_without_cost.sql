@@ -5,17 +5,24 @@
 
 with
 
+-- the value each event takes out of stock, with its units (an adjustment's cost_amount is the
+-- value it adds: a loss's is negative)
 issues as (
     select
         costed.entity_code,
         costed.sku,
         costed.business_date,
-        costed.cost_amount,
         locations.functional_currency_code,
+        costed.cost_amount * costed.value_sign as cost_amount,
         -costed.units as units,
         costed.unit_cost is null as is_without_any_cost,
-        costed.cost_amount * rates.exchange_rate as cost_amount_reporting
-    from {{ ref('int_valuation_events_costed') }} as costed
+        costed.cost_amount * costed.value_sign * rates.exchange_rate as cost_amount_reporting
+    from (
+        select
+            events.*,
+            case when events.event_type = 'adjustment' then -1 else 1 end as value_sign
+        from {{ ref('int_valuation_events_costed') }} as events
+    ) as costed
     left join {{ ref('dim_location') }} as locations
         on costed.location_id = locations.location_id
     left join {{ ref('int_fx_rates_daily') }} as rates

@@ -5,7 +5,11 @@
 -- transfers within an entity, which move no value for the entity but pass through inventory in
 -- transit at the entity's moving average at the close of the shipping date. Reporting amounts
 -- convert each event at its business date's rate, except an intercompany receipt, which keeps
--- the sender's reporting amount so that the intercompany pair eliminates exactly.
+-- the sender's reporting amount so that the intercompany pair eliminates exactly. A goods receipt
+-- that finds its entity's stock of the SKU below zero restarts the moving average (GLOSSARY.md):
+-- the units issued short were credited to inventory at their fallback cost (or at none), so the
+-- receipt also books the difference between what the ledger then holds and the restarted stock
+-- value to purchase price variance (docs/decisions.md, "Issues before any receipt").
 
 with
 
@@ -58,13 +62,88 @@ valued as (
     where costed.event_type in ('receipt', 'adjustment', 'transfer_out', 'transfer_in')
 ),
 
+-- what the ledger holds of each entity and SKU before each receipt that restarts the average
+-- below zero: the values it booked, in the valuation's order (inbound first at equal times; an
+-- event without a cost booked none), from the restarted value the previous such receipt left
+valuation_order as (
+    select
+        costed.event_id,
+        costed.entity_code,
+        costed.sku,
+        costed.units_before,
+        costed.units,
+        costed.average_cost_after,
+        costed.event_type = 'receipt' and costed.units_before < 0 as is_restart,
+        case
+            when costed.event_type in ('issue', 'transfer_out') then -costed.cost_amount
+            else costed.cost_amount
+        end as booked_value,
+        sum(case when costed.event_type = 'receipt' and costed.units_before < 0 then 1 else 0 end)
+            over (
+                partition by costed.entity_code, costed.sku
+                order by
+                    costed.event_at asc,
+                    case
+                        when costed.event_type in ('receipt', 'transfer_in', 'return_restock')
+                            then 0
+                        else 1
+                    end asc,
+                    costed.event_id asc
+                rows between unbounded preceding and current row
+            ) as restart_group
+    from costed
+),
+
+-- per entity, SKU and run of events from one restarting receipt to the next: the value the
+-- restart left (units after it at the restarted average) and what the others booked
+restart_runs as (
+    select
+        valuation_order.entity_code,
+        valuation_order.sku,
+        valuation_order.restart_group,
+        max(
+            case
+                when valuation_order.is_restart
+                    then {{ round_money(
+                        '(valuation_order.units_before + valuation_order.units)'
+                        ~ ' * valuation_order.average_cost_after'
+                    ) }}
+            end
+        ) as restarted_value,
+        sum(case when not valuation_order.is_restart then valuation_order.booked_value end)
+            as booked_value
+    from valuation_order
+    group by valuation_order.entity_code, valuation_order.sku, valuation_order.restart_group
+),
+
+revaluations as (
+    select
+        restarts.event_id,
+        coalesce(previous_run.restarted_value, 0) + coalesce(previous_run.booked_value, 0)
+        + restarts.booked_value
+        - {{ round_money(
+            '(restarts.units_before + restarts.units) * restarts.average_cost_after'
+        ) }} as revaluation_functional
+    from valuation_order as restarts
+    left join restart_runs as previous_run
+        on
+            restarts.entity_code = previous_run.entity_code
+            and restarts.sku = previous_run.sku
+            and restarts.restart_group - 1 = previous_run.restart_group
+    where restarts.is_restart
+),
+
 receipts as (
     select
         valued.*,
-        {{ round_money('landed.goods_value') }} as goods_functional
+        {{ round_money('landed.goods_value') }} as goods_functional,
+        -- a receipt restarting the average below zero: what the ledger would hold after it less
+        -- the restarted stock value (a positive amount takes value out of inventory)
+        revaluations.revaluation_functional
     from valued
     inner join {{ ref('int_receipt_lines_landed') }} as landed
         on valued.event_id = landed.movement_id
+    left join revaluations on valued.event_id = revaluations.event_id
     where valued.movement_type = 'receipt'
 ),
 
@@ -165,6 +244,12 @@ events as (
                 round_money(
                     '(receipts.cost_amount - receipts.goods_functional)'
                     ~ ' * receipts.reporting_exchange_rate'
+                ),
+            ],
+            'price_variance': [
+                'receipts.revaluation_functional',
+                round_money(
+                    'receipts.revaluation_functional * receipts.reporting_exchange_rate'
                 ),
             ],
         }) }}

@@ -1,6 +1,10 @@
 -- Valuation step 1: landed cost of every goods receipt line, in the receiving entity's
 -- functional currency: goods at the purchase-order cost plus the freight and duty invoiced for
--- the receipt, allocated to its lines by goods value at full precision (GLOSSARY.md).
+-- the receipt, allocated to its lines by goods value at full precision (GLOSSARY.md); a receipt
+-- whose goods are worth nothing (free of charge) by units instead. Each charge counts once: a
+-- charge line of a suspected duplicate invoice (int_supplier_invoices_suspected_duplicate) stays
+-- out until its owner confirms it as genuine (docs/decisions.md, "Each charge counts once" and
+-- "Charges on a receipt worth nothing").
 
 with
 
@@ -24,13 +28,30 @@ rates as (
     select * from {{ ref('int_fx_rates_daily') }}
 ),
 
+-- suspected duplicates whose owner has not confirmed them: their charges do not count
+held_invoices as (
+    select
+        suspected.supplier_id,
+        suspected.supplier_invoice_number,
+        suspected.currency_code
+    from {{ ref('int_supplier_invoices_suspected_duplicate') }} as suspected
+    where not suspected.is_confirmed_genuine
+),
+
 charges as (
     select
         invoice_lines.goods_receipt_number,
         invoice_lines.currency_code,
         sum(invoice_lines.line_amount) as charge_amount
     from {{ ref('stg_erp__supplier_invoice_lines') }} as invoice_lines
-    where invoice_lines.line_type in ('freight', 'duty')
+    left join held_invoices
+        on
+            invoice_lines.supplier_id = held_invoices.supplier_id
+            and invoice_lines.supplier_invoice_number = held_invoices.supplier_invoice_number
+            and invoice_lines.currency_code = held_invoices.currency_code
+    where
+        invoice_lines.line_type in ('freight', 'duty')
+        and held_invoices.supplier_invoice_number is null
     group by invoice_lines.goods_receipt_number, invoice_lines.currency_code
 ),
 
@@ -83,25 +104,52 @@ receipt_charges as (
             and charges.currency_code = charge_rates.from_currency_code
             and goods.functional_currency_code = charge_rates.to_currency_code
     group by goods.goods_receipt_number
+),
+
+-- what each line's share of its receipt's charges is in proportion to: its goods value, or its
+-- units when the receipt's goods are worth nothing (never 0 / 0)
+weights as (
+    select
+        goods.*,
+        case
+            when sum(goods.goods_value) over receipt <> 0 then goods.goods_value
+            else cast(goods.received_units as double)
+        end as charge_weight
+    from goods
+    window receipt as (partition by goods.goods_receipt_number)
+),
+
+shares as (
+    select
+        weights.*,
+        nullif(
+            sum(weights.charge_weight) over (partition by weights.goods_receipt_number), 0
+        ) as charge_weight_total
+    from weights
 )
 
 select
-    goods.movement_id,
-    goods.goods_receipt_number,
-    goods.goods_receipt_line_number,
-    goods.location_id,
-    goods.entity_code,
-    goods.sku,
-    goods.business_date,
-    goods.received_units,
-    goods.unit_cost,
-    goods.goods_value,
-    goods.functional_currency_code,
-    coalesce(receipt_charges.charge_value, 0) * goods.goods_value
-    / sum(goods.goods_value) over (partition by goods.goods_receipt_number)
-        as allocated_charge_value,
-    goods.goods_value
-    + coalesce(receipt_charges.charge_value, 0) * goods.goods_value
-    / sum(goods.goods_value) over (partition by goods.goods_receipt_number) as landed_value
-from goods
-left join receipt_charges on goods.goods_receipt_number = receipt_charges.goods_receipt_number
+    shares.movement_id,
+    shares.goods_receipt_number,
+    shares.goods_receipt_line_number,
+    shares.location_id,
+    shares.entity_code,
+    shares.sku,
+    shares.business_date,
+    shares.received_units,
+    shares.unit_cost,
+    shares.goods_value,
+    shares.functional_currency_code,
+    coalesce(
+        coalesce(receipt_charges.charge_value, 0) * shares.charge_weight
+        / shares.charge_weight_total,
+        0
+    ) as allocated_charge_value,
+    shares.goods_value
+    + coalesce(
+        coalesce(receipt_charges.charge_value, 0) * shares.charge_weight
+        / shares.charge_weight_total,
+        0
+    ) as landed_value
+from shares
+left join receipt_charges on shares.goods_receipt_number = receipt_charges.goods_receipt_number

@@ -4,6 +4,10 @@
 -- component of the journal's events (fct_gl_posting_events, summed) debits and credits the
 -- accounts seed posting_rules names for it (a negative amount swaps the sides); lines net per
 -- account. Every journal drills down to its events and their files through journal_id.
+-- A journal whose events net to nothing (a transfer at zero cost, a gain and a loss that cancel)
+-- is kept, as zero lines on the accounts its rules touch, so that every event has its journal
+-- (docs/decisions.md, "Journals that net to zero"); otherwise a line that nets to zero is left
+-- out.
 
 with
 
@@ -52,7 +56,8 @@ journals as (
         events.reporting_currency_code
 ),
 
--- one row per journal and amount component that carries an amount
+-- one row per journal and amount component that carries an amount (any component a journal
+-- carries, even at zero: whether the journal nets to zero is known only per account, below)
 components as (
     {%- for component in posting_amount_components() %}
         select
@@ -64,8 +69,8 @@ components as (
             coalesce(journals.{{ component }}_amount_reporting, 0) as amount_reporting
         from journals
         where
-            journals.{{ component }}_amount <> 0
-            or journals.{{ component }}_amount_reporting <> 0
+            journals.{{ component }}_amount is not null
+            or journals.{{ component }}_amount_reporting is not null
         {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
@@ -116,34 +121,55 @@ netted as (
         sides.journal_id,
         accounts.account_code,
         accounts.account_role
+),
+
+-- the lines kept: those with an amount, and every line of a journal that nets to zero
+flagged as (
+    select
+        netted.*,
+        max(
+            case
+                when netted.net_amount <> 0 or netted.net_amount_reporting <> 0 then 1
+                else 0
+            end
+        ) over (partition by netted.journal_id) as journal_has_amount
+    from netted
+),
+
+kept as (
+    select flagged.*
+    from flagged
+    where
+        flagged.net_amount <> 0
+        or flagged.net_amount_reporting <> 0
+        or flagged.journal_has_amount = 0
 )
 
 select
-    {{ dbt.concat(['journals.journal_id', "':'", 'netted.account_code']) }} as posting_line_id,
+    {{ dbt.concat(['journals.journal_id', "':'", 'kept.account_code']) }} as posting_line_id,
     journals.journal_id,
     journals.business_date,
     journals.entity_code,
     journals.location_id,
     journals.channel,
     journals.event_type,
-    netted.account_code,
-    netted.account_role,
-    cast(case when netted.net_amount > 0 then netted.net_amount else 0 end as decimal(18, 2))
+    kept.account_code,
+    kept.account_role,
+    cast(case when kept.net_amount > 0 then kept.net_amount else 0 end as decimal(18, 2))
         as debit_amount,
-    cast(case when netted.net_amount < 0 then -netted.net_amount else 0 end as decimal(18, 2))
+    cast(case when kept.net_amount < 0 then -kept.net_amount else 0 end as decimal(18, 2))
         as credit_amount,
     journals.functional_currency_code as currency_code,
     cast(
-        case when netted.net_amount_reporting > 0 then netted.net_amount_reporting else 0 end
+        case when kept.net_amount_reporting > 0 then kept.net_amount_reporting else 0 end
         as decimal(18, 2)
     ) as debit_amount_reporting,
     cast(
-        case when netted.net_amount_reporting < 0 then -netted.net_amount_reporting else 0 end
+        case when kept.net_amount_reporting < 0 then -kept.net_amount_reporting else 0 end
         as decimal(18, 2)
     ) as credit_amount_reporting,
     journals.reporting_currency_code,
     journals.event_count,
     journals.source_file_count
-from netted
-inner join journals on netted.journal_id = journals.journal_id
-where netted.net_amount <> 0 or netted.net_amount_reporting <> 0
+from kept
+inner join journals on kept.journal_id = journals.journal_id
