@@ -8,7 +8,8 @@ days), each step an incremental build of one warehouse, as a day's load would ru
    equal the simulation's truth exactly (inventory value: the build before the duplicate
    arrived), and the duplicate is in the exception queue with its amount;
 2. its owner confirms it (a copy of the project, whose seed is edited): the charge counts, and
-   the marts equal those of a world where the same charge came under a number of its own.
+   the marts equal those of a world where the same charge came under a number of its own;
+3. the confirmation is taken back: the charge is held again, the marts as in step 1.
 """
 
 from __future__ import annotations
@@ -158,11 +159,28 @@ def test_a_duplicate_charge_stays_out_of_landed_cost_and_is_queued(scenario: Sce
     assert float(exception["affected_value_reporting"]) == pytest.approx(expected_impact, abs=1e-9)
 
 
+@dataclass(frozen=True)
+class Sandbox:
+    """A copy of the project (its seeds may be edited) over a warehouse of its own."""
+
+    project: Path
+    warehouse: Path
+
+    def build(self) -> None:
+        executable = Path(sys.executable).parent / "dbt"
+        result = subprocess.run(
+            [str(executable), "build", "--profiles-dir", "profiles", "--project-dir", "."],
+            cwd=self.project,
+            env=os.environ | {"CONCORD_WAREHOUSE": str(self.warehouse)},
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stdout[-6000:]
+
+
 @pytest.fixture(scope="module")
-def confirmed(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The owner confirms the duplicate as genuine: a copy of the project whose seed
-    exception_actions holds the confirmation, built (incrementally) on a copy of the warehouse."""
-    root = tmp_path_factory.mktemp("landed_duplicates_confirmed")
+def sandbox(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
+    root = tmp_path_factory.mktemp("landed_duplicates_sandbox")
     project = root / "project"
     for part in PROJECT_PARTS:
         source, target = PROJECT_ROOT / part, project / part
@@ -173,25 +191,26 @@ def confirmed(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> P
             shutil.copy(source, target)
     warehouse = root / "warehouse.duckdb"
     shutil.copy(scenario.world.warehouse, warehouse)
+    return Sandbox(project, warehouse)
+
+
+@pytest.fixture(scope="module")
+def confirmed(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The owner confirms the duplicate as genuine (a row of seed exception_actions in the
+    sandbox's project), and the next build, incremental, runs; a copy of its warehouse."""
     exception_id = query(
-        warehouse,
+        sandbox.warehouse,
         "select exception_id from marts.mart_exceptions "
         "where exception_type = 'duplicate_supplier_invoice'",
     )["exception_id"].item()
-    with (project / "seeds" / "exception_actions.csv").open("a") as handle:
+    with (sandbox.project / "seeds" / "exception_actions.csv").open("a") as handle:
         handle.write(
             f"{exception_id},confirm_genuine,Carrier billed a second shipment,finance,2026-02-02\n"
         )
-    executable = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [str(executable), "build", "--profiles-dir", "profiles", "--project-dir", "."],
-        cwd=project,
-        env=os.environ | {"CONCORD_WAREHOUSE": str(warehouse)},
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout[-6000:]
-    return warehouse
+    sandbox.build()
+    kept = tmp_path_factory.mktemp("landed_duplicates_confirmed") / "warehouse.duckdb"
+    shutil.copy(sandbox.warehouse, kept)
+    return kept
 
 
 @pytest.fixture(scope="module")
@@ -276,3 +295,18 @@ def test_a_confirmed_duplicate_charge_counts(
     ).iloc[0]
     assert exception["action_reason"] == "Carrier billed a second shipment"
     assert float(exception["affected_value_reporting"]) > 0
+
+
+def test_a_confirmation_taken_back_holds_the_charge_again(
+    scenario: Scenario, sandbox: Sandbox, confirmed: Path
+) -> None:
+    """The confirmation row is removed from the seed: the next build, incremental, holds the
+    charge again, and the marts are those before the confirmation, to the cent."""
+    seed = sandbox.project / "seeds" / "exception_actions.csv"
+    lines = seed.read_text().splitlines()
+    seed.write_text("\n".join(line for line in lines if "confirm_genuine" not in line) + "\n")
+    sandbox.build()
+    assert not cogs(sandbox.warehouse).equals(cogs(confirmed))
+    pd.testing.assert_frame_equal(cogs(sandbox.warehouse), cogs(scenario.world.warehouse))
+    pd.testing.assert_frame_equal(inventory(sandbox.warehouse), inventory(scenario.world.warehouse))
+    assert len(cogs_mismatches(BuiltWorld(scenario.world.root, sandbox.warehouse))) == 0
