@@ -630,7 +630,7 @@ def _insert_rows(
             f"""
             insert into {RAW_SCHEMA}.quarantine
             select s.file_key, ?, ?, m.source_file, s.row_number,
-                   {_capped("s.raw_text", MAX_QUARANTINE_TEXT)},
+                   {_capped(_overlong_value_cut("s"), MAX_QUARANTINE_TEXT)},
                    s.problem.column_name, {_capped("s.problem.bad_value", MAX_BAD_VALUE)},
                    s.problem.rule,
                    m.source_file || ' {row_word} ' || s.row_number || ' ' || s.problem.detail
@@ -641,6 +641,18 @@ def _insert_rows(
         )
     finally:
         con.unregister(META_TABLE)
+
+
+def _overlong_value_cut(stage: str) -> str:
+    """SQL: a row's text with the value that broke ``max_length`` cut in place, so that the
+    row keeps its other fields readable (the exception queue values a quarantined sale from
+    them); a value the text does not hold verbatim (escaped in JSON) is left to the overall cap."""
+    value = f"{stage}.problem.bad_value"
+    return (
+        f"case when {stage}.problem.rule = 'max_length' and length({value}) > {MAX_BAD_VALUE} "
+        f"then replace({stage}.raw_text, {value}, {_capped(value, MAX_BAD_VALUE)}) "
+        f"else {stage}.raw_text end"
+    )
 
 
 def _capped(expr: str, limit: int) -> str:

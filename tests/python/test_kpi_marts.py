@@ -181,6 +181,7 @@ def explained_by(world: BuiltWorld) -> Explained:
     orders = query(
         world, "select order_id, sku from marts.fct_sales_lines where channel = 'marketplace'"
     )
+    truth_sales = truth(world, "net_sales")
     explained = Explained()
     for d in manifest(world).itertuples():
         detail = d.detail
@@ -197,6 +198,27 @@ def explained_by(world: BuiltWorld) -> Explained:
             else:
                 location, skus = "MP1", {item[("marketplace", code)]}
             explained.row_defect(day, location, skus, f"{d.defect_id} {d.kind}")
+        elif d.kind in ("negative_quantity", "overlong_value"):  # a POS row quarantined
+            row = detail["original_row"]
+            explained.row_defect(
+                file_date(d.file),
+                store[row["pos_store_code"]],
+                {item[("pos", row["barcode"])]},
+                f"{d.defect_id} {d.kind}",
+            )
+        elif d.kind in ("missing_daily_file", "header_only_daily_file"):
+            # a whole day of a sales extract never arrives: every sale of that day there
+            day = date.fromisoformat(detail["business_date"])
+            if d.extract == "pos_sales":
+                locations = {s["location_id"] for s in detail["per_store"]}
+            elif d.extract == "marketplace_settlement":
+                locations = {"MP1"}
+            else:
+                pytest.fail(f"{d.defect_id}: a lost {d.extract} file is not explained yet")
+            sold = truth_sales[truth_sales["business_date"] == day]
+            for location in sorted(locations):
+                skus = set(sold.loc[sold["location_id"] == location, "sku"])
+                explained.row_defect(day, location, skus, f"{d.defect_id} {d.kind}")
         elif d.kind == "late_receipt":
             first = date.fromisoformat(detail["physical_date"])
             last = date.fromisoformat(detail["recorded_date"])
