@@ -254,7 +254,9 @@ def test_defective_world_cogs_differ_only_where_the_manifest_explains(
     unexplained = bad[~bad.apply(explained.cost_row, axis=1)]
     assert unexplained.empty, unexplained.to_string()
     rows = mart(defective_world, "mart_cogs")
-    assert (~rows.apply(explained.cost_row, axis=1)).sum() > 0.5 * len(rows)
+    # a whole day's POS file lost (two such days) moves the costs of most SKUs of every entity
+    # from then on; a quarter of the rows still compare exactly
+    assert (~rows.apply(explained.cost_row, axis=1)).sum() > 0.25 * len(rows)
 
 
 def test_defective_world_inventory_differs_only_where_the_manifest_explains(
