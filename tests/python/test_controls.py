@@ -54,6 +54,50 @@ DETECTED_KINDS = {
         "inventory_gl_break",
         "negative_available_stock",
     },
+    "negative_quantity": {
+        "quarantined_row",
+        "sales_gl_break",
+        "channel_orders_break",
+        "inventory_gl_break",
+        "negative_available_stock",
+    },
+    "overlong_value": {
+        "quarantined_row",
+        "sales_gl_break",
+        "channel_orders_break",
+        "inventory_gl_break",
+        "negative_available_stock",
+    },
+    # a freight or duty line keyed twice: flagged, and kept out of landed cost
+    "duplicate_freight_invoice": {"duplicate_supplier_invoice"},
+    # a day's sales file that never arrives or arrives empty: the completeness exception, and
+    # the day's sales missing against the ERP's GL, and the stock they would have moved
+    "missing_daily_file": {
+        "missing_delivery",
+        "sales_gl_break",
+        "channel_orders_break",
+        "inventory_gl_break",
+        "negative_available_stock",
+    },
+    "header_only_daily_file": {
+        "missing_delivery",
+        "sales_gl_break",
+        "channel_orders_break",
+        "inventory_gl_break",
+        "negative_available_stock",
+    },
+}
+# Rows ingestion quarantines: each is a row missing from every figure.
+QUARANTINED_KINDS = ("unparseable_value", "negative_quantity", "overlong_value")
+LOST_FILE_KINDS = ("missing_daily_file", "header_only_daily_file")
+# Bad deliveries ingestion refuses while the live file stays: held (a re-delivery that would
+# erase rows) or rejected (a garbage re-delivery, a far-future date, another date's copy); each
+# stays open in the queue, keyed by its file, and changes no figure.
+REFUSED_KINDS = {
+    "bad_redelivery_empty": "held_redelivery",
+    "bad_redelivery_garbage": "rejected_file",
+    "far_future_business_date": "rejected_file",
+    "duplicate_content_other_date": "rejected_file",
 }
 # Whole-file defects: ingestion loads nothing of the file (or it arrives late), and the
 # completeness controls show it as the exception type, keyed by the file's extract and date
@@ -336,9 +380,26 @@ def load_queue(world: BuiltWorld) -> Queue:
     )
 
 
+def spoiled_row(defect: Defect) -> dict:
+    """The row a row-level defect spoiled, as it was before the spoiling."""
+    return defect.detail.get("row") or defect.detail.get("original_row") or {}
+
+
+def extract_of(file: str) -> str:
+    """The extract of a landing file, from its name."""
+    return re.sub(r"_\d{8}$", "", delivery_stem(file))
+
+
+def lost_file_entities(queue: Queue, defect: Defect) -> set[str]:
+    """The entities whose sales a lost daily sales file carried."""
+    if "per_store" in defect.detail:
+        return {queue.entity_of_location[s["location_id"]] for s in defect.detail["per_store"]}
+    return {queue.entity_of_location["MP1"]}
+
+
 def row_entity(queue: Queue, defect: Defect) -> str:
     """The entity of a spoiled POS or marketplace row."""
-    row = defect.detail.get("row", {})
+    row = spoiled_row(defect)
     if "pos_store_code" in row:
         return queue.entity_of_store[row["pos_store_code"]]
     return queue.entity_of_location["MP1"]
@@ -346,7 +407,7 @@ def row_entity(queue: Queue, defect: Defect) -> str:
 
 def row_location_and_sku(queue: Queue, defect: Defect) -> tuple[str, str | None]:
     """Where a spoiled POS or marketplace row moved stock, and which SKU it was."""
-    row = defect.detail.get("row", {})
+    row = spoiled_row(defect)
     location = queue.location_of_store.get(row.get("pos_store_code", ""), "MP1")
     code = defect.detail.get("original_value") if defect.kind == "unknown_item_code" else None
     code = code or row.get("barcode") or row.get("marketplace_item_code")
@@ -393,7 +454,16 @@ def matches(queue: Queue, defect: Defect) -> pd.DataFrame:
     elif defect.kind == "unknown_item_code":
         system = "pos" if d["column"] == "barcode" else "marketplace"
         parts.append(queue.keyed("unresolved_item_code", f"{system}|{d['value']}"))
-    elif defect.kind == "unparseable_value":
+    elif defect.kind == "duplicate_freight_invoice":
+        parts.append(
+            queue.keyed("duplicate_supplier_invoice", f"{d['supplier_id']}|{d['invoice_number']}")
+        )
+    elif defect.kind in LOST_FILE_KINDS:
+        day = d["business_date"]
+        parts.append(queue.keyed("missing_delivery", f"{extract_of(defect.file)}|{day}"))
+        for entity in sorted(lost_file_entities(queue, defect)):
+            parts.append(queue.keyed("sales_gl_break", f"{entity}|{day}"))
+    elif defect.kind in QUARANTINED_KINDS:
         quarantined = queue.of_type("quarantined_row")
         parts.append(
             quarantined[
@@ -420,11 +490,23 @@ def file_exception_key(defect: Defect) -> str:
 
 def explains(queue: Queue, defects: list[Defect], exception: pd.Series) -> bool:
     """Whether some injected defect explains an exception (its type, entity, place, dates)."""
+    if any(
+        REFUSED_KINDS.get(defect.kind) == exception["exception_type"]
+        and defect.file == exception["natural_key"]
+        for defect in defects
+    ):
+        return True
     if exception["exception_type"] in set(FILE_KINDS.values()):
         return any(
             defect.kind in FILE_KINDS
             and FILE_KINDS[defect.kind] == exception["exception_type"]
             and file_exception_key(defect) == exception["natural_key"]
+            for defect in defects
+        ) or any(
+            defect.kind in LOST_FILE_KINDS
+            and exception["exception_type"] == "missing_delivery"
+            and f"{extract_of(defect.file)}|{defect.detail['business_date']}"
+            == exception["natural_key"]
             for defect in defects
         )
     kind_of_type = {t for kinds in DETECTED_KINDS.values() for t in kinds}
@@ -443,8 +525,16 @@ def explains(queue: Queue, defects: list[Defect], exception: pd.Series) -> bool:
             if defect.kind == "late_receipt":
                 day, affected = date.fromisoformat(d["physical_date"]), d["location_id"]
                 affected = queue.entity_of_location[affected]
-            elif defect.kind in ("unknown_item_code", "unparseable_value"):
+            elif defect.kind in ("unknown_item_code", *QUARANTINED_KINDS):
                 day, affected = file_date(defect.file), row_entity(queue, defect)
+            elif defect.kind in LOST_FILE_KINDS:
+                day = date.fromisoformat(d["business_date"])
+                if (
+                    entity in lost_file_entities(queue, defect)
+                    and exception["last_seen_date"] >= day
+                ):
+                    return True
+                continue
             elif defect.kind.startswith("gl_batch") and d["batch_type"] == "inventory":
                 day, affected = date.fromisoformat(d["source_business_date"]), d["entity_code"]
             else:
@@ -452,8 +542,17 @@ def explains(queue: Queue, defects: list[Defect], exception: pd.Series) -> bool:
             if affected == entity and exception["last_seen_date"] >= day:
                 return True
         if exception["exception_type"] == "negative_available_stock" and defect.kind in (
+            LOST_FILE_KINDS
+        ):
+            # a lost day's returns never restocked: the stores' stock is off from that day
+            locations = {s["location_id"] for s in d.get("per_store", [])} or {"MP1"}
+            if key.split("|")[0] in locations and exception[
+                "first_seen_date"
+            ] >= date.fromisoformat(d["business_date"]):
+                return True
+        if exception["exception_type"] == "negative_available_stock" and defect.kind in (
             "unknown_item_code",
-            "unparseable_value",
+            *QUARANTINED_KINDS,
         ):
             # a sale or return that never reached the ledger leaves the SKU's stock off for good
             location, sku = row_location_and_sku(queue, defect)
@@ -466,7 +565,7 @@ def explains(queue: Queue, defects: list[Defect], exception: pd.Series) -> bool:
             if defect.kind.startswith("gl_batch") and d["batch_type"] == "sales":
                 if d["entity_code"] == entity and d["source_business_date"] == day:
                     return True
-            if defect.kind == "unparseable_value" and row_entity(queue, defect) == entity:
+            if defect.kind in QUARANTINED_KINDS and row_entity(queue, defect) == entity:
                 if str(file_date(defect.file)) == day:
                     return True
         if exception["exception_type"] == "three_way_match_break":
@@ -508,8 +607,9 @@ def test_defective_world_queue_holds_nothing_the_manifest_does_not_explain(
 ) -> None:
     queue = load_queue(defective_world)
     all_defects = manifest(defective_world)
-    assert {d.kind for d in all_defects} <= set(DETECTED_KINDS) | set(FILE_KINDS) | ABSORBED_KINDS
-    defects = [d for d in all_defects if d.kind in DETECTED_KINDS or d.kind in FILE_KINDS]
+    known = set(DETECTED_KINDS) | set(FILE_KINDS) | set(REFUSED_KINDS) | ABSORBED_KINDS
+    assert {d.kind for d in all_defects} <= known
+    defects = [d for d in all_defects if d.kind in known - ABSORBED_KINDS]
     unexplained = [
         (row.exception_type, row.natural_key, row.explanation)
         for _, row in queue.exceptions.iterrows()
@@ -548,7 +648,16 @@ def test_defective_world_file_defects_are_completeness_exceptions_resolved_once_
         defective_world.warehouse,
         "select * from marts.mart_completeness where is_expected and not is_complete",
     )
-    assert incomplete.empty
+    # what stays incomplete: the days whose file was lost or held, nothing else
+    open_days = {
+        (extract_of(d.file), date.fromisoformat(d.detail["business_date"]))
+        for d in manifest(defective_world)
+        if d.kind in (*LOST_FILE_KINDS, "bad_redelivery_empty")
+    }
+    assert open_days
+    assert set(zip(incomplete["extract_name"], incomplete["business_date"], strict=True)) == (
+        open_days
+    )
 
 
 def test_defective_world_breaks_are_warnings_and_their_status_rows_say_so(
@@ -661,7 +770,10 @@ def test_exception_memory_decisions_and_full_refresh(sandbox: Sandbox) -> None:
     third = sandbox.queue()
     assert set(third.index) == set(first.index)  # resolved, not forgotten
     fixed = third[
-        (third["exception_type"] == "duplicate_supplier_invoice")
+        (
+            (third["exception_type"] == "duplicate_supplier_invoice")
+            & third["natural_key"].str.endswith(f"|{number}")
+        )
         | (third["exception_type"] == "three_way_match_break")
     ]
     assert len(fixed) == 2
@@ -750,3 +862,21 @@ def test_an_unbalanced_journal_fails_the_build_at_zero_tolerance(sandbox: Sandbo
     result = sandbox.dbt("test", "--select", "assert_gl_journals_balance", check=False)
     assert result.returncode != 0
     assert "FAIL 1" in result.stdout
+
+
+def test_defective_world_refused_deliveries_stay_open_in_the_queue_keyed_by_their_file(
+    defective_world: BuiltWorld,
+) -> None:
+    """A held re-delivery, a garbage re-delivery, a file dated far in the future and another
+    date's copy: each is one open exception of its type keyed by its file (an owner must look),
+    and none changed a figure (the KPI tests compare those dates with the truth)."""
+    queue = load_queue(defective_world)
+    defects = [d for d in manifest(defective_world) if d.kind in REFUSED_KINDS]
+    assert {d.kind for d in defects} == set(REFUSED_KINDS), "the world lacks a kind to test"
+    for defect in defects:
+        found = queue.keyed(REFUSED_KINDS[defect.kind], defect.file)
+        assert len(found) == 1, (defect.kind, defect.file)
+        row = found.iloc[0]
+        assert row["status"] == "open", (defect.kind, defect.file)
+        assert defect.file in row["explanation"]
+        assert row["severity"] and row["owning_role"]
