@@ -22,7 +22,7 @@ from dagster._core.storage.tags import (
 )
 
 from ingestion.discover import discover
-from orchestration import settings
+from orchestration import recovery, settings
 from orchestration.publish import PUBLICATION_KEY
 from publishing import served
 from publishing import settings as publishing_settings
@@ -48,16 +48,24 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> list:
     """Ingest every business date, then transform. Returns the two run results."""
     start, end = business_date_range(settings.landing_dir())
+    recovery.release_abandoned_runs(dagster_instance)
     ingest = defs.resolve_job_def("ingest_job").execute_in_process(
         instance=dagster_instance,
         run_config=QUIET,
-        tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end},
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: start,
+            ASSET_PARTITION_RANGE_END_TAG: end,
+            **recovery.launcher_tags(),
+        },
         raise_on_error=False,
     )
     if not ingest.success:
         return [ingest]
     transform = defs.resolve_job_def("transform_job").execute_in_process(
-        instance=dagster_instance, run_config=QUIET, raise_on_error=False
+        instance=dagster_instance,
+        run_config=QUIET,
+        tags=recovery.launcher_tags(),
+        raise_on_error=False,
     )
     return [ingest, transform]
 
