@@ -320,6 +320,7 @@ def publish(
                 partial, build, served if current else None, relations, gate, run_results, number
             )
             _stage("swap", versions)
+            partial.chmod(0o444)  # immutable: no reader opens a version for writing
             _fsync_file(partial)
             os.replace(partial, final)
             _fsync_dir(versions)

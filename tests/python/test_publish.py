@@ -350,3 +350,30 @@ def test_kill_during_publishing_leaves_the_previous_version(
     result = publish(place)
     assert result.version == 2 and served_sum(place["served"]) == (2, 556.0)
     assert not list(versions.glob("*.partial")) and not marker.exists()
+
+
+# ---- recovery of a killed in-process run ---------------------------------------------------------
+
+
+def test_a_killed_runs_pool_slot_is_freed_and_a_live_runs_kept(tmp_path: Path) -> None:
+    import dagster as dg
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from orchestration import recovery
+
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    storage = instance.event_log_storage
+    storage.set_concurrency_slots("concord_warehouse", 1)
+    dead_tags = recovery.launcher_tags() | {recovery.PROCESS_TAG: "999999999:1"}
+    for run_id, tags in (("dead", dead_tags), ("alive", recovery.launcher_tags())):
+        instance.add_run(
+            DagsterRun(
+                job_name="ingest_job", run_id=run_id, status=dg.DagsterRunStatus.STARTED, tags=tags
+            )
+        )
+    storage.claim_concurrency_slot("concord_warehouse", "dead", "ingest_erp")
+    assert storage.get_concurrency_info("concord_warehouse").active_slot_count == 1
+    assert recovery.release_abandoned_runs(instance) == ["dead"]
+    assert instance.get_run_by_id("dead").status == dg.DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id("alive").status == dg.DagsterRunStatus.STARTED
+    assert storage.get_concurrency_info("concord_warehouse").active_slot_count == 0
