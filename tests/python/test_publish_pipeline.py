@@ -6,7 +6,8 @@ process, as `make run` starts it), on a small clean world delivered in three par
    served copy every ~100 ms on a connection it holds open: no read fails, none mixes versions;
 3. the third part arrives; runs are killed with SIGKILL during ingestion and at two points of
    the dbt build: each time the served copy is byte for byte v000002 and opens; the next run,
-   without any manual step, publishes v000003, equal to the simulation's truth.
+   without any manual step, publishes v000003, equal to the simulation's truth; a publisher
+   killed while copying that build leaves v000003, and publishing again gives v000004.
 
 A build whose check fails at error is then run through Dagster: nothing is published.
 """
@@ -28,6 +29,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
+from dagster_dbt import get_asset_key_for_model
 
 from publishing import served
 from simulation.__main__ import generate, parse_args
@@ -287,6 +289,29 @@ def test_kill_9_during_ingestion_and_dbt_keeps_the_last_version_and_the_next_run
     pd.testing.assert_frame_equal(
         served_by_date(world), truth_by_date(world), check_exact=False, atol=0.011
     )
+    # The publisher killed while copying this real build, then run again by hand.
+    before = served_state(world)
+    publisher = subprocess.Popen(
+        [sys.executable, "-m", "publishing", "publish"],
+        cwd=PROJECT_ROOT,
+        env=world.env | {served.PAUSE_ENV: "copy"},
+        start_new_session=True,
+    )
+    marker = served.settings.versions_dir(world.served) / ".paused-copy"
+    wait_for(publisher, marker.exists, "the publisher copied")
+    kill_session(publisher)
+    assert served_state(world) == before, "killed while publishing: the served copy changed"
+    again = subprocess.run(
+        [sys.executable, "-m", "publishing", "publish"],
+        cwd=PROJECT_ROOT,
+        env=world.env,
+        capture_output=True,
+        text=True,
+    )
+    assert "published v000004" in again.stdout, again.stdout + again.stderr
+    pd.testing.assert_frame_equal(
+        served_by_date(world), truth_by_date(world), check_exact=False, atol=0.011
+    )
 
 
 def dbt_after(run: subprocess.Popen, seconds: float) -> None:
@@ -300,8 +325,9 @@ def dbt_after(run: subprocess.Popen, seconds: float) -> None:
 def test_a_check_failing_at_error_in_dagster_publishes_nothing(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Bad master data reaches raw; dbt rebuilds the entity dimension and its not-null test
-    fails at error: the dbt step fails, Dagster skips the publication, readers keep v000003."""
+    """Bad master data reaches raw (a location type the contract does not know); dbt rebuilds
+    the location dimension and its accepted-values test fails at error: the dbt step fails,
+    Dagster does not run the publication, readers keep v000004."""
     from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
     from orchestration.publish import PUBLICATION_KEY, publication
 
@@ -309,29 +335,31 @@ def test_a_check_failing_at_error_in_dagster_publishes_nothing(
     broken = world.root / "broken.duckdb"
     shutil.copy(world.warehouse, broken)
     with duckdb.connect(str(broken)) as con:
-        con.execute(
-            "insert into raw.erp_legal_entities "
-            "select * replace (null as entity_code) from raw.erp_legal_entities "
-            "where _business_date = (select max(_business_date) from raw.erp_legal_entities)"
-        )
+        con.execute("update raw.erp_locations set location_type = 'bogus'")
     monkeypatch.setenv("CONCORD_WAREHOUSE", str(broken))
     monkeypatch.setenv("CONCORD_SERVED_WAREHOUSE", str(world.served))
     result = dg.materialize(
         [concord_dbt_assets, publication],
-        selection=[dg.AssetKey(["dim_entity"]), PUBLICATION_KEY],
+        selection=[get_asset_key_for_model([concord_dbt_assets], "dim_location"), PUBLICATION_KEY],
         resources={"dbt": DBT_RESOURCE},
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
     assert not result.success
     failed = [
-        e.event_specific_data.check_name
+        (e.event_specific_data.check_name, e.event_specific_data.severity)
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
     ]
-    assert any("not_null" in name for name in failed), failed
-    publication_steps = {
+    assert failed == [
+        (
+            "accepted_values_dim_location_location_type__store__dc__virtual",
+            dg.AssetCheckSeverity.ERROR,
+        )
+    ]
+    publication_events = {
         e.event_type_value for e in result.all_events if e.step_key == "publication"
     }
-    assert "ASSET_MATERIALIZATION" not in publication_steps
+    assert "ASSET_MATERIALIZATION" not in publication_events
+    assert "STEP_START" not in publication_events, "the publication ran after a failed check"
     assert served_state(world) == before
