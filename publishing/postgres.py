@@ -12,7 +12,6 @@ Older version schemas beyond the retention (`CONCORD_SERVED_KEEP`) are dropped.
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 import time
@@ -257,15 +256,3 @@ def _switch_and_retain(pg: Any, target: str, version: int, keep: int) -> list[st
             except psycopg2.errors.LockNotAvailable:
                 cursor.execute("rollback to savepoint retain")
     return dropped
-
-
-def describe(dsn: str) -> dict[str, Any]:
-    """What PostgreSQL serves now: version and relations (for the command line and tests)."""
-    with psycopg2.connect(dsn) as pg, pg.cursor() as cursor:
-        version = _served_version(cursor)
-        cursor.execute(
-            "select table_name from information_schema.tables where table_schema = %s order by 1",
-            [SERVED_SCHEMA],
-        )
-        names = [r[0] for r in cursor.fetchall()]
-    return {"version": version, "relations": json.dumps(names)}
