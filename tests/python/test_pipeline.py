@@ -100,7 +100,8 @@ def test_each_successful_build_publishes_a_version_that_says_what_it_is(pipeline
             "select checks_passed_count, checks_failed_count, checks_warned, open_exceptions "
             "from publication where version = 2"
         ).fetchall()[0]
-        schemas = {r[0] for r in con.execute("select schema_name from information_schema.schemata")}
+        schemata = con.execute("select schema_name from information_schema.schemata").fetchall()
+    schemas = {r[0] for r in schemata}
     assert row[0] > 100 and row[1] == 0 and row[3] > 0  # a defective world: open exceptions
     assert not {"raw", "staging", "intermediate", "seeds", "snapshots"} & schemas
 
