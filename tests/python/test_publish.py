@@ -377,3 +377,26 @@ def test_a_killed_runs_pool_slot_is_freed_and_a_live_runs_kept(tmp_path: Path) -
     assert instance.get_run_by_id("dead").status == dg.DagsterRunStatus.FAILURE
     assert instance.get_run_by_id("alive").status == dg.DagsterRunStatus.STARTED
     assert storage.get_concurrency_info("concord_warehouse").active_slot_count == 0
+
+
+def test_a_full_disk_while_publishing_leaves_the_previous_version(
+    place: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    publish(place)
+    before = sha256(place["served"])
+
+    def disk_full(name: str, versions: Path) -> None:
+        if name == "copy":
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(served, "_stage", disk_full)
+    make_build(place["build"], 777.0)
+    with pytest.raises(OSError, match="No space left"):
+        publish(place)
+    versions = place["served"].parent / "served.versions"
+    assert sha256(place["served"]) == before and served_sum(place["served"]) == (1, 101.0)
+    assert not list(versions.glob("*.partial*")), "the failed version was not removed"
+    monkeypatch.undo()
+    assert publish(place).version == 2 and served_sum(place["served"]) == (2, 778.0)
