@@ -11,6 +11,7 @@ BIN := $(VENV)/bin
 # Public environment (see INTERFACES.md). Override on the command line or in the environment.
 export CONCORD_LANDING_DIR ?= data/landing
 export CONCORD_WAREHOUSE ?= data/warehouse.duckdb
+export CONCORD_SERVED_WAREHOUSE ?= data/served.duckdb
 # CONCORD_PII_SALT: required for any landing zone but the default simulated world, which uses
 # the documented development salt when it is unset (ingestion/pii.py).
 export DBT_PROFILES_DIR := profiles
@@ -33,12 +34,15 @@ DBT_FLAGS := --project-dir . --profiles-dir $(DBT_PROFILES_DIR)
 # macros/ is not listed: the dbt templater can only render nodes and skips macro files.
 SQL_PATHS := models tests
 
-.PHONY: help install world dirs parse lint lint-python lint-sql run ui test clean distclean
+.PHONY: help install world dirs parse lint lint-python lint-sql run ui test clean distclean \
+	versions postgres postgres-stop
 
 help:
 	@echo "make run        set up, generate the default world if the landing zone is empty, run the pipeline"
 	@echo "make ui         the Dagster UI on http://127.0.0.1:3000"
 	@echo "make test       set up, then every check (dbt parse, sqlfluff, ruff, pytest)"
+	@echo "make versions   the published versions of the served copy (the current one starred)"
+	@echo "make postgres   install (if needed) and start a local PostgreSQL on 127.0.0.1 for BI tools"
 	@echo "make lint       ruff and sqlfluff only"
 	@echo "make clean      remove data/, target/, logs/, dbt_packages/ (distclean also removes .venv)"
 
@@ -56,7 +60,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 install: $(VENV)/.installed
 
 dirs:
-	@mkdir -p "$(DAGSTER_HOME)" "$(dir $(CONCORD_WAREHOUSE))"
+	@mkdir -p "$(DAGSTER_HOME)" "$(dir $(CONCORD_WAREHOUSE))" "$(dir $(CONCORD_SERVED_WAREHOUSE))"
 	@[ -f "$(DAGSTER_HOME)/dagster.yaml" ] || cp orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 
 # ---- data ------------------------------------------------------------------------------------
@@ -80,6 +84,7 @@ world: install
 parse: install dirs
 	$(BIN)/dbt --quiet parse $(DBT_FLAGS)
 
+# Ends by printing the version it published (or why it published nothing) and the served KPIs.
 # orchestration.run exits 1 when files of the run need attention; in the default simulated
 # world they are the simulator's injected defects (data/truth/defects.csv), caught by design.
 run: install world parse
@@ -90,6 +95,17 @@ run: install world parse
 			"(data/truth/defects.csv), caught as they should be"; \
 		exit 0; \
 	fi; exit $$status
+
+versions: install
+	$(BIN)/python -m publishing versions
+
+# A local PostgreSQL server (Debian's package, installed by apt-get when missing) on 127.0.0.1,
+# data in CONCORD_PG_DATA (default data/postgres). Publishing to it is enabled by CONCORD_PG_DSN.
+postgres: install
+	$(BIN)/python -m publishing.pg_cluster start
+
+postgres-stop: install
+	$(BIN)/python -m publishing.pg_cluster stop
 
 # No -m: `dagster dev` then reads [tool.dagster] in pyproject.toml (module
 # orchestration.definitions, code location "concord"); with -m the location would be named
@@ -123,6 +139,7 @@ test: install
 # ---- housekeeping ----------------------------------------------------------------------------
 
 clean:
+	@[ ! -x $(BIN)/python ] || $(BIN)/python -m publishing.pg_cluster stop >/dev/null 2>&1 || true
 	rm -rf data target logs dbt_packages
 
 distclean: clean

@@ -1,5 +1,5 @@
-"""python -m benchmarks {world,ingest,build} [options]: time the generator, the ingestion or
-the dbt build of the KPI marts.
+"""python -m benchmarks {world,ingest,build,refresh} [options]: time the generator, the
+ingestion, the dbt build of the KPI marts, or a one-day refresh from landing to published.
 
 world:  generate a world REPEAT times into a scratch folder; report the median wall time and
         the peak memory of one generation (resource.getrusage of a child process).
@@ -10,6 +10,11 @@ build:  replay a landing zone by delivery date into a fresh warehouse: every del
         data tests included, unit tests left to CI as in production), REPEAT times; then the
         last delivery ingested and built incrementally on that built warehouse, and built once
         more with nothing new, REPEAT times. Medians and peak memory of the dbt process.
+refresh: replay every delivery but the last into a fresh warehouse, ingest, run the production
+        `dbt build` and publish (timing the publish: a full publication); then deliver the last
+        day and run `python -m orchestration.run` (ingestion, dbt build, publishing through
+        Dagster, as `make run` does): its wall time, its steps' times from the Dagster instance,
+        and the publication's seconds and bytes. With CONCORD_PG_DSN set, PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -211,6 +216,113 @@ def bench_build(args: argparse.Namespace) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+def step_seconds(dagster_home: Path) -> dict[str, float]:
+    """Wall seconds of every step of the runs in a Dagster instance, by step key."""
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    out: dict[str, float] = {}
+    for run in instance.get_runs():
+        for stats in instance.get_run_step_stats(run.run_id):
+            if stats.start_time and stats.end_time:
+                out[stats.step_key] = (
+                    out.get(stats.step_key, 0.0) + stats.end_time - stats.start_time
+                )
+    return out
+
+
+def bench_refresh(args: argparse.Namespace) -> None:
+    import os
+
+    import dagster as dg
+
+    project = Path(__file__).resolve().parents[1]
+    landing = Path(args.landing)
+    deliveries = sorted({d.name for d in landing.glob("*/*") if d.is_dir()})
+    scratch = Path(tempfile.mkdtemp(prefix="concord-bench-", dir=args.scratch))
+    env = os.environ | {
+        "CONCORD_LANDING_DIR": str(scratch / "landing"),
+        "CONCORD_WAREHOUSE": str(scratch / "warehouse.duckdb"),
+        "CONCORD_SERVED_WAREHOUSE": str(scratch / "served.duckdb"),
+        "DAGSTER_HOME": str(scratch / "dagster_home"),
+        "PYTHONPATH": str(project),
+    }
+    try:
+        replay(landing, scratch / "landing", deliveries[:-1])
+        ingest(scratch / "landing", scratch / "warehouse.duckdb")
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                str(Path(sys.executable).parent / "dbt"),
+                "--quiet",
+                "build",
+                "--exclude-resource-type",
+                "unit_test",
+                *["--project-dir", str(project), "--profiles-dir", str(project / "profiles")],
+                *["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
+            ],
+            env=env,
+            check=True,
+        )
+        print(
+            f"full dbt build over {len(deliveries) - 1} deliveries: "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        publish = [sys.executable, "-m", "publishing", "publish", "--run-results"]
+        for _ in range(args.repeat):
+            done = subprocess.run(
+                [*publish, str(scratch / "target" / "run_results.json")],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            print(f"full publication: {done.stdout.strip()}")
+        replay(landing, scratch / "landing", deliveries[-1:])
+        (scratch / "dagster_home").mkdir()
+        shutil.copy(project / "orchestration" / "dagster.yaml", scratch / "dagster_home")
+        started = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-m", "orchestration.run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=project,
+        )
+        seconds = time.perf_counter() - started
+        if run.returncode != 0:
+            raise SystemExit(f"orchestration.run failed:\n{run.stdout[-4000:]}{run.stderr}")
+        print(
+            f"one-day refresh ({deliveries[-1]}), landing to published, "
+            f"python -m orchestration.run: {seconds:.1f} s"
+        )
+        steps = step_seconds(scratch / "dagster_home")
+        ingest_steps = sum(v for k, v in steps.items() if k.startswith("ingest_"))
+        print(
+            f"  ingest steps {ingest_steps:.1f} s (summed); "
+            + ", ".join(
+                f"{k} {v:.1f} s" for k, v in sorted(steps.items()) if not k.startswith("ingest_")
+            )
+        )
+        instance = dg.DagsterInstance.from_config(str(scratch / "dagster_home"))
+        for key in ("publication", "publication_postgres"):
+            event = instance.get_latest_materialization_event(dg.AssetKey(key))
+            if event and event.asset_materialization:
+                meta = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+                print(
+                    f"  {key}: "
+                    + ", ".join(
+                        f"{k} {meta[k]}"
+                        for k in ("version", "seconds", "bytes_written", "rows")
+                        if k in meta
+                    )
+                )
+        print("\n".join(line for line in run.stdout.splitlines() if line.startswith("publ")))
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -225,8 +337,15 @@ def main(argv: list[str] | None = None) -> None:
     build.add_argument("--landing", required=True)
     build.add_argument("--repeat", type=int, default=3)
     build.add_argument("--scratch", default=None, help="folder for the scratch warehouses")
+    refresh = sub.add_parser("refresh")
+    refresh.add_argument("--landing", required=True)
+    refresh.add_argument("--repeat", type=int, default=3, help="full publications to time")
+    refresh.add_argument("--scratch", default=None, help="folder for the scratch warehouses")
+    refresh.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
-    {"world": bench_world, "ingest": bench_ingest, "build": bench_build}[args.what](args)
+    {"world": bench_world, "ingest": bench_ingest, "build": bench_build, "refresh": bench_refresh}[
+        args.what
+    ](args)
 
 
 if __name__ == "__main__":

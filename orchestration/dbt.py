@@ -1,6 +1,8 @@
 """The dbt project as Dagster assets: one DbtProject, a translator built from small rules."""
 
 import json
+import os
+import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from functools import cached_property
@@ -11,6 +13,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration import settings
+from publishing import settings as publishing_settings
 
 DBT_PROJECT = DbtProject(
     project_dir=settings.PROJECT_ROOT,
@@ -79,7 +82,24 @@ def concord_dbt_assets(
     """dbt build: every model with its data tests (they appear as asset checks). The event facts
     and available inventory are incremental: a build processes the business dates of newly
     loaded files, and tests what it rewrote, unless the run's config asks for more."""
-    yield from dbt.cli(dbt_build_args(config), context=context).stream()
+    # The build's results are the publishing gate's evidence (publishing.core.gate): remove the
+    # last build's before starting, keep this one's even when dbt fails.
+    results = publishing_settings.build_results_path(settings.warehouse_path())
+    results.unlink(missing_ok=True)
+    invocation = dbt.cli(dbt_build_args(config), context=context)
+    try:
+        yield from invocation.stream()
+    finally:
+        keep_run_results(Path(invocation.target_path) / "run_results.json", results)
+
+
+def keep_run_results(source: Path, destination: Path) -> None:
+    """Copy a dbt invocation's run_results.json to where publishing reads it, atomically."""
+    if not source.is_file():
+        return
+    partial = destination.with_name(destination.name + ".partial")
+    shutil.copyfile(source, partial)
+    os.replace(partial, destination)
 
 
 # The dbt of this interpreter's environment, whether or not that environment is on PATH.

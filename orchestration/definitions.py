@@ -8,9 +8,10 @@ from orchestration.automation import close_schedule, landing_sensor, transform_a
 from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
 from orchestration.ingest import INGEST_ASSETS, landing_specs, load_log
 from orchestration.jobs import ingest_job, transform_job
+from orchestration.publish import publishing_assets
 
 defs = dg.Definitions(
-    assets=[*landing_specs(), *INGEST_ASSETS, load_log, concord_dbt_assets],
+    assets=[*landing_specs(), *INGEST_ASSETS, load_log, concord_dbt_assets, *publishing_assets()],
     jobs=[ingest_job, transform_job],
     sensors=[landing_sensor, transform_after_ingest],
     schedules=[close_schedule],

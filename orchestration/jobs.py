@@ -21,5 +21,6 @@ transform_job = dg.define_asset_job(
     | dg.AssetSelection.all().downstream()
     - dg.AssetSelection.key_prefixes(["raw"])
     - dg.AssetSelection.key_prefixes(["landing"]),
-    description="Log stray files, then dbt build every model with its tests.",
+    description="Log stray files, dbt build every model with its tests, then publish the public "
+    "relations as a new version of the served copy (only when no blocking check failed).",
 )

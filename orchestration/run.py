@@ -1,7 +1,9 @@
 """python -m orchestration.run: the whole pipeline through Dagster, then a short summary.
 
 Runs in this process: the ingest job over every business date found in the landing zone (one
-run for the whole range), then the transform job (stray files, dbt build with every test).
+run for the whole range), then the transform job (stray files, dbt build with every test, and
+publishing when no blocking check failed). The summary reads the served copy, as every reader
+does, and names the version it shows.
 Run history lands in DAGSTER_HOME when it is set, so `make ui` shows these runs.
 
 Exit status: 0 when both jobs succeeded and every file this run logged loaded; 1 when a job
@@ -13,6 +15,7 @@ one line.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -27,7 +30,10 @@ from dagster._core.storage.tags import (
 from ingestion.discover import discover
 from ingestion.load import ATTENTION_STATUSES
 from ingestion.pii import PiiSaltMissing, pii_salt
-from orchestration import settings
+from orchestration import recovery, settings
+from orchestration.publish import PUBLICATION_KEY
+from publishing import served
+from publishing import settings as publishing_settings
 
 
 class CannotStart(Exception):
@@ -58,16 +64,24 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> list:
     """Ingest every business date, then transform. Returns the two run results."""
     start, end = business_date_range(settings.landing_dir())
+    recovery.release_abandoned_runs(dagster_instance)
     ingest = defs.resolve_job_def("ingest_job").execute_in_process(
         instance=dagster_instance,
         run_config=QUIET,
-        tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end},
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: start,
+            ASSET_PARTITION_RANGE_END_TAG: end,
+            **recovery.launcher_tags(),
+        },
         raise_on_error=False,
     )
     if not ingest.success:
         return [ingest]
     transform = defs.resolve_job_def("transform_job").execute_in_process(
-        instance=dagster_instance, run_config=QUIET, raise_on_error=False
+        instance=dagster_instance,
+        run_config=QUIET,
+        tags=recovery.launcher_tags(),
+        raise_on_error=False,
     )
     return [ingest, transform]
 
@@ -137,17 +151,70 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
     )
 
 
-def summary(warehouse: Path) -> str:
+def published_version(result: dg.ExecuteInProcessResult) -> str | None:
+    """The version this run published (the `publication` asset's metadata), if it did."""
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            if materialization.asset_key == PUBLICATION_KEY:
+                return materialization.metadata["version"].value
+    return None
+
+
+def publish_status(results: list[dg.ExecuteInProcessResult]) -> str:
+    """One line: what this run published, or why it published nothing."""
+    transform = next((r for r in results if r.job_def.name == "transform_job"), None)
+    version = published_version(transform) if transform else None
+    if version:
+        return f"published: {version}"
+    if transform is None:
+        reason = "ingestion failed, the build did not run"
+    else:
+        blocking = [
+            f"{e.asset_key.to_user_string()}:{e.check_name}"
+            for e in check_evaluations(transform)
+            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+        ]
+        reason = (
+            "blocking checks failed: " + ", ".join(sorted(blocking))
+            if blocking
+            else "the build or the publish step failed"
+        )
+    return f"published: NOTHING ({reason}); readers keep the previous version"
+
+
+def check_evaluations(result: dg.ExecuteInProcessResult) -> list:
+    return [
+        event.event_specific_data
+        for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+
+
+def summary(served_path: Path) -> str:
+    """KPIs as readers see them: from the served copy, stating its version."""
+    if not served_path.exists():
+        return f"served copy: none yet at {served_path} (nothing has been published)"
     lines = []
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        status = con.execute(
-            "select status, count(*), sum(rows_loaded), sum(rows_quarantined) "
-            "from raw.load_log group by status order by status"
-        ).fetchall()
-        lines.append("files: " + ", ".join(f"{s} {n}" for s, n, _, _ in status))
-        loaded = sum(r or 0 for _, _, r, _ in status)
-        quarantined = sum(q or 0 for _, _, _, q in status)
-        lines.append(f"rows: loaded {loaded}, quarantined {quarantined}")
+    with served.connect(served_path) as con:
+        publication = served.current_publication(con)
+        lines.append(
+            f"served copy: {publication['version_name']} at {served_path}, published "
+            f"{publication['published_at']:%Y-%m-%d %H:%M:%S} UTC, business dates "
+            f"{publication['first_business_date']} to {publication['last_business_date']}, "
+            f"checks passed {publication['checks_passed_count']}, warned "
+            f"{publication['checks_warned_count']}"
+        )
+        files = json.loads(publication["files_by_status"] or "{}")
+        lines.append("files: " + ", ".join(f"{s} {n}" for s, n in sorted(files.items())))
+        lines.append(
+            f"rows: loaded {publication['rows_loaded']}, "
+            f"quarantined {publication['rows_quarantined']}"
+        )
+        if publication["incomplete_dates"]:
+            lines.append(
+                "incomplete dates: " + ", ".join(str(d) for d in publication["incomplete_dates"])
+            )
         if table_exists(con, "marts", "mart_net_sales"):
             lines.append(
                 con.execute(
@@ -194,10 +261,6 @@ def summary(warehouse: Path) -> str:
                     for name, breaks, passes, severity in reconciliations
                 )
             )
-        staged = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'staging'"
-        ).fetchone()[0]
-        lines.append(f"staging relations: {staged}")
     return "\n".join(lines)
 
 
@@ -235,7 +298,8 @@ def main() -> int:
         for failure in step_failures(result):
             print(f"  failed step {failure}")
     attention = files_needing_attention(settings.warehouse_path(), before)
-    print(summary(settings.warehouse_path()))
+    print(publish_status(results))
+    print(summary(publishing_settings.served_path()))
     print("Open the Dagster UI with `make ui` (http://127.0.0.1:3000).")
     if attention:
         print(f"{len(attention)} file(s) of this run need attention:")

@@ -26,6 +26,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     env = {
         "CONCORD_LANDING_DIR": str(root / "landing"),
         "CONCORD_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "CONCORD_SERVED_WAREHOUSE": str(root / "served.duckdb"),
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -40,6 +41,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             "second": second,
             "raw_first": raw_first,
             "warehouse": root / "warehouse.duckdb",
+            "served": root / "served.duckdb",
         }
     finally:
         for k, v in saved.items():
@@ -86,6 +88,22 @@ def test_both_jobs_succeed_with_no_error_level_check_failing(pipeline: dict) -> 
                 if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR:
                     errors.append(f"{e.asset_key.to_user_string()}:{e.check_name}")
     assert errors == []
+
+
+def test_each_successful_build_publishes_a_version_that_says_what_it_is(pipeline: dict) -> None:
+    assert run.published_version(pipeline["first"][1]) == "v000001"
+    assert run.published_version(pipeline["second"][1]) == "v000002"
+    text = run.summary(pipeline["served"])
+    assert text.startswith("served copy: v000002") and "net sales (reporting currency)" in text
+    with duckdb.connect(str(pipeline["served"]), read_only=True) as con:
+        row = con.execute(
+            "select checks_passed_count, checks_failed_count, checks_warned, open_exceptions "
+            "from publication where version = 2"
+        ).fetchall()[0]
+        schemata = con.execute("select schema_name from information_schema.schemata").fetchall()
+    schemas = {r[0] for r in schemata}
+    assert row[0] > 100 and row[1] == 0 and row[3] > 0  # a defective world: open exceptions
+    assert not {"raw", "staging", "intermediate", "seeds", "snapshots"} & schemas
 
 
 def test_stray_files_fail_the_unknown_files_check(pipeline: dict) -> None:

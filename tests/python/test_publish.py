@@ -1,0 +1,402 @@
+"""Write-audit-publish on a small build warehouse: the gate, versions, retention, rollback, the
+publication record, and kill -9 during publishing (the publisher as a separate process).
+
+The whole pipeline under readers and kill -9 is in test_publish_pipeline.py."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from publishing import core, served
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def results(*entries: tuple[str, str], which: str = "build") -> dict:
+    return {
+        "args": {"which": which},
+        "metadata": {"generated_at": "2026-02-01T06:00:00.000000Z", "invocation_id": "abc"},
+        "results": [{"unique_id": uid, "status": status} for uid, status in entries],
+    }
+
+
+PASSING = results(
+    ("model.concord.mart_net_sales", "success"),
+    ("model.concord.mart_exceptions", "success"),
+    ("test.concord.not_null_mart_net_sales_sku.1a2b", "pass"),
+    ("unit_test.concord.mart_net_sales.netting", "pass"),
+)
+
+MANIFEST = {
+    "nodes": {
+        "model.concord.mart_net_sales": {
+            "resource_type": "model",
+            "schema": "marts",
+            "name": "mart_net_sales",
+            "group": "finance",
+            "access": "public",
+            "config": {"materialized": "table", "enabled": True},
+        },
+        "model.concord.mart_exceptions": {
+            "resource_type": "model",
+            "schema": "marts",
+            "name": "mart_exceptions",
+            "group": "finance",
+            "access": "public",
+            "config": {"materialized": "view", "enabled": True},
+        },
+        "model.concord.stg_pos__sales_lines": {
+            "resource_type": "model",
+            "schema": "staging",
+            "name": "stg_pos__sales_lines",
+            "access": "protected",
+            "config": {"materialized": "table"},
+        },
+        "seed.concord.posting_rules": {
+            "resource_type": "seed",
+            "schema": "seeds",
+            "name": "posting_rules",
+            "config": {},
+        },
+    }
+}
+
+
+def make_build(path: Path, net_sales: float) -> Path:
+    """A build warehouse in the real layout, small: raw.load_log, a staging table that must not
+    be published, a KPI mart, the exception queue (a view, as dbt builds it)."""
+    path.unlink(missing_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw; create schema staging; create schema marts")
+        con.execute(
+            "create table raw.load_log as select * from (values "
+            "(1, 'loaded', date '2026-01-01', 10, 0), (2, 'loaded', date '2026-01-02', 8, 1), "
+            "(3, 'failed', date '2026-01-02', 0, 0)) "
+            "t(load_id, status, business_date, rows_loaded, rows_quarantined)"
+        )
+        con.execute("create table staging.stg_pos__sales_lines as select 'secret' as email")
+        con.execute(
+            "create table marts.mart_net_sales as select * from (values "
+            f"(date '2026-01-01', 'SKU1', {net_sales}::decimal(18,2)), "
+            "(date '2026-01-02', 'SKU2', 1.00::decimal(18,2))) t(business_date, sku, net_sales)"
+        )
+        con.execute(
+            "create view marts.mart_exceptions as select * from (values "
+            "('high', 'open'), ('high', 'acknowledged'), ('low', 'open'), ('low', 'resolved')) "
+            "t(severity, status)"
+        )
+    return path
+
+
+@pytest.fixture
+def place(tmp_path: Path) -> dict:
+    return {
+        "build": make_build(tmp_path / "warehouse.duckdb", 100.0),
+        "served": tmp_path / "served" / "served.duckdb",
+    }
+
+
+def publish(place: dict, run_results: dict = PASSING, keep: int = 5) -> served.PublishResult:
+    return served.publish(
+        build=place["build"],
+        run_results=run_results,
+        manifest=MANIFEST,
+        served=place["served"],
+        keep=keep,
+    )
+
+
+def served_sum(path: Path) -> tuple[int, float]:
+    with served.connect(path) as con:
+        version = served.current_publication(con)["version"]
+        total = con.execute("select sum(net_sales) from marts.mart_net_sales").fetchone()[0]
+    return version, float(total)
+
+
+# ---- the pure core -----------------------------------------------------------------------------
+
+
+def test_gate_blocks_on_errors_and_missing_results_and_passes_warnings() -> None:
+    ok = core.gate(PASSING)
+    assert not ok.blocked and ok.passed == ("not_null_mart_net_sales_sku",) and ok.warned == ()
+    warned = core.gate(results(("test.concord.assert_x.1", "warn"), ("model.concord.m", "success")))
+    assert not warned.blocked and warned.warned == ("assert_x",)
+    failed = core.gate(results(("test.concord.unique_x.1", "fail"), ("model.concord.m", "success")))
+    assert failed.blocked and failed.failed == ("unique_x (fail)",)
+    assert core.gate(results(("model.concord.m", "error"))).blocked
+    assert core.gate(results(("model.concord.m", "skipped"))).blocked
+    assert core.gate(results(("test.concord.t.1", "error"))).blocked
+    assert core.gate(None).blocked
+    assert core.gate(results(("test.concord.t.1", "pass"), which="test")).blocked
+    assert core.gate(results()).blocked
+
+
+def test_retention_keeps_the_newest_and_always_the_served_version() -> None:
+    assert core.to_delete([1, 2, 3, 4, 5, 6], keep=3, current=6) == [1, 2, 3]
+    assert core.to_delete([1, 2, 3, 4, 5, 6], keep=3, current=2) == [1, 3, 4]
+    assert core.to_delete([1, 2], keep=5, current=2) == []
+    assert core.next_version([3, 7, 5]) == 8 and core.next_version([]) == 1
+    assert core.parse_version("v000012.duckdb") == 12 and core.parse_version("x.duckdb") is None
+    assert core.version_name(12) == "v000012"
+
+
+def test_only_marts_are_published_and_grants_follow_group_and_access() -> None:
+    relations = core.publishable_relations(MANIFEST)
+    assert [r.qualified for r in relations] == ["marts.mart_exceptions", "marts.mart_net_sales"]
+    assert core.roles_for(relations[0]) == core.ROLES
+    private = core.Relation("marts", "m", "supply_chain", "protected")
+    assert core.roles_for(private) == ("supply_chain",)
+    assert core.roles_for(core.Relation("marts", "m", None, "protected")) == ()
+    assert core.personal_columns(["sku", "Email", "customer_hash"]) == ["Email"]
+
+
+def test_every_mart_of_the_project_is_published_and_nothing_else() -> None:
+    manifest = json.loads((PROJECT_ROOT / "target" / "manifest.json").read_text())
+    names = {r.name for r in core.publishable_relations(manifest)}
+    assert {"mart_net_sales", "mart_cogs", "mart_available_inventory", "mart_exceptions"} <= names
+    assert all(not n.startswith(("stg_", "int_")) for n in names)
+    assert "posting_rules" not in names
+
+
+# ---- publishing, retention, rollback -----------------------------------------------------------
+
+
+def test_publish_writes_a_version_that_describes_itself(place: dict) -> None:
+    result = publish(place)
+    assert result.version == 1 and result.relations == {
+        "marts.mart_exceptions": 4,
+        "marts.mart_net_sales": 2,
+    }
+    assert place["served"].is_symlink() and result.bytes_written > 0
+    with served.connect(place["served"]) as con:
+        tables = {
+            f"{s}.{t}"
+            for s, t in con.execute(
+                "select table_schema, table_name from information_schema.tables"
+            ).fetchall()
+        }
+        row = served.current_publication(con)
+    assert tables == {"main.publication", "marts.mart_exceptions", "marts.mart_net_sales"}
+    assert row["version_name"] == "v000001" and row["load_ids"] == [1, 2]
+    assert [str(d) for d in row["business_dates"]] == ["2026-01-01", "2026-01-02"]
+    assert row["checks_passed"] == ["not_null_mart_net_sales_sku"] and row["checks_failed"] == []
+    assert json.loads(row["open_exceptions_by_severity"]) == {"high": 2, "low": 1}
+    assert row["open_exceptions"] == 3 and row["incomplete_dates"] == []
+    assert json.loads(row["files_by_status"]) == {"failed": 1, "loaded": 2}
+    assert str(row["built_at"]) == "2026-02-01 06:00:00" and row["published_at"] is not None
+
+
+def test_incomplete_dates_come_from_the_completeness_mart_when_it_exists(place: dict) -> None:
+    with duckdb.connect(str(place["build"])) as con:
+        con.execute(
+            "create table marts.mart_completeness as select * from (values "
+            "(date '2026-01-01', 'pos', 'pos_sales', true), "
+            "(date '2026-01-02', 'pos', 'pos_sales', false), "
+            "(date '2026-01-02', 'wms', 'wms_moves', false)) "
+            "t(business_date, source_system, extract_name, is_complete)"
+        )
+    publish(place)
+    with served.connect(place["served"]) as con:
+        dates = served.current_publication(con)["incomplete_dates"]
+    assert [str(d) for d in dates] == ["2026-01-02"]
+
+
+def test_a_failed_check_at_error_publishes_nothing(place: dict) -> None:
+    publish(place)
+    before = sha256(place["served"])
+    make_build(place["build"], 999.0)
+    failing = results(("model.concord.mart_net_sales", "success"), ("test.concord.u.1", "fail"))
+    with pytest.raises(served.PublishBlocked, match="u \\(fail\\)"):
+        publish(place, failing)
+    assert sha256(place["served"]) == before
+    assert served_sum(place["served"]) == (1, 101.0)
+    assert sorted(served.version_files(place["served"].parent / "served.versions")) == [1]
+
+
+def test_warnings_publish_and_are_recorded(place: dict) -> None:
+    warning = results(("model.concord.mart_net_sales", "success"), ("test.concord.w.1", "warn"))
+    publish(place, warning)
+    with served.connect(place["served"]) as con:
+        row = served.current_publication(con)
+    assert row["checks_warned"] == ["w"] and row["checks_warned_count"] == 1
+
+
+def test_publication_keeps_one_row_per_publication(place: dict) -> None:
+    for _ in range(3):
+        publish(place)
+    with served.connect(place["served"]) as con:
+        rows = con.execute("select version from publication order by 1").fetchall()
+    versions = [r[0] for r in rows]
+    assert versions == [1, 2, 3]
+
+
+def test_retention_keeps_exactly_n_and_rollback_restores_the_previous(place: dict) -> None:
+    for i in range(6):
+        make_build(place["build"], 100.0 + i)
+        publish(place, keep=3)
+    versions = place["served"].parent / "served.versions"
+    assert sorted(served.version_files(versions)) == [4, 5, 6]
+    assert served_sum(place["served"]) == (6, 106.0)
+    served.rollback(5, served=place["served"])
+    assert served_sum(place["served"]) == (5, 105.0)
+    assert [v.number for v in served.list_versions(place["served"]) if v.current] == [5]
+    # The next publish numbers on from the newest kept version, and retention keeps the served.
+    make_build(place["build"], 200.0)
+    assert publish(place, keep=3).version == 7
+    assert sorted(served.version_files(versions)) == [5, 6, 7]
+    with pytest.raises(FileNotFoundError, match="v000001"):
+        served.rollback(1, served=place["served"])
+
+
+def test_command_line_publish_versions_rollback(place: dict, tmp_path: Path) -> None:
+    (tmp_path / "run_results.json").write_text(json.dumps(PASSING))
+    (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
+    env = os.environ | {
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "CONCORD_SERVED_WAREHOUSE": str(place["served"]),
+        "CONCORD_SERVED_KEEP": "2",
+    }
+    publish_cmd = [
+        sys.executable,
+        "-m",
+        "publishing",
+        "publish",
+        "--warehouse",
+        str(place["build"]),
+        "--run-results",
+        str(tmp_path / "run_results.json"),
+        "--manifest",
+        str(tmp_path / "manifest.json"),
+    ]
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(args, env=env, capture_output=True, text=True, cwd=PROJECT_ROOT)
+
+    assert "published v000001" in cli(*publish_cmd).stdout
+    assert "published v000002" in cli(*publish_cmd).stdout
+    listing = cli(sys.executable, "-m", "publishing", "versions").stdout
+    assert "* v000002" in listing and "  v000001" in listing
+    assert "serving v000001" in cli(sys.executable, "-m", "publishing", "rollback", "1").stdout
+    assert served_sum(place["served"])[0] == 1
+    (tmp_path / "run_results.json").write_text(
+        json.dumps(results(("test.concord.unique_x.1", "fail")))
+    )
+    blocked = cli(*publish_cmd)
+    assert blocked.returncode == 2 and "unique_x (fail)" in blocked.stderr
+    assert served_sum(place["served"])[0] == 1
+
+
+# ---- kill -9 while publishing ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", ["copy", "swap"])
+def test_kill_during_publishing_leaves_the_previous_version(
+    place: dict, tmp_path: Path, stage: str
+) -> None:
+    publish(place)
+    before = sha256(place["served"])
+    make_build(place["build"], 555.0)
+    (tmp_path / "run_results.json").write_text(json.dumps(PASSING))
+    (tmp_path / "manifest.json").write_text(json.dumps(MANIFEST))
+    env = os.environ | {
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "CONCORD_SERVED_WAREHOUSE": str(place["served"]),
+        served.PAUSE_ENV: stage,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "publishing",
+            "publish",
+            "--warehouse",
+            str(place["build"]),
+            "--run-results",
+            str(tmp_path / "run_results.json"),
+            "--manifest",
+            str(tmp_path / "manifest.json"),
+        ],
+        env=env,
+        cwd=PROJECT_ROOT,
+        start_new_session=True,
+    )
+    versions = place["served"].parent / "served.versions"
+    marker = versions / f".paused-{stage}"
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert process.poll() is None, "the publisher ended before reaching the stage"
+        assert time.monotonic() < deadline, f"the publisher never reached {stage}"
+        time.sleep(0.02)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert list(versions.glob("*.partial")), "the kill left no partial version"
+    assert sha256(place["served"]) == before
+    assert served_sum(place["served"]) == (1, 101.0)
+    # The next publish recovers without manual steps: it removes the leftovers and publishes.
+    result = publish(place)
+    assert result.version == 2 and served_sum(place["served"]) == (2, 556.0)
+    assert not list(versions.glob("*.partial")) and not marker.exists()
+
+
+# ---- recovery of a killed in-process run ---------------------------------------------------------
+
+
+def test_a_killed_runs_pool_slot_is_freed_and_a_live_runs_kept(tmp_path: Path) -> None:
+    import dagster as dg
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from orchestration import recovery
+
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    storage = instance.event_log_storage
+    storage.set_concurrency_slots("concord_warehouse", 1)
+    dead_tags = recovery.launcher_tags() | {recovery.PROCESS_TAG: "999999999:1"}
+    for run_id, tags in (("dead", dead_tags), ("alive", recovery.launcher_tags())):
+        instance.add_run(
+            DagsterRun(
+                job_name="ingest_job", run_id=run_id, status=dg.DagsterRunStatus.STARTED, tags=tags
+            )
+        )
+    storage.claim_concurrency_slot("concord_warehouse", "dead", "ingest_erp")
+    assert storage.get_concurrency_info("concord_warehouse").active_slot_count == 1
+    assert recovery.release_abandoned_runs(instance) == ["dead"]
+    assert instance.get_run_by_id("dead").status == dg.DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id("alive").status == dg.DagsterRunStatus.STARTED
+    assert storage.get_concurrency_info("concord_warehouse").active_slot_count == 0
+
+
+def test_a_full_disk_while_publishing_leaves_the_previous_version(
+    place: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    publish(place)
+    before = sha256(place["served"])
+
+    def disk_full(name: str, versions: Path) -> None:
+        if name == "copy":
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(served, "_stage", disk_full)
+    make_build(place["build"], 777.0)
+    with pytest.raises(OSError, match="No space left"):
+        publish(place)
+    versions = place["served"].parent / "served.versions"
+    assert sha256(place["served"]) == before and served_sum(place["served"]) == (1, 101.0)
+    assert not list(versions.glob("*.partial*")), "the failed version was not removed"
+    monkeypatch.undo()
+    assert publish(place).version == 2 and served_sum(place["served"]) == (2, 778.0)
