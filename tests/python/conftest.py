@@ -31,6 +31,20 @@ WORLD_ARGS = [
     "2026-01-01",
 ]
 
+# A smaller clean world for tests that change a few landing files and rebuild: four weeks are
+# enough for receipts, invoices with freight and duty, transfers and returns.
+SMALL_WORLD_ARGS = [
+    "--seed",
+    "21",
+    "--scale-factor",
+    "0.05",
+    "--days",
+    "28",
+    "--start-date",
+    "2026-01-01",
+    "--clean",
+]
+
 
 @dataclass(frozen=True)
 class BuiltWorld:

@@ -16,22 +16,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import BuiltWorld, dbt, redeliver
+from conftest import SMALL_WORLD_ARGS, BuiltWorld, dbt, redeliver
 
 from ingestion.load import ingest
 from simulation.__main__ import generate, parse_args
 
-SMALL_WORLD_ARGS = [
-    "--seed",
-    "21",
-    "--scale-factor",
-    "0.05",
-    "--days",
-    "28",
-    "--start-date",
-    "2026-01-01",
-    "--clean",
-]
 SKU = "SKU000008"
 STORE = "S101"
 LOST_UNITS = 10

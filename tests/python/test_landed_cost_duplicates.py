@@ -26,24 +26,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT, BuiltWorld, dbt, redeliver
+from conftest import PROJECT_ROOT, SMALL_WORLD_ARGS, BuiltWorld, dbt, redeliver
 from test_controls import PROJECT_PARTS
 from test_kpi_marts import cogs_mismatches, inventory_mismatches
 
 from ingestion.load import ingest
 from simulation.__main__ import generate, parse_args
 
-SMALL_WORLD_ARGS = [
-    "--seed",
-    "21",
-    "--scale-factor",
-    "0.05",
-    "--days",
-    "28",
-    "--start-date",
-    "2026-01-01",
-    "--clean",
-]
 COGS_KEY = ["business_date", "entity_code", "location_id", "channel", "sku"]
 INVENTORY_KEY = ["as_of_date", "location_id", "sku"]
 

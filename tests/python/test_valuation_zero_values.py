@@ -20,23 +20,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import BuiltWorld, dbt, redeliver
+from conftest import SMALL_WORLD_ARGS, BuiltWorld, dbt, redeliver
 from test_kpi_marts import cogs_mismatches, inventory_mismatches, truth
 
 from ingestion.load import ingest
 from simulation.__main__ import generate, parse_args
 
-SMALL_WORLD_ARGS = [
-    "--seed",
-    "21",
-    "--scale-factor",
-    "0.05",
-    "--days",
-    "28",
-    "--start-date",
-    "2026-01-01",
-    "--clean",
-]
 RECEIPT_DAY = date(2026, 1, 12)
 COUNT_DAY = date(2026, 1, 9)
 COUNT_LOCATION = "S101"

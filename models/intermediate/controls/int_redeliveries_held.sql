@@ -35,21 +35,9 @@ releases as (
     group by held.load_id
 ),
 
--- the latest decision on each exception, as mart_exceptions reads it
+-- the latest decision on each exception
 actions as (
-    select ranked.*
-    from (
-        select
-            exception_actions.*,
-            row_number() over (
-                partition by exception_actions.exception_id
-                order by
-                    exception_actions.action_date desc,
-                    case exception_actions.action when 'waive' then 1 else 2 end
-            ) as action_rank
-        from {{ ref('exception_actions') }} as exception_actions
-    ) as ranked
-    where ranked.action_rank = 1
+    select * from {{ ref('int_exception_actions_latest') }}
 ),
 
 file_sales as (

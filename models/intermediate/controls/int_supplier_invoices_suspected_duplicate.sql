@@ -77,23 +77,9 @@ suspected as (
     where pairs.original_rank = 1
 ),
 
--- the latest decision on each exception; on one date a confirmation outranks the others
+-- the latest decision on each exception
 decisions as (
-    select ranked.*
-    from (
-        select
-            exception_actions.exception_id,
-            exception_actions.action,
-            row_number() over (
-                partition by exception_actions.exception_id
-                order by
-                    exception_actions.action_date desc,
-                    case exception_actions.action when 'confirm_genuine' then 1 else 2 end asc,
-                    exception_actions.action asc
-            ) as action_rank
-        from {{ ref('exception_actions') }} as exception_actions
-    ) as ranked
-    where ranked.action_rank = 1
+    select * from {{ ref('int_exception_actions_latest') }}
 )
 
 select

@@ -86,21 +86,9 @@ exceptions as (
     select * from cleared
 ),
 
--- the latest decision on each exception (a waiver before an acknowledgement on one date)
+-- the latest decision on each exception
 actions as (
-    select ranked.*
-    from (
-        select
-            exception_actions.*,
-            row_number() over (
-                partition by exception_actions.exception_id
-                order by
-                    exception_actions.action_date desc,
-                    case exception_actions.action when 'waive' then 1 else 2 end
-            ) as action_rank
-        from {{ ref('exception_actions') }} as exception_actions
-    ) as ranked
-    where ranked.action_rank = 1
+    select * from {{ ref('int_exception_actions_latest') }}
 ),
 
 routed as (
@@ -122,6 +110,7 @@ routed as (
         case
             when exceptions.resolved_date is not null then 'resolved'
             when actions.action = 'waive' then 'waived'
+            when actions.action = 'confirm_genuine' then 'confirmed'
             when actions.action = 'acknowledge' then 'acknowledged'
             else 'open'
         end as status,
@@ -152,6 +141,7 @@ select
                     when 'open' then 1
                     when 'acknowledged' then 1
                     when 'waived' then 2
+                    when 'confirmed' then 2
                     else 3
                 end asc,
                 routed.severity_rank asc,
