@@ -277,11 +277,13 @@ def test_a_confirmed_duplicate_charge_counts(
     assert (changed > 0).sum() > (changed < 0).sum()
     assert 0 < changed.sum() <= allocated + 0.01 * len(changed)
 
-    # the exception stays in the queue with its impact and the owner's decision
+    # the exception stays in the queue, confirmed (out of the open queue), with its impact and
+    # the owner's decision
     exception = query(
         confirmed,
         "select * from marts.mart_exceptions where exception_type = 'duplicate_supplier_invoice'",
     ).iloc[0]
+    assert exception["status"] == "confirmed"
     assert exception["action_reason"] == "Carrier billed a second shipment"
     assert float(exception["affected_value_reporting"]) > 0
 
