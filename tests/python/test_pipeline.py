@@ -3,8 +3,10 @@ ingestion, then dbt build with every test, exactly as `make run` does it."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -80,14 +82,33 @@ def test_both_jobs_succeed_with_no_error_level_check_failing(pipeline: dict) -> 
     for result in pipeline["first"] + pipeline["second"]:
         assert result.success, result.job_def.name
     assert [r.job_def.name for r in pipeline["first"]] == ["ingest_job", "transform_job"]
-    errors = []
+    errors = set()
     for result in pipeline["first"]:
         for event in result.all_events:
             if event.event_type_value == "ASSET_CHECK_EVALUATION":
                 e = event.event_specific_data
                 if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR:
-                    errors.append(f"{e.asset_key.to_user_string()}:{e.check_name}")
-    assert errors == []
+                    errors.add(f"{e.asset_key.to_user_string()}:{e.check_name}")
+    # the only errors: ingestion's checks on the files a person must look at (a held
+    # re-delivery, an uncorrected failed one, a file refused for its date); no dbt test
+    defects = injected(pipeline)
+    expected = {f"raw/{x}:no_held_redeliveries" for x in defects["bad_redelivery_empty"]}
+    expected |= {f"raw/{x}:files_loaded" for x in defects["bad_redelivery_garbage"]}
+    if defects["bad_redelivery_garbage"]:
+        expected.add("raw/load_log:no_failed_files")
+    if defects["far_future_business_date"]:
+        expected.add("raw/load_log:no_rejected_files")
+    assert expected, "the world injected no file a person must look at"
+    assert errors == expected
+
+
+def injected(pipeline: dict) -> dict[str, set[str]]:
+    """Extracts with a defect of each kind in the world's manifest."""
+    found: dict[str, set[str]] = defaultdict(set)
+    with (pipeline["root"] / "truth" / "defects.csv").open() as handle:
+        for row in csv.DictReader(handle):
+            found[row["kind"]].add(row["extract"])
+    return found
 
 
 def test_each_successful_build_publishes_a_version_that_says_what_it_is(pipeline: dict) -> None:
@@ -113,21 +134,24 @@ def test_stray_files_fail_the_unknown_files_check(pipeline: dict) -> None:
 
 
 def test_every_whole_file_failure_shows_as_a_failed_check(pipeline: dict) -> None:
-    manifest = (pipeline["root"] / "truth" / "defects.csv").read_text().splitlines()
-    spoiled = {
-        line.split(",")[3]
-        for line in manifest[1:]
-        if line.split(",")[1] in ("truncated_file", "wrong_header", "empty_file")
-    }
-    assert spoiled, "the world injected no whole-file failure"
-    warned = set()
+    """A failed file shows on its extract's files_loaded check: a warning once a corrected
+    re-delivery replaced it, an error while none did (a garbage re-delivery stays failed)."""
+    defects = injected(pipeline)
+    corrected = set().union(*(defects[k] for k in ("truncated_file", "wrong_header", "empty_file")))
+    uncorrected = defects["bad_redelivery_garbage"]
+    assert corrected and uncorrected, "the world injected no whole-file failure of a kind"
+    failing = {}
     for event in pipeline["first"][0].all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             e = event.event_specific_data
             if e.check_name == "files_loaded" and not e.passed:
-                assert e.severity == dg.AssetCheckSeverity.WARN  # each was re-delivered
-                warned.add(e.asset_key.path[-1])
-    assert warned == spoiled
+                failing[e.asset_key.path[-1]] = e.severity
+    assert set(failing) == corrected | uncorrected
+    for extract, severity in failing.items():
+        expected = (
+            dg.AssetCheckSeverity.ERROR if extract in uncorrected else dg.AssetCheckSeverity.WARN
+        )
+        assert severity == expected, extract
 
 
 def test_running_the_pipeline_again_changes_no_raw_table(pipeline: dict) -> None:
