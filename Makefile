@@ -8,7 +8,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-# Public environment (see INTERFACES.md). Override on the command line or in the environment.
+# Public environment (see docs/interfaces.md). Override on the command line or in the environment.
 export CONCORD_LANDING_DIR ?= data/landing
 export CONCORD_WAREHOUSE ?= data/warehouse.duckdb
 export CONCORD_SERVED_WAREHOUSE ?= data/served.duckdb
@@ -129,7 +129,7 @@ lint-sql: install dirs
 
 lint: lint-python lint-sql
 
-# Cheapest first (STYLE.md). Sequential on purpose, also under `make -j`.
+# Cheapest first (docs/style.md). Sequential on purpose, also under `make -j`.
 test: install
 	$(MAKE) --no-print-directory parse
 	$(MAKE) --no-print-directory lint-sql

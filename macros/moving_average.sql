@@ -9,8 +9,8 @@
     the number of inbound events before the issue it returns, 0 if none), fallback_unit_cost,
     keep_from_segment (the oldest segment whose cost a later return still needs).
 
-    Policy (GLOSSARY.md): avg = (units_before * avg + value) / (units_before + units), restarting
-    at value / units when units_before <= 0. A restocked return's value is its units at the
+    Policy (docs/glossary.md): avg = (units_before * avg + value) / (units_before + units),
+    restarting at value / units when units_before <= 0. A restocked return's value is its units at the
     cost of the issue it returns, i.e. the average of that issue's segment; the recursion keeps
     the averages of the segments later returns still need (a bounded window, so memory stays
     linear in the number of events).

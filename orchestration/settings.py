@@ -1,4 +1,4 @@
-"""Where things are, from the environment (INTERFACES.md), resolved against the project root."""
+"""Where things are, from the environment (docs/interfaces.md), against the project root."""
 
 from __future__ import annotations
 

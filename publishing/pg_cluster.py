@@ -92,7 +92,7 @@ def start(directory: Path, port_number: int) -> str:
         if reachable.returncode != 0:
             raise RuntimeError(
                 f"the postgres user cannot reach {directory}: set CONCORD_PG_DATA to a folder "
-                "outside root's home (e.g. /var/tmp/concord-postgres)"
+                "outside root's home (e.g. one `mktemp -d` makes)"
             )
     if not (directory / "PG_VERSION").exists():
         subprocess.run(

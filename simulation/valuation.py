@@ -1,4 +1,4 @@
-"""Reference implementation of the moving-average cost policy of GLOSSARY.md.
+"""Reference implementation of the moving-average cost policy of docs/glossary.md.
 
 Deliberately plain and sequential: one event at a time, in the order the policy prescribes,
 so that it can be read against the glossary line by line. The warehouse computes the same

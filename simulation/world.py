@@ -15,7 +15,7 @@ REPORTING_CURRENCY = "USD"
 CURRENCIES = ("USD", "EUR", "GBP")
 MARKETPLACE_CURRENCY = "EUR"
 OPENING_RATE_DAYS = 7  # the first FX file also carries the week before the period
-FX_MAX_GAP_DAYS = 4  # the gap rule of GLOSSARY.md; dbt var fx_max_gap_days must agree
+FX_MAX_GAP_DAYS = 4  # the gap rule of docs/glossary.md; dbt var fx_max_gap_days must agree
 
 ENTITIES = pd.DataFrame(
     [
@@ -424,7 +424,7 @@ def fx_rates(config: WorldConfig, rng: np.random.Generator) -> pd.DataFrame:
 
 
 class RateBook:
-    """Looks up the ERP rate for a business date with the gap rule of GLOSSARY.md."""
+    """Looks up the ERP rate for a business date with the gap rule of docs/glossary.md."""
 
     def __init__(self, rates: pd.DataFrame) -> None:
         self._rates = {

@@ -1,4 +1,4 @@
-"""Each charge counts once (issue 11, item 7; GLOSSARY.md, landed cost): a freight or duty
+"""Each charge counts once (issue 11, item 7; docs/glossary.md, landed cost): a freight or duty
 invoice keyed a second time under a differently formatted number stays out of landed cost while
 its duplicate-invoice exception is open, and counts once its owner confirms it as genuine (seed
 exception_actions, confirm_genuine). On a small clean world (seed 21, scale factor 0.05, 28

@@ -1,5 +1,5 @@
--- The exception queue's issues without cost (GLOSSARY.md): units an entity issued before it had
--- ever received the SKU, costed at the latest purchase-order cost (or at nothing, when there is
+-- The exception queue's issues without cost (docs/glossary.md): units an entity issued before it
+-- had ever received the SKU, costed at the latest purchase-order cost (or at nothing, when there is
 -- no purchase order either). One row per entity and SKU, with the units, the cost they were
 -- given in the reporting currency, and the dates.
 

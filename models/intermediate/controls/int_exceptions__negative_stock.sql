@@ -1,4 +1,4 @@
--- The exception queue's negative available stock (GLOSSARY.md: available can go below zero;
+-- The exception queue's negative available stock (docs/glossary.md: available can go below zero;
 -- that raises an exception and is never clipped). One row per location, SKU and episode of
 -- consecutive business dates on which available units were below zero, keyed by its first
 -- date; an episode that ends is resolved on the first date available is back at zero or more.

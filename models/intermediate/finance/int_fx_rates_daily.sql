@@ -1,4 +1,4 @@
--- Daily exchange rates with the gap rule of GLOSSARY.md: on a day the ERP publishes no rate
+-- Daily exchange rates with the gap rule of docs/glossary.md: on a day the ERP publishes no rate
 -- for a pair, the latest earlier rate holds for at most var fx_max_gap_days days; beyond that
 -- the rate is null and is_beyond_gap true (an exception, never a silent 1.0). Every day from
 -- the first ERP rate date (or the first business date of a fact, if earlier) through the last

@@ -1,7 +1,7 @@
 -- End-of-day positions per location and SKU, one row per date on which any of them changed:
 -- on hand and quarantined from the ledger, in transit towards the location, reserved for open
 -- webshop orders at the location chosen to fulfil them, and open purchase-order units. Dates
--- are business dates in each location's own time zone (GLOSSARY.md).
+-- are business dates in each location's own time zone (docs/glossary.md).
 -- Rebuilt by load: an incremental build recomputes the changes dated in the load window and
 -- goes on from the range each location and SKU was in on the day before it (the ranges that
 -- reach into the window are replaced: window_column in dbt_project.yml).

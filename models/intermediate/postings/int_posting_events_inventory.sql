@@ -1,4 +1,4 @@
--- Postings step 2: the stock events (GLOSSARY.md, Postings), one row per valued movement:
+-- Postings step 2: the stock events (docs/glossary.md, Postings), one row per valued movement:
 -- goods receipts at landed cost (goods at the purchase-order cost, the rest freight and duty),
 -- stock adjustments at moving-average cost, transfers across entities at the valuation's
 -- amounts (the sender's average, converted for the receiver at the shipping date's rate), and
@@ -6,10 +6,11 @@
 -- transit at the entity's moving average at the close of the shipping date. Reporting amounts
 -- convert each event at its business date's rate, except an intercompany receipt, which keeps
 -- the sender's reporting amount so that the intercompany pair eliminates exactly. A goods receipt
--- that finds its entity's stock of the SKU below zero restarts the moving average (GLOSSARY.md):
--- the units issued short were credited to inventory at their fallback cost (or at none), so the
--- receipt also books the difference between what the ledger then holds and the restarted stock
--- value to purchase price variance (docs/decisions.md, "Issues before any receipt").
+-- that finds its entity's stock of the SKU below zero restarts the moving average
+-- (docs/glossary.md): the units issued short were credited to inventory at their fallback cost (or
+-- at none), so the receipt also books the difference between what the ledger then holds and the
+-- restarted stock value to purchase price variance (docs/decisions.md, "Issues before any
+-- receipt").
 
 with
 

@@ -1,4 +1,4 @@
--- Postings step 3: the supplier invoices (GLOSSARY.md, Postings), one row per invoice line. A
+-- Postings step 3: the supplier invoices (docs/glossary.md, Postings), one row per invoice line. A
 -- goods line clears goods received not invoiced at what its receipt booked for those units
 -- (invoiced units x purchase-order cost, at the receipt date's rate); freight and duty clear the
 -- accrual the receipt booked (at the receipt date's rate); whatever the invoice asks beyond that

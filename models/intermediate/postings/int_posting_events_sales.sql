@@ -1,5 +1,5 @@
--- Postings step 1: the sales events (GLOSSARY.md, Postings). One row per sale or return line of
--- every channel (gross, discount or returned value, tax, and the cost of the units issued or
+-- Postings step 1: the sales events (docs/glossary.md, Postings). One row per sale or return line
+-- of every channel (gross, discount or returned value, tax, and the cost of the units issued or
 -- restocked) and one per settled marketplace line with a fee, in functional and reporting
 -- currency, each tracing to its file and row. Sales amounts keep the reporting amounts of the
 -- line (converted from the transaction currency, as the KPI marts do); a cost converts from

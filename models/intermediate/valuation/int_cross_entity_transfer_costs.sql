@@ -1,6 +1,6 @@
 -- Valuation step 4: the price of every transfer across entities, the sender's moving average
--- at shipment (GLOSSARY.md), converted to the receiver's functional currency at the rate of the
--- shipment's business date.
+-- at shipment (docs/glossary.md), converted to the receiver's functional currency at the rate of
+-- the shipment's business date.
 
 with
 

@@ -1,10 +1,10 @@
 -- Valuation step 1: landed cost of every goods receipt line, in the receiving entity's
 -- functional currency: goods at the purchase-order cost plus the freight and duty invoiced for
--- the receipt, allocated to its lines by goods value at full precision (GLOSSARY.md); a receipt
--- whose goods are worth nothing (free of charge) by units instead. Each charge counts once: a
--- charge line of a suspected duplicate invoice (int_supplier_invoices_suspected_duplicate) stays
--- out until its owner confirms it as genuine (docs/decisions.md, "Each charge counts once" and
--- "Charges on a receipt worth nothing").
+-- the receipt, allocated to its lines by goods value at full precision (docs/glossary.md); a
+-- receipt whose goods are worth nothing (free of charge) by units instead. Each charge counts
+-- once: a charge line of a suspected duplicate invoice (int_supplier_invoices_suspected_duplicate)
+-- stays out until its owner confirms it as genuine (docs/decisions.md, "Each charge counts once"
+-- and "Charges on a receipt worth nothing").
 
 with
 

@@ -1,6 +1,6 @@
 -- Valuation step 6: every valued event with its unit cost and its amount in functional
 -- currency, rounded to cents at the line: issues, adjustments and transfers out at the average
--- of their segment, inbound events at their value (GLOSSARY.md). An event before any inbound
+-- of their segment, inbound events at their value (docs/glossary.md). An event before any inbound
 -- event of its entity and SKU is costed at the latest purchase-order cost and flagged.
 -- Rebuilt by load on the events' UTC date, like the sequence it costs.
 -- depends_on: {{ ref('int_receipt_costs_backdated') }}

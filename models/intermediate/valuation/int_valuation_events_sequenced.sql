@@ -35,7 +35,7 @@ transfers as (
 ),
 
 -- the latest purchase-order cost of an entity and SKU, as ranges of order dates: the cost of
--- an issue before the entity ever received the SKU (GLOSSARY.md)
+-- an issue before the entity ever received the SKU (docs/glossary.md)
 purchase_costs as (
     select
         daily.entity_code,

@@ -1,4 +1,4 @@
--- Reconciliation channel_orders (GLOSSARY.md, Reconciliations): what the webshop and the
+-- Reconciliation channel_orders (docs/glossary.md, Reconciliations): what the webshop and the
 -- marketplace charged their customers against what reached the ERP, per entity, business date
 -- and channel, in the entity's currency. Left: the channel's order lines (fct_sales_lines) at
 -- what the customer paid, net sales plus tax, refunds negative, with the number of orders and

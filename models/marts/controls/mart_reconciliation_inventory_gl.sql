@@ -1,4 +1,4 @@
--- Reconciliation inventory_gl (GLOSSARY.md, Reconciliations): the inventory subledger against
+-- Reconciliation inventory_gl (docs/glossary.md, Reconciliations): the inventory subledger against
 -- the ERP's general-ledger inventory balance, per entity at the close of every business date,
 -- in the entity's currency. Left: the units the entity holds (on hand, and in transit between
 -- its own locations, which the ERP keeps in inventory too) x moving-average cost

@@ -1,4 +1,4 @@
--- Reconciliation on_hand_wms (GLOSSARY.md, Reconciliations): the perpetual on hand against the
+-- Reconciliation on_hand_wms (docs/glossary.md, Reconciliations): the perpetual on hand against the
 -- WMS's own count, per distribution centre, SKU and snapshot date, in units. Left: on hand at
 -- the close of the date (mart_available_inventory, quarantined units included). Right: the WMS
 -- on-hand snapshot of that date, every stock status, in eaches. A SKU on one side only compares

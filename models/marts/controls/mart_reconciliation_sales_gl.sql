@@ -1,5 +1,5 @@
--- Reconciliation sales_gl (GLOSSARY.md, Reconciliations): the warehouse's sales postings against
--- the revenue the ERP posted, per entity and business date, in the entity's currency. Both
+-- Reconciliation sales_gl (docs/glossary.md, Reconciliations): the warehouse's sales postings
+-- against the revenue the ERP posted, per entity and business date, in the entity's currency. Both
 -- sides are net revenue: gross sales revenue less discounts less returns (accounts with roles
 -- revenue, discounts and returns). The ERP side counts what it posted by the cutoff (the date
 -- plus dbt var erp_gl_posting_lag_days): a batch posted later or never is a break, and the

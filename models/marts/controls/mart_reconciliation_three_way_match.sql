@@ -1,4 +1,4 @@
--- Reconciliation three_way_match (GLOSSARY.md, Reconciliations): purchase order, goods receipt
+-- Reconciliation three_way_match (docs/glossary.md, Reconciliations): purchase order, goods receipt
 -- and supplier invoice, per goods receipt, in the receiving entity's currency. Left: what the
 -- supplier invoiced for the receipt's goods (every goods invoice line that names the receipt,
 -- at the invoice date's rate). Right: what was received at the purchase order's price

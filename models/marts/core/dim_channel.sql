@@ -1,4 +1,4 @@
--- Sales channels: where the customer bought (GLOSSARY.md). One row per channel, with the
+-- Sales channels: where the customer bought (docs/glossary.md). One row per channel, with the
 -- system that records its sales and the account a sale's charged amount is debited to.
 with
 

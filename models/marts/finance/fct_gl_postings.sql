@@ -1,4 +1,4 @@
--- The general ledger the warehouse posts from operational events (GLOSSARY.md, Postings): one
+-- The general ledger the warehouse posts from operational events (docs/glossary.md, Postings): one
 -- balanced journal per business date, entity, location and event type (and channel for sales),
 -- one line per account, in the entity's functional and the group reporting currency. Each
 -- component of the journal's events (fct_gl_posting_events, summed) debits and credits the

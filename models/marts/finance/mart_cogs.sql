@@ -1,4 +1,4 @@
--- COGS per business date, entity, location, channel and SKU (GLOSSARY.md): units issued for
+-- COGS per business date, entity, location, channel and SKU (docs/glossary.md): units issued for
 -- sale at the moving-average cost of the moment, less restocked returns at the cost they were
 -- issued at; with net units, net sales and gross margin, in functional and reporting currency.
 -- Rebuilt by load: a day's lines are costed again when a new event or a re-costed receipt

@@ -1,4 +1,4 @@
--- Net sales per business date, entity, location, channel and SKU (GLOSSARY.md): gross sales
+-- Net sales per business date, entity, location, channel and SKU (docs/glossary.md): gross sales
 -- less discounts less returns, in the entity's functional and the group reporting currency.
 
 with

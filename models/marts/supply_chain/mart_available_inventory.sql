@@ -1,4 +1,4 @@
--- Available inventory as of any date (GLOSSARY.md), daily grain: as_of_date x entity x
+-- Available inventory as of any date (docs/glossary.md), daily grain: as_of_date x entity x
 -- location x SKU, expanded from the ranges in which positions stay unchanged. Rebuilt by load
 -- from the window's first date on: every new event is dated inside the window, and so is every
 -- receipt whose landed cost a new freight or duty invoice changes (int_receipt_costs_backdated),

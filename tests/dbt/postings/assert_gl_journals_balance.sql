@@ -1,5 +1,5 @@
 -- Returns one row per warehouse journal whose debits and credits differ, in the functional or
--- the reporting currency. Debits equal credits for every journal, exactly (GLOSSARY.md): zero
+-- the reporting currency. Debits equal credits for every journal, exactly (docs/glossary.md): zero
 -- tolerance, and an error, because an unbalanced journal means a posting rule or an amount is
 -- wrong in the warehouse itself.
 
