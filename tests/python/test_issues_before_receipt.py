@@ -1,12 +1,12 @@
 """Stock issued before its entity ever received the SKU (issue 13, defect 3; docs/glossary.md,
-cost of an issue before any receipt), on a small clean world (seed 21, scale factor 0.05,
-28 days): a store loses 10 units of a SKU (a shrink count, corrected in a second delivery of
-the day's adjustments) in the hour before its entity's opening receipt brings 2. The loss is costed at the latest
-purchase-order cost and raises an exception; the receipt finds stock below zero and restarts the
-average at its landed unit cost, so it books the difference between what the ledger holds and the
-restarted stock value to purchase price variance (docs/decisions.md, "Issues before any
-receipt"). Books and marts agree: the build passes the books_inventory tie at error severity.
-"""
+cost of an issue before any receipt), on a small clean world (seed 21, scale factor 0.05, 28
+days): a store loses 10 units of a SKU (a shrink count, corrected in a second delivery of the
+day's adjustments) in the hour before its entity's opening receipt brings 2. The loss is costed
+at the latest purchase- order cost and raises an exception; the receipt finds stock below zero
+and restarts the average at its landed unit cost, so it books the difference between what the
+ledger holds and the restarted stock value to purchase price variance (docs/decisions.md,
+"Issues before any receipt"). Books and marts agree: the build passes the books_inventory tie at
+error severity."""
 
 from __future__ import annotations
 
