@@ -13,6 +13,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration import settings
+from orchestration.progress import Ticker
 from publishing import settings as publishing_settings
 
 DBT_PROJECT = DbtProject(
@@ -88,9 +89,27 @@ def concord_dbt_assets(
     results.unlink(missing_ok=True)
     invocation = dbt.cli(dbt_build_args(config), context=context)
     try:
-        yield from invocation.stream()
+        yield from with_progress(context, invocation.stream())
     finally:
         keep_run_results(Path(invocation.target_path) / "run_results.json", results)
+
+
+def with_progress(context: dg.AssetExecutionContext, events: Iterator) -> Iterator:
+    """Pass dbt's results through, saying how far the build has come (about one line each
+    5 s): nodes done of those selected, and the checks that failed or warned so far."""
+    total = len(context.selected_asset_keys) + len(context.selected_asset_check_keys)
+    ticker = Ticker(context, "dbt build")
+    done = failed = warned = 0
+    for event in events:
+        done += 1
+        if isinstance(event, dg.AssetCheckResult) and not event.passed:
+            if event.severity == dg.AssetCheckSeverity.ERROR:
+                failed += 1
+            else:
+                warned += 1
+        ticker.tick(min(done, total), total, f"{failed} failed, {warned} warned")
+        yield event
+    ticker.tick(min(done, total), total, f"{failed} failed, {warned} warned", final=True)
 
 
 def keep_run_results(source: Path, destination: Path) -> None:

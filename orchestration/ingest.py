@@ -9,8 +9,9 @@ import dagster as dg
 import duckdb
 
 from ingestion.contract import Extract, load_contract, max_days_after_delivery
-from ingestion.load import held_exception_id, ingest
+from ingestion.load import IngestReport, held_exception_id, ingest
 from orchestration import settings
+from orchestration.progress import note
 
 # Business dates end at the latest the contract finds plausible: a file delivered today may
 # carry a date up to max_days_after_delivery() ahead (end_offset 1 is today's partition).
@@ -165,6 +166,20 @@ def extract_checks(
     )
 
 
+def brief(report: IngestReport) -> str:
+    """One line of an ingestion: the files by what became of them, rows and time."""
+    statuses = ("loaded", "replaced", "duplicate", "superseded", "held", "failed", "rejected")
+    counts = [(s, getattr(report, f"files_{s}")) for s in statuses]
+    counts.append(("unknown", report.files_unknown))
+    files = ", ".join(f"{n} {s}" for s, n in counts if n)
+    skipped = f", {report.files_skipped} already ingested" if report.files_skipped else ""
+    return (
+        f"{report.files_seen} files ({files or 'none new'}{skipped}), "
+        f"{report.rows_loaded:,} rows loaded, {report.rows_quarantined:,} quarantined, "
+        f"{report.seconds:.1f} s"
+    )
+
+
 def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinition:
     specs = [
         dg.AssetSpec(
@@ -204,6 +219,7 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
         names = {e.name for e in extracts}
         report = ingest(settings.landing_dir(), settings.warehouse_path(), dates, names)
         context.log.info(report.summary())
+        note(context, f"ingest {system}: {brief(report)}")
         start, end = min(dates), max(dates)
         with duckdb.connect(str(settings.warehouse_path())) as con:
             for e in extracts:
@@ -281,6 +297,12 @@ def load_log(context: dg.AssetExecutionContext) -> Iterator:
             ).fetchall()
         ]
         quarantined = con.execute("select count(*) from raw.quarantine").fetchone()[0]
+    note(
+        context,
+        "load log: "
+        + ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+        + f" files in all, {quarantined:,} rows quarantined",
+    )
     yield dg.MaterializeResult(
         metadata={f"files_{k}": v for k, v in sorted(counts.items())}
         | {"rows_quarantined": quarantined}

@@ -15,6 +15,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from orchestration import settings
 from orchestration.dbt import DBT_PROJECT, concord_dbt_assets
+from orchestration.progress import note
 from publishing import core, served
 from publishing import settings as publishing_settings
 
@@ -73,9 +74,10 @@ def publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             description=str(blocked),
             metadata={"failed_checks": dg.MetadataValue.json(list(blocked.gate.failed))},
         ) from blocked
-    context.log.info(
-        f"published {result.name} ({len(result.relations)} relations, "
-        f"{result.bytes_written} bytes, {result.seconds:.2f} s)"
+    note(
+        context,
+        f"publish: {result.name} ({len(result.relations)} relations, "
+        f"{result.bytes_written:,} bytes, {result.seconds:.1f} s)",
     )
     return dg.MaterializeResult(metadata=publication_metadata(result))
 

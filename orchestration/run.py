@@ -30,7 +30,7 @@ from dagster._core.storage.tags import (
 from ingestion.discover import discover
 from ingestion.load import ATTENTION_STATUSES
 from ingestion.pii import PiiSaltMissing, pii_salt
-from orchestration import recovery, settings
+from orchestration import progress, recovery, settings
 from orchestration.publish import PUBLICATION_KEY
 from publishing import served
 from publishing import settings as publishing_settings
@@ -287,7 +287,12 @@ def main() -> int:
     except (CannotStart, PiiSaltMissing) as error:
         print(f"concord: {error}", file=sys.stderr)
         return 2
-    results = run_pipeline(defs, instance())
+    start, end = business_date_range(settings.landing_dir())
+    print(f"concord: landing zone {settings.landing_dir()}, business dates {start} to {end}")
+    log = progress.run_log_path(settings.PROJECT_ROOT / "logs")
+    print(f"concord: the full log of dbt and Dagster goes to {log}")
+    with progress.captured_output(log):
+        results = run_pipeline(defs, instance())
     ok = all(r.success for r in results)
     for result in results:
         checks = failed_checks(result)
