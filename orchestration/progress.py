@@ -59,11 +59,12 @@ class Ticker:
     def __init__(self, context: dg.AssetExecutionContext, label: str, every: float = 5.0):
         self.context, self.label, self.every = context, label, every
         self.started = self.last = time.monotonic()
+        self.said: tuple[int, str] | None = None
 
     def tick(self, done: int, total: int, detail: str = "", *, final: bool = False) -> None:
         now = time.monotonic()
-        if final or now - self.last >= self.every:
-            self.last = now
+        if (final and self.said != (done, detail)) or now - self.last >= self.every:
+            self.last, self.said = now, (done, detail)
             percent = f" ({100 * done // total}%)" if total else ""
             note(
                 self.context,

@@ -34,6 +34,7 @@ from orchestration import progress, recovery, settings
 from orchestration.publish import PUBLICATION_KEY
 from publishing import served
 from publishing import settings as publishing_settings
+from simulation import audit
 
 
 class CannotStart(Exception):
@@ -118,27 +119,27 @@ def last_load_id(warehouse: Path) -> int:
         ) from error
 
 
-def files_needing_attention(warehouse: Path, after_load_id: int) -> list[tuple[str, str]]:
-    """(status, message) of the files this run logged that a person must look at."""
+def files_needing_attention(warehouse: Path, after_load_id: int) -> list[tuple[str, str, str]]:
+    """(status, source file, message) of the files this run logged that a person must look
+    at."""
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             return con.execute(
-                "select status, error_message from raw.load_log "
+                "select status, source_file, error_message from raw.load_log "
                 "where load_id > ? and status in (select unnest(?)) order by load_id",
                 [after_load_id, list(ATTENTION_STATUSES)],
             ).fetchall()
     except duckdb.Error as error:
-        return [("unreadable", f"the load log of {warehouse} cannot be read: {error}")]
+        return [("unreadable", str(warehouse), f"the load log cannot be read: {error}")]
 
 
 def failed_checks(result: dg.ExecuteInProcessResult) -> list[str]:
-    out = []
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed:
-                out.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
-    return out
+    """asset:check of every check of the run that did not pass, whatever its severity."""
+    return [
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in check_evaluations(result)
+        if not e.passed
+    ]
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -237,16 +238,6 @@ def summary(served_path: Path) -> str:
                     "(select max(as_of_date) from marts.mart_available_inventory)"
                 ).fetchone()[0]
             )
-        if table_exists(con, "marts", "mart_exceptions"):
-            owners = con.execute(
-                "select owning_role, count(*) from marts.mart_exceptions "
-                "where status in ('open', 'acknowledged') group by owning_role order by 1"
-            ).fetchall()
-            lines.append(f"open exceptions: {sum(n for _, n in owners)}")
-            lines.append(
-                "open exceptions by owner: "
-                + (", ".join(f"{owner} {n}" for owner, n in owners) or "none")
-            )
         if table_exists(con, "marts", "mart_reconciliation_status"):
             reconciliations = con.execute(
                 "select reconciliation_name, sum(break_count), sum(pass_count), min(severity) "
@@ -293,24 +284,94 @@ def main() -> int:
     print(f"concord: the full log of dbt and Dagster goes to {log}")
     with progress.captured_output(log):
         results = run_pipeline(defs, instance())
-    ok = all(r.success for r in results)
+    text, status = report(results, before)
+    print(text)
+    return status
+
+
+def job_line(result: dg.ExecuteInProcessResult) -> str:
+    """A job's outcome with its checks counted; the names of blocking (error) failures."""
+    evaluations = check_evaluations(result)
+    failed = [e for e in evaluations if not e.passed]
+    blocking = sorted(
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in failed
+        if e.severity == dg.AssetCheckSeverity.ERROR
+    )
+    line = (
+        f"{result.job_def.name}: {'succeeded' if result.success else 'FAILED'}; checks "
+        f"{len(evaluations) - len(failed)} passed, {len(failed) - len(blocking)} warned, "
+        f"{len(blocking)} failed at error"
+    )
+    return "\n".join([line, *(f"  failed check {name}" for name in blocking)])
+
+
+def owners_section(served_path: Path) -> list[str]:
+    """Open exceptions by owner, with the value at stake, from the served copy."""
+    if not served_path.exists():
+        return []
+    with served.connect(served_path) as con:
+        if not table_exists(con, "marts", "mart_exceptions"):
+            return []
+        owners = con.execute(
+            "select owning_role, count(*), coalesce(sum(abs(affected_value_reporting)), 0) "
+            "from marts.mart_exceptions where status in ('open', 'acknowledged') "
+            "group by owning_role order by 1"
+        ).fetchall()
+    if not owners:
+        return ["  no open exception"]
+    return [
+        f"  {owner}: {count} open exception(s), {impact:,.2f} at stake (reporting currency)"
+        for owner, count, impact in owners
+    ]
+
+
+def simulated_defects(landing: Path, served_path: Path) -> tuple[list[str], set[str]]:
+    """For a simulated world (truth/defects.csv beside its landing zone): what the served copy
+    caught of the injected defects, and the files those defects spoiled."""
+    truth = landing.parent / "truth"
+    if not (truth / "defects.csv").is_file() or not served_path.exists():
+        return [], set()
+    with served.connect(served_path) as con:
+        result = audit.audit(truth, con)
+    files = {d.file for d in audit.manifest(truth)}
+    return result.lines(), files if not result.missed else set()
+
+
+def report(results: list[dg.ExecuteInProcessResult], before: int) -> tuple[str, int]:
+    """What the run did, what needs a person, what is known; and the exit status: 0 when both
+    jobs succeeded and no file of this run needs a person, else 1. In a simulated world whose
+    every injected defect was caught, files spoiled by those defects are known, not news."""
+    served_path = publishing_settings.served_path()
+    lines = []
     for result in results:
-        checks = failed_checks(result)
-        print(
-            f"{result.job_def.name}: {'succeeded' if result.success else 'FAILED'}"
-            + (f"; failed checks: {', '.join(sorted(checks))}" if checks else "")
-        )
-        for failure in step_failures(result):
-            print(f"  failed step {failure}")
+        lines.append(job_line(result))
+        lines += [f"  failed step {failure}" for failure in step_failures(result)]
+    lines.append(publish_status(results))
+    lines.append(summary(served_path))
+    audit_lines, known_files = simulated_defects(settings.landing_dir(), served_path)
     attention = files_needing_attention(settings.warehouse_path(), before)
-    print(publish_status(results))
-    print(summary(publishing_settings.served_path()))
-    print("Open the Dagster UI with `make ui` (http://127.0.0.1:3000).")
-    if attention:
-        print(f"{len(attention)} file(s) of this run need attention:")
-        for status, message in attention:
-            print(f"  {status}: {message}")
-    return 0 if ok and not attention else 1
+    news = [f for f in attention if f[1] not in known_files]
+    lines.append("Needs a person:")
+    lines += owners_section(served_path)
+    if news:
+        lines.append(f"  {len(news)} file(s) of this run:")
+        lines += [f"    {status}: {message}" for status, _, message in news]
+    if audit_lines:
+        lines.append("Known (the simulated world's injected defects):")
+        lines += [f"  {line}" for line in audit_lines]
+        if len(attention) > len(news):
+            lines.append(
+                f"  {len(attention) - len(news)} file(s) of this run are injected defects:"
+            )
+            lines += [
+                f"    {status}: {message}"
+                for status, file, message in attention
+                if file in known_files
+            ]
+    lines.append("Open the Dagster UI with `make ui` (http://127.0.0.1:3000).")
+    ok = all(r.success for r in results)
+    return "\n".join(lines), 0 if ok and not news else 1
 
 
 if __name__ == "__main__":

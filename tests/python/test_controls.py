@@ -12,10 +12,7 @@ the ERP's own general ledger and the defect manifest (truth/defects.csv).
 
 from __future__ import annotations
 
-import csv
-import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -29,93 +26,26 @@ import pandas as pd
 import pytest
 from conftest import PROJECT_ROOT, BuiltWorld
 
-# The defect kinds the controls can see, and the exception types that show each one.
-DETECTED_KINDS = {
-    "gl_batch_late": {"late_event", "sales_gl_break", "channel_orders_break", "inventory_gl_break"},
-    "gl_batch_missing": {"sales_gl_break", "channel_orders_break", "inventory_gl_break"},
-    "wms_count_difference": {"on_hand_wms_break"},
-    "duplicate_supplier_invoice": {"duplicate_supplier_invoice", "three_way_match_break"},
-    "pos_price_mismatch": {"pos_price_mismatch"},
-    "late_receipt": {
-        "late_event",
-        "on_hand_wms_break",
-        "inventory_gl_break",
-        "negative_available_stock",
-    },
-    "unknown_item_code": {
-        "unresolved_item_code",
-        "inventory_gl_break",
-        "negative_available_stock",
-    },
-    "unparseable_value": {
-        "quarantined_row",
-        "sales_gl_break",
-        "channel_orders_break",
-        "inventory_gl_break",
-        "negative_available_stock",
-    },
-    "negative_quantity": {
-        "quarantined_row",
-        "sales_gl_break",
-        "channel_orders_break",
-        "inventory_gl_break",
-        "negative_available_stock",
-    },
-    "overlong_value": {
-        "quarantined_row",
-        "sales_gl_break",
-        "channel_orders_break",
-        "inventory_gl_break",
-        "negative_available_stock",
-    },
-    # a freight or duty line keyed twice: flagged, and kept out of landed cost
-    "duplicate_freight_invoice": {"duplicate_supplier_invoice"},
-    # a day's sales file that never arrives or arrives empty: the completeness exception, and
-    # the day's sales missing against the ERP's GL, and the stock they would have moved
-    "missing_daily_file": {
-        "missing_delivery",
-        "sales_gl_break",
-        "channel_orders_break",
-        "inventory_gl_break",
-        "negative_available_stock",
-    },
-    "header_only_daily_file": {
-        "missing_delivery",
-        "sales_gl_break",
-        "channel_orders_break",
-        "inventory_gl_break",
-        "negative_available_stock",
-    },
-}
-# Rows ingestion quarantines: each is a row missing from every figure.
-QUARANTINED_KINDS = ("unparseable_value", "negative_quantity", "overlong_value")
-LOST_FILE_KINDS = ("missing_daily_file", "header_only_daily_file")
-# Bad deliveries ingestion refuses while the live file stays: held (a re-delivery that would
-# erase rows) or rejected (a garbage re-delivery, a far-future date, another date's copy); each
-# stays open in the queue, keyed by its file, and changes no figure.
-REFUSED_KINDS = {
-    "bad_redelivery_empty": "held_redelivery",
-    "bad_redelivery_garbage": "rejected_file",
-    "far_future_business_date": "rejected_file",
-    "duplicate_content_other_date": "rejected_file",
-}
-# Whole-file defects: ingestion loads nothing of the file (or it arrives late), and the
-# completeness controls show it as the exception type, keyed by the file's extract and date
-# (missing_delivery) or by its path (rejected_file); resolved once the corrected or late file
-# arrived, except a stray unknown file, which nothing corrects.
-FILE_KINDS = {
-    "late_file": "missing_delivery",
-    "truncated_file": "rejected_file",
-    "wrong_header": "rejected_file",
-    "empty_file": "rejected_file",
-    "unknown_file": "rejected_file",
-}
-# Defects the ingestion and staging layers absorb: they must raise no exception at all.
-ABSORBED_KINDS = {
-    "duplicate_file",
-    "duplicate_line",
-    "out_of_order_webshop_event",
-}
+from simulation.audit import (
+    ABSORBED_KINDS,
+    DETECTED_KINDS,
+    FILE_KINDS,
+    LOST_FILE_KINDS,
+    QUARANTINED_KINDS,
+    REFUSED_KINDS,
+    Defect,
+    Queue,
+    extract_of,
+    file_date,
+    file_exception_key,
+    is_caught,
+    lost_file_entities,
+    matches,
+    row_entity,
+    spoiled_row,
+)
+from simulation.audit import load_queue as load_public_queue
+from simulation.audit import manifest as defect_manifest
 
 
 def query(warehouse: Path, sql: str) -> pd.DataFrame:
@@ -284,211 +214,41 @@ def test_clean_world_every_reconciliation_passes_and_the_queue_is_empty(
 # --------------------------------------------------------------------------- defective world
 
 
-@dataclass(frozen=True)
-class Defect:
-    defect_id: str
-    kind: str
-    file: str
-    detail: dict
-
-
 def manifest(world: BuiltWorld) -> list[Defect]:
-    with (world.truth / "defects.csv").open() as handle:
-        return [
-            Defect(row["defect_id"], row["kind"], row["file"], json.loads(row["detail"]))
-            for row in csv.DictReader(handle)
-        ]
-
-
-def delivery_stem(file: str) -> str:
-    """A landing file's extract and business date, without its re-delivery number: a file
-    that failed as a whole is re-delivered as <prefix>_<YYYYMMDD>_<n>, spoiled rows included."""
-    return (
-        re.sub(r"_\d+$", "", Path(file).stem)
-        if re.search(r"_\d{8}_\d+$", Path(file).stem)
-        else Path(file).stem
-    )
-
-
-def file_date(file: str) -> date:
-    """The business date in a landing file's name (<prefix>_<YYYYMMDD>[_<n>].<ext>)."""
-    digits = next(p for p in Path(file).stem.split("_") if p.isdigit() and len(p) == 8)
-    return date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-
-
-@dataclass
-class Queue:
-    exceptions: pd.DataFrame
-    entity_of_location: dict[str, str]
-    entity_of_store: dict[str, str]
-    three_way: pd.DataFrame
-    sku_of_code: dict[str, str]
-    location_of_store: dict[str, str]
-
-    def of_type(self, exception_type: str) -> pd.DataFrame:
-        return self.exceptions[self.exceptions["exception_type"] == exception_type]
-
-    def keyed(self, exception_type: str, natural_key: str) -> pd.DataFrame:
-        frame = self.of_type(exception_type)
-        return frame[frame["natural_key"] == natural_key]
-
-    def episodes(self, exception_type: str, prefix: str, day: date) -> pd.DataFrame:
-        """Balance breaks of a series (natural key prefix) whose episode covers day."""
-        frame = self.of_type(exception_type)
-        return frame[
-            frame["natural_key"].str.startswith(prefix)
-            & (frame["first_seen_date"] <= day)
-            & (frame["last_seen_date"] >= day)
-        ]
-
-    def since(self, exception_type: str, prefix: str, day: date) -> pd.DataFrame:
-        """Balance breaks of a series that started on or after day (a lasting effect)."""
-        frame = self.of_type(exception_type)
-        return frame[frame["natural_key"].str.startswith(prefix) & (frame["last_seen_date"] >= day)]
+    return defect_manifest(world.truth)
 
 
 def load_queue(world: BuiltWorld) -> Queue:
-    locations = query(world.warehouse, "select * from marts.dim_location")
-    return Queue(
-        exceptions=query(world.warehouse, "select * from marts.mart_exceptions"),
-        entity_of_location=dict(
-            zip(locations["location_id"], locations["entity_code"], strict=True)
-        ),
-        entity_of_store={
-            code: entity
-            for code, entity in zip(
-                locations["pos_store_code"], locations["entity_code"], strict=True
-            )
-            if code
-        },
-        three_way=query(world.warehouse, "select * from marts.mart_reconciliation_three_way_match"),
-        sku_of_code=dict(
-            query(
-                world.warehouse,
-                "select distinct source_item_code, sku from "
-                "intermediate.int_item_cross_references_dated "
-                "where source_system in ('pos', 'marketplace')",
-            ).itertuples(index=False)
-        ),
-        location_of_store={
-            code: location
-            for code, location in zip(
-                locations["pos_store_code"], locations["location_id"], strict=True
-            )
-            if code
-        },
+    with duckdb.connect(str(world.warehouse), read_only=True) as con:
+        return load_public_queue(con)
+
+
+def sku_of_code(world: BuiltWorld) -> dict[str, str]:
+    """Source item code to SKU, for POS and marketplace codes (the crosswalk)."""
+    return dict(
+        query(
+            world.warehouse,
+            "select distinct source_item_code, sku from "
+            "intermediate.int_item_cross_references_dated "
+            "where source_system in ('pos', 'marketplace')",
+        ).itertuples(index=False)
     )
 
 
-def spoiled_row(defect: Defect) -> dict:
-    """The row a row-level defect spoiled, as it was before the spoiling."""
-    return defect.detail.get("row") or defect.detail.get("original_row") or {}
-
-
-def extract_of(file: str) -> str:
-    """The extract of a landing file, from its name."""
-    return re.sub(r"_\d{8}$", "", delivery_stem(file))
-
-
-def lost_file_entities(queue: Queue, defect: Defect) -> set[str]:
-    """The entities whose sales a lost daily sales file carried."""
-    if "per_store" in defect.detail:
-        return {queue.entity_of_location[s["location_id"]] for s in defect.detail["per_store"]}
-    return {queue.entity_of_location["MP1"]}
-
-
-def row_entity(queue: Queue, defect: Defect) -> str:
-    """The entity of a spoiled POS or marketplace row."""
-    row = spoiled_row(defect)
-    if "pos_store_code" in row:
-        return queue.entity_of_store[row["pos_store_code"]]
-    return queue.entity_of_location["MP1"]
-
-
-def row_location_and_sku(queue: Queue, defect: Defect) -> tuple[str, str | None]:
+def row_location_and_sku(
+    queue: Queue, defect: Defect, skus: dict[str, str]
+) -> tuple[str, str | None]:
     """Where a spoiled POS or marketplace row moved stock, and which SKU it was."""
     row = spoiled_row(defect)
     location = queue.location_of_store.get(row.get("pos_store_code", ""), "MP1")
     code = defect.detail.get("original_value") if defect.kind == "unknown_item_code" else None
     code = code or row.get("barcode") or row.get("marketplace_item_code")
-    return location, queue.sku_of_code.get(code)
+    return location, skus.get(code)
 
 
-def matches(queue: Queue, defect: Defect) -> pd.DataFrame:
-    """The exceptions that show one injected defect."""
-    d = defect.detail
-    parts: list[pd.DataFrame] = []
-    if defect.kind in ("gl_batch_late", "gl_batch_missing"):
-        entity, day = d["entity_code"], date.fromisoformat(d["source_business_date"])
-        if defect.kind == "gl_batch_late":
-            parts.append(queue.keyed("late_event", f"erp_gl_journal|{d['journal_number']}"))
-        if d["batch_type"] == "sales":
-            parts.append(queue.keyed("sales_gl_break", f"{entity}|{day}"))
-        else:
-            parts.append(queue.episodes("inventory_gl_break", f"{entity}|", day))
-    elif defect.kind == "wms_count_difference":
-        day = date.fromisoformat(d["snapshot_date"])
-        parts.append(queue.episodes("on_hand_wms_break", f"{d['location_id']}|{d['sku']}|", day))
-    elif defect.kind == "duplicate_supplier_invoice":
-        parts.append(
-            queue.keyed("duplicate_supplier_invoice", f"{d['supplier_id']}|{d['invoice_number']}")
-        )
-    elif defect.kind == "pos_price_mismatch":
-        key = f"pos:{d['pos_store_code']}:{d['receipt_number']}:{d['receipt_line_number']}"
-        parts.append(queue.keyed("pos_price_mismatch", key))
-    elif defect.kind == "late_receipt":
-        parts.append(
-            queue.keyed("late_event", f"erp_goods_receipt|{d['receipt_number']}|{d['sku']}")
-        )
-        day = date.fromisoformat(d["physical_date"])
-        parts.append(queue.episodes("on_hand_wms_break", f"{d['location_id']}|{d['sku']}|", day))
-        # stock issued before the receipt was booked can go below zero meanwhile
-        negative = queue.of_type("negative_available_stock")
-        parts.append(
-            negative[
-                negative["natural_key"].str.startswith(f"{d['location_id']}|{d['sku']}|")
-                & (negative["first_seen_date"] >= day)
-                & (negative["first_seen_date"] < date.fromisoformat(d["recorded_date"]))
-            ]
-        )
-    elif defect.kind == "unknown_item_code":
-        system = "pos" if d["column"] == "barcode" else "marketplace"
-        parts.append(queue.keyed("unresolved_item_code", f"{system}|{d['value']}"))
-    elif defect.kind == "duplicate_freight_invoice":
-        parts.append(
-            queue.keyed("duplicate_supplier_invoice", f"{d['supplier_id']}|{d['invoice_number']}")
-        )
-    elif defect.kind in LOST_FILE_KINDS:
-        day = d["business_date"]
-        parts.append(queue.keyed("missing_delivery", f"{extract_of(defect.file)}|{day}"))
-        for entity in sorted(lost_file_entities(queue, defect)):
-            parts.append(queue.keyed("sales_gl_break", f"{entity}|{day}"))
-    elif defect.kind in QUARANTINED_KINDS:
-        quarantined = queue.of_type("quarantined_row")
-        parts.append(
-            quarantined[
-                quarantined["natural_key"].map(
-                    lambda key: (
-                        delivery_stem(key.split("|")[0]) == delivery_stem(defect.file)
-                        and key.split("|")[1] == str(d["row_number"])
-                    )
-                )
-            ]
-        )
-        entity, day = row_entity(queue, defect), file_date(defect.file)
-        parts.append(queue.keyed("sales_gl_break", f"{entity}|{day}"))
-    return pd.concat(parts) if parts else queue.exceptions.iloc[0:0]
-
-
-def file_exception_key(defect: Defect) -> str:
-    """The natural key of the completeness exception that shows a whole-file defect."""
-    if FILE_KINDS[defect.kind] == "missing_delivery":
-        extract = re.sub(r"_\d{8}$", "", delivery_stem(defect.file))
-        return f"{extract}|{file_date(defect.file)}"
-    return defect.file
-
-
-def explains(queue: Queue, defects: list[Defect], exception: pd.Series) -> bool:
+def explains(
+    queue: Queue, defects: list[Defect], exception: pd.Series, skus: dict[str, str]
+) -> bool:
     """Whether some injected defect explains an exception (its type, entity, place, dates)."""
     if any(
         REFUSED_KINDS.get(defect.kind) == exception["exception_type"]
@@ -555,7 +315,7 @@ def explains(queue: Queue, defects: list[Defect], exception: pd.Series) -> bool:
             *QUARANTINED_KINDS,
         ):
             # a sale or return that never reached the ledger leaves the SKU's stock off for good
-            location, sku = row_location_and_sku(queue, defect)
+            location, sku = row_location_and_sku(queue, defect, skus)
             if key.startswith(f"{location}|{sku}|") and exception["first_seen_date"] >= file_date(
                 defect.file
             ):
@@ -591,8 +351,7 @@ def test_defective_world_every_visible_defect_is_in_the_queue_with_its_impact(
     for defect in defects:
         found = matches(queue, defect)
         recall[defect.kind][1] += 1
-        valued = found["affected_value_reporting"].fillna(0).astype(float).abs() > 0
-        if found.empty or not valued.any():
+        if not is_caught(queue, defect):
             missed.append((defect.defect_id, defect.kind, defect.detail))
         else:
             recall[defect.kind][0] += 1
@@ -610,10 +369,11 @@ def test_defective_world_queue_holds_nothing_the_manifest_does_not_explain(
     known = set(DETECTED_KINDS) | set(FILE_KINDS) | set(REFUSED_KINDS) | ABSORBED_KINDS
     assert {d.kind for d in all_defects} <= known
     defects = [d for d in all_defects if d.kind in known - ABSORBED_KINDS]
+    skus = sku_of_code(defective_world)
     unexplained = [
         (row.exception_type, row.natural_key, row.explanation)
         for _, row in queue.exceptions.iterrows()
-        if not explains(queue, defects, row)
+        if not explains(queue, defects, row, skus)
     ]
     assert unexplained == []
     assert len(queue.exceptions) >= len(defects) - 1  # one code can repeat (a day's two rows)

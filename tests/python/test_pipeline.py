@@ -16,6 +16,7 @@ import pytest
 
 from orchestration import run
 from orchestration.definitions import defs
+from simulation import audit
 from simulation.__main__ import generate, parse_args
 
 WORLD = ["--seed", "11", "--scale-factor", "0.02", "--days", "21", "--start-date", "2026-03-02"]
@@ -125,6 +126,48 @@ def test_each_successful_build_publishes_a_version_that_says_what_it_is(pipeline
     schemas = {r[0] for r in schemata}
     assert row[0] > 100 and row[1] == 0 and row[3] > 0  # a defective world: open exceptions
     assert not {"raw", "staging", "intermediate", "seeds", "snapshots"} & schemas
+
+
+def test_the_run_report_separates_what_needs_a_person_from_the_injected_defects(
+    pipeline: dict,
+) -> None:
+    """On a simulated world every injected defect is caught and said so; the files it spoiled
+    are listed as known defects, not as news; owners see their open exceptions and impact."""
+    with (pipeline["root"] / "truth" / "defects.csv").open() as handle:
+        kinds = [row["kind"] for row in csv.DictReader(handle)]
+    absorbed = sum(kind in audit.ABSORBED_KINDS for kind in kinds)
+    audited = len(kinds) - absorbed
+    assert audited > 10, "the world injected too few defects to say anything"
+    text, status = run.report(pipeline["first"], before=0)
+    assert status == 0, text
+    lines = text.splitlines()
+    assert f"  {audited} of {audited} injected defects caught, 0 missed" in "\n".join(
+        line.split(" (")[0] for line in lines
+    )
+    assert any(line.startswith(f"  {absorbed} more absorbed by design") for line in lines)
+    with duckdb.connect(str(pipeline["served"]), read_only=True) as con:
+        owners = con.execute(
+            "select owning_role, count(*) from marts.mart_exceptions "
+            "where status in ('open', 'acknowledged') group by 1"
+        ).fetchall()
+    needs = lines[
+        lines.index("Needs a person:") + 1 : lines.index(
+            "Known (the simulated world's injected defects):"
+        )
+    ]
+    assert len(needs) == len(owners) and owners
+    for owner, count in owners:
+        assert any(line.startswith(f"  {owner}: {count} open exception(s), ") for line in needs)
+    spoiled = [line for line in lines if line.startswith("    ") and ": " in line]
+    with duckdb.connect(str(pipeline["warehouse"]), read_only=True) as con:
+        attention = con.execute(
+            "select count(*) from raw.load_log where status in ('failed', 'held', 'rejected', "
+            "'unknown')"
+        ).fetchone()[0]
+    assert attention > 0 and len(spoiled) == attention
+    # the second run found nothing new: no file needs anyone
+    text, status = run.report(pipeline["second"], before=10**9)
+    assert status == 0 and "file(s) of this run" not in text
 
 
 def test_stray_files_fail_the_unknown_files_check(pipeline: dict) -> None:
