@@ -26,8 +26,10 @@ wms_item_codes as (
         cross_references.valid_from_date,
         cross_references.valid_to_date
     from (
-        {{ latest_snapshot(
+        {{ current_ranges(
             ref('stg_erp__item_cross_references'),
+            ref('stg_erp__item_cross_reference_changes'),
+            ['source_system', 'source_item_code', 'sku', 'valid_from_date', 'valid_to_date'],
             ['source_system', 'source_item_code', 'valid_from_date'],
         ) }}
     ) as cross_references
@@ -35,7 +37,10 @@ wms_item_codes as (
 ),
 
 products as (
-    {{ latest_snapshot(ref('stg_erp__products'), ['sku']) }}
+    -- the latest statement of each SKU, from snapshots or change records
+    {{ deduplicate(
+        '(' ~ product_statements() ~ ')', ['sku'], order_by='effective_from_date desc'
+    ) }}
 ),
 
 -- the mapping valid on the snapshot date; should two overlap, the one that started last
