@@ -41,6 +41,16 @@
 {%- endmacro %}
 
 
+{#- master_statement_columns(alias, columns): the columns of master_statements() (and no
+    deduplication rank, which a later deduplicate() would take for its own) -#}
+{% macro master_statement_columns(alias, columns) -%}
+    {%- for column in columns + ['stated_date', 'is_deleted', 'is_change_record', 'source_file',
+        'load_id'] -%}
+        {{ alias }}.{{ column }}{{ ', ' if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+
 {#- latest_statement(relation, key_columns): per key, the statement made last (a change record
     before a snapshot row of the same stated date) -#}
 {% macro latest_statement(relation, key_columns) -%}
@@ -55,7 +65,7 @@
     unless that statement deletes the range.
 -#}
 {% macro current_ranges(snapshots, changes, columns, key_columns) -%}
-    select stated.*
+    select {{ master_statement_columns('stated', columns) }}
     from (
         {{ latest_statement(
             '(' ~ master_statements(snapshots, changes, columns) ~ ')',
@@ -80,7 +90,7 @@
         'sku', 'effective_from_date', 'product_name', 'department', 'category', 'subcategory',
         'brand', 'case_pack_units', 'base_unit_of_measure', 'is_active',
     ] -%}
-    select current_statements.*
+    select {{ master_statement_columns('current_statements', columns) }}
     from (
         {{ latest_statement(
             '(' ~ master_statements(
