@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from conftest import MINIMAL_ERP_WORLD_ARGS, BuiltWorld
 from test_kpi_marts import cogs_mismatches, inventory_mismatches, net_sales_mismatches, truth
+from test_simulation import check_world
 
 from ingestion.contract import FILE_NAME_RE, load_contract
 from simulation import world as w
@@ -79,6 +80,9 @@ def test_one_snapshot_then_change_records_with_a_back_dated_one(
     (announced, codes), *_ = landed(minimal_erp_world, "erp_item_cross_reference_changes")
     assert announced < ch.new_barcode_date  # announced ahead
     assert set(codes["valid_from_date"]) == {ch.new_barcode_date.isoformat()}
+    report = check_world(minimal_erp_world.root)  # every file, change records too, as contracted
+    for kind in ("unknown_file", "empty_file", "truncated_file", "wrong_header", "bad_value"):
+        assert report[kind] == [], f"{kind}: {report[kind][:3]}"
 
 
 def test_marts_equal_the_truth(minimal_erp_world: BuiltWorld) -> None:

@@ -47,6 +47,13 @@ landing as (
     where load_log.extract_name is not null and load_log.status <> 'rejected'
 ),
 
+-- the extracts of which a file was delivered (for change records: the ERP sends them)
+delivered_extracts as (
+    select distinct load_log.extract_name
+    from load_log
+    where load_log.status <> 'rejected' and load_log.business_date is not null
+),
+
 extract_spans as (
     select
         contract.source_system,
@@ -68,11 +75,7 @@ extract_spans as (
             and load_log.status <> 'rejected'
             and load_log.business_date is not null
     cross join landing
-    left join (
-        select distinct load_log.extract_name
-        from load_log
-        where load_log.status <> 'rejected' and load_log.business_date is not null
-    ) as change_records
+    left join delivered_extracts as change_records
         on contract.changes_extract_name = change_records.extract_name
     group by
         contract.source_system,

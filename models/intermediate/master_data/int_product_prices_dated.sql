@@ -1,8 +1,9 @@
 -- The ERP selling price list as validity ranges, from the history of its weekly snapshots and
 -- its change records: one row per entity, SKU and validity start, as the latest snapshot or
 -- change record that mentions it states it (a range whose latest change record deletes it is
--- gone; macro current_ranges). Should two ranges of one entity and SKU overlap, the one that starts later wins from its
--- start on (the earlier is cut the day before), so a business date finds at most one price.
+-- gone; macro current_ranges). Should two ranges of one entity and SKU overlap, the one that
+-- starts later wins from its start on (the earlier is cut the day before), so a business date
+-- finds at most one price.
 with
 
 mentions as (

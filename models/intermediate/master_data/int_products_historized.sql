@@ -99,6 +99,15 @@ versions as (
     from version_starts
 ),
 
+-- each SKU's latest effective date
+last_effective as (
+    select
+        statements.sku,
+        max(statements.effective_from_date) as effective_from_date
+    from statements
+    group by statements.sku
+),
+
 -- per SKU: the latest date the ERP stated it present, the date of its latest statement, and
 -- whether its statement of the latest effective date deletes it
 latest as (
@@ -110,19 +119,13 @@ latest as (
         max(statements.stated_date) as last_stated_date,
         max(
             case
-                when statements.effective_from_date = last_statements.effective_from_date
+                when statements.effective_from_date = last_effective.effective_from_date
                     then case when statements.is_deleted then 1 else 0 end
             end
         ) as is_deleted
     from statements
-    inner join (
-        select
-            statements.sku,
-            max(statements.effective_from_date) as effective_from_date
-        from statements
-        group by statements.sku
-    ) as last_statements
-        on statements.sku = last_statements.sku
+    inner join last_effective
+        on statements.sku = last_effective.sku
     group by statements.sku
 ),
 

@@ -36,8 +36,8 @@ wms_item_codes as (
     where cross_references.source_system = 'wms'
 ),
 
+-- the latest statement of each SKU, from snapshots or change records
 products as (
-    -- the latest statement of each SKU, from snapshots or change records
     {{ deduplicate(
         '(' ~ product_statements() ~ ')', ['sku'], order_by='effective_from_date desc'
     ) }}
