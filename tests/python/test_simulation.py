@@ -791,6 +791,8 @@ def test_bad_arguments_are_refused() -> None:
         parse_args(["--out", "x", "--defect-rate", "nonsense=1"])
     with pytest.raises(ValueError, match="--days"):
         parse_args(["--out", "x", "--days", "3"])
+    with pytest.raises(SystemExit):
+        parse_args(["--out", "x", "--master-data", "weekly"])
 
 
 def test_the_contract_page_is_generated_from_the_contract() -> None:
