@@ -22,7 +22,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STAGING_DIR = PROJECT_ROOT / "models" / "staging"
 
 FORMAT_EXTENSIONS = {"csv": "csv", "tsv": "tsv", "jsonl": "jsonl", "parquet": "parquet"}
-CADENCES = {"daily", "weekdays", "weekly_snapshot"}
+# "changes": change records of a snapshot extract (meta ``changes_of``), delivered only on days
+# with changes, so never expected on any date (docs/decisions.md, "Master data as change
+# records").
+CADENCES = {"daily", "weekdays", "weekly_snapshot", "changes"}
 
 # Text forms used in delimited and JSON files (Parquet carries native types).
 DATE_FORMAT = "%Y-%m-%d"
@@ -86,6 +89,7 @@ class Extract:
     completeness_scope_column: str | None = None  # each store/site is expected in every file
     days_before_delivery: int = DEFAULT_DAYS_BEFORE_DELIVERY
     days_after_delivery: int = DEFAULT_DAYS_AFTER_DELIVERY
+    changes_of: str | None = None  # the snapshot extract whose change records this carries
 
     @property
     def extension(self) -> str:
@@ -148,6 +152,7 @@ def _parse_source_file(path: Path) -> list[Extract]:
                 columns=tuple(_parse_column(c) for c in table["columns"]),
                 expect_rows=bool(meta.get("expect_rows", True)),
                 completeness_scope_column=meta.get("completeness_scope_column"),
+                changes_of=meta.get("changes_of"),
                 redelivery_max_row_loss=float(
                     meta.get("redelivery_max_row_loss", DEFAULT_REDELIVERY_MAX_ROW_LOSS)
                 ),
@@ -169,6 +174,8 @@ def _check(extract: Extract, path: Path) -> None:
         raise ValueError(f"{where}: unknown format {extract.file_format!r}")
     if extract.cadence not in CADENCES:
         raise ValueError(f"{where}: unknown cadence {extract.cadence!r}")
+    if (extract.cadence == "changes") != (extract.changes_of is not None):
+        raise ValueError(f"{where}: cadence changes and meta changes_of go together")
     names = extract.column_names
     missing = [k for k in extract.natural_key if k not in names]
     if missing:
@@ -197,6 +204,13 @@ def load_contract(staging_dir: Path = STAGING_DIR) -> dict[str, Extract]:
             extracts[extract.name] = extract
     if not extracts:
         raise ValueError(f"no extract contract found under {staging_dir}")
+    for extract in extracts.values():
+        base = extracts.get(extract.changes_of) if extract.changes_of else None
+        if extract.changes_of and (base is None or base.cadence != "weekly_snapshot"):
+            raise ValueError(
+                f"extract {extract.name}: changes_of {extract.changes_of!r} is not a weekly "
+                "snapshot extract"
+            )
     return extracts
 
 

@@ -46,6 +46,7 @@ CADENCE = {
     "daily": "one file per business date",
     "weekdays": "one file per weekday",
     "weekly_snapshot": "a full snapshot every seventh day",
+    "changes": "change records, only on days with changes",
 }
 
 
@@ -86,6 +87,14 @@ def render_extract(e: Extract) -> str:
         f"* file: `{e.file_prefix}_<YYYYMMDD>.{e.extension}` ({e.file_format}, "
         f"{CADENCE[e.cadence]})",
         f"* natural key: {', '.join(f'`{k}`' for k in e.natural_key)}",
+        *(
+            [
+                f"* change records of `{e.changes_of}`: no file on a day without changes; "
+                "once they arrive, its weekly snapshots are no longer expected"
+            ]
+            if e.changes_of
+            else []
+        ),
         *_limits(e),
         "",
         "| column | type | required | meaning |",

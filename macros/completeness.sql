@@ -2,18 +2,27 @@
     completeness_contract(): the extract contract's completeness expectations as a relation, one
     row per extract (every source table whose config.meta has a cadence, i.e. every
     models/staging/*/_*__sources.yml table): source_system, extract_name, cadence (daily |
-    weekdays | weekly_snapshot), expects_rows (meta expect_rows; false: a delivery of no data
+    weekdays | weekly_snapshot | changes), expects_rows (meta expect_rows; false: a delivery of no data
     rows is a quiet day), scope_column (meta completeness_scope_column: the store or site column
     every expected day must carry each member of, or null), sales_channel (meta sales_channel:
-    the mart_net_sales channel the extract feeds, or null) and delivery_lag_days (meta
-    delivery_lag_days, default 0: a business date's file is due that many days after it). Read
+    the mart_net_sales channel the extract feeds, or null), delivery_lag_days (meta
+    delivery_lag_days, default 0: a business date's file is due that many days after it) and
+    changes_extract_name (for a weekly snapshot extract, the extract whose meta changes_of names
+    it: its change records, or null). Read
     from dbt's graph, so the contract YAML stays the one definition (docs/decisions.md,
     "Completeness: expected deliveries from the contract"). While dbt parses (no graph yet), an
     empty relation of the same columns.
 -#}
 {% macro completeness_contract() -%}
     {%- set rows = [] -%}
+    {%- set changes_extracts = {} -%}
     {%- if execute -%}
+        {%- for node in graph.sources.values() -%}
+            {%- set meta = node.config.meta or node.meta or {} -%}
+            {%- if meta.get('changes_of') -%}
+                {%- do changes_extracts.update({meta['changes_of']: node.name}) -%}
+            {%- endif -%}
+        {%- endfor -%}
         {%- for node in graph.sources.values() | sort(attribute='unique_id') -%}
             {%- set meta = node.config.meta or node.meta or {} -%}
             {%- if meta.get('cadence') -%}
@@ -31,6 +40,7 @@
                     'scope_column': meta.get('completeness_scope_column'),
                     'sales_channel': meta.get('sales_channel'),
                     'delivery_lag_days': meta.get('delivery_lag_days', 0),
+                    'changes_extract_name': changes_extracts.get(node.name),
                 }) -%}
             {%- endif -%}
         {%- endfor -%}
@@ -43,7 +53,8 @@
         cast(null as boolean) as expects_rows,
         cast(null as {{ dbt.type_string() }}) as scope_column,
         cast(null as {{ dbt.type_string() }}) as sales_channel,
-        cast(null as integer) as delivery_lag_days
+        cast(null as integer) as delivery_lag_days,
+        cast(null as {{ dbt.type_string() }}) as changes_extract_name
     where false
     {%- else %}
         {%- for row in rows %}
@@ -56,7 +67,9 @@
             as {{ dbt.type_string() }}) as scope_column,
         cast({{ "'" ~ row.sales_channel ~ "'" if row.sales_channel else 'null' }}
             as {{ dbt.type_string() }}) as sales_channel,
-        cast({{ row.delivery_lag_days | int }} as integer) as delivery_lag_days
+        cast({{ row.delivery_lag_days | int }} as integer) as delivery_lag_days,
+        cast({{ "'" ~ row.changes_extract_name ~ "'" if row.changes_extract_name else 'null' }}
+            as {{ dbt.type_string() }}) as changes_extract_name
             {%- if not loop.last %}
     union all
             {%- endif %}

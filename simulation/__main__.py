@@ -1,6 +1,7 @@
 """Generate the simulated world.
 
 python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]
+    [--master-data snapshots|deltas]
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from simulation.config import DEFAULT_DEFECT_RATES, WorldConfig
+from simulation.config import DEFAULT_DEFECT_RATES, MASTER_DATA_MODES, WorldConfig
 from simulation.defects import DefectPlan
 from simulation.deliver import Deliverer
 from simulation.engine import Simulation
@@ -34,6 +35,12 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
     parser.add_argument("--start-date", type=date.fromisoformat, default=date(2026, 1, 1))
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--clean", action="store_true", help="inject no defects")
+    parser.add_argument(
+        "--master-data",
+        choices=MASTER_DATA_MODES,
+        default="snapshots",
+        help="weekly full snapshots, or one snapshot then change records with effective dates",
+    )
     parser.add_argument(
         "--defect-rate",
         action="append",
@@ -55,6 +62,7 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         start_date=args.start_date,
         out=args.out,
         clean=args.clean,
+        master_data=args.master_data,
         defect_rates=rates,
     )
 

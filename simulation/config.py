@@ -59,6 +59,8 @@ LOSS_FILE_KINDS = (
 )
 LOSS_ROW_KINDS = ("negative_quantity", "overlong_value", "duplicate_freight_invoice")
 LOSS_KINDS = LOSS_FILE_KINDS + LOSS_ROW_KINDS
+# how the ERP sends its product master, cross-reference and price list (simulation/master_deltas.py)
+MASTER_DATA_MODES = ("snapshots", "deltas")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,9 @@ class WorldConfig:
     start_date: date = date(2026, 1, 1)
     out: Path = Path("data/world")
     clean: bool = False
+    # "snapshots": weekly full snapshots of every master; "deltas": one full snapshot of the
+    # product master, cross-reference and price list, then change records (master_deltas.py)
+    master_data: str = "snapshots"
     defect_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DEFECT_RATES))
 
     def __post_init__(self) -> None:
@@ -76,6 +81,8 @@ class WorldConfig:
             raise ValueError(f"--days must be at least 7, got {self.days}")
         if self.scale_factor <= 0:
             raise ValueError(f"--scale-factor must be positive, got {self.scale_factor}")
+        if self.master_data not in MASTER_DATA_MODES:
+            raise ValueError(f"--master-data must be snapshots or deltas, got {self.master_data}")
         unknown = set(self.defect_rates) - set(DEFAULT_DEFECT_RATES)
         if unknown:
             raise ValueError(f"unknown defect kinds: {sorted(unknown)}")

@@ -25,6 +25,7 @@ from simulation.defects import (
 )
 from simulation.engine import DayOutput, Simulation, round_half_up
 from simulation.extracts import LandingWriter, render_delimited, to_delimited_bytes
+from simulation.master_deltas import MasterDeltas
 
 FIRST_NAMES = ["Ava", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Isla", "Jonas"]
 LAST_NAMES = ["Smith", "Muller", "Jones", "Schmidt", "Brown", "Fischer", "Taylor", "Weber"]
@@ -111,6 +112,7 @@ class Deliverer:
         self.loc_ids = w.LOCATIONS["location_id"].to_numpy()
         self.products = sim.products
         self.skus = sim.skus
+        self.master_deltas = MasterDeltas(self) if self.config.master_data == "deltas" else None
 
     # ------------------------------------------------------------------ writing files
     def write_file(
@@ -121,6 +123,10 @@ class Deliverer:
         delivery_day: int | None = None,
     ) -> None:
         """Write one business date's file, applying the planned file- and row-level defects."""
+        if self.master_deltas is not None:  # a master sent as change records: no snapshot
+            frame = self.master_deltas.snapshot_frame(extract_name, day, frame)
+            if frame is None:
+                return
         extract = self.writer.contract[extract_name]
         business_date = self.config.day(day)
         delivery = self.config.day(day if delivery_day is None else delivery_day)
@@ -399,6 +405,8 @@ class Deliverer:
         today = self.config.day(d)
         if d % 7 == 0:
             self.masters(d)
+        if self.master_deltas is not None:
+            self.master_deltas.deliver(d)
         if today.weekday() < 5 or d == 0:
             # the first day's file opens with the rates of the week before the period
             first = today - timedelta(days=w.OPENING_RATE_DAYS) if d == 0 else today

@@ -45,6 +45,23 @@ SMALL_WORLD_ARGS = [
     "--clean",
 ]
 
+# A real single-entity ERP retailer's habits (issue 13), small: each feature of that kind adds
+# its flag here, so tests on this world must hold whatever other such flags are on.
+# --master-data deltas: one master snapshot, then change records (simulation/master_deltas.py).
+MINIMAL_ERP_WORLD_ARGS = [
+    "--seed",
+    "23",
+    "--scale-factor",
+    "0.02",
+    "--days",
+    "21",
+    "--start-date",
+    "2026-03-01",
+    "--clean",
+    "--master-data",
+    "deltas",
+]
+
 
 @dataclass(frozen=True)
 class BuiltWorld:
@@ -84,8 +101,8 @@ def dbt(*args: str, warehouse: Path, check: bool = True) -> subprocess.Completed
     return result
 
 
-def build_world(root: Path, *extra: str) -> BuiltWorld:
-    generate(parse_args([*WORLD_ARGS, "--out", str(root), *extra]))
+def build_world(root: Path, *extra: str, world_args: list[str] = WORLD_ARGS) -> BuiltWorld:
+    generate(parse_args([*world_args, "--out", str(root), *extra]))
     warehouse = root / "warehouse.duckdb"
     ingest(root / "landing", warehouse)
     dbt("build", warehouse=warehouse)
@@ -100,6 +117,13 @@ def clean_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
 @pytest.fixture(scope="session")
 def defective_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
     return build_world(tmp_path_factory.mktemp("defective_world"))
+
+
+@pytest.fixture(scope="session")
+def minimal_erp_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
+    return build_world(
+        tmp_path_factory.mktemp("minimal_erp_world"), world_args=MINIMAL_ERP_WORLD_ARGS
+    )
 
 
 def redeliver(landing: Path, system: str, extract: str, day: date, rows: list[dict]) -> Path:

@@ -5,11 +5,13 @@
 -- Expected dates run from the extract's first business date in raw.load_log to the latest date
 -- the landing zone has reached (the latest delivery date of any file of a known extract) less
 -- the extract's delivery_lag_days: daily extracts every date, weekdays extracts Monday to
--- Friday, weekly snapshots every seventh day from their first. A status per row (complete,
--- empty, missing, failed, held, quarantined; a store or site absent from a delivered file is
--- missing), whether it is complete, and the trailing expectation: the average rows (and, for
--- an extract that feeds a sales channel, net sales in reporting currency from mart_net_sales)
--- of the same weekday over the previous four weeks, counting only dates that were complete.
+-- Friday, weekly snapshots every seventh day from their first (only the first once change
+-- records of the extract have arrived: they carry the master from then on), change records
+-- never (a file comes only on a day with changes). A status per row (complete, empty, missing,
+-- failed, held, quarantined; a store or site absent from a delivered file is missing), whether
+-- it is complete, and the trailing expectation: the average rows (and, for an extract that
+-- feeds a sales channel, net sales in reporting currency from mart_net_sales) of the same
+-- weekday over the previous four weeks, counting only dates that were complete.
 -- Reads the ingestion source directly: ingestion's own tables have no staging model.
 
 {#- the staged model of each scoped extract: it carries load_id and the scope column -#}
@@ -45,6 +47,13 @@ landing as (
     where load_log.extract_name is not null and load_log.status <> 'rejected'
 ),
 
+-- the extracts of which a file was delivered (for change records: the ERP sends them)
+delivered_extracts as (
+    select distinct load_log.extract_name
+    from load_log
+    where load_log.status <> 'rejected' and load_log.business_date is not null
+),
+
 extract_spans as (
     select
         contract.source_system,
@@ -55,7 +64,10 @@ extract_spans as (
         contract.sales_channel,
         contract.delivery_lag_days,
         min(load_log.business_date) as first_business_date,
-        min(landing.reached_date) as reached_date
+        min(landing.reached_date) as reached_date,
+        -- the ERP sends the extract's change records: its snapshots after the first are optional
+        max(case when change_records.extract_name is not null then 1 else 0 end)
+        = 1 as has_change_records
     from contract
     inner join load_log
         on
@@ -63,6 +75,8 @@ extract_spans as (
             and load_log.status <> 'rejected'
             and load_log.business_date is not null
     cross join landing
+    left join delivered_extracts as change_records
+        on contract.changes_extract_name = change_records.extract_name
     group by
         contract.source_system,
         contract.extract_name,
@@ -109,9 +123,16 @@ dates as (
                 when 'daily' then true
                 when 'weekdays' then extract(isodow from calendar_days.date_day) <= 5
                 when 'weekly_snapshot'
-                    then {{ dbt.datediff(
-                        'extract_spans.first_business_date', 'calendar_days.date_day', 'day'
-                    ) }} % 7 = 0
+                    then
+                        calendar_days.date_day = extract_spans.first_business_date
+                        or (
+                            not extract_spans.has_change_records
+                            and {{ dbt.datediff(
+                                'extract_spans.first_business_date',
+                                'calendar_days.date_day',
+                                'day'
+                            ) }} % 7 = 0
+                        )
                 else false
             end
             and {{ add_days('extract_spans.delivery_lag_days', 'calendar_days.date_day') }}

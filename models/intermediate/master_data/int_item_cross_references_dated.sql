@@ -1,14 +1,27 @@
--- The ERP item cross-reference as validity ranges, from the history of its weekly snapshots.
--- Each mapping (source system, item code, valid from) is taken as the latest snapshot that
--- mentions it states it. Should two ranges of one code overlap, the one that starts later wins
--- from its start on: the earlier one is cut the day before (docs/decisions.md), so that a fact
--- finds at most one SKU for a code on any business date.
+-- The ERP item cross-reference as validity ranges, from the history of its weekly snapshots and
+-- its change records. Each mapping (source system, item code, valid from) is taken as the
+-- latest snapshot or change record that mentions it states it; a mapping whose latest change
+-- record deletes it is gone (macro current_ranges). Should two ranges of one code overlap, the
+-- one that starts later wins from its start on: the earlier one is cut the day before
+-- (docs/decisions.md), so that a fact finds at most one SKU for a code on any business date.
 with
 
 mentions as (
-    {{ latest_snapshot(
+    {{ current_ranges(
         ref('stg_erp__item_cross_references'),
-        ['source_system', 'source_item_code', 'valid_from_date'],
+        ref('stg_erp__item_cross_reference_changes'),
+        [
+            'source_system',
+            'source_item_code',
+            'sku',
+            'valid_from_date',
+            'valid_to_date',
+        ],
+        [
+            'source_system',
+            'source_item_code',
+            'valid_from_date',
+        ],
     ) }}
 ),
 
@@ -19,7 +32,7 @@ ranges as (
         mentions.sku,
         mentions.valid_from_date,
         mentions.valid_to_date as stated_valid_to_date,
-        mentions.snapshot_date as last_snapshot_date,
+        mentions.stated_date as last_snapshot_date,
         lead(mentions.valid_from_date) over (
             partition by mentions.source_system, mentions.source_item_code
             order by mentions.valid_from_date

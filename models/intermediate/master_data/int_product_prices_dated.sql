@@ -1,13 +1,28 @@
--- The ERP selling price list as validity ranges, from the history of its weekly snapshots:
--- one row per entity, SKU and validity start, as the latest snapshot that mentions it states
--- it. Should two ranges of one entity and SKU overlap, the one that starts later wins from its
--- start on (the earlier is cut the day before), so a business date finds at most one price.
+-- The ERP selling price list as validity ranges, from the history of its weekly snapshots and
+-- its change records: one row per entity, SKU and validity start, as the latest snapshot or
+-- change record that mentions it states it (a range whose latest change record deletes it is
+-- gone; macro current_ranges). Should two ranges of one entity and SKU overlap, the one that
+-- starts later wins from its start on (the earlier is cut the day before), so a business date
+-- finds at most one price.
 with
 
 mentions as (
-    {{ latest_snapshot(
+    {{ current_ranges(
         ref('stg_erp__prices'),
-        ['entity_code', 'sku', 'valid_from_date'],
+        ref('stg_erp__price_changes'),
+        [
+            'entity_code',
+            'sku',
+            'valid_from_date',
+            'valid_to_date',
+            'unit_price',
+            'currency_code',
+        ],
+        [
+            'entity_code',
+            'sku',
+            'valid_from_date',
+        ],
     ) }}
 ),
 
@@ -19,7 +34,7 @@ ranges as (
         mentions.valid_to_date as stated_valid_to_date,
         mentions.unit_price,
         mentions.currency_code,
-        mentions.snapshot_date as last_snapshot_date,
+        mentions.stated_date as last_snapshot_date,
         lead(mentions.valid_from_date) over (
             partition by mentions.entity_code, mentions.sku
             order by mentions.valid_from_date

@@ -1,15 +1,21 @@
--- The product master as SCD type 2: one row per SKU version, from the successive weekly
--- snapshots of the ERP product master. A version starts on the snapshot date where one of the
--- tracked attributes first differs from the SKU's previous snapshot, and ends the day before
--- the next version starts. The first version of a SKU holds from the start of the calendar
--- (var calendar_start_date), so that every business date finds exactly one version; a SKU that
--- drops out of the master keeps its last version current.
+-- The product master as SCD type 2: one row per SKU version, from the ERP's statements of the
+-- product master: weekly snapshots (a snapshot row takes effect on its snapshot date) and change
+-- records (each on its own effective date, also back-dated), as macro product_statements()
+-- unites them (docs/decisions.md). A version starts on the statement where one of the tracked
+-- attributes first differs from the SKU's previous statement, and ends the day before the next
+-- version starts. The first version of a SKU holds from the start of the calendar (var
+-- calendar_start_date), so that every business date finds exactly one version; a SKU that
+-- drops out of the master (or is deleted) keeps its last version current.
 with
+
+statements as (
+    {{ product_statements() }}
+),
 
 snapshots as (
     select
         products.sku,
-        products.snapshot_date,
+        products.effective_from_date as snapshot_date,
         products.product_name,
         products.department,
         products.category,
@@ -19,36 +25,37 @@ snapshots as (
         products.base_unit_of_measure,
         products.is_active,
         lag(products.product_name) over (
-            partition by products.sku order by products.snapshot_date
+            partition by products.sku order by products.effective_from_date
         ) as previous_product_name,
         lag(products.department) over (
-            partition by products.sku order by products.snapshot_date
+            partition by products.sku order by products.effective_from_date
         ) as previous_department,
         lag(products.category) over (
-            partition by products.sku order by products.snapshot_date
+            partition by products.sku order by products.effective_from_date
         ) as previous_category,
         lag(products.subcategory) over (
-            partition by products.sku order by products.snapshot_date
+            partition by products.sku order by products.effective_from_date
         ) as previous_subcategory,
         lag(products.brand) over (
-            partition by products.sku order by products.snapshot_date
+            partition by products.sku order by products.effective_from_date
         ) as previous_brand,
         lag(products.case_pack_units) over (
-            partition by products.sku order by products.snapshot_date
+            partition by products.sku order by products.effective_from_date
         ) as previous_case_pack_units,
         lag(products.base_unit_of_measure) over (
-            partition by products.sku order by products.snapshot_date
+            partition by products.sku order by products.effective_from_date
         ) as previous_base_unit_of_measure,
         lag(products.is_active) over (
-            partition by products.sku order by products.snapshot_date
+            partition by products.sku order by products.effective_from_date
         ) as previous_is_active,
         row_number() over (
-            partition by products.sku order by products.snapshot_date
+            partition by products.sku order by products.effective_from_date
         ) as snapshot_sequence
-    from {{ ref('stg_erp__products') }} as products
+    from statements as products
+    where not products.is_deleted
 ),
 
--- the snapshots where a version starts: the first, and each one that changes an attribute
+-- the statements where a version starts: the first, and each one that changes an attribute
 version_starts as (
     select
         snapshots.*,
@@ -92,15 +99,37 @@ versions as (
     from version_starts
 ),
 
--- the latest snapshot date of the whole master, and of each SKU
-latest as (
+-- each SKU's latest effective date
+last_effective as (
     select
-        products.sku,
-        max(products.snapshot_date) as last_snapshot_date
-    from {{ ref('stg_erp__products') }} as products
-    group by products.sku
+        statements.sku,
+        max(statements.effective_from_date) as effective_from_date
+    from statements
+    group by statements.sku
 ),
 
+-- per SKU: the latest date the ERP stated it present, the date of its latest statement, and
+-- whether its statement of the latest effective date deletes it
+latest as (
+    select
+        statements.sku,
+        max(
+            case when not statements.is_deleted then statements.effective_from_date end
+        ) as last_snapshot_date,
+        max(statements.stated_date) as last_stated_date,
+        max(
+            case
+                when statements.effective_from_date = last_effective.effective_from_date
+                    then case when statements.is_deleted then 1 else 0 end
+            end
+        ) as is_deleted
+    from statements
+    inner join last_effective
+        on statements.sku = last_effective.sku
+    group by statements.sku
+),
+
+-- the latest full snapshot: a SKU it does not list, stated in nothing later, has left
 master as (
     select max(products.snapshot_date) as master_snapshot_date
     from {{ ref('stg_erp__products') }} as products
@@ -131,7 +160,11 @@ select
     versions.version_snapshot_date,
     versions.first_snapshot_date,
     latest.last_snapshot_date,
-    latest.last_snapshot_date = master.master_snapshot_date as is_in_latest_snapshot
+    latest.is_deleted = 0
+    and (
+        master.master_snapshot_date is null
+        or latest.last_stated_date >= master.master_snapshot_date
+    ) as is_in_latest_snapshot
 from versions
 inner join latest
     on versions.sku = latest.sku

@@ -26,16 +26,21 @@ wms_item_codes as (
         cross_references.valid_from_date,
         cross_references.valid_to_date
     from (
-        {{ latest_snapshot(
+        {{ current_ranges(
             ref('stg_erp__item_cross_references'),
+            ref('stg_erp__item_cross_reference_changes'),
+            ['source_system', 'source_item_code', 'sku', 'valid_from_date', 'valid_to_date'],
             ['source_system', 'source_item_code', 'valid_from_date'],
         ) }}
     ) as cross_references
     where cross_references.source_system = 'wms'
 ),
 
+-- the latest statement of each SKU, from snapshots or change records
 products as (
-    {{ latest_snapshot(ref('stg_erp__products'), ['sku']) }}
+    {{ deduplicate(
+        '(' ~ product_statements() ~ ')', ['sku'], order_by='effective_from_date desc'
+    ) }}
 ),
 
 -- the mapping valid on the snapshot date; should two overlap, the one that started last

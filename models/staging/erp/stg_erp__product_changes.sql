@@ -1,0 +1,52 @@
+with
+
+-- the contract's natural key, per change file (file business date); the copy loaded last wins
+deduplicated as (
+    {{ deduplicate(
+        source('erp', 'erp_products_changes'),
+        ['_business_date'] + contract_natural_key('erp', 'erp_products_changes', [
+            'sku',
+            'effective_from_date',
+        ]),
+    ) }}
+),
+
+renamed as (
+    select
+        deduplicated._business_date as recorded_date,
+        deduplicated.sku,
+        deduplicated.effective_from_date,
+        deduplicated.is_deleted,
+        deduplicated.product_name,
+        deduplicated.department,
+        deduplicated.category,
+        deduplicated.subcategory,
+        deduplicated.brand,
+        deduplicated.case_pack_units,
+        deduplicated.base_unit_of_measure,
+        deduplicated.is_active,
+        deduplicated._source_file as source_file,
+        deduplicated._source_row_number as source_row_number,
+        deduplicated._loaded_at as loaded_at,
+        cast(deduplicated._load_id as {{ dbt.type_string() }}) as load_id
+    from deduplicated
+)
+
+select
+    renamed.recorded_date,
+    renamed.sku,
+    renamed.effective_from_date,
+    renamed.is_deleted,
+    renamed.product_name,
+    renamed.department,
+    renamed.category,
+    renamed.subcategory,
+    renamed.brand,
+    renamed.case_pack_units,
+    renamed.base_unit_of_measure,
+    renamed.is_active,
+    renamed.source_file,
+    renamed.source_row_number,
+    renamed.load_id,
+    renamed.loaded_at
+from renamed
