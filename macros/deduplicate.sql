@@ -5,7 +5,7 @@
     extract as the model states them, checked against the contract (the source table's
     meta.natural_key), so that a model cannot drift from the one definition.
 
-    deduplicate(relation, partition_by, order_by): one row per partition_by, the first by
+    deduplicate(relation, partition_by, order_by, rank_column): one row per partition_by, the first by
     order_by. The default order keeps the row loaded last, then the lowest row number of its
     file, then (only to be deterministic) the latest file name, which puts a re-delivery
     (_2, _3, ...) before the original. relation is a relation or a CTE name.
@@ -41,8 +41,12 @@
 {% macro deduplicate(
     relation,
     partition_by,
-    order_by='_loaded_at desc, _source_row_number asc, _source_file desc'
+    order_by='_loaded_at desc, _source_row_number asc, _source_file desc',
+    rank_column='deduplication_rank'
 ) -%}
+    {#- rank_column: the name of the rank the result carries; a relation that is itself the
+        result of a deduplication already has a deduplication_rank, so a second deduplication
+        must rank under another name, or it would filter on the first rank (always 1). -#}
     select ranked.*
     from (
         select
@@ -50,10 +54,10 @@
             row_number() over (
                 partition by {{ partition_by | join(', ') }}
                 order by {{ order_by }}
-            ) as deduplication_rank
+            ) as {{ rank_column }}
         from {{ relation }} as candidate
     ) as ranked
-    where ranked.deduplication_rank = 1
+    where ranked.{{ rank_column }} = 1
 {%- endmacro %}
 
 

@@ -78,6 +78,7 @@ resolved as (
         'item_matches',
         ['wms_site_code', 'movement_number'],
         order_by='valid_from_date desc nulls last',
+        rank_column='item_match_rank',
     ) }}
 ),
 

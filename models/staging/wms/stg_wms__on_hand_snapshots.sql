@@ -65,6 +65,7 @@ resolved as (
         'item_matches',
         ['snapshot_date', 'wms_site_code', 'wms_item_code', 'stock_status', 'unit_of_measure'],
         order_by='valid_from_date desc nulls last',
+        rank_column='item_match_rank',
     ) }}
 ),
 
