@@ -22,7 +22,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 STAGING_DIR = PROJECT_ROOT / "models" / "staging"
 
 FORMAT_EXTENSIONS = {"csv": "csv", "tsv": "tsv", "jsonl": "jsonl", "parquet": "parquet"}
-CADENCES = {"daily", "weekdays", "weekly_snapshot"}
+# on_event: sent when there is something to send (opening balances), never expected on a date
+CADENCES = {"daily", "weekdays", "weekly_snapshot", "on_event"}
 
 # Text forms used in delimited and JSON files (Parquet carries native types).
 DATE_FORMAT = "%Y-%m-%d"

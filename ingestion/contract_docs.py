@@ -46,6 +46,7 @@ CADENCE = {
     "daily": "one file per business date",
     "weekdays": "one file per weekday",
     "weekly_snapshot": "a full snapshot every seventh day",
+    "on_event": "sent when there is something to send; optional, never expected",
 }
 
 

@@ -1,6 +1,7 @@
 """Generate the simulated world.
 
 python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]
+    [--opening-balances]
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--clean", action="store_true", help="inject no defects")
     parser.add_argument(
+        "--opening-balances",
+        action="store_true",
+        help="start mid-life: day-0 stock as an ERP opening-balance extract with costs",
+    )
+    parser.add_argument(
         "--defect-rate",
         action="append",
         default=[],
@@ -55,6 +61,7 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         start_date=args.start_date,
         out=args.out,
         clean=args.clean,
+        opening_balances=args.opening_balances,
         defect_rates=rates,
     )
 

@@ -69,6 +69,9 @@ class WorldConfig:
     start_date: date = date(2026, 1, 1)
     out: Path = Path("data/world")
     clean: bool = False
+    # the world starts mid-life: day-0 stock arrives as an opening-balance extract with costs
+    # instead of day-0 purchase orders received at dawn (simulation/opening.py)
+    opening_balances: bool = False
     defect_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DEFECT_RATES))
 
     def __post_init__(self) -> None:

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from simulation import opening
 from simulation import world as w
 from simulation.config import WorldConfig
 from simulation.valuation import (
@@ -183,7 +184,9 @@ class Simulation:
         out = DayOutput()
         today = self.config.day(d)
         self.line_id_by_day[d] = self.next_line_id
-        if d == 0:
+        if d == 0 and self.config.opening_balances:
+            opening.open_with_balances(self, d, out)  # the world starts mid-life
+        elif d == 0:
             self.opening_stock(d, out)
         self.receive_purchase_orders(d, out)
         self.receive_transfers(d, out)
@@ -295,6 +298,11 @@ class Simulation:
 
     def opening_stock(self, d: int, out: DayOutput) -> None:
         """Day 0: every selling location and DC receives an opening delivery at dawn."""
+        loc, sku, units = self.opening_targets()
+        self.create_purchase_orders(d, loc, sku, units, np.zeros(len(sku), int), out)
+
+    def opening_targets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stock each location starts with: (location, sku, units) of every pair."""
         loc_list, sku_list, units = [], [], []
         for loc in range(self.n_loc):
             days_cover = 40 if loc in w.DCS else 12
@@ -310,14 +318,7 @@ class Simulation:
             loc_list.append(np.full(self.n_sku, loc))
             sku_list.append(np.arange(self.n_sku))
             units.append(target)
-        self.create_purchase_orders(
-            d,
-            np.concatenate(loc_list),
-            np.concatenate(sku_list),
-            np.concatenate(units),
-            np.zeros(self.n_loc * self.n_sku, int),
-            out,
-        )
+        return np.concatenate(loc_list), np.concatenate(sku_list), np.concatenate(units)
 
     def receive_purchase_orders(self, d: int, out: DayOutput) -> None:
         due = self.pending["receipts"].pop(d, [])
@@ -1171,7 +1172,7 @@ class Simulation:
             shipped,
         ) in enumerate(rows):
             sku = skus[sku_index]
-            if kind == "receipt":
+            if kind in ("receipt", "opening_balance"):
                 ledger.receive(entity, sku, units, value, at)
                 amounts[i] = round_cents(value)
             elif kind == "issue":

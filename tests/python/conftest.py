@@ -45,6 +45,22 @@ SMALL_WORLD_ARGS = [
     "--clean",
 ]
 
+# A single-entity-ERP-like retailer (issue 13, real retailers' data): tiny, and with the world
+# flags such a retailer's extracts need; each feature adds its flag here, and tests on this world
+# hold whatever other such flags are on. --opening-balances: the extracts start mid-life.
+MINIMAL_ERP_WORLD_ARGS = [
+    "--seed",
+    "23",
+    "--scale-factor",
+    "0.02",
+    "--days",
+    "21",
+    "--start-date",
+    "2026-03-01",
+    "--clean",
+    "--opening-balances",
+]
+
 
 @dataclass(frozen=True)
 class BuiltWorld:
@@ -95,6 +111,16 @@ def build_world(root: Path, *extra: str) -> BuiltWorld:
 @pytest.fixture(scope="session")
 def clean_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
     return build_world(tmp_path_factory.mktemp("clean_world"), "--clean")
+
+
+@pytest.fixture(scope="session")
+def minimal_erp_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
+    root = tmp_path_factory.mktemp("minimal_erp_world")
+    generate(parse_args([*MINIMAL_ERP_WORLD_ARGS, "--out", str(root)]))
+    warehouse = root / "warehouse.duckdb"
+    ingest(root / "landing", warehouse)
+    dbt("build", warehouse=warehouse)
+    return BuiltWorld(root, warehouse)
 
 
 @pytest.fixture(scope="session")

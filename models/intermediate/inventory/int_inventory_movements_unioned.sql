@@ -2,7 +2,8 @@
 -- it. Receipts and transfers come from the ERP, issues and customer returns from the sales
 -- channels, store adjustments from the ERP, DC adjustments and quality holds from the WMS.
 -- WMS receipts, picks and transfer shipments mirror ERP and webshop documents and are left to
--- reconciliation (docs/decisions.md, "Sources of the inventory ledger").
+-- reconciliation (docs/decisions.md, "Sources of the inventory ledger"). Opening balances (an
+-- optional ERP extract) enter at local midnight of their as-of date ("Opening balances").
 
 with
 
@@ -118,6 +119,29 @@ store_adjustments as (
     from {{ ref('stg_erp__stock_adjustments') }} as adjustments
 ),
 
+opening_balances as (
+    select
+        {{ opening_balance_movement_id('openings') }} as movement_id,
+        'opening_balance' as movement_type,
+        cast(null as varchar) as reason_code,
+        openings.location_id,
+        openings.sku,
+        openings.business_date,
+        openings.opened_at as moved_at,
+        openings.units as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        cast(null as varchar) as in_transit_location_id,
+        cast(null as varchar) as channel,
+        'opening:' || cast(openings.business_date as varchar) as document_number,
+        cast(null as varchar) as sales_line_id,
+        cast(null as varchar) as original_sales_line_id,
+        'erp' as source_system,
+        openings.source_file,
+        openings.source_row_number
+    from {{ ref('stg_erp__opening_balances') }} as openings
+),
+
 warehouse_movements as (
     select
         'wms:' || movements.wms_site_code || ':' || movements.movement_number as movement_id,
@@ -164,6 +188,8 @@ warehouse_movements as (
 ),
 
 unioned as (
+    select * from opening_balances
+    union all
     select * from receipts
     union all
     select * from transfers

@@ -10,7 +10,9 @@
 -- (docs/glossary.md): the units issued short were credited to inventory at their fallback cost (or
 -- at none), so the receipt also books the difference between what the ledger then holds and the
 -- restarted stock value to purchase price variance (docs/decisions.md, "Issues before any
--- receipt").
+-- receipt"). An opening balance debits inventory at its stated cost against the opening-balance
+-- account and, finding stock below zero, revalues as such a receipt does (docs/decisions.md,
+-- "Opening balances").
 
 with
 
@@ -60,7 +62,10 @@ valued as (
         on
             costed.business_date = reporting_rates.rate_date
             and locations.functional_currency_code = reporting_rates.from_currency_code
-    where costed.event_type in ('receipt', 'adjustment', 'transfer_out', 'transfer_in')
+    where
+        costed.event_type in (
+            'opening_balance', 'receipt', 'adjustment', 'transfer_out', 'transfer_in'
+        )
 ),
 
 -- what the ledger holds of each entity and SKU before each receipt that restarts the average
@@ -74,20 +79,25 @@ valuation_order as (
         costed.units_before,
         costed.units,
         costed.average_cost_after,
-        costed.event_type = 'receipt' and costed.units_before < 0 as is_restart,
+        costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
+            as is_restart,
         case
             when costed.event_type in ('issue', 'transfer_out') then -costed.cost_amount
             else costed.cost_amount
         end as booked_value,
-        sum(case when costed.event_type = 'receipt' and costed.units_before < 0 then 1 else 0 end)
+        sum(
+            case
+                when costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
+                    then 1
+                else 0
+            end
+        )
             over (
                 partition by costed.entity_code, costed.sku
                 order by
                     costed.event_at asc,
                     case
-                        when costed.event_type in ('receipt', 'transfer_in', 'return_restock')
-                            then 0
-                        else 1
+                        when costed.event_type in {{ inbound_event_types() }} then 0 else 1
                     end asc,
                     costed.event_id asc
                 rows between unbounded preceding and current row
@@ -146,6 +156,16 @@ receipts as (
         on valued.event_id = landed.movement_id
     left join revaluations on valued.event_id = revaluations.event_id
     where valued.movement_type = 'receipt'
+),
+
+-- opening balances at their stated cost, revaluing like a receipt when stock was below zero
+openings as (
+    select
+        valued.*,
+        revaluations.revaluation_functional
+    from valued
+    left join revaluations on valued.event_id = revaluations.event_id
+    where valued.movement_type = 'opening_balance'
 ),
 
 -- the sender's reporting amount of every transfer across entities, for both legs
@@ -255,6 +275,35 @@ events as (
             ],
         }) }}
     from receipts
+
+    union all
+
+    select
+        openings.event_id,
+        'opening_balance' as event_type,
+        openings.business_date,
+        openings.entity_code,
+        openings.location_id,
+        openings.document_number,
+        openings.sku,
+        openings.units,
+        openings.source_system,
+        openings.source_file,
+        openings.source_row_number,
+        openings.functional_currency_code,
+        {{ posting_amount_columns({
+            'cost': [
+                'openings.cost_amount',
+                round_money('openings.cost_amount * openings.reporting_exchange_rate'),
+            ],
+            'price_variance': [
+                'openings.revaluation_functional',
+                round_money(
+                    'openings.revaluation_functional * openings.reporting_exchange_rate'
+                ),
+            ],
+        }) }}
+    from openings
 
     union all
 
