@@ -2,11 +2,12 @@
     inbound_event_types(): the SQL list of the valuation's inbound event types, those that enter
     stock at a known value and re-average (docs/glossary.md, moving-average cost): opening
     balances at their stated cost, goods receipts at landed cost, transfers in from another
-    entity at the sender's cost, restocked returns at their issue cost. Every model that asks
+    entity at the sender's cost, restocked returns at their issue cost, stock gains at a stated
+    cost. Every model that asks
     "is this event inbound" uses this one list.
 -#}
 {% macro inbound_event_types() -%}
-    ('opening_balance', 'receipt', 'transfer_in', 'return_restock')
+    ('opening_balance', 'receipt', 'transfer_in', 'return_restock', 'adjustment_at_cost')
 {%- endmacro %}
 
 {#-
@@ -15,5 +16,5 @@
     (docs/decisions.md, "Issues before any receipt" and "Opening balances").
 -#}
 {% macro revaluing_event_types() -%}
-    ('opening_balance', 'receipt')
+    ('opening_balance', 'receipt', 'adjustment_at_cost')
 {%- endmacro %}

@@ -774,6 +774,7 @@ class Deliverer:
                     "reason_code": adj["reason"],
                     "units": adj["units"],
                     "adjusted_at": adj["event_at"],
+                    "unit_cost": adj["unit_cost"] if "unit_cost" in adj else np.nan,
                 }
             )
         self.write_file("erp_stock_adjustments", d, frame)
@@ -896,7 +897,7 @@ class Deliverer:
         back = v.loc[v["event_type"] == "return_restock", "amount"].sum()
         received = v.loc[v["event_type"] == "receipt", "amount"].sum()
         opened = v.loc[v["event_type"] == "opening_balance", "amount"].sum()
-        adjust = v.loc[v["event_type"] == "adjustment", "amount"].sum()
+        adjust = v.loc[v["event_type"].isin(["adjustment", "adjustment_at_cost"]), "amount"].sum()
         sent = v.loc[(v["event_type"] == "transfer_out") & (v["amount"] != 0), "amount"].sum()
         came = v.loc[(v["event_type"] == "transfer_in") & (v["amount"] != 0), "amount"].sum()
         goods = 0.0

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from simulation import opening
+from simulation import found_stock, opening
 from simulation import world as w
 from simulation.config import WorldConfig
 from simulation.valuation import (
@@ -201,6 +201,7 @@ class Simulation:
         self.marketplace_refunds(d, out)
         self.replenish_locations(d, out)
         self.holds_and_adjustments(d, out)
+        found_stock.book_found_stock(self, d, out)
         self.order_for_dcs(d, out)
         self.value_events(d, out)
         old_day = d - RETURN_WINDOW_DAYS - 25
@@ -1172,7 +1173,7 @@ class Simulation:
             shipped,
         ) in enumerate(rows):
             sku = skus[sku_index]
-            if kind in ("receipt", "opening_balance"):
+            if kind in ("receipt", "opening_balance", "adjustment_at_cost"):
                 ledger.receive(entity, sku, units, value, at)
                 amounts[i] = round_cents(value)
             elif kind == "issue":

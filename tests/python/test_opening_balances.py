@@ -3,7 +3,9 @@ arrives as the ERP's opening-balance extract with costs, not as purchase orders 
 the first day the marts equal the simulation's truth (units, values, COGS, net sales), the
 opening balances seed the moving average at their stated cost, post against the opening-balance
 account, and the books tie (docs/decisions.md, "Opening balances"). The extract is optional: a
-world without it expects none."""
+world without it expects none. Stock gains at a stated cost (on in every world) enter the moving
+average at that cost, in the minimal world and in the shared clean world alike ("Stock
+adjustments at a stated cost")."""
 
 from __future__ import annotations
 
@@ -53,8 +55,9 @@ def test_sales_cogs_and_units_equal_the_truth_from_the_first_day(world: BuiltWor
     assert pd.Timestamp(first).date().isoformat() == opening_rows(world)["as_of_date"].min()
 
 
-def test_inventory_values_equal_the_truth_every_day(world: BuiltWorld) -> None:
-    """Each location's stock value is its units at its entity's reference moving average."""
+def value_mismatches(world: BuiltWorld) -> pd.DataFrame:
+    """Locations and days whose stock value is not its units at its entity's reference moving
+    average (truth average_cost_eod.csv), to the cent."""
     averages = pd.read_csv(world.truth / "average_cost_eod.csv", dtype={"sku": str})
     averages["as_of_date"] = pd.to_datetime(averages["as_of_date"]).dt.date
     held = query(
@@ -69,8 +72,60 @@ def test_inventory_values_equal_the_truth_every_day(world: BuiltWorld) -> None:
         round_cents(u * a) for u, a in zip(both["on_hand_units"], both["average_cost"], strict=True)
     ]
     difference = (both["inventory_value"].astype(float) - expected).abs()
-    assert (difference < 0.005).all(), both[difference >= 0.005].head(10)
-    assert both["as_of_date"].min().isoformat() == opening_rows(world)["as_of_date"].min()
+    return both[difference >= 0.005]
+
+
+@pytest.mark.parametrize("world_name", ["minimal_erp_world", "clean_world"])
+def test_inventory_values_equal_the_truth_every_day(
+    world_name: str, request: pytest.FixtureRequest
+) -> None:
+    world = request.getfixturevalue(world_name)
+    assert value_mismatches(world).empty, value_mismatches(world).head(10)
+    first = query(world, "select min(as_of_date) as day from marts.mart_available_inventory")
+    truth_first = pd.read_csv(world.truth / "inventory_eod.csv", nrows=1)["as_of_date"].item()
+    assert pd.Timestamp(first["day"].item()).date().isoformat() == truth_first
+
+
+@pytest.mark.parametrize("world_name", ["minimal_erp_world", "clean_world"])
+def test_gains_at_a_stated_cost_enter_the_average_at_it(
+    world_name: str, request: pytest.FixtureRequest
+) -> None:
+    world = request.getfixturevalue(world_name)
+    gains = query(
+        world,
+        """
+        select adjustments.stock_adjustment_number, adjustments.units, adjustments.unit_cost,
+            costed.units_before, costed.cost_amount, costed.unit_cost as valued_unit_cost,
+            costed.average_cost_after, postings.cost_amount as posted_cost,
+            postings.price_variance_amount as posted_variance
+        from staging.stg_erp__stock_adjustments as adjustments
+        inner join intermediate.int_valuation_events_costed as costed
+            on costed.event_id = 'adjustment:' || adjustments.stock_adjustment_number
+        inner join marts.fct_gl_posting_events as postings
+            on costed.event_id = postings.event_id
+        where adjustments.unit_cost is not null and costed.event_type = 'adjustment_at_cost'
+        """,
+    )
+    stated = sum(
+        1
+        for path in world.landing.glob("erp/*/erp_stock_adjustments_*.csv")
+        for row in csv.DictReader(path.read_text().splitlines())
+        if row["unit_cost"]
+    )
+    assert stated > 0 and len(gains) == stated
+    assert (gains["valued_unit_cost"] - gains["unit_cost"].astype(float)).abs().max() < 1e-9
+    expected = [
+        round_cents(u * float(c)) for u, c in zip(gains["units"], gains["unit_cost"], strict=True)
+    ]
+    assert (gains["cost_amount"].astype(float) - expected).abs().max() < 1e-9
+    # a gain: a negative amount to shrinkage (the rule books a loss), inventory debited
+    assert (
+        gains["posted_cost"].astype(float) + gains["cost_amount"].astype(float)
+    ).abs().max() == 0
+    # the gain re-averages: (units before x average + value) / units after, or restarts
+    on_stock = gains[gains["units_before"] > 0]
+    assert (on_stock["average_cost_after"] != on_stock["valued_unit_cost"]).any()
+    assert gains.loc[gains["units_before"] > 0, "posted_variance"].isna().all()
 
 
 def test_opening_balances_enter_the_ledger_first_and_seed_the_average(world: BuiltWorld) -> None:

@@ -99,7 +99,13 @@ sales as (
 store_adjustments as (
     select
         'adjustment:' || adjustments.stock_adjustment_number as movement_id,
-        'adjustment' as movement_type,
+        -- a gain at a stated cost enters the moving average at it (docs/decisions.md,
+        -- "Stock adjustments at a stated cost")
+        case
+            when adjustments.units > 0 and adjustments.unit_cost is not null
+                then 'adjustment_at_cost'
+            else 'adjustment'
+        end as movement_type,
         adjustments.reason_code,
         adjustments.location_id,
         adjustments.sku,

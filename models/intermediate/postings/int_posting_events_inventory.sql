@@ -64,7 +64,8 @@ valued as (
             and locations.functional_currency_code = reporting_rates.from_currency_code
     where
         costed.event_type in (
-            'opening_balance', 'receipt', 'adjustment', 'transfer_out', 'transfer_in'
+            'opening_balance', 'receipt', 'adjustment', 'adjustment_at_cost', 'transfer_out',
+            'transfer_in'
         )
 ),
 
@@ -308,7 +309,8 @@ events as (
     union all
 
     -- cost_amount of an adjustment is the value it adds (negative for a loss); the rule books a
-    -- loss, so the amount is its opposite
+    -- loss, so the amount is its opposite. A gain at a stated cost that restarts the average
+    -- below zero revalues as a restarting receipt does.
     select
         valued.event_id,
         'stock_adjustment' as event_type,
@@ -327,9 +329,18 @@ events as (
                 '-valued.cost_amount',
                 round_money('-valued.cost_amount * valued.reporting_exchange_rate'),
             ],
+            'price_variance': [
+                'adjustment_revaluations.revaluation_functional',
+                round_money(
+                    'adjustment_revaluations.revaluation_functional'
+                    ~ ' * valued.reporting_exchange_rate'
+                ),
+            ],
         }) }}
     from valued
-    where valued.movement_type = 'adjustment'
+    left join revaluations as adjustment_revaluations
+        on valued.event_id = adjustment_revaluations.event_id
+    where valued.movement_type in ('adjustment', 'adjustment_at_cost')
 
     union all
 

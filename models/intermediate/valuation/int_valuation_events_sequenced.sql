@@ -70,6 +70,18 @@ openings as (
     from {{ ref('stg_erp__opening_balances') }} as balances
 ),
 
+-- gains at a stated cost ("Stock adjustments at a stated cost")
+costed_adjustments as (
+    select
+        movements.movement_id,
+        adjustments.units * cast(adjustments.unit_cost as double) as adjustment_value
+    from movements
+    inner join {{ ref('stg_erp__stock_adjustments') }} as adjustments
+        on
+            movements.movement_type = 'adjustment_at_cost'
+            and movements.document_number = adjustments.stock_adjustment_number
+),
+
 events as (
     select
         movements.movement_id as event_id,
@@ -81,7 +93,9 @@ events as (
         cast(movements.moved_at as date) as event_date,
         movements.movement_type as event_type,
         movements.on_hand_units as units,
-        coalesce(landed.landed_value, openings.opening_value) as known_value,
+        coalesce(
+            landed.landed_value, openings.opening_value, costed_adjustments.adjustment_value
+        ) as known_value,
         movements.sales_line_id,
         movements.original_sales_line_id,
         movements.document_number as transfer_key,
@@ -96,6 +110,7 @@ events as (
     left join {{ ref('int_receipt_lines_landed') }} as landed
         on movements.movement_id = landed.movement_id
     left join openings on movements.movement_id = openings.movement_id
+    left join costed_adjustments on movements.movement_id = costed_adjustments.movement_id
     left join transfers
         on
             movements.movement_type in ('transfer_out', 'transfer_in')
@@ -104,7 +119,7 @@ events as (
         movements.on_hand_units <> 0
         and movements.movement_type in (
             'opening_balance', 'receipt', 'transfer_out', 'transfer_in', 'issue',
-            'return_restock', 'adjustment'
+            'return_restock', 'adjustment', 'adjustment_at_cost'
         )
         and (
             movements.movement_type not in ('transfer_out', 'transfer_in')
