@@ -3,11 +3,14 @@
     stock at a known value and re-average (docs/glossary.md, moving-average cost): opening
     balances at their stated cost, goods receipts at landed cost, transfers in from another
     entity at the sender's cost, restocked returns at their issue cost, stock gains at a stated
-    cost. Every model that asks
+    cost, the output of a work order at the cost of its components plus its conversion cost. Every model that asks
     "is this event inbound" uses this one list.
 -#}
 {% macro inbound_event_types() -%}
-    ('opening_balance', 'receipt', 'transfer_in', 'return_restock', 'adjustment_at_cost')
+    (
+        'opening_balance', 'receipt', 'transfer_in', 'return_restock', 'adjustment_at_cost',
+        'production_receipt'
+    )
 {%- endmacro %}
 
 {#-

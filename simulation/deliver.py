@@ -26,6 +26,7 @@ from simulation.defects import (
 )
 from simulation.engine import DayOutput, Simulation, round_half_up
 from simulation.extracts import LandingWriter, render_delimited, to_delimited_bytes
+from simulation.kits import deliver_work_orders, production_journal
 from simulation.opening import deliver_opening_balances
 
 FIRST_NAMES = ["Ava", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Isla", "Jonas"]
@@ -414,6 +415,7 @@ class Deliverer:
         self.supplier_invoices(d)
         self.transfers(d, out)
         self.store_adjustments(d, out)
+        deliver_work_orders(self, d, out)
         self.gl_journal_lines(d, out)
         self.pos_sales(d, out)
         self.webshop_events(d, out)
@@ -918,6 +920,7 @@ class Deliverer:
             self._line("inventory", -sent),
             self._line("inventory", came),
             self._line("intercompany_payable", -came),
+            *(self._line(account, amount) for account, amount in production_journal(v, self.sim)),
         ]
         return [x for x in lines if x[1] or x[2]]
 

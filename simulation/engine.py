@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from simulation import found_stock, opening
+from simulation import found_stock, kits, opening
 from simulation import world as w
 from simulation.config import WorldConfig
 from simulation.valuation import (
@@ -126,6 +126,8 @@ class Simulation:
         self.next_line_id = 1
         self.line_id_by_day: dict[int, int] = {}
         self.web_open = pd.DataFrame()  # lines of webshop orders placed, not shipped or cancelled
+        self.kits = kits.kit_definitions(self)  # the kit line (simulation/kits.py)
+        self.work_orders: dict[str, kits.WorkOrder] = {}
 
     # ----------------------------------------------------------------- set-up helpers
     def _demand_rates(self) -> np.ndarray:
@@ -202,6 +204,7 @@ class Simulation:
         self.replenish_locations(d, out)
         self.holds_and_adjustments(d, out)
         found_stock.book_found_stock(self, d, out)
+        kits.complete_work_orders(self, d, out)
         self.order_for_dcs(d, out)
         self.value_events(d, out)
         old_day = d - RETURN_WINDOW_DAYS - 25
@@ -1176,6 +1179,12 @@ class Simulation:
             if kind in ("receipt", "opening_balance", "adjustment_at_cost"):
                 ledger.receive(entity, sku, units, value, at)
                 amounts[i] = round_cents(value)
+            elif kind == "production_receipt":
+                value = kits.finished_value(self, ledger, entity, line)
+                ledger.receive(entity, sku, units, value, at)
+                amounts[i] = round_cents(value)
+            elif kind == "production_issue":
+                amounts[i] = -ledger.adjust(entity, sku, units, at)
             elif kind == "issue":
                 amounts[i] = ledger.issue(entity, sku, -units, line, at)
             elif kind == "return_restock":

@@ -148,6 +148,34 @@ opening_balances as (
     from {{ ref('stg_erp__opening_balances') }} as openings
 ),
 
+-- work order completions: the output in, the components out, at the completion moment
+-- (docs/decisions.md, "Kits: work order completions")
+production as (
+    select
+        {{ work_order_movement_id('lines') }} as movement_id,
+        case
+            when lines.line_role = 'output' then 'production_receipt' else 'production_issue'
+        end as movement_type,
+        cast(null as varchar) as reason_code,
+        lines.location_id,
+        lines.sku,
+        lines.business_date,
+        lines.completed_at as moved_at,
+        case when lines.line_role = 'output' then lines.units else -lines.units end
+            as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        cast(null as varchar) as in_transit_location_id,
+        cast(null as varchar) as channel,
+        lines.work_order_number as document_number,
+        cast(null as varchar) as sales_line_id,
+        cast(null as varchar) as original_sales_line_id,
+        'erp' as source_system,
+        lines.source_file,
+        lines.source_row_number
+    from {{ ref('stg_erp__work_order_completions') }} as lines
+),
+
 warehouse_movements as (
     select
         'wms:' || movements.wms_site_code || ':' || movements.movement_number as movement_id,
@@ -203,6 +231,8 @@ unioned as (
     select * from sales
     union all
     select * from store_adjustments
+    union all
+    select * from production
     union all
     select * from warehouse_movements
 )

@@ -65,7 +65,7 @@ valued as (
     where
         costed.event_type in (
             'opening_balance', 'receipt', 'adjustment', 'adjustment_at_cost', 'transfer_out',
-            'transfer_in'
+            'transfer_in', 'production_issue', 'production_receipt'
         )
 ),
 
@@ -83,7 +83,8 @@ valuation_order as (
         costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
             as is_restart,
         case
-            when costed.event_type in ('issue', 'transfer_out') then -costed.cost_amount
+            when costed.event_type in ('issue', 'transfer_out', 'production_issue')
+                then -costed.cost_amount
             else costed.cost_amount
         end as booked_value,
         sum(
@@ -167,6 +168,17 @@ openings as (
     from valued
     left join revaluations on valued.event_id = revaluations.event_id
     where valued.movement_type = 'opening_balance'
+),
+
+-- the output of work orders: the components' cost and the conversion cost absorbed
+production_outputs as (
+    select
+        valued.*,
+        work_orders.conversion_value
+    from valued
+    inner join {{ ref('int_work_order_costs') }} as work_orders
+        on valued.event_id = work_orders.event_id
+    where valued.movement_type = 'production_receipt'
 ),
 
 -- the sender's reporting amount of every transfer across entities, for both legs
@@ -305,6 +317,66 @@ events as (
             ],
         }) }}
     from openings
+
+    union all
+
+    -- components consumed by a work order, at the moving average, into work in process
+    select
+        valued.event_id,
+        'production_issue' as event_type,
+        valued.business_date,
+        valued.entity_code,
+        valued.location_id,
+        valued.document_number,
+        valued.sku,
+        valued.units,
+        valued.source_system,
+        valued.source_file,
+        valued.source_row_number,
+        valued.functional_currency_code,
+        {{ posting_amount_columns({
+            'cost': [
+                'valued.cost_amount',
+                round_money('valued.cost_amount * valued.reporting_exchange_rate'),
+            ],
+        }) }}
+    from valued
+    where valued.movement_type = 'production_issue'
+
+    union all
+
+    -- the output of a work order: its components out of work in process, the conversion cost
+    -- absorbed
+    select
+        production_outputs.event_id,
+        'production_receipt' as event_type,
+        production_outputs.business_date,
+        production_outputs.entity_code,
+        production_outputs.location_id,
+        production_outputs.document_number,
+        production_outputs.sku,
+        production_outputs.units,
+        production_outputs.source_system,
+        production_outputs.source_file,
+        production_outputs.source_row_number,
+        production_outputs.functional_currency_code,
+        {{ posting_amount_columns({
+            'goods': [
+                'production_outputs.cost_amount - production_outputs.conversion_value',
+                round_money(
+                    '(production_outputs.cost_amount - production_outputs.conversion_value)'
+                    ~ ' * production_outputs.reporting_exchange_rate'
+                ),
+            ],
+            'charges': [
+                'production_outputs.conversion_value',
+                round_money(
+                    'production_outputs.conversion_value'
+                    ~ ' * production_outputs.reporting_exchange_rate'
+                ),
+            ],
+        }) }}
+    from production_outputs
 
     union all
 

@@ -119,7 +119,8 @@ events as (
         movements.on_hand_units <> 0
         and movements.movement_type in (
             'opening_balance', 'receipt', 'transfer_out', 'transfer_in', 'issue',
-            'return_restock', 'adjustment', 'adjustment_at_cost'
+            'return_restock', 'adjustment', 'adjustment_at_cost', 'production_receipt',
+            'production_issue'
         )
         and (
             movements.movement_type not in ('transfer_out', 'transfer_in')

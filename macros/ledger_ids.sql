@@ -7,3 +7,13 @@
     'opening:' || cast({{ relation }}.business_date as {{ dbt.type_string() }}) || ':'
     || {{ relation }}.location_id || ':' || {{ relation }}.sku
 {%- endmacro %}
+
+{#-
+    work_order_movement_id(relation): the inventory ledger's id of a line of
+    stg_erp__work_order_completions (aliased `relation`), built here for the ledger and the
+    valuation alike.
+-#}
+{% macro work_order_movement_id(relation) -%}
+    'production:' || {{ relation }}.work_order_number || ':'
+    || cast({{ relation }}.work_order_line_number as {{ dbt.type_string() }})
+{%- endmacro %}
