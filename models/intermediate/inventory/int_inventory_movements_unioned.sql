@@ -152,28 +152,31 @@ opening_balances as (
 -- (docs/decisions.md, "Kits: work order completions")
 production as (
     select
-        {{ work_order_movement_id('lines') }} as movement_id,
+        {{ work_order_movement_id('completion_lines') }} as movement_id,
         case
-            when lines.line_role = 'output' then 'production_receipt' else 'production_issue'
+            when completion_lines.line_role = 'output' then 'production_receipt'
+            else 'production_issue'
         end as movement_type,
         cast(null as varchar) as reason_code,
-        lines.location_id,
-        lines.sku,
-        lines.business_date,
-        lines.completed_at as moved_at,
-        case when lines.line_role = 'output' then lines.units else -lines.units end
-            as on_hand_units,
+        completion_lines.location_id,
+        completion_lines.sku,
+        completion_lines.business_date,
+        completion_lines.completed_at as moved_at,
+        case
+            when completion_lines.line_role = 'output' then completion_lines.units
+            else -completion_lines.units
+        end as on_hand_units,
         0 as quarantined_units,
         0 as in_transit_units,
         cast(null as varchar) as in_transit_location_id,
         cast(null as varchar) as channel,
-        lines.work_order_number as document_number,
+        completion_lines.work_order_number as document_number,
         cast(null as varchar) as sales_line_id,
         cast(null as varchar) as original_sales_line_id,
         'erp' as source_system,
-        lines.source_file,
-        lines.source_row_number
-    from {{ ref('stg_erp__work_order_completions') }} as lines
+        completion_lines.source_file,
+        completion_lines.source_row_number
+    from {{ ref('stg_erp__work_order_completions') }} as completion_lines
 ),
 
 warehouse_movements as (

@@ -41,10 +41,10 @@ outputs as (
         events.entity_code,
         events.sku,
         events.units,
-        coalesce(cast(lines.conversion_cost as decimal(18, 2)), 0) as conversion_value
+        coalesce(cast(completion_lines.conversion_cost as decimal(18, 2)), 0) as conversion_value
     from events
-    inner join {{ ref('stg_erp__work_order_completions') }} as lines
-        on events.event_id = {{ work_order_movement_id('lines') }}
+    inner join {{ ref('stg_erp__work_order_completions') }} as completion_lines
+        on events.event_id = {{ work_order_movement_id('completion_lines') }}
     where events.event_type = 'production_receipt'
 )
 
@@ -54,9 +54,9 @@ select
     outputs.entity_code,
     outputs.sku,
     outputs.units,
-    coalesce(components.components_value, 0) as components_value,
     outputs.conversion_value,
     cast(coalesce(components.components_value, 0) + outputs.conversion_value as double)
-        as output_value
+        as output_value,
+    coalesce(components.components_value, 0) as components_value
 from outputs
 left join components on outputs.work_order_number = components.work_order_number
