@@ -12,7 +12,8 @@
 -- restarted stock value to purchase price variance (docs/decisions.md, "Issues before any
 -- receipt"). An opening balance debits inventory at its stated cost against the opening-balance
 -- account and, finding stock below zero, revalues as such a receipt does (docs/decisions.md,
--- "Opening balances").
+-- "Opening balances"); so does a gain at a stated cost. Work orders move their components into
+-- work in process and their output out of it, the stated conversion cost absorbed ("Kits").
 
 with
 
