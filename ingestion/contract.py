@@ -24,8 +24,9 @@ STAGING_DIR = PROJECT_ROOT / "models" / "staging"
 FORMAT_EXTENSIONS = {"csv": "csv", "tsv": "tsv", "jsonl": "jsonl", "parquet": "parquet"}
 # "changes": change records of a snapshot extract (meta ``changes_of``), delivered only on days
 # with changes, so never expected on any date (docs/decisions.md, "Master data as change
-# records").
-CADENCES = {"daily", "weekdays", "weekly_snapshot", "changes"}
+# records"). "on_event": sent when there is something to send (opening balances), never
+# expected on a date.
+CADENCES = {"daily", "weekdays", "weekly_snapshot", "changes", "on_event"}
 
 # Text forms used in delimited and JSON files (Parquet carries native types).
 DATE_FORMAT = "%Y-%m-%d"

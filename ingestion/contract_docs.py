@@ -47,6 +47,7 @@ CADENCE = {
     "weekdays": "one file per weekday",
     "weekly_snapshot": "a full snapshot every seventh day",
     "changes": "change records, only on days with changes",
+    "on_event": "sent when there is something to send; optional, never expected",
 }
 
 

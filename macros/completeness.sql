@@ -2,7 +2,8 @@
     completeness_contract(): the extract contract's completeness expectations as a relation, one
     row per extract (every source table whose config.meta has a cadence, i.e. every
     models/staging/*/_*__sources.yml table): source_system, extract_name, cadence (daily |
-    weekdays | weekly_snapshot | changes), expects_rows (meta expect_rows; false: a delivery of no data
+    weekdays | weekly_snapshot | changes | on_event: never expected), expects_rows (meta
+    expect_rows; false: a delivery of no data
     rows is a quiet day), scope_column (meta completeness_scope_column: the store or site column
     every expected day must carry each member of, or null), sales_channel (meta sales_channel:
     the mart_net_sales channel the extract feeds, or null), delivery_lag_days (meta

@@ -1,7 +1,7 @@
 """Generate the simulated world.
 
 python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]
-    [--master-data snapshots|deltas]
+    [--master-data snapshots|deltas] [--opening-balances]
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         help="weekly full snapshots, or one snapshot then change records with effective dates",
     )
     parser.add_argument(
+        "--opening-balances",
+        action="store_true",
+        help="start mid-life: day-0 stock as an ERP opening-balance extract with costs",
+    )
+    parser.add_argument(
         "--defect-rate",
         action="append",
         default=[],
@@ -63,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         out=args.out,
         clean=args.clean,
         master_data=args.master_data,
+        opening_balances=args.opening_balances,
         defect_rates=rates,
     )
 

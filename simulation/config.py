@@ -74,6 +74,9 @@ class WorldConfig:
     # "snapshots": weekly full snapshots of every master; "deltas": one full snapshot of the
     # product master, cross-reference and price list, then change records (master_deltas.py)
     master_data: str = "snapshots"
+    # the world starts mid-life: day-0 stock arrives as an opening-balance extract with costs
+    # instead of day-0 purchase orders received at dawn (simulation/opening.py)
+    opening_balances: bool = False
     defect_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DEFECT_RATES))
 
     def __post_init__(self) -> None:

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulation import world as w
+from simulation.average_costs import append_average_costs
 from simulation.defects import (
     FAR_FUTURE_YEAR,
     GARBAGE_LINE,
@@ -25,7 +26,9 @@ from simulation.defects import (
 )
 from simulation.engine import DayOutput, Simulation, round_half_up
 from simulation.extracts import LandingWriter, render_delimited, to_delimited_bytes
+from simulation.kits import deliver_work_orders, production_journal
 from simulation.master_deltas import MasterDeltas
+from simulation.opening import deliver_opening_balances
 
 FIRST_NAMES = ["Ava", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Isla", "Jonas"]
 LAST_NAMES = ["Smith", "Muller", "Jones", "Schmidt", "Brown", "Fischer", "Taylor", "Weber"]
@@ -414,11 +417,13 @@ class Deliverer:
                 (self.sim.fx["rate_date"] >= first) & (self.sim.fx["rate_date"] <= today)
             ]
             self.write_file("erp_fx_rates", d, fx)
+        deliver_opening_balances(self, d, out)
         self.purchase_orders(d, out)
         self.goods_receipts(d, out)
         self.supplier_invoices(d)
         self.transfers(d, out)
         self.store_adjustments(d, out)
+        deliver_work_orders(self, d, out)
         self.gl_journal_lines(d, out)
         self.pos_sales(d, out)
         self.webshop_events(d, out)
@@ -779,6 +784,7 @@ class Deliverer:
                     "reason_code": adj["reason"],
                     "units": adj["units"],
                     "adjusted_at": adj["event_at"],
+                    "unit_cost": adj["unit_cost"] if "unit_cost" in adj else np.nan,
                 }
             )
         self.write_file("erp_stock_adjustments", d, frame)
@@ -900,7 +906,8 @@ class Deliverer:
         issue = v.loc[v["event_type"] == "issue", "amount"].sum()
         back = v.loc[v["event_type"] == "return_restock", "amount"].sum()
         received = v.loc[v["event_type"] == "receipt", "amount"].sum()
-        adjust = v.loc[v["event_type"] == "adjustment", "amount"].sum()
+        opened = v.loc[v["event_type"] == "opening_balance", "amount"].sum()
+        adjust = v.loc[v["event_type"].isin(["adjustment", "adjustment_at_cost"]), "amount"].sum()
         sent = v.loc[(v["event_type"] == "transfer_out") & (v["amount"] != 0), "amount"].sum()
         came = v.loc[(v["event_type"] == "transfer_in") & (v["amount"] != 0), "amount"].sum()
         goods = 0.0
@@ -908,6 +915,8 @@ class Deliverer:
             r = receipts[receipts["entity_code"] == entity]
             goods = float(round_half_up(r["received_units"] * r["unit_cost"]).sum())
         lines = [
+            self._line("inventory", opened),
+            self._line("opening_balance_equity", -opened),
             self._line("cogs", issue - back),
             self._line("inventory", -(issue - back)),
             self._line("inventory", received),
@@ -919,6 +928,7 @@ class Deliverer:
             self._line("inventory", -sent),
             self._line("inventory", came),
             self._line("intercompany_payable", -came),
+            *(self._line(account, amount) for account, amount in production_journal(v, self.sim)),
         ]
         return [x for x in lines if x[1] or x[2]]
 
@@ -1416,6 +1426,7 @@ class Deliverer:
         self.append_truth("net_sales", agg[NET_SALES_COLUMNS])
         self.append_truth("cogs", self.cogs_truth(out))
         self.append_truth("inventory_eod", self.inventory_truth(today))
+        append_average_costs(self.truth_dir, self.sim.ledger, today, first=d == 0)
         self.append_events(out)
 
     def cogs_truth(self, out: DayOutput) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from simulation import found_stock, kits, opening
 from simulation import world as w
 from simulation.config import WorldConfig
 from simulation.valuation import (
@@ -125,6 +126,8 @@ class Simulation:
         self.next_line_id = 1
         self.line_id_by_day: dict[int, int] = {}
         self.web_open = pd.DataFrame()  # lines of webshop orders placed, not shipped or cancelled
+        self.kits = kits.kit_definitions(self)  # the kit line (simulation/kits.py)
+        self.work_orders: dict[str, kits.WorkOrder] = {}
 
     # ----------------------------------------------------------------- set-up helpers
     def _demand_rates(self) -> np.ndarray:
@@ -183,7 +186,9 @@ class Simulation:
         out = DayOutput()
         today = self.config.day(d)
         self.line_id_by_day[d] = self.next_line_id
-        if d == 0:
+        if d == 0 and self.config.opening_balances:
+            opening.open_with_balances(self, d, out)  # the world starts mid-life
+        elif d == 0:
             self.opening_stock(d, out)
         self.receive_purchase_orders(d, out)
         self.receive_transfers(d, out)
@@ -198,6 +203,8 @@ class Simulation:
         self.marketplace_refunds(d, out)
         self.replenish_locations(d, out)
         self.holds_and_adjustments(d, out)
+        found_stock.book_found_stock(self, d, out)
+        kits.complete_work_orders(self, d, out)
         self.order_for_dcs(d, out)
         self.value_events(d, out)
         old_day = d - RETURN_WINDOW_DAYS - 25
@@ -295,6 +302,11 @@ class Simulation:
 
     def opening_stock(self, d: int, out: DayOutput) -> None:
         """Day 0: every selling location and DC receives an opening delivery at dawn."""
+        loc, sku, units = self.opening_targets()
+        self.create_purchase_orders(d, loc, sku, units, np.zeros(len(sku), int), out)
+
+    def opening_targets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stock each location starts with: (location, sku, units) of every pair."""
         loc_list, sku_list, units = [], [], []
         for loc in range(self.n_loc):
             days_cover = 40 if loc in w.DCS else 12
@@ -310,14 +322,7 @@ class Simulation:
             loc_list.append(np.full(self.n_sku, loc))
             sku_list.append(np.arange(self.n_sku))
             units.append(target)
-        self.create_purchase_orders(
-            d,
-            np.concatenate(loc_list),
-            np.concatenate(sku_list),
-            np.concatenate(units),
-            np.zeros(self.n_loc * self.n_sku, int),
-            out,
-        )
+        return np.concatenate(loc_list), np.concatenate(sku_list), np.concatenate(units)
 
     def receive_purchase_orders(self, d: int, out: DayOutput) -> None:
         due = self.pending["receipts"].pop(d, [])
@@ -1171,9 +1176,15 @@ class Simulation:
             shipped,
         ) in enumerate(rows):
             sku = skus[sku_index]
-            if kind == "receipt":
+            if kind in ("receipt", "opening_balance", "adjustment_at_cost"):
                 ledger.receive(entity, sku, units, value, at)
                 amounts[i] = round_cents(value)
+            elif kind == "production_receipt":
+                value = kits.finished_value(self, ledger, entity, line)
+                ledger.receive(entity, sku, units, value, at)
+                amounts[i] = round_cents(value)
+            elif kind == "production_issue":
+                amounts[i] = -ledger.adjust(entity, sku, units, at)
             elif kind == "issue":
                 amounts[i] = ledger.issue(entity, sku, -units, line, at)
             elif kind == "return_restock":

@@ -47,7 +47,8 @@ SMALL_WORLD_ARGS = [
 
 # A real single-entity ERP retailer's habits (issue 13), small: each feature of that kind adds
 # its flag here, so tests on this world must hold whatever other such flags are on.
-# --master-data deltas: one master snapshot, then change records (simulation/master_deltas.py).
+# --master-data deltas: one master snapshot, then change records (simulation/master_deltas.py);
+# --opening-balances: the extracts start mid-life.
 MINIMAL_ERP_WORLD_ARGS = [
     "--seed",
     "23",
@@ -60,6 +61,7 @@ MINIMAL_ERP_WORLD_ARGS = [
     "--clean",
     "--master-data",
     "deltas",
+    "--opening-balances",
 ]
 
 

@@ -88,6 +88,8 @@ def test_clean_world_every_journal_balances_exactly(clean_world: BuiltWorld) -> 
         "intercompany_transfer_out",
         "intercompany_transfer_in",
         "stock_adjustment",
+        "production_issue",
+        "production_receipt",
     }
 
 

@@ -186,6 +186,18 @@ fact_rows as (
     from {{ ref('stg_erp__stock_adjustments') }} as adjustments
     left join location_currencies
         on adjustments.location_id = location_currencies.location_id
+
+    union all
+
+    select
+        'erp_opening_balance' as fact_source,
+        openings.business_date,
+        openings.currency_code,
+        location_currencies.functional_currency_code,
+        cast(openings.units * openings.unit_cost as decimal(18, 2)) as transaction_value
+    from {{ ref('stg_erp__opening_balances') }} as openings
+    left join location_currencies
+        on openings.location_id = location_currencies.location_id
 )
 
 select

@@ -133,6 +133,8 @@ dates as (
                                 'day'
                             ) }} % 7 = 0
                         )
+                -- on_event (an optional extract sent once, e.g. opening balances): never due
+                when 'on_event' then false
                 else false
             end
             and {{ add_days('extract_spans.delivery_lag_days', 'calendar_days.date_day') }}

@@ -2,7 +2,8 @@
 -- it. Receipts and transfers come from the ERP, issues and customer returns from the sales
 -- channels, store adjustments from the ERP, DC adjustments and quality holds from the WMS.
 -- WMS receipts, picks and transfer shipments mirror ERP and webshop documents and are left to
--- reconciliation (docs/decisions.md, "Sources of the inventory ledger").
+-- reconciliation (docs/decisions.md, "Sources of the inventory ledger"). Opening balances (an
+-- optional ERP extract) enter at local midnight of their as-of date ("Opening balances").
 
 with
 
@@ -98,7 +99,13 @@ sales as (
 store_adjustments as (
     select
         'adjustment:' || adjustments.stock_adjustment_number as movement_id,
-        'adjustment' as movement_type,
+        -- a gain at a stated cost enters the moving average at it (docs/decisions.md,
+        -- "Stock adjustments at a stated cost")
+        case
+            when adjustments.units > 0 and adjustments.unit_cost is not null
+                then 'adjustment_at_cost'
+            else 'adjustment'
+        end as movement_type,
         adjustments.reason_code,
         adjustments.location_id,
         adjustments.sku,
@@ -116,6 +123,60 @@ store_adjustments as (
         adjustments.source_file,
         adjustments.source_row_number
     from {{ ref('stg_erp__stock_adjustments') }} as adjustments
+),
+
+opening_balances as (
+    select
+        {{ opening_balance_movement_id('openings') }} as movement_id,
+        'opening_balance' as movement_type,
+        cast(null as varchar) as reason_code,
+        openings.location_id,
+        openings.sku,
+        openings.business_date,
+        openings.opened_at as moved_at,
+        openings.units as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        cast(null as varchar) as in_transit_location_id,
+        cast(null as varchar) as channel,
+        'opening:' || cast(openings.business_date as varchar) as document_number,
+        cast(null as varchar) as sales_line_id,
+        cast(null as varchar) as original_sales_line_id,
+        'erp' as source_system,
+        openings.source_file,
+        openings.source_row_number
+    from {{ ref('stg_erp__opening_balances') }} as openings
+),
+
+-- work order completions: the output in, the components out, at the completion moment
+-- (docs/decisions.md, "Kits: work order completions")
+production as (
+    select
+        {{ work_order_movement_id('completion_lines') }} as movement_id,
+        case
+            when completion_lines.line_role = 'output' then 'production_receipt'
+            else 'production_issue'
+        end as movement_type,
+        cast(null as varchar) as reason_code,
+        completion_lines.location_id,
+        completion_lines.sku,
+        completion_lines.business_date,
+        completion_lines.completed_at as moved_at,
+        case
+            when completion_lines.line_role = 'output' then completion_lines.units
+            else -completion_lines.units
+        end as on_hand_units,
+        0 as quarantined_units,
+        0 as in_transit_units,
+        cast(null as varchar) as in_transit_location_id,
+        cast(null as varchar) as channel,
+        completion_lines.work_order_number as document_number,
+        cast(null as varchar) as sales_line_id,
+        cast(null as varchar) as original_sales_line_id,
+        'erp' as source_system,
+        completion_lines.source_file,
+        completion_lines.source_row_number
+    from {{ ref('stg_erp__work_order_completions') }} as completion_lines
 ),
 
 warehouse_movements as (
@@ -164,6 +225,8 @@ warehouse_movements as (
 ),
 
 unioned as (
+    select * from opening_balances
+    union all
     select * from receipts
     union all
     select * from transfers
@@ -171,6 +234,8 @@ unioned as (
     select * from sales
     union all
     select * from store_adjustments
+    union all
+    select * from production
     union all
     select * from warehouse_movements
 )

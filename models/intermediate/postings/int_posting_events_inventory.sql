@@ -10,7 +10,10 @@
 -- (docs/glossary.md): the units issued short were credited to inventory at their fallback cost (or
 -- at none), so the receipt also books the difference between what the ledger then holds and the
 -- restarted stock value to purchase price variance (docs/decisions.md, "Issues before any
--- receipt").
+-- receipt"). An opening balance debits inventory at its stated cost against the opening-balance
+-- account and, finding stock below zero, revalues as such a receipt does (docs/decisions.md,
+-- "Opening balances"); so does a gain at a stated cost. Work orders move their components into
+-- work in process and their output out of it, the stated conversion cost absorbed ("Kits").
 
 with
 
@@ -60,7 +63,11 @@ valued as (
         on
             costed.business_date = reporting_rates.rate_date
             and locations.functional_currency_code = reporting_rates.from_currency_code
-    where costed.event_type in ('receipt', 'adjustment', 'transfer_out', 'transfer_in')
+    where
+        costed.event_type in (
+            'opening_balance', 'receipt', 'adjustment', 'adjustment_at_cost', 'transfer_out',
+            'transfer_in', 'production_issue', 'production_receipt'
+        )
 ),
 
 -- what the ledger holds of each entity and SKU before each receipt that restarts the average
@@ -74,20 +81,26 @@ valuation_order as (
         costed.units_before,
         costed.units,
         costed.average_cost_after,
-        costed.event_type = 'receipt' and costed.units_before < 0 as is_restart,
+        costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
+            as is_restart,
         case
-            when costed.event_type in ('issue', 'transfer_out') then -costed.cost_amount
+            when costed.event_type in ('issue', 'transfer_out', 'production_issue')
+                then -costed.cost_amount
             else costed.cost_amount
         end as booked_value,
-        sum(case when costed.event_type = 'receipt' and costed.units_before < 0 then 1 else 0 end)
+        sum(
+            case
+                when costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
+                    then 1
+                else 0
+            end
+        )
             over (
                 partition by costed.entity_code, costed.sku
                 order by
                     costed.event_at asc,
                     case
-                        when costed.event_type in ('receipt', 'transfer_in', 'return_restock')
-                            then 0
-                        else 1
+                        when costed.event_type in {{ inbound_event_types() }} then 0 else 1
                     end asc,
                     costed.event_id asc
                 rows between unbounded preceding and current row
@@ -146,6 +159,27 @@ receipts as (
         on valued.event_id = landed.movement_id
     left join revaluations on valued.event_id = revaluations.event_id
     where valued.movement_type = 'receipt'
+),
+
+-- opening balances at their stated cost, revaluing like a receipt when stock was below zero
+openings as (
+    select
+        valued.*,
+        revaluations.revaluation_functional
+    from valued
+    left join revaluations on valued.event_id = revaluations.event_id
+    where valued.movement_type = 'opening_balance'
+),
+
+-- the output of work orders: the components' cost and the conversion cost absorbed
+production_outputs as (
+    select
+        valued.*,
+        work_orders.conversion_value
+    from valued
+    inner join {{ ref('int_work_order_costs') }} as work_orders
+        on valued.event_id = work_orders.event_id
+    where valued.movement_type = 'production_receipt'
 ),
 
 -- the sender's reporting amount of every transfer across entities, for both legs
@@ -258,8 +292,98 @@ events as (
 
     union all
 
+    select
+        openings.event_id,
+        'opening_balance' as event_type,
+        openings.business_date,
+        openings.entity_code,
+        openings.location_id,
+        openings.document_number,
+        openings.sku,
+        openings.units,
+        openings.source_system,
+        openings.source_file,
+        openings.source_row_number,
+        openings.functional_currency_code,
+        {{ posting_amount_columns({
+            'cost': [
+                'openings.cost_amount',
+                round_money('openings.cost_amount * openings.reporting_exchange_rate'),
+            ],
+            'price_variance': [
+                'openings.revaluation_functional',
+                round_money(
+                    'openings.revaluation_functional * openings.reporting_exchange_rate'
+                ),
+            ],
+        }) }}
+    from openings
+
+    union all
+
+    -- components consumed by a work order, at the moving average, into work in process
+    select
+        valued.event_id,
+        'production_issue' as event_type,
+        valued.business_date,
+        valued.entity_code,
+        valued.location_id,
+        valued.document_number,
+        valued.sku,
+        valued.units,
+        valued.source_system,
+        valued.source_file,
+        valued.source_row_number,
+        valued.functional_currency_code,
+        {{ posting_amount_columns({
+            'cost': [
+                'valued.cost_amount',
+                round_money('valued.cost_amount * valued.reporting_exchange_rate'),
+            ],
+        }) }}
+    from valued
+    where valued.movement_type = 'production_issue'
+
+    union all
+
+    -- the output of a work order: its components out of work in process, the conversion cost
+    -- absorbed
+    select
+        production_outputs.event_id,
+        'production_receipt' as event_type,
+        production_outputs.business_date,
+        production_outputs.entity_code,
+        production_outputs.location_id,
+        production_outputs.document_number,
+        production_outputs.sku,
+        production_outputs.units,
+        production_outputs.source_system,
+        production_outputs.source_file,
+        production_outputs.source_row_number,
+        production_outputs.functional_currency_code,
+        {{ posting_amount_columns({
+            'goods': [
+                'production_outputs.cost_amount - production_outputs.conversion_value',
+                round_money(
+                    '(production_outputs.cost_amount - production_outputs.conversion_value)'
+                    ~ ' * production_outputs.reporting_exchange_rate'
+                ),
+            ],
+            'charges': [
+                'production_outputs.conversion_value',
+                round_money(
+                    'production_outputs.conversion_value'
+                    ~ ' * production_outputs.reporting_exchange_rate'
+                ),
+            ],
+        }) }}
+    from production_outputs
+
+    union all
+
     -- cost_amount of an adjustment is the value it adds (negative for a loss); the rule books a
-    -- loss, so the amount is its opposite
+    -- loss, so the amount is its opposite. A gain at a stated cost that restarts the average
+    -- below zero revalues as a restarting receipt does.
     select
         valued.event_id,
         'stock_adjustment' as event_type,
@@ -278,9 +402,18 @@ events as (
                 '-valued.cost_amount',
                 round_money('-valued.cost_amount * valued.reporting_exchange_rate'),
             ],
+            'price_variance': [
+                'adjustment_revaluations.revaluation_functional',
+                round_money(
+                    'adjustment_revaluations.revaluation_functional'
+                    ~ ' * valued.reporting_exchange_rate'
+                ),
+            ],
         }) }}
     from valued
-    where valued.movement_type = 'adjustment'
+    left join revaluations as adjustment_revaluations
+        on valued.event_id = adjustment_revaluations.event_id
+    where valued.movement_type in ('adjustment', 'adjustment_at_cost')
 
     union all
 

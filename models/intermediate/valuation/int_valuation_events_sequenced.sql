@@ -62,6 +62,26 @@ purchase_costs as (
     where daily.order_rank = 1
 ),
 
+-- opening balances at their stated cost (docs/decisions.md, "Opening balances")
+openings as (
+    select
+        {{ opening_balance_movement_id('balances') }} as movement_id,
+        balances.units * cast(balances.unit_cost as double) as opening_value
+    from {{ ref('stg_erp__opening_balances') }} as balances
+),
+
+-- gains at a stated cost ("Stock adjustments at a stated cost")
+costed_adjustments as (
+    select
+        movements.movement_id,
+        adjustments.units * cast(adjustments.unit_cost as double) as adjustment_value
+    from movements
+    inner join {{ ref('stg_erp__stock_adjustments') }} as adjustments
+        on
+            movements.movement_type = 'adjustment_at_cost'
+            and movements.document_number = adjustments.stock_adjustment_number
+),
+
 events as (
     select
         movements.movement_id as event_id,
@@ -73,20 +93,24 @@ events as (
         cast(movements.moved_at as date) as event_date,
         movements.movement_type as event_type,
         movements.on_hand_units as units,
-        landed.landed_value as known_value,
+        coalesce(
+            landed.landed_value, openings.opening_value, costed_adjustments.adjustment_value
+        ) as known_value,
         movements.sales_line_id,
         movements.original_sales_line_id,
         movements.document_number as transfer_key,
         transfers.sender_entity_code,
         transfers.shipped_business_date,
         case
-            when movements.movement_type in ('receipt', 'transfer_in', 'return_restock') then 0
+            when movements.movement_type in {{ inbound_event_types() }} then 0
             else 1
         end as priority
     from movements
     inner join locations on movements.location_id = locations.location_id
     left join {{ ref('int_receipt_lines_landed') }} as landed
         on movements.movement_id = landed.movement_id
+    left join openings on movements.movement_id = openings.movement_id
+    left join costed_adjustments on movements.movement_id = costed_adjustments.movement_id
     left join transfers
         on
             movements.movement_type in ('transfer_out', 'transfer_in')
@@ -94,7 +118,9 @@ events as (
     where
         movements.on_hand_units <> 0
         and movements.movement_type in (
-            'receipt', 'transfer_out', 'transfer_in', 'issue', 'return_restock', 'adjustment'
+            'opening_balance', 'receipt', 'transfer_out', 'transfer_in', 'issue',
+            'return_restock', 'adjustment', 'adjustment_at_cost', 'production_receipt',
+            'production_issue'
         )
         and (
             movements.movement_type not in ('transfer_out', 'transfer_in')
@@ -144,7 +170,7 @@ sequenced as (
             coalesce(before_window.segments_before_window, 0)
             + sum(
                 case
-                    when events.event_type in ('receipt', 'transfer_in', 'return_restock') then 1
+                    when events.event_type in {{ inbound_event_types() }} then 1
                     else 0
                 end
             )
@@ -155,7 +181,7 @@ sequenced as (
                 )
             as bigint
         ) as segment,
-        events.event_type in ('receipt', 'transfer_in', 'return_restock') as is_inbound
+        events.event_type in {{ inbound_event_types() }} as is_inbound
     from events
     left join before_window
         on events.entity_code = before_window.entity_code and events.sku = before_window.sku

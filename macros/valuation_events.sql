@@ -1,0 +1,23 @@
+{#-
+    inbound_event_types(): the SQL list of the valuation's inbound event types, those that enter
+    stock at a known value and re-average (docs/glossary.md, moving-average cost): opening
+    balances at their stated cost, goods receipts at landed cost, transfers in from another
+    entity at the sender's cost, restocked returns at their issue cost, stock gains at a stated
+    cost, the output of a work order at the cost of its components plus its conversion cost. Every model that asks
+    "is this event inbound" uses this one list.
+-#}
+{% macro inbound_event_types() -%}
+    (
+        'opening_balance', 'receipt', 'transfer_in', 'return_restock', 'adjustment_at_cost',
+        'production_receipt'
+    )
+{%- endmacro %}
+
+{#-
+    revaluing_event_types(): the inbound event types that, finding stock below zero, book the
+    difference between the ledger and the restarted stock value to purchase price variance
+    (docs/decisions.md, "Issues before any receipt" and "Opening balances").
+-#}
+{% macro revaluing_event_types() -%}
+    ('opening_balance', 'receipt', 'adjustment_at_cost')
+{%- endmacro %}
