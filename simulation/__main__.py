@@ -1,6 +1,7 @@
 """Generate the simulated world.
 
 python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]
+    [--single-currency] [--no-supplier-invoices] [--sparse-master]
 """
 
 from __future__ import annotations
@@ -35,6 +36,22 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--clean", action="store_true", help="inject no defects")
     parser.add_argument(
+        "--single-currency",
+        action="store_true",
+        help="every entity, supplier and the marketplace in USD; no FX extract",
+    )
+    parser.add_argument(
+        "--no-supplier-invoices",
+        action="store_true",
+        help="no supplier invoice extract; receipts valued at the purchase order's cost",
+    )
+    parser.add_argument(
+        "--sparse-master",
+        action="store_true",
+        help="optional master attributes (brand, hierarchy, case pack, supplier terms) left "
+        "empty on some rows",
+    )
+    parser.add_argument(
         "--defect-rate",
         action="append",
         default=[],
@@ -55,6 +72,9 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         start_date=args.start_date,
         out=args.out,
         clean=args.clean,
+        single_currency=args.single_currency,
+        supplier_invoices=not args.no_supplier_invoices,
+        sparse_master=args.sparse_master,
         defect_rates=rates,
     )
 

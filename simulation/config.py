@@ -69,6 +69,10 @@ class WorldConfig:
     start_date: date = date(2026, 1, 1)
     out: Path = Path("data/world")
     clean: bool = False
+    # what a minimal single-entity ERP sends (simulation/minimal_erp.py)
+    single_currency: bool = False
+    supplier_invoices: bool = True
+    sparse_master: bool = False
     defect_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DEFECT_RATES))
 
     def __post_init__(self) -> None:

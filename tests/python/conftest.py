@@ -45,6 +45,25 @@ SMALL_WORLD_ARGS = [
     "--clean",
 ]
 
+# A real single-entity ERP retailer's minimal data (issue 13), one world every such flag turns
+# on: one currency with no FX extract, no supplier invoices, optional master attributes left
+# empty. It starts in 2012 (history before any calendar constant; it spans 29 February) and
+# must build with no setting edited, no warning and no error.
+MINIMAL_ERP_WORLD_ARGS = [
+    "--seed",
+    "23",
+    "--scale-factor",
+    "0.02",
+    "--days",
+    "21",
+    "--start-date",
+    "2012-02-01",
+    "--clean",
+    "--single-currency",
+    "--no-supplier-invoices",
+    "--sparse-master",
+]
+
 
 @dataclass(frozen=True)
 class BuiltWorld:
@@ -86,6 +105,18 @@ def dbt(*args: str, warehouse: Path, check: bool = True) -> subprocess.Completed
 
 def build_world(root: Path, *extra: str) -> BuiltWorld:
     generate(parse_args([*WORLD_ARGS, "--out", str(root), *extra]))
+    warehouse = root / "warehouse.duckdb"
+    ingest(root / "landing", warehouse)
+    dbt("build", warehouse=warehouse)
+    return BuiltWorld(root, warehouse)
+
+
+@pytest.fixture(scope="session")
+def minimal_erp_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
+    """The minimal ERP world, built like build_world (its dbt artifacts, run_results.json
+    included, in target/ beside the warehouse)."""
+    root = tmp_path_factory.mktemp("minimal_erp_world")
+    generate(parse_args([*MINIMAL_ERP_WORLD_ARGS, "--out", str(root)]))
     warehouse = root / "warehouse.duckdb"
     ingest(root / "landing", warehouse)
     dbt("build", warehouse=warehouse)
