@@ -1,5 +1,6 @@
--- The status of every reconciliation per entity: how many comparisons passed, broke or wait,
--- (and how many are information only), the largest difference, and the reconciliation's status (break when any comparison broke).
+-- The status of every reconciliation per entity: how many comparisons passed, broke or wait
+-- (and how many are information only), the largest difference, and the reconciliation's status
+-- (break when any comparison broke).
 
 select
     reconciliations.reconciliation_name,

@@ -18,7 +18,8 @@ renamed as (
         {{ contract_default('deduplicated', 'erp', 'erp_products', 'category') }} as category,
         {{ contract_default('deduplicated', 'erp', 'erp_products', 'subcategory') }} as subcategory,
         {{ contract_default('deduplicated', 'erp', 'erp_products', 'brand') }} as brand,
-        {{ contract_default('deduplicated', 'erp', 'erp_products', 'case_pack_units') }} as case_pack_units,
+        {{ contract_default('deduplicated', 'erp', 'erp_products', 'case_pack_units') }}
+            as case_pack_units,
         deduplicated.base_unit_of_measure,
         deduplicated.is_active,
         deduplicated._source_file as source_file,
