@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -153,12 +154,16 @@ def test_empty_optional_master_attributes_take_the_contract_defaults(
 
 
 def test_partitions_start_at_the_earliest_loadable_business_date(
-    minimal_erp_world: BuiltWorld, monkeypatch: pytest.MonkeyPatch
+    minimal_erp_world: BuiltWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("CONCORD_LANDING_DIR", str(minimal_erp_world.landing))
     monkeypatch.delenv("CONCORD_PARTITIONS_START", raising=False)
     loadable = [f.business_date for f in discover(minimal_erp_world.landing) if f.is_known]
     assert settings.partitions_start() == min(loadable).isoformat()
+    assert min(loadable) == parse_args([*MINIMAL_ERP_WORLD_ARGS, "--out", "unused"]).start_date
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(tmp_path))  # no file delivered yet
+    assert settings.partitions_start() == settings.EMPTY_LANDING_PARTITIONS_START.isoformat()
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(minimal_erp_world.landing))
     monkeypatch.setenv("CONCORD_PARTITIONS_START", "2009-07-01")
     assert settings.partitions_start() == "2009-07-01"
     monkeypatch.setenv("CONCORD_PARTITIONS_START", "July 2009")
