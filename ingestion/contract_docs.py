@@ -114,7 +114,7 @@ def render_extract(e: Extract) -> str:
         if c.default is not None:
             required = f"optional, default `{c.default}`"
         elif c.default_from is not None:
-            required = f"optional, default `{c.default_from}`"
+            required = f"optional, default from `{c.default_from}`"
         else:
             required = "nullable" if c.nullable else "yes"
         lines.append(f"| `{c.name}` | {c.data_type} | {required} | {meaning} |")
