@@ -68,6 +68,8 @@ class Column:
     min_value: float | None = None  # inclusive bounds of a number (meta min_value / max_value)
     max_value: float | None = None
     max_length: int | None = None  # characters of a varchar or json value
+    default: str | None = None  # what staging reads an empty optional value as (meta default)
+    default_from: str | None = None  # or the column whose value it takes (meta default_from)
 
     @property
     def length_limit(self) -> int | None:
@@ -91,6 +93,8 @@ class Extract:
     days_before_delivery: int = DEFAULT_DAYS_BEFORE_DELIVERY
     days_after_delivery: int = DEFAULT_DAYS_AFTER_DELIVERY
     changes_of: str | None = None  # the snapshot extract whose change records this carries
+    # when a retailer may send no file of this extract at all (meta ``optional``); None: required
+    optional_when: str | None = None
 
     @property
     def extension(self) -> str:
@@ -131,6 +135,8 @@ def _parse_column(node: dict) -> Column:
         min_value=meta.get("min_value"),
         max_value=meta.get("max_value"),
         max_length=int(meta["max_length"]) if meta.get("max_length") is not None else None,
+        default=str(meta["default"]) if meta.get("default") is not None else None,
+        default_from=meta.get("default_from"),
     )
 
 
@@ -163,6 +169,9 @@ def _parse_source_file(path: Path) -> list[Extract]:
                 days_after_delivery=int(
                     window.get("days_after_delivery", DEFAULT_DAYS_AFTER_DELIVERY)
                 ),
+                optional_when=(
+                    " ".join(str(meta["optional"]).split()) if meta.get("optional") else None
+                ),
             )
             _check(extract, path)
             extracts.append(extract)
@@ -187,6 +196,11 @@ def _check(extract: Extract, path: Path) -> None:
         raise ValueError(f"{where}: redelivery_max_row_loss must be a share between 0 and 1")
     if extract.days_before_delivery < 0 or extract.days_after_delivery < 0:
         raise ValueError(f"{where}: business_date_window days must not be negative")
+    for c in extract.columns:
+        if (c.default is not None or c.default_from is not None) and not c.nullable:
+            raise ValueError(f"{where}: column {c.name} has a default but is not nullable")
+        if c.default_from is not None and c.default_from not in names:
+            raise ValueError(f"{where}: column {c.name} defaults from unknown {c.default_from!r}")
 
 
 def max_days_after_delivery() -> int:

@@ -97,6 +97,7 @@ def render_extract(e: Extract) -> str:
             else []
         ),
         *_limits(e),
+        f"* optional extract: {e.optional_when}" if e.optional_when else "* required extract",
         "",
         "| column | type | required | meaning |",
         "|---|---|---|---|",
@@ -120,14 +121,40 @@ def render_extract(e: Extract) -> str:
         meaning = " ".join(c.description.split())
         if notes:
             meaning += " (" + "; ".join(notes) + ")"
-        required = "nullable" if c.nullable else "yes"
+        if c.default is not None:
+            required = f"optional, default `{c.default}`"
+        elif c.default_from is not None:
+            required = f"optional, default from `{c.default_from}`"
+        else:
+            required = "nullable" if c.nullable else "yes"
         lines.append(f"| `{c.name}` | {c.data_type} | {required} | {meaning} |")
+    return "\n".join(lines)
+
+
+def render_requirements(contract: dict[str, Extract]) -> str:
+    """The section that says which extracts a retailer must send and which it may leave out."""
+    required = [e for e in contract.values() if e.optional_when is None]
+    optional = [e for e in contract.values() if e.optional_when is not None]
+    lines = [
+        "## Required and optional extracts",
+        "",
+        "Required: " + ", ".join(f"`{e.name}`" for e in required) + ".",
+        "",
+        "Optional (a retailer may send no file of them at all; once an extract has been "
+        "delivered, its expected dates follow its cadence in `marts.mart_completeness`):",
+        "",
+        *[f"* `{e.name}`: {e.optional_when}" for e in optional],
+        "",
+        "A column marked optional may be empty; staging reads an empty value as its default "
+        "(a value, or the named column's value).",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def render() -> str:
     contract = load_contract()
-    parts = [HEADER]
+    parts = [HEADER, render_requirements(contract)]
     for system in sorted({e.system for e in contract.values()}):
         parts.append(f"## {system}\n")
         parts += [render_extract(e) + "\n" for e in contract.values() if e.system == system]

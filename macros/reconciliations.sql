@@ -7,12 +7,17 @@
     tolerance_bps (the entity's policy row, else the '*' row), tolerance_value =
     max(tolerance_abs, tolerance_bps / 10000 x |right_value|), severity, and status: pending
     when not due, pass within the tolerance, else break. A reconciliation without a policy row
-    has a null severity, which its not_null test reports.
+    has a null severity, which its not_null test reports. informational_when, if given, is a
+    condition on the assessed row (alias assessed; the policy's supplier_invoices_expected is
+    among its columns) under which the comparison is information only: status info.
 -#}
-{% macro reconciliation_assessed(comparisons) -%}
+{% macro reconciliation_assessed(comparisons, informational_when=none) -%}
     select
         assessed.*,
         case
+            {% if informational_when is not none -%}
+            when {{ informational_when }} then 'info'
+            {% endif -%}
             when not assessed.is_due then 'pending'
             when abs(assessed.difference_value) <= assessed.tolerance_value then 'pass'
             else 'break'
@@ -31,7 +36,11 @@
                 coalesce(own_policies.tolerance_bps, default_policies.tolerance_bps) / 10000
                 * abs(compared.right_value)
             ) as decimal(18, 2)) as tolerance_value,
-            coalesce(own_policies.severity, default_policies.severity) as severity
+            coalesce(own_policies.severity, default_policies.severity) as severity,
+            coalesce(
+                own_policies.supplier_invoices_expected,
+                default_policies.supplier_invoices_expected
+            ) as supplier_invoices_expected
         from {{ comparisons }} as compared
         left join {{ ref('reconciliation_policy') }} as own_policies
             on

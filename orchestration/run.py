@@ -240,16 +240,18 @@ def summary(served_path: Path) -> str:
             )
         if table_exists(con, "marts", "mart_reconciliation_status"):
             reconciliations = con.execute(
-                "select reconciliation_name, sum(break_count), sum(pass_count), min(severity) "
-                "from marts.mart_reconciliation_status group by 1 order by 1"
+                "select reconciliation_name, sum(break_count), sum(pass_count), min(severity), "
+                "sum(info_count) from marts.mart_reconciliation_status group by 1 order by 1"
             ).fetchall()
             lines.append(
                 "reconciliations: "
                 + ", ".join(
                     f"{name} " + (f"BREAK x{breaks} ({severity})" if breaks else "pass")
                     if breaks or passes
+                    else f"{name} info x{infos}"
+                    if infos
                     else f"{name} pending"
-                    for name, breaks, passes, severity in reconciliations
+                    for name, breaks, passes, severity, infos in reconciliations
                 )
             )
     return "\n".join(lines)

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
+
+from ingestion.discover import discover
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE_POOL = "concord_warehouse"  # one writer at a time per DuckDB file
+# The first partition while the landing zone holds no loadable file (definitions loaded before
+# the first delivery): every date since, so that the first files have partitions, whatever
+# their dates, without a reload of the code location.
+EMPTY_LANDING_PARTITIONS_START = date(2000, 1, 1)
 
 
 def _resolve(value: str) -> Path:
@@ -23,5 +30,24 @@ def warehouse_path() -> Path:
 
 
 def partitions_start() -> str:
-    """First business date Dagster offers as a partition (YYYY-MM-DD)."""
-    return os.environ.get("CONCORD_PARTITIONS_START", "2025-01-01")
+    """First business date Dagster offers as a partition (YYYY-MM-DD): CONCORD_PARTITIONS_START
+    when set, else the earliest business date of a file ingestion would load from the landing
+    zone (docs/decisions.md, "History of any length"), else EMPTY_LANDING_PARTITIONS_START."""
+    configured = os.environ.get("CONCORD_PARTITIONS_START")
+    if configured:
+        try:
+            return date.fromisoformat(configured).isoformat()
+        except ValueError:
+            raise ValueError(
+                f"CONCORD_PARTITIONS_START={configured!r} is not a date (YYYY-MM-DD)"
+            ) from None
+    earliest = earliest_business_date(landing_dir())
+    return (earliest or EMPTY_LANDING_PARTITIONS_START).isoformat()
+
+
+def earliest_business_date(landing: Path) -> date | None:
+    """The earliest business date of a known file that ingestion would not refuse, or None."""
+    if not landing.is_dir():
+        return None
+    dates = [f.business_date for f in discover(landing) if f.is_known and f.business_date]
+    return min(dates, default=None)

@@ -1,7 +1,8 @@
 """Generate the simulated world.
 
 python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]
-    [--master-data snapshots|deltas] [--opening-balances]
+    [--master-data snapshots|deltas] [--opening-balances] [--single-currency]
+    [--no-supplier-invoices] [--sparse-master]
 """
 
 from __future__ import annotations
@@ -47,6 +48,22 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         help="start mid-life: day-0 stock as an ERP opening-balance extract with costs",
     )
     parser.add_argument(
+        "--single-currency",
+        action="store_true",
+        help="every entity, supplier and the marketplace in USD; no FX extract",
+    )
+    parser.add_argument(
+        "--no-supplier-invoices",
+        action="store_true",
+        help="no supplier invoice extract; receipts valued at the purchase order's cost",
+    )
+    parser.add_argument(
+        "--sparse-master",
+        action="store_true",
+        help="optional master attributes (brand, hierarchy, case pack, supplier terms) left "
+        "empty on some rows",
+    )
+    parser.add_argument(
         "--defect-rate",
         action="append",
         default=[],
@@ -69,6 +86,9 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         clean=args.clean,
         master_data=args.master_data,
         opening_balances=args.opening_balances,
+        single_currency=args.single_currency,
+        supplier_invoices=not args.no_supplier_invoices,
+        sparse_master=args.sparse_master,
         defect_rates=rates,
     )
 

@@ -77,6 +77,10 @@ class WorldConfig:
     # the world starts mid-life: day-0 stock arrives as an opening-balance extract with costs
     # instead of day-0 purchase orders received at dawn (simulation/opening.py)
     opening_balances: bool = False
+    # what a minimal single-entity ERP sends (simulation/minimal_erp.py)
+    single_currency: bool = False
+    supplier_invoices: bool = True
+    sparse_master: bool = False
     defect_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DEFECT_RATES))
 
     def __post_init__(self) -> None:

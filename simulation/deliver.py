@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simulation import minimal_erp
 from simulation import world as w
 from simulation.average_costs import append_average_costs
 from simulation.defects import (
@@ -126,6 +127,10 @@ class Deliverer:
         delivery_day: int | None = None,
     ) -> None:
         """Write one business date's file, applying the planned file- and row-level defects."""
+        sent = minimal_erp.as_delivered(self.config, extract_name, frame)
+        if sent is None:
+            return
+        frame = sent
         if self.master_deltas is not None:  # a master sent as change records: no snapshot
             frame = self.master_deltas.snapshot_frame(extract_name, day, frame)
             if frame is None:
@@ -440,7 +445,8 @@ class Deliverer:
         today = self.config.day(d)
         horizon = today + timedelta(days=7)
         self.write_file("erp_legal_entities", d, w.ENTITIES)
-        locations = w.LOCATIONS.assign(opened_date=date(2015, 3, 1))
+        opened = min(date(2015, 3, 1), self.config.start_date - timedelta(days=365))
+        locations = w.LOCATIONS.assign(opened_date=opened)
         self.write_file("erp_locations", d, locations)
         products = self.products.assign(base_unit_of_measure="EA", is_active=True).copy()
         ch = self.sim.changes
@@ -1384,6 +1390,7 @@ class Deliverer:
     # ------------------------------------------------------------------ truth
     def append_truth(self, name: str, frame: pd.DataFrame) -> None:
         path = self.truth_dir / f"{name}.csv"
+        frame = minimal_erp.in_reporting_currency(self.config, frame)  # type: ignore[assignment]
         first = name not in self.truth_files
         self.truth_files[name] = path
         frame.to_csv(

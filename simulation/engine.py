@@ -17,7 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from simulation import found_stock, kits, opening
+from simulation import found_stock, kits, minimal_erp, opening
 from simulation import world as w
 from simulation.config import WorldConfig
 from simulation.valuation import (
@@ -104,7 +104,7 @@ class Simulation:
         self.products = w.build_products(config, self.rng)
         self.changes = w.plan_master_changes(config, self.products, self.rng)
         self.fx = w.fx_rates(config, self.rng)
-        self.rates = w.RateBook(self.fx)
+        self.rates = minimal_erp.rate_book(config, self.fx)
         self.offsets = w.utc_offsets(config)
         self.costs = w.unit_costs(self.products)
         self.skus = self.products["sku"].to_numpy()
@@ -344,6 +344,8 @@ class Simulation:
             supplier = group["supplier_id"].iloc[0]
             freight = float(round_half_up(goods.sum() * w.FREIGHT_RATE))
             imported = w.SUPPLIER_COUNTRY[supplier] != w.ENTITY_COUNTRY[entity]
+            if not self.config.supplier_invoices:  # no charge invoice adds landed cost
+                freight, imported = 0.0, False
             duty = float(round_half_up(goods.sum() * w.DUTY_RATE)) if imported else 0.0
             landed = goods + (freight + duty) * goods / goods.sum()
             for line_no, (r, value) in enumerate(zip(group.itertuples(), landed, strict=True), 1):

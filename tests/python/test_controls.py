@@ -588,7 +588,7 @@ def test_a_tolerance_moved_in_the_policy_flips_the_status_and_severity_sets_the_
     selection = ["--select", "reconciliation_policy", "mart_reconciliation_sales_gl"]
 
     sandbox.edit_seed(
-        "reconciliation_policy", [f"sales_gl,{entity},{difference + 0.01:.2f},0,warn"]
+        "reconciliation_policy", [f"sales_gl,{entity},{difference + 0.01:.2f},0,warn,"]
     )
     sandbox.dbt("build", *selection)
     moved = query(

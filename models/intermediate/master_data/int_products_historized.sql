@@ -3,8 +3,8 @@
 -- records (each on its own effective date, also back-dated), as macro product_statements()
 -- unites them (docs/decisions.md). A version starts on the statement where one of the tracked
 -- attributes first differs from the SKU's previous statement, and ends the day before the next
--- version starts. The first version of a SKU holds from the start of the calendar (var
--- calendar_start_date), so that every business date finds exactly one version; a SKU that
+-- version starts. The first version of a SKU holds from the start of the calendar
+-- (int_calendar_days), so that every business date finds exactly one version; a SKU that
 -- drops out of the master (or is deleted) keeps its last version current.
 with
 
@@ -133,6 +133,11 @@ latest as (
 master as (
     select max(products.snapshot_date) as master_snapshot_date
     from {{ ref('stg_erp__products') }} as products
+),
+
+calendar as (
+    select min(calendar_days.date_day) as calendar_start_date
+    from {{ ref('int_calendar_days') }} as calendar_days
 )
 
 select
@@ -149,8 +154,8 @@ select
     case
         when
             versions.version_number = 1
-            and versions.first_snapshot_date > cast('{{ var("calendar_start_date") }}' as date)
-            then cast('{{ var("calendar_start_date") }}' as date)
+            and versions.first_snapshot_date > calendar.calendar_start_date
+            then calendar.calendar_start_date
         else versions.version_snapshot_date
     end as valid_from_date,
     cast(
@@ -169,3 +174,4 @@ from versions
 inner join latest
     on versions.sku = latest.sku
 cross join master
+cross join calendar

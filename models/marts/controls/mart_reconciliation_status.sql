@@ -1,5 +1,6 @@
--- The status of every reconciliation per entity: how many comparisons passed, broke or wait,
--- the largest difference, and the reconciliation's status (break when any comparison broke).
+-- The status of every reconciliation per entity: how many comparisons passed, broke or wait
+-- (and how many are information only), the largest difference, and the reconciliation's status
+-- (break when any comparison broke).
 
 select
     reconciliations.reconciliation_name,
@@ -11,8 +12,13 @@ select
         as break_count,
     cast(sum(case when reconciliations.status = 'pending' then 1 else 0 end) as bigint)
         as pending_count,
+    cast(sum(case when reconciliations.status = 'info' then 1 else 0 end) as bigint)
+        as info_count,
     cast(max(
-        case when reconciliations.status <> 'pending' then abs(reconciliations.difference_value) end
+        case
+            when reconciliations.status not in ('pending', 'info')
+                then abs(reconciliations.difference_value)
+        end
     ) as decimal(18, 2)) as largest_difference_value,
     cast(sum(
         case
@@ -26,6 +32,7 @@ select
     case
         when sum(case when reconciliations.status = 'break' then 1 else 0 end) > 0 then 'break'
         when sum(case when reconciliations.status = 'pass' then 1 else 0 end) > 0 then 'pass'
+        when sum(case when reconciliations.status = 'info' then 1 else 0 end) > 0 then 'info'
         else 'pending'
     end as status,
     min(reconciliations.reporting_currency_code) as reporting_currency_code,

@@ -5,7 +5,10 @@
 -- (received units x purchase-order unit cost, at the receipt date's rate). Ordered, received
 -- and invoiced units are shown beside. A receipt not invoiced yet is pending for dbt var
 -- supplier_invoice_grace_days days after it, then a break; an invoice naming a receipt the ERP
--- has not delivered compares with nothing.
+-- has not delivered compares with nothing. Unless the entity expects no invoices (policy
+-- column supplier_invoices_expected: no, or auto while the ERP has delivered no goods invoice
+-- line for the entity): then a receipt without an invoice is information (status info, "not
+-- invoiced"), never a break (docs/decisions.md, "Supplier invoices optional by policy").
 
 with
 
@@ -80,6 +83,13 @@ latest_receipt as (
     select max(received.receipt_business_date) as last_receipt_date from received
 ),
 
+-- the entities for which the ERP delivers goods invoices at all
+invoicing_entities as (
+    select distinct invoiced.entity_code
+    from invoiced
+    where invoiced.entity_code is not null
+),
+
 comparisons as (
     select
         'three_way_match' as reconciliation_name,
@@ -111,14 +121,23 @@ comparisons as (
             ) }}
             <= latest_receipt.last_receipt_date,
             false
-        ) as is_due
+        ) as is_due,
+        invoicing_entities.entity_code is not null as is_entity_invoiced
     from received
     full outer join invoiced on received.goods_receipt_number = invoiced.goods_receipt_number
     cross join latest_receipt
+    left join invoicing_entities
+        on coalesce(received.entity_code, invoiced.entity_code) = invoicing_entities.entity_code
 ),
 
 assessed as (
-    {{ reconciliation_assessed('comparisons') }}
+    {{ reconciliation_assessed(
+        'comparisons',
+        informational_when="assessed.invoice_count = 0 and (
+            assessed.supplier_invoices_expected = 'no'
+            or (assessed.supplier_invoices_expected = 'auto' and not assessed.is_entity_invoiced)
+        )",
+    ) }}
 )
 
 select
@@ -158,6 +177,10 @@ select
             then
                 '; pending: invoices are due within '
                 || '{{ var("supplier_invoice_grace_days") }} days of the receipt'
+        when assessed.status = 'info'
+            then
+                '; not invoiced: the entity sends no supplier invoices (reconciliation policy '
+                || 'supplier_invoices_expected = ' || assessed.supplier_invoices_expected || ')'
         else ''
     end || '.' as explanation,
     assessed.goods_receipt_number,

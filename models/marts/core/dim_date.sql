@@ -1,4 +1,4 @@
--- The calendar: one row per day of var calendar_start_date .. calendar_end_date, with the
+-- The calendar: one row per day of int_calendar_days (spanning the data), with the
 -- calendar attributes and the retail 4-5-4 calendar (NRF): retail year N starts on the Sunday
 -- nearest 1 February of calendar year N and has 52 weeks, or 53 when the next year's start
 -- falls a week later; each quarter has periods of 4, 5 and 4 weeks, and a 53rd week belongs to

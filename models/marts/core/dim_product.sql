@@ -44,7 +44,9 @@ unresolved_member as (
         cast(null as integer) as case_pack_units,
         'EA' as base_unit_of_measure,
         false as is_active,
-        cast('{{ var("calendar_start_date") }}' as date) as valid_from_date,
+        (
+            select min(calendar_days.date_day) from {{ ref('int_calendar_days') }} as calendar_days
+        ) as valid_from_date,
         cast(null as date) as valid_to_date,
         true as is_current,
         true as is_unresolved_member,

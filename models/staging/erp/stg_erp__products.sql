@@ -1,3 +1,4 @@
+-- Optional attributes (the contract's meta default / default_from) take their defaults here.
 with
 
 -- the contract's natural key, per snapshot (file business date); the copy loaded last wins
@@ -14,10 +15,11 @@ renamed as (
         deduplicated.sku,
         deduplicated.product_name,
         deduplicated.department,
-        deduplicated.category,
-        deduplicated.subcategory,
-        deduplicated.brand,
-        deduplicated.case_pack_units,
+        {{ contract_default('deduplicated', 'erp', 'erp_products', 'category') }} as category,
+        {{ contract_default('deduplicated', 'erp', 'erp_products', 'subcategory') }} as subcategory,
+        {{ contract_default('deduplicated', 'erp', 'erp_products', 'brand') }} as brand,
+        {{ contract_default('deduplicated', 'erp', 'erp_products', 'case_pack_units') }}
+            as case_pack_units,
         deduplicated.base_unit_of_measure,
         deduplicated.is_active,
         deduplicated._source_file as source_file,
