@@ -45,12 +45,10 @@ SMALL_WORLD_ARGS = [
     "--clean",
 ]
 
-# A real single-entity ERP retailer's data (issue 13), tiny, with every flag such a retailer's
-# extracts need: one currency with no FX extract, no supplier invoices, optional master
-# attributes left empty, master data as one snapshot then change records, and stock that starts
-# mid-life as opening balances. It starts in 2012 (history before any calendar constant; it
-# spans 29 February) and must build with no setting edited, no warning and no error. Each
-# feature of that kind adds its flag here; tests on this world hold whatever others are on.
+# A real single-entity ERP retailer's minimal data (issue 13): one currency with no FX extract,
+# no supplier invoices, optional master attributes left empty. It starts in 2012 (history before
+# any calendar constant; it spans 29 February) and must build with no setting edited, no warning
+# and no error.
 MINIMAL_ERP_WORLD_ARGS = [
     "--seed",
     "23",
@@ -64,10 +62,18 @@ MINIMAL_ERP_WORLD_ARGS = [
     "--single-currency",
     "--no-supplier-invoices",
     "--sparse-master",
+]
+# The same tiny retailer in 2026 with the master data as one snapshot then change records
+# (simulation/master_deltas.py).
+DELTAS_WORLD_ARGS = [
+    *MINIMAL_ERP_WORLD_ARGS[:7],
+    "2026-03-01",
+    "--clean",
     "--master-data",
     "deltas",
-    "--opening-balances",
 ]
+# ... and with extracts that start mid-life: day-0 stock as opening balances with their cost.
+OPENING_WORLD_ARGS = [*MINIMAL_ERP_WORLD_ARGS[:7], "2026-03-01", "--clean", "--opening-balances"]
 
 
 @dataclass(frozen=True)
@@ -118,14 +124,19 @@ def build_world(root: Path, *extra: str, world_args: list[str] = WORLD_ARGS) -> 
 
 @pytest.fixture(scope="session")
 def minimal_erp_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
-    """The minimal ERP world, built like build_world (its dbt artifacts, run_results.json
-    included, in target/ beside the warehouse)."""
-    root = tmp_path_factory.mktemp("minimal_erp_world")
-    generate(parse_args([*MINIMAL_ERP_WORLD_ARGS, "--out", str(root)]))
-    warehouse = root / "warehouse.duckdb"
-    ingest(root / "landing", warehouse)
-    dbt("build", warehouse=warehouse)
-    return BuiltWorld(root, warehouse)
+    """The minimal ERP world (its dbt artifacts, run_results.json included, in target/ beside
+    the warehouse)."""
+    return build_world(tmp_path_factory.mktemp("minimal_erp"), world_args=MINIMAL_ERP_WORLD_ARGS)
+
+
+@pytest.fixture(scope="session")
+def deltas_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
+    return build_world(tmp_path_factory.mktemp("deltas"), world_args=DELTAS_WORLD_ARGS)
+
+
+@pytest.fixture(scope="session")
+def opening_world(tmp_path_factory: pytest.TempPathFactory) -> BuiltWorld:
+    return build_world(tmp_path_factory.mktemp("opening"), world_args=OPENING_WORLD_ARGS)
 
 
 @pytest.fixture(scope="session")

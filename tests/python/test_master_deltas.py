@@ -1,4 +1,4 @@
-"""Master data as change records (issue 13): the minimal ERP world sends its product master,
+"""Master data as change records (issue 13): a tiny world sends its product master,
 item cross-reference and price list as one full snapshot and then change records with effective
 dates (a back-dated price rise, barcodes announced ahead, a category move on the day). The marts
 must equal the truth, the master history must equal the world's, and completeness must not
@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import duckdb
 import pandas as pd
 import pytest
-from conftest import MINIMAL_ERP_WORLD_ARGS, BuiltWorld
+from conftest import DELTAS_WORLD_ARGS, BuiltWorld
 from test_kpi_marts import cogs_mismatches, inventory_mismatches, net_sales_mismatches, truth
 from test_simulation import check_world
 
@@ -37,9 +37,9 @@ def query(world: BuiltWorld, sql: str) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def world_master(minimal_erp_world: BuiltWorld) -> Simulation:
+def world_master(deltas_world: BuiltWorld) -> Simulation:
     """The simulated world's own master data and its planned changes (not the landing files)."""
-    config = parse_args([*MINIMAL_ERP_WORLD_ARGS, "--out", str(minimal_erp_world.root)])
+    config = parse_args([*DELTAS_WORLD_ARGS, "--out", str(deltas_world.root)])
     return Simulation(config, DefectPlan.build(config))
 
 
@@ -67,45 +67,43 @@ def landed(world: BuiltWorld, extract: str) -> list[tuple[date, pd.DataFrame]]:
 
 
 def test_one_snapshot_then_change_records_with_a_back_dated_one(
-    minimal_erp_world: BuiltWorld, world_master: Simulation
+    deltas_world: BuiltWorld, world_master: Simulation
 ) -> None:
     start = world_master.config.start_date
     for extract in HISTORIZED:
-        assert [d for d, _ in landed(minimal_erp_world, extract)] == [start], extract
-        assert landed(minimal_erp_world, CHANGES[extract]), f"no change records of {extract}"
+        assert [d for d, _ in landed(deltas_world, extract)] == [start], extract
+        assert landed(deltas_world, CHANGES[extract]), f"no change records of {extract}"
     ch = world_master.changes
-    (recorded, prices), *_ = landed(minimal_erp_world, "erp_price_list_changes")
+    (recorded, prices), *_ = landed(deltas_world, "erp_price_list_changes")
     assert recorded > ch.price_change_date  # back-dated
     assert ch.price_change_date.isoformat() in set(prices["valid_from_date"])
-    (announced, codes), *_ = landed(minimal_erp_world, "erp_item_cross_reference_changes")
+    (announced, codes), *_ = landed(deltas_world, "erp_item_cross_reference_changes")
     assert announced < ch.new_barcode_date  # announced ahead
     assert set(codes["valid_from_date"]) == {ch.new_barcode_date.isoformat()}
-    report = check_world(minimal_erp_world.root)  # every file, change records too, as contracted
+    report = check_world(deltas_world.root)  # every file, change records too, as contracted
     for kind in ("unknown_file", "empty_file", "truncated_file", "wrong_header", "bad_value"):
         assert report[kind] == [], f"{kind}: {report[kind][:3]}"
 
 
-def test_marts_equal_the_truth(minimal_erp_world: BuiltWorld) -> None:
-    assert len(truth(minimal_erp_world, "net_sales")) > 200
-    assert net_sales_mismatches(minimal_erp_world).empty
-    assert cogs_mismatches(minimal_erp_world).empty
-    assert inventory_mismatches(minimal_erp_world).empty
+def test_marts_equal_the_truth(deltas_world: BuiltWorld) -> None:
+    assert len(truth(deltas_world, "net_sales")) > 200
+    assert net_sales_mismatches(deltas_world).empty
+    assert cogs_mismatches(deltas_world).empty
+    assert inventory_mismatches(deltas_world).empty
     unresolved = query(
-        minimal_erp_world,
+        deltas_world,
         "select count(*) as n from marts.fct_sales_lines where is_unresolved_item",
     )
     assert unresolved["n"].iloc[0] == 0
 
 
-def test_product_history_is_the_worlds(
-    minimal_erp_world: BuiltWorld, world_master: Simulation
-) -> None:
+def test_product_history_is_the_worlds(deltas_world: BuiltWorld, world_master: Simulation) -> None:
     hierarchy = ["department", "category", "subcategory"]
     products = world_master.products.set_index("sku")[hierarchy]
     ch = world_master.changes
     moved = world_master.skus[ch.category_move_sku]
     calendar_start = query(
-        minimal_erp_world, "select min(valid_from_date) as start_date from marts.dim_product"
+        deltas_world, "select min(valid_from_date) as start_date from marts.dim_product"
     )["start_date"].iloc[0]
     expected = products.assign(
         version_number=1, valid_from_date=calendar_start, valid_to_date=None
@@ -130,7 +128,7 @@ def test_product_history_is_the_worlds(
         ignore_index=True,
     )
     dim = query(
-        minimal_erp_world,
+        deltas_world,
         "select sku, version_number, department, category, subcategory, valid_from_date, "
         "valid_to_date, is_in_latest_snapshot from marts.dim_product "
         "where not is_unresolved_member",
@@ -142,7 +140,7 @@ def test_product_history_is_the_worlds(
 
 
 def test_price_list_and_crosswalk_are_the_worlds(
-    minimal_erp_world: BuiltWorld, world_master: Simulation
+    deltas_world: BuiltWorld, world_master: Simulation
 ) -> None:
     opening = world_master.config.start_date - timedelta(days=365)
     prices = w.price_list(world_master.products, world_master.changes)
@@ -152,7 +150,7 @@ def test_price_list_and_crosswalk_are_the_worlds(
         for r in prices.astype(object).where(prices.notna(), None).itertuples()
     }
     dim = query(
-        minimal_erp_world,
+        deltas_world,
         "select entity_code, sku, valid_from_date, valid_to_date, list_price "
         "from marts.dim_product_price",
     )
@@ -185,7 +183,7 @@ def test_price_list_and_crosswalk_are_the_worlds(
         for i in ch.new_barcode_skus
     }
     crosswalk = query(
-        minimal_erp_world,
+        deltas_world,
         "select source_system, source_item_code, sku, valid_from_date, valid_to_date "
         "from intermediate.int_item_cross_references_dated",
     )
@@ -196,22 +194,22 @@ def test_price_list_and_crosswalk_are_the_worlds(
 
 
 def test_back_dated_price_applies_from_its_effective_date(
-    minimal_erp_world: BuiltWorld, world_master: Simulation
+    deltas_world: BuiltWorld, world_master: Simulation
 ) -> None:
     """Store sales between the price rise and the day the ERP recorded it were charged the new
     price: applied from its effective date, they match the list price (no price mismatch)."""
     ch = world_master.changes
-    (recorded, _), *_ = landed(minimal_erp_world, "erp_price_list_changes")
+    (recorded, _), *_ = landed(deltas_world, "erp_price_list_changes")
     risen = "', '".join(world_master.skus[ch.price_change_skus])
     sold = query(
-        minimal_erp_world,
+        deltas_world,
         "select count(*) as n from marts.fct_sales_lines where channel = 'store' "
         f"and sku in ('{risen}') and business_date >= date '{ch.price_change_date}' "
         f"and business_date < date '{recorded}'",
     )
     assert sold["n"].iloc[0] > 0, "no store sale of a risen SKU before the change was recorded"
     mismatches = query(
-        minimal_erp_world,
+        deltas_world,
         "select count(*) as n from marts.mart_exceptions "
         "where exception_type = 'pos_price_mismatch'",
     )
@@ -219,10 +217,10 @@ def test_back_dated_price_applies_from_its_effective_date(
 
 
 def test_completeness_expects_no_change_file_nor_the_snapshots_they_replace(
-    minimal_erp_world: BuiltWorld, world_master: Simulation
+    deltas_world: BuiltWorld, world_master: Simulation
 ) -> None:
     completeness = query(
-        minimal_erp_world,
+        deltas_world,
         "select extract_name, cadence, business_date, is_expected, status, is_complete "
         "from marts.mart_completeness where scope_code is null",
     )
@@ -232,7 +230,7 @@ def test_completeness_expects_no_change_file_nor_the_snapshots_they_replace(
         rows = completeness[completeness["extract_name"] == extract]
         assert list(rows["business_date"]) == [start] and rows["is_expected"].all(), extract
         changes = completeness[completeness["extract_name"] == CHANGES[extract]]
-        delivered = [d for d, _ in landed(minimal_erp_world, CHANGES[extract])]
+        delivered = [d for d, _ in landed(deltas_world, CHANGES[extract])]
         assert sorted(changes["business_date"]) == delivered
         assert (changes["cadence"] == "changes").all() and not changes["is_expected"].any()
     # the masters still sent as weekly snapshots stay expected every seventh day
@@ -240,7 +238,7 @@ def test_completeness_expects_no_change_file_nor_the_snapshots_they_replace(
     days = world_master.config.days
     assert locations["is_expected"].sum() == (days - 1) // 7 + 1
     queue = query(
-        minimal_erp_world,
+        deltas_world,
         "select * from marts.mart_exceptions where exception_type = 'missing_delivery'",
     )
     assert queue.empty

@@ -1,10 +1,10 @@
-"""A retailer whose extracts start mid-life (issue 13): on the minimal ERP world the day-0 stock
+"""A retailer whose extracts start mid-life (issue 13): on a tiny world whose extracts start mid-life the day-0 stock
 arrives as the ERP's opening-balance extract with costs, not as purchase orders received. From
 the first day the marts equal the simulation's truth (units, values, COGS, net sales), the
 opening balances seed the moving average at their stated cost, post against the opening-balance
 account, and the books tie (docs/decisions.md, "Opening balances"). The extract is optional: a
 world without it expects none. Stock gains at a stated cost (on in every world) enter the moving
-average at that cost, in the minimal world and in the shared clean world alike ("Stock
+average at that cost, in the opening world and in the shared clean world alike ("Stock
 adjustments at a stated cost")."""
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ def opening_rows(world: BuiltWorld) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def world(minimal_erp_world: BuiltWorld) -> BuiltWorld:
-    assert opening_files(minimal_erp_world), "the minimal ERP world sends opening balances"
-    return minimal_erp_world
+def world(opening_world: BuiltWorld) -> BuiltWorld:
+    assert opening_files(opening_world), "the opening world sends opening balances"
+    return opening_world
 
 
 def test_sales_cogs_and_units_equal_the_truth_from_the_first_day(world: BuiltWorld) -> None:
@@ -75,7 +75,7 @@ def value_mismatches(world: BuiltWorld) -> pd.DataFrame:
     return both[difference >= 0.005]
 
 
-@pytest.mark.parametrize("world_name", ["minimal_erp_world", "clean_world"])
+@pytest.mark.parametrize("world_name", ["opening_world", "clean_world"])
 def test_inventory_values_equal_the_truth_every_day(
     world_name: str, request: pytest.FixtureRequest
 ) -> None:
@@ -86,7 +86,7 @@ def test_inventory_values_equal_the_truth_every_day(
     assert pd.Timestamp(first["day"].item()).date().isoformat() == truth_first
 
 
-@pytest.mark.parametrize("world_name", ["minimal_erp_world", "clean_world"])
+@pytest.mark.parametrize("world_name", ["opening_world", "clean_world"])
 def test_gains_at_a_stated_cost_enter_the_average_at_it(
     world_name: str, request: pytest.FixtureRequest
 ) -> None:

@@ -30,7 +30,7 @@ def stated_lines(world: BuiltWorld) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("world_name", ["clean_world", "minimal_erp_world"])
+@pytest.mark.parametrize("world_name", ["clean_world", "opening_world"])
 def test_work_orders_are_valued_as_the_reference_ledger_values_them(
     world_name: str, request: pytest.FixtureRequest
 ) -> None:
