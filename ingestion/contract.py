@@ -64,6 +64,7 @@ class Column:
     min_value: float | None = None  # inclusive bounds of a number (meta min_value / max_value)
     max_value: float | None = None
     max_length: int | None = None  # characters of a varchar or json value
+    optional: bool = False  # a trailing nullable column a text file's header may leave out
 
     @property
     def length_limit(self) -> int | None:
@@ -94,6 +95,12 @@ class Extract:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def required_column_count(self) -> int:
+        """How many leading columns every text file's header must name (the optional
+        columns trail them)."""
+        return sum(1 for c in self.columns if not c.optional)
 
     def column(self, name: str) -> Column:
         for c in self.columns:
@@ -126,6 +133,7 @@ def _parse_column(node: dict) -> Column:
         min_value=meta.get("min_value"),
         max_value=meta.get("max_value"),
         max_length=int(meta["max_length"]) if meta.get("max_length") is not None else None,
+        optional=bool(meta.get("optional", False)),
     )
 
 
@@ -175,6 +183,11 @@ def _check(extract: Extract, path: Path) -> None:
         raise ValueError(f"{where}: natural key columns {missing} are not columns")
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: duplicate column names")
+    optional = [c.optional for c in extract.columns]
+    if any(optional[: extract.required_column_count]):
+        raise ValueError(f"{where}: optional columns must come after every required column")
+    if any(c.optional and not c.nullable for c in extract.columns):
+        raise ValueError(f"{where}: an optional column must be nullable")
     if not 0 <= extract.redelivery_max_row_loss <= 1:
         raise ValueError(f"{where}: redelivery_max_row_loss must be a share between 0 and 1")
     if extract.days_before_delivery < 0 or extract.days_after_delivery < 0:

@@ -576,6 +576,79 @@ def test_malformed_csv_rows_are_quarantined_not_fatal(landing: Path, warehouse: 
     ]
 
 
+def purchase_order_line(line: int, **overrides: str) -> dict[str, str]:
+    row = {
+        "po_number": "PO0000001",
+        "po_line_number": str(line),
+        "supplier_id": "V100",
+        "entity_code": "US01",
+        "ship_to_location_id": "DC1",
+        "sku": "SKU000001",
+        "ordered_units": "12",
+        "unit_cost": "8.3400",
+        "currency_code": "USD",
+        "order_date": "2026-01-05",
+        "expected_date": "2026-01-12",
+        "line_status": "open",
+        "closed_date": "",
+    }
+    return row | overrides
+
+
+def test_optional_trailing_columns_may_be_left_out_of_a_file(
+    landing: Path, warehouse: Path
+) -> None:
+    """A purchase-order file from an ERP that sends no line status (the columns marked optional
+    in the contract) loads with them null; a file naming only one of them, or a row of such a
+    file with a field too many, is held to the file's own header."""
+    extract = CONTRACT["erp_purchase_orders"]
+    assert [c.name for c in extract.columns if c.optional] == ["line_status", "closed_date"]
+    old = extract.column_names[:-2]
+    content = delimited("erp_purchase_orders", [], header=old).decode()
+    content += ",".join(purchase_order_line(1)[c] for c in old) + "\n"
+    content += ",".join(purchase_order_line(2)[c] for c in old) + ",open\n"
+    land(landing, "erp_purchase_orders", content.encode())
+    closing = purchase_order_line(3, line_status="closed", closed_date="2026-01-06")
+    land(
+        landing,
+        "erp_purchase_orders",
+        delimited("erp_purchase_orders", [closing]),
+        BUSINESS_DATE + timedelta(days=1),
+    )
+    wrong = extract.column_names[:-2] + ["closed_date"]
+    land(
+        landing,
+        "erp_purchase_orders",
+        delimited("erp_purchase_orders", [], header=wrong),
+        BUSINESS_DATE + timedelta(days=2),
+    )
+
+    ingest(landing, warehouse)
+
+    assert query(
+        warehouse,
+        "select po_line_number, line_status, closed_date from raw.erp_purchase_orders order by 1",
+    ) == [(1, None, None), (3, "closed", date(2026, 1, 6))]
+    assert query(warehouse, "select rule, bad_value, reason from raw.quarantine") == [
+        (
+            "field_count",
+            "12",
+            "erp/2026-01-06/erp_purchase_orders_20260105.csv row 2 has 12 fields, "
+            "the contract expects 11",
+        )
+    ]
+    failed = query(
+        warehouse,
+        "select error_message from raw.load_log where status = 'failed' order by source_file",
+    )
+    assert failed == [
+        (
+            "erp/2026-01-08/erp_purchase_orders_20260107.csv: header column 12 is "
+            "'closed_date', contract expects 'line_status'",
+        )
+    ]
+
+
 def test_json_lines_rules(landing: Path, warehouse: Path) -> None:
     missing_key = webshop_event(4)
     del missing_key["order_id"]
