@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -129,7 +130,10 @@ def unknown_code_rows(world: World) -> pd.DataFrame:
         line = detail["row"]
         if record.extract == "pos_sales":
             units = int(line["quantity"])
-            value = units * float(line["unit_price"])
+            # the line's gross: units x unit price (up to four decimals) rounded to cents
+            value = float(
+                (units * Decimal(line["unit_price"])).quantize(Decimal("0.01"), ROUND_HALF_UP)
+            )
             business_date = date.fromisoformat(line["transaction_local_time"][:10])
         else:
             units = int(line["quantity"])

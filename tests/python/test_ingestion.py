@@ -460,7 +460,7 @@ def test_bad_values_are_quarantined_with_rule_row_and_raw_text(
         pos_sale(4, barcode=""),
         pos_sale(5, unit_price="29,99"),
         pos_sale(6, transaction_local_time="2026-01-05T14:03:07Z"),
-        pos_sale(7, unit_price="29.999"),
+        pos_sale(7, unit_price="29.99999"),
         pos_sale(8, register_number="1.5", quantity="x"),  # two problems: first in contract order
         pos_sale(9, return_condition="lost"),
         pos_sale(10, original_receipt_line_number="one"),
@@ -484,9 +484,9 @@ def test_bad_values_are_quarantined_with_rule_row_and_raw_text(
         (2, "quantity", "type:integer", "x7"),
         (3, "transaction_type", "accepted_values", "sold"),
         (4, "barcode", "not_null", None),
-        (5, "unit_price", "type:decimal(18,2)", "29,99"),
+        (5, "unit_price", "type:decimal(18,4)", "29,99"),
         (6, "transaction_local_time", "type:timestamp", "2026-01-05T14:03:07Z"),
-        (7, "unit_price", "type:decimal(18,2)", "29.999"),
+        (7, "unit_price", "type:decimal(18,4)", "29.99999"),
         (8, "register_number", "type:integer", "1.5"),
         (9, "return_condition", "accepted_values", "lost"),
         (10, "original_receipt_line_number", "type:integer", "one"),
@@ -501,12 +501,12 @@ def test_bad_values_are_quarantined_with_rule_row_and_raw_text(
         f"{source} row 2 column quantity: 'x7' is not an integer",
         f"{source} row 3 column transaction_type: 'sold' is not one of: sale, return",
         f"{source} row 4 column barcode: empty but the column is not nullable",
-        f"{source} row 5 column unit_price: '29,99' is not a decimal number with '.' and at most 2 "
+        f"{source} row 5 column unit_price: '29,99' is not a decimal number with '.' and at most 4 "
         "decimal places",
         f"{source} row 6 column transaction_local_time: '2026-01-05T14:03:07Z' is not a local "
         "timestamp YYYY-MM-DD HH:MM:SS",
-        f"{source} row 7 column unit_price: '29.999' is not a decimal number with '.' and at "
-        "most 2 "
+        f"{source} row 7 column unit_price: '29.99999' is not a decimal number with '.' and at "
+        "most 4 "
         "decimal places",
     ]
     assert query(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -176,6 +177,37 @@ def test_clean_world_on_order_keeps_short_deliveries_open_until_back_ordered_or_
                 rest = line.ordered_units - line.first_units
                 on_short_day = expected[(line.first_receipt_date, line.location_id, line.sku)]
                 assert on_short_day >= rest, (kind, line, on_short_day)
+
+
+def test_clean_world_keeps_unit_prices_and_costs_below_a_cent_and_rounds_each_line(
+    clean_world: BuiltWorld,
+) -> None:
+    """List prices and purchase costs below a whole cent reach the marts at the source's four
+    decimals, and each line's gross is units x unit price rounded half away from zero to cents
+    (half cents included); the net sales and COGS above equal the truth with them."""
+    lines = query(
+        clean_world,
+        """
+        select channel, units, cast(unit_price as varchar) as unit_price, gross_amount
+        from marts.fct_sales_lines
+        where unit_price * 100 <> floor(unit_price * 100)
+        """,
+    )
+    assert {"store", "webshop"} <= set(lines["channel"])
+    exact = [Decimal(p) * int(u) for p, u in zip(lines["unit_price"], lines["units"], strict=True)]
+    rounded = [e.quantize(Decimal("0.01"), ROUND_HALF_UP) for e in exact]
+    assert any(e * 100 % 1 == Decimal("0.5") for e in exact), "no line at a half cent"
+    assert [Decimal(str(g)).quantize(Decimal("0.01")) for g in lines["gross_amount"]] == rounded
+    costs = query(
+        clean_world,
+        """
+        select entity_code, count(*) as lines
+        from staging.stg_erp__purchase_order_lines
+        where unit_cost * 100 <> floor(unit_cost * 100)
+        group by entity_code
+        """,
+    )
+    assert set(costs["entity_code"]) == {"US01", "DE01", "GB01"}
 
 
 def test_clean_world_has_no_unresolved_or_uncosted_rows(clean_world: BuiltWorld) -> None:
