@@ -26,10 +26,16 @@ def _line_count(data: bytes) -> int:
     return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
 
 
-def header_problem(header: list[str], expected: list[str]) -> str | None:
-    """Why a header differs from the contract's column names (None when equal)."""
+def header_problem(
+    header: list[str], expected: list[str], required: int | None = None
+) -> str | None:
+    """Why a header differs from the contract's column names (None when equal, or when it
+    names the first ``required`` or more of them in order: the rest are optional)."""
     if header == expected:
         return None
+    if required is not None and required <= len(header) < len(expected):
+        if header == expected[: len(header)]:
+            return None
     if header and header[0].startswith("\ufeff"):
         return "starts with a UTF-8 byte order mark (BOM); the contract expects none"
     for position, (have, want) in enumerate(zip(header, expected, strict=False), start=1):
@@ -83,7 +89,7 @@ def check_text_file(source_file: str, data: bytes, extract: Extract) -> FileChec
     if has_header:
         delimiter = "\t" if extract.file_format == "tsv" else ","
         header = next(csv.reader([first_line], delimiter=delimiter), [])
-        problem = header_problem(header, extract.column_names)
+        problem = header_problem(header, extract.column_names, extract.required_column_count)
         if problem:
             return FileCheck(f"{source_file}: {problem}", data_lines)
     return FileCheck(None, data_lines)

@@ -70,6 +70,7 @@ class Column:
     max_length: int | None = None  # characters of a varchar or json value
     default: str | None = None  # what staging reads an empty optional value as (meta default)
     default_from: str | None = None  # or the column whose value it takes (meta default_from)
+    optional: bool = False  # a trailing nullable column a text file's header may leave out
 
     @property
     def length_limit(self) -> int | None:
@@ -104,6 +105,12 @@ class Extract:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def required_column_count(self) -> int:
+        """How many leading columns every text file's header must name (the optional
+        columns trail them)."""
+        return sum(1 for c in self.columns if not c.optional)
+
     def column(self, name: str) -> Column:
         for c in self.columns:
             if c.name == name:
@@ -137,6 +144,7 @@ def _parse_column(node: dict) -> Column:
         max_length=int(meta["max_length"]) if meta.get("max_length") is not None else None,
         default=str(meta["default"]) if meta.get("default") is not None else None,
         default_from=meta.get("default_from"),
+        optional=bool(meta.get("optional", False)),
     )
 
 
@@ -192,6 +200,11 @@ def _check(extract: Extract, path: Path) -> None:
         raise ValueError(f"{where}: natural key columns {missing} are not columns")
     if len(set(names)) != len(names):
         raise ValueError(f"{where}: duplicate column names")
+    optional = [c.optional for c in extract.columns]
+    if any(optional[: extract.required_column_count]):
+        raise ValueError(f"{where}: optional columns must come after every required column")
+    if any(c.optional and not c.nullable for c in extract.columns):
+        raise ValueError(f"{where}: an optional column must be nullable")
     if not 0 <= extract.redelivery_max_row_loss <= 1:
         raise ValueError(f"{where}: redelivery_max_row_loss must be a share between 0 and 1")
     if extract.days_before_delivery < 0 or extract.days_after_delivery < 0:

@@ -28,6 +28,8 @@ CSV is comma separated and TSV tab separated, both UTF-8 with a header row and `
 an empty field is null. JSON lines carry one object per line. Dates are `YYYY-MM-DD`, UTC
 timestamps `YYYY-MM-DDTHH:MM:SSZ`, local timestamps `YYYY-MM-DD HH:MM:SS` (the location's time
 zone), decimals use `.` and booleans `true`/`false`. A column is required unless marked nullable.
+A column marked optional may also be left out of a CSV or TSV file altogether (header and rows
+stop before it; only trailing columns are optional) and then reads as null.
 
 Rules every row must keep, or ingestion quarantines it with the rule it broke: the column's type
 and format, its allowed values and bounds where the table states them, at most 1000 characters
@@ -127,6 +129,8 @@ def render_extract(e: Extract) -> str:
             required = f"optional, default from `{c.default_from}`"
         else:
             required = "nullable" if c.nullable else "yes"
+        if c.optional:
+            required += ", may be left out of the header"
         lines.append(f"| `{c.name}` | {c.data_type} | {required} | {meaning} |")
     return "\n".join(lines)
 

@@ -402,12 +402,16 @@ def stage_text_sql(extract: Extract) -> str:
     """INSERT into the stage table every data line of the files in the content table."""
     fmt = extract.file_format
     header_lines = 0 if fmt == "jsonl" else 1
+    d = "\t" if fmt == "tsv" else ","
+    # a text file's fields per row: as many as its header names (all the contract's columns, or
+    # fewer when it leaves out trailing optional ones, which then read as null)
+    header_fields = f"len(string_split(parts[1], {lit(d)}))" if header_lines else "0"
     lines = f"""
     lines as materialized (
-        select file_key, line_no - {header_lines} as row_number, line
+        select file_key, line_no - {header_lines} as row_number, line, header_fields
         from (
             select file_key, generate_subscripts(parts, 1) as line_no, unnest(parts) as line,
-                   len(parts) as n_parts
+                   len(parts) as n_parts, {header_fields} as header_fields
             from (select file_key, string_split(content, chr(10)) as parts from {CONTENT_TABLE})
         )
         where line_no > {header_lines} and line_no < n_parts
@@ -415,20 +419,19 @@ def stage_text_sql(extract: Extract) -> str:
     columns = extract.columns
     n = len(columns)
     if fmt in ("csv", "tsv"):
-        d = "\t" if fmt == "tsv" else ","
         field_re = lit(f'{d}("(?:[^"]|"")*"|[^{d}]*)')
         body = f"""
     quoted as (
-        select file_key, row_number, line,
+        select file_key, row_number, line, header_fields,
                regexp_extract_all({lit(d)} || line, {field_re}, 1) as raw_fields
         from lines where contains(line, '"')
     ),
     fields as (
-        select file_key, row_number, line, false as bad_quoting,
+        select file_key, row_number, line, header_fields, false as bad_quoting,
                string_split(line, {lit(d)}) as f
         from lines where not contains(line, '"')
         union all
-        select file_key, row_number, line,
+        select file_key, row_number, line, header_fields,
                list_sum(list_transform(raw_fields, lambda f: length(f))) + len(raw_fields)
                    <> length(line) + 1
                or list_bool_or(list_transform(raw_fields, lambda f:
@@ -440,6 +443,7 @@ def stage_text_sql(extract: Extract) -> str:
     ),
     texts as (
         select file_key, row_number, line as raw_text, bad_quoting, len(f) as n_fields,
+               header_fields,
                {", ".join(f"nullif(f[{i + 1}], '') as t{i}" for i in range(n))}
         from fields
     ),"""
@@ -459,12 +463,14 @@ def stage_text_sql(extract: Extract) -> str:
                 "'has malformed quoting (a field opens a quote it "
                 "does not close, or text follows a closing quote)'",
             ),
-            f"when n_fields <> {n} then "
+            f"when n_fields <> least(greatest(header_fields, {extract.required_column_count}), {n})"
+            " then "
             + _problem(
                 "'field_count'",
                 None,
                 "n_fields",
-                f"'has ' || n_fields || ' fields, the contract expects {n}'",
+                f"'has ' || n_fields || ' fields, the contract expects ' || "
+                f"least(greatest(header_fields, {extract.required_column_count}), {n})",
             ),
         ]
         json_cols = {}

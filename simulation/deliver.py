@@ -1474,8 +1474,13 @@ class Deliverer:
 
     def inventory_truth(self, today: date) -> pd.DataFrame:
         s = self.sim
+        on_order = s.purchasing.on_order()  # the glossary's rule, line by line
         any_stock = (
-            (s.on_hand != 0) | (s.reserved != 0) | (s.in_transit != 0) | (s.quarantined != 0)
+            (s.on_hand != 0)
+            | (s.reserved != 0)
+            | (s.in_transit != 0)
+            | (s.quarantined != 0)
+            | (on_order != 0)
         )
         loc, sku = np.nonzero(any_stock)
         return pd.DataFrame(
@@ -1488,6 +1493,7 @@ class Deliverer:
                 "reserved_units": s.reserved[loc, sku],
                 "in_transit_units": s.in_transit[loc, sku],
                 "quarantined_units": s.quarantined[loc, sku],
+                "on_order_units": on_order[loc, sku],
             }
         )
 

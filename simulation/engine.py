@@ -20,6 +20,7 @@ import pandas as pd
 from simulation import found_stock, kits, minimal_erp, opening
 from simulation import world as w
 from simulation.config import WorldConfig
+from simulation.purchasing import OPEN, PurchaseLineBook
 from simulation.valuation import (
     INBOUND_PRIORITY,
     OTHER_PRIORITY,
@@ -116,6 +117,7 @@ class Simulation:
         self.reserved = np.zeros((n_loc, n_sku), dtype=np.int64)
         self.in_transit = np.zeros((n_loc, n_sku), dtype=np.int64)
         self.on_order = np.zeros((n_loc, n_sku), dtype=np.int64)
+        self.purchasing = PurchaseLineBook(config.seed, n_loc, n_sku)
         self.entity_of = w.LOCATIONS["entity_code"].to_numpy()
         self.entity_index = {e: i for i, e in enumerate(w.ENTITIES["entity_code"])}
         self.loc_entity_idx = np.array([self.entity_index[e] for e in self.entity_of])
@@ -191,6 +193,7 @@ class Simulation:
         elif d == 0:
             self.opening_stock(d, out)
         self.receive_purchase_orders(d, out)
+        self.close_purchase_lines(d, out)
         self.receive_transfers(d, out)
         self.webshop_cancellations(d, out)
         self.resolve_holds(d, out)
@@ -291,7 +294,9 @@ class Simulation:
                 "lead",
             ],
         )
+        pos["line_status"] = OPEN
         out.extracts["erp_purchase_orders"].append(pos)
+        self.purchasing.order(pos)
         np.add.at(
             self.on_order,
             (pos["loc"].to_numpy(), pos["sku_idx"].to_numpy()),
@@ -329,11 +334,22 @@ class Simulation:
         if not due:
             return
         lines = pd.concat(due, ignore_index=True)
-        full = self.rng.random(len(lines)) < 0.95
-        received = np.where(
-            full, lines["ordered_units"], np.maximum(1, (lines["ordered_units"] * 0.9).astype(int))
+        # first deliveries (back-orders of short ones deliver their rest: simulation/purchasing)
+        first = np.ones(len(lines), bool)
+        if "backorder" in lines:
+            first = (~lines["backorder"].eq(True)).to_numpy()
+        ordered = lines["ordered_units"].to_numpy()[first]
+        full = self.rng.random(len(ordered)) < 0.95
+        received = lines["ordered_units"].to_numpy().astype(np.int64)
+        if not first.all():
+            received[~first] = lines["due_units"].to_numpy()[~first].astype(np.int64)
+        received[first] = self.purchasing.over_deliver(
+            lines[first], np.where(full, ordered, np.maximum(1, (ordered * 0.9).astype(int)))
         )
         lines = lines.assign(received_units=received)
+        on_order_change, backorders = self.purchasing.receive(d, lines)
+        for day, group in backorders:
+            self.pending["receipts"][day].append(group)
         hour_from = np.where(d == 0, 4.0, 5.0)
         rows = []
         for (_po_number, loc), group in lines.groupby(["po_number", "loc"], sort=True):
@@ -396,7 +412,9 @@ class Simulation:
             receipts["received_units"].to_numpy(),
         )
         np.add.at(self.on_hand, (loc, sku), units)
-        np.subtract.at(self.on_order, (loc, sku), lines["ordered_units"].to_numpy())
+        np.add.at(
+            self.on_order, (lines["loc"].to_numpy(), lines["sku_idx"].to_numpy()), on_order_change
+        )
         self.events(
             out,
             event_at=receipts["received_at"].to_numpy(),
@@ -412,6 +430,15 @@ class Simulation:
         )
         receipts["business_date"] = self.config.day(d)
         out.extracts["goods_receipts"].append(receipts)
+
+    def close_purchase_lines(self, d: int, out: DayOutput) -> None:
+        """The buyer closes the rest of short-delivered lines: change records in the ERP."""
+        records, change = self.purchasing.close(d, self.config.day(d))
+        if len(records):
+            out.extracts["erp_purchase_orders"].append(records)
+            np.add.at(
+                self.on_order, (records["loc"].to_numpy(), records["sku_idx"].to_numpy()), change
+            )
 
     # ----------------------------------------------------------------- transfers
     def ship_transfers(

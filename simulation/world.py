@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from simulation import precision
 from simulation.config import WorldConfig
 
 REPORTING_CURRENCY = "USD"
@@ -272,6 +273,8 @@ def build_products(config: WorldConfig, rng: np.random.Generator) -> pd.DataFram
     products["product_name"] = (
         products["brand"] + " " + products["subcategory"] + " " + (idx + 1).astype(str)
     )
+    # some list prices and US01 quotes below a whole cent (own stream: simulation/precision.py)
+    products["price_below_cent"], products["us_cost_below_cent"] = precision.offsets(config.seed, n)
     return products
 
 
@@ -312,12 +315,13 @@ def unit_prices(products: pd.DataFrame, changes: MasterChanges, on: date) -> np.
     usd = products["base_price_usd"].to_numpy().copy()
     if on >= changes.price_change_date:
         usd[changes.price_change_skus] = np.round(usd[changes.price_change_skus] * 1.08, 0) - 0.01
-    return np.vstack(
+    whole_cents = np.vstack(
         [
             np.round(usd * ENTITY_PRICE_FACTOR[e], 0) - 0.01 if e != "US01" else usd
             for e in ENTITIES["entity_code"]
         ]
     )
+    return precision.at_source_precision(whole_cents, products["price_below_cent"].to_numpy())
 
 
 def price_list(products: pd.DataFrame, changes: MasterChanges) -> pd.DataFrame:
@@ -362,7 +366,9 @@ def unit_costs(products: pd.DataFrame) -> np.ndarray:
     usd = products["base_cost_usd"].to_numpy()
     return np.vstack(
         [
-            np.round(usd * ENTITY_PRICE_FACTOR[e] * 0.97, 4) if e != "US01" else usd
+            np.round(usd * ENTITY_PRICE_FACTOR[e] * 0.97, 4)
+            if e != "US01"
+            else precision.at_source_precision(usd, products["us_cost_below_cent"].to_numpy())
             for e in ENTITIES["entity_code"]
         ]
     )

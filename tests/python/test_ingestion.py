@@ -460,7 +460,7 @@ def test_bad_values_are_quarantined_with_rule_row_and_raw_text(
         pos_sale(4, barcode=""),
         pos_sale(5, unit_price="29,99"),
         pos_sale(6, transaction_local_time="2026-01-05T14:03:07Z"),
-        pos_sale(7, unit_price="29.999"),
+        pos_sale(7, unit_price="29.99999"),
         pos_sale(8, register_number="1.5", quantity="x"),  # two problems: first in contract order
         pos_sale(9, return_condition="lost"),
         pos_sale(10, original_receipt_line_number="one"),
@@ -484,9 +484,9 @@ def test_bad_values_are_quarantined_with_rule_row_and_raw_text(
         (2, "quantity", "type:integer", "x7"),
         (3, "transaction_type", "accepted_values", "sold"),
         (4, "barcode", "not_null", None),
-        (5, "unit_price", "type:decimal(18,2)", "29,99"),
+        (5, "unit_price", "type:decimal(18,4)", "29,99"),
         (6, "transaction_local_time", "type:timestamp", "2026-01-05T14:03:07Z"),
-        (7, "unit_price", "type:decimal(18,2)", "29.999"),
+        (7, "unit_price", "type:decimal(18,4)", "29.99999"),
         (8, "register_number", "type:integer", "1.5"),
         (9, "return_condition", "accepted_values", "lost"),
         (10, "original_receipt_line_number", "type:integer", "one"),
@@ -501,12 +501,12 @@ def test_bad_values_are_quarantined_with_rule_row_and_raw_text(
         f"{source} row 2 column quantity: 'x7' is not an integer",
         f"{source} row 3 column transaction_type: 'sold' is not one of: sale, return",
         f"{source} row 4 column barcode: empty but the column is not nullable",
-        f"{source} row 5 column unit_price: '29,99' is not a decimal number with '.' and at most 2 "
+        f"{source} row 5 column unit_price: '29,99' is not a decimal number with '.' and at most 4 "
         "decimal places",
         f"{source} row 6 column transaction_local_time: '2026-01-05T14:03:07Z' is not a local "
         "timestamp YYYY-MM-DD HH:MM:SS",
-        f"{source} row 7 column unit_price: '29.999' is not a decimal number with '.' and at "
-        "most 2 "
+        f"{source} row 7 column unit_price: '29.99999' is not a decimal number with '.' and at "
+        "most 4 "
         "decimal places",
     ]
     assert query(
@@ -573,6 +573,79 @@ def test_malformed_csv_rows_are_quarantined_not_fatal(landing: Path, warehouse: 
     assert query(warehouse, "select _source_row_number, barcode from raw.pos_sales order by 1") == [
         (1, "4006381333931"),
         (6, '40"06'),
+    ]
+
+
+def purchase_order_line(line: int, **overrides: str) -> dict[str, str]:
+    row = {
+        "po_number": "PO0000001",
+        "po_line_number": str(line),
+        "supplier_id": "V100",
+        "entity_code": "US01",
+        "ship_to_location_id": "DC1",
+        "sku": "SKU000001",
+        "ordered_units": "12",
+        "unit_cost": "8.3400",
+        "currency_code": "USD",
+        "order_date": "2026-01-05",
+        "expected_date": "2026-01-12",
+        "line_status": "open",
+        "closed_date": "",
+    }
+    return row | overrides
+
+
+def test_optional_trailing_columns_may_be_left_out_of_a_file(
+    landing: Path, warehouse: Path
+) -> None:
+    """A purchase-order file from an ERP that sends no line status (the columns marked optional
+    in the contract) loads with them null; a file naming only one of them, or a row of such a
+    file with a field too many, is held to the file's own header."""
+    extract = CONTRACT["erp_purchase_orders"]
+    assert [c.name for c in extract.columns if c.optional] == ["line_status", "closed_date"]
+    old = extract.column_names[:-2]
+    content = delimited("erp_purchase_orders", [], header=old).decode()
+    content += ",".join(purchase_order_line(1)[c] for c in old) + "\n"
+    content += ",".join(purchase_order_line(2)[c] for c in old) + ",open\n"
+    land(landing, "erp_purchase_orders", content.encode())
+    closing = purchase_order_line(3, line_status="closed", closed_date="2026-01-06")
+    land(
+        landing,
+        "erp_purchase_orders",
+        delimited("erp_purchase_orders", [closing]),
+        BUSINESS_DATE + timedelta(days=1),
+    )
+    wrong = extract.column_names[:-2] + ["closed_date"]
+    land(
+        landing,
+        "erp_purchase_orders",
+        delimited("erp_purchase_orders", [], header=wrong),
+        BUSINESS_DATE + timedelta(days=2),
+    )
+
+    ingest(landing, warehouse)
+
+    assert query(
+        warehouse,
+        "select po_line_number, line_status, closed_date from raw.erp_purchase_orders order by 1",
+    ) == [(1, None, None), (3, "closed", date(2026, 1, 6))]
+    assert query(warehouse, "select rule, bad_value, reason from raw.quarantine") == [
+        (
+            "field_count",
+            "12",
+            "erp/2026-01-06/erp_purchase_orders_20260105.csv row 2 has 12 fields, "
+            "the contract expects 11",
+        )
+    ]
+    failed = query(
+        warehouse,
+        "select error_message from raw.load_log where status = 'failed' order by source_file",
+    )
+    assert failed == [
+        (
+            "erp/2026-01-08/erp_purchase_orders_20260107.csv: header column 12 is "
+            "'closed_date', contract expects 'line_status'",
+        )
     ]
 
 

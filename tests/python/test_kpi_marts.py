@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -17,7 +18,13 @@ from ingestion.contract import FILE_NAME_RE
 
 SALES_KEY = ["business_date", "entity_code", "location_id", "channel", "sku"]
 INVENTORY_KEY = ["as_of_date", "location_id", "sku"]
-INVENTORY_UNITS = ["on_hand_units", "reserved_units", "in_transit_units", "quarantined_units"]
+INVENTORY_UNITS = [
+    "on_hand_units",
+    "reserved_units",
+    "in_transit_units",
+    "quarantined_units",
+    "on_order_units",
+]
 
 
 def query(world: BuiltWorld, sql: str) -> pd.DataFrame:
@@ -96,6 +103,111 @@ def test_clean_world_cogs_equal_the_truth_row_for_row(clean_world: BuiltWorld) -
 def test_clean_world_inventory_equals_the_truth_every_day(clean_world: BuiltWorld) -> None:
     assert len(truth(clean_world, "inventory_eod")) > 10000
     assert inventory_mismatches(clean_world).empty
+
+
+def test_clean_world_on_order_keeps_short_deliveries_open_until_back_ordered_or_closed(
+    clean_world: BuiltWorld,
+) -> None:
+    """The world holds short deliveries whose rest a back-order receipt brings later, lines the
+    buyer closes, and over-deliveries; from each line's order to its completion the mart's on
+    order at its location and SKU equals the truth, and the rest of a short delivery is still
+    on order on the day of the short receipt."""
+    lines = query(
+        clean_world,
+        """
+        with received as (
+            select
+                purchase_order_number,
+                purchase_order_line_number,
+                count(*) as receipts,
+                min(business_date) as first_receipt_date,
+                max(business_date) as last_receipt_date,
+                sum(received_units) as received_units,
+                sum(received_units) filter (where business_date = first_date) as first_units
+            from (
+                select
+                    *,
+                    min(business_date) over (
+                        partition by purchase_order_number, purchase_order_line_number
+                    ) as first_date
+                from staging.stg_erp__goods_receipt_lines
+            )
+            group by purchase_order_number, purchase_order_line_number
+        )
+        select
+            order_lines.ship_to_location_id as location_id,
+            order_lines.sku,
+            order_lines.ordered_units,
+            order_lines.order_date,
+            order_lines.line_status,
+            order_lines.closed_date,
+            received.receipts,
+            received.first_receipt_date,
+            received.last_receipt_date,
+            received.received_units,
+            received.first_units
+        from staging.stg_erp__purchase_order_lines as order_lines
+        inner join received using (purchase_order_number, purchase_order_line_number)
+        """,
+    )
+    for column in ("order_date", "closed_date", "first_receipt_date", "last_receipt_date"):
+        lines[column] = pd.to_datetime(lines[column]).dt.date
+    short = lines["first_units"] < lines["ordered_units"]
+    back_ordered = lines[short & (lines["receipts"] > 1)]
+    closed = lines[short & (lines["line_status"] == "closed")]
+    over = lines[lines["received_units"] > lines["ordered_units"]]
+    assert len(back_ordered) > 0 and len(closed) > 0 and len(over) > 0
+    assert (closed["received_units"] < closed["ordered_units"]).all()
+    assert (back_ordered["received_units"] == back_ordered["ordered_units"]).all()
+
+    stock = truth(clean_world, "inventory_eod").set_index(INVENTORY_KEY)["on_order_units"]
+    held = mart(clean_world, "mart_available_inventory").set_index(INVENTORY_KEY)
+    held = held["on_order_units"]
+    for kind, frame, end in (
+        ("back-ordered", back_ordered, "last_receipt_date"),
+        ("closed", closed, "closed_date"),
+        ("over-delivered", over, "last_receipt_date"),
+    ):
+        for line in frame.itertuples():
+            days = pd.date_range(line.order_date, getattr(line, end)).date
+            keys = [(day, line.location_id, line.sku) for day in days]
+            expected = stock.reindex(keys, fill_value=0)
+            assert (held.reindex(keys, fill_value=0) == expected).all(), (kind, line)
+            if kind != "over-delivered":
+                rest = line.ordered_units - line.first_units
+                on_short_day = expected[(line.first_receipt_date, line.location_id, line.sku)]
+                assert on_short_day >= rest, (kind, line, on_short_day)
+
+
+def test_clean_world_keeps_unit_prices_and_costs_below_a_cent_and_rounds_each_line(
+    clean_world: BuiltWorld,
+) -> None:
+    """List prices and purchase costs below a whole cent reach the marts at the source's four
+    decimals, and each line's gross is units x unit price rounded half away from zero to cents
+    (half cents included); the net sales and COGS above equal the truth with them."""
+    lines = query(
+        clean_world,
+        """
+        select channel, units, cast(unit_price as varchar) as unit_price, gross_amount
+        from marts.fct_sales_lines
+        where unit_price * 100 <> floor(unit_price * 100)
+        """,
+    )
+    assert {"store", "webshop"} <= set(lines["channel"])
+    exact = [Decimal(p) * int(u) for p, u in zip(lines["unit_price"], lines["units"], strict=True)]
+    rounded = [e.quantize(Decimal("0.01"), ROUND_HALF_UP) for e in exact]
+    assert any(e * 100 % 1 == Decimal("0.5") for e in exact), "no line at a half cent"
+    assert [Decimal(str(g)).quantize(Decimal("0.01")) for g in lines["gross_amount"]] == rounded
+    costs = query(
+        clean_world,
+        """
+        select entity_code, count(*) as lines
+        from staging.stg_erp__purchase_order_lines
+        where unit_cost * 100 <> floor(unit_cost * 100)
+        group by entity_code
+        """,
+    )
+    assert set(costs["entity_code"]) == {"US01", "DE01", "GB01"}
 
 
 def test_clean_world_has_no_unresolved_or_uncosted_rows(clean_world: BuiltWorld) -> None:

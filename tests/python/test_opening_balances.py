@@ -1,4 +1,4 @@
-"""A retailer whose extracts start mid-life (issue 13): on a tiny world whose extracts start mid-life the day-0 stock
+"""A retailer whose extracts start mid-life (issue 13): on a tiny world the day-0 stock
 arrives as the ERP's opening-balance extract with costs, not as purchase orders received. From
 the first day the marts equal the simulation's truth (units, values, COGS, net sales), the
 opening balances seed the moving average at their stated cost, post against the opening-balance

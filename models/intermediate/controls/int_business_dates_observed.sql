@@ -38,7 +38,7 @@ fact_rows as (
         pos_lines.business_date,
         pos_lines.currency_code,
         location_currencies.functional_currency_code,
-        pos_lines.quantity * pos_lines.unit_price as transaction_value
+        {{ round_money('pos_lines.quantity * pos_lines.unit_price') }} as transaction_value
     from {{ ref('stg_pos__sales_lines') }} as pos_lines
     left join location_currencies
         on pos_lines.location_id = location_currencies.location_id
@@ -50,7 +50,7 @@ fact_rows as (
         order_lines.placed_business_date as business_date,
         order_lines.currency_code,
         location_currencies.functional_currency_code,
-        order_lines.quantity * order_lines.unit_price as transaction_value
+        {{ round_money('order_lines.quantity * order_lines.unit_price') }} as transaction_value
     from {{ ref('stg_webshop__order_lines') }} as order_lines
     left join location_currencies
         on order_lines.fulfillment_location_id = location_currencies.location_id
@@ -62,7 +62,7 @@ fact_rows as (
         order_lines.shipped_business_date as business_date,
         order_lines.currency_code,
         location_currencies.functional_currency_code,
-        order_lines.quantity * order_lines.unit_price as transaction_value
+        {{ round_money('order_lines.quantity * order_lines.unit_price') }} as transaction_value
     from {{ ref('stg_webshop__order_lines') }} as order_lines
     left join location_currencies
         on order_lines.ship_from_location_id = location_currencies.location_id
@@ -114,7 +114,7 @@ fact_rows as (
         order_lines.order_date as business_date,
         order_lines.currency_code,
         entities.functional_currency_code,
-        order_lines.ordered_units * order_lines.unit_cost as transaction_value
+        {{ round_money('order_lines.ordered_units * order_lines.unit_cost') }} as transaction_value
     from {{ ref('stg_erp__purchase_order_lines') }} as order_lines
     left join entities
         on order_lines.entity_code = entities.entity_code

@@ -98,55 +98,118 @@ reservations as (
         and {{ in_load_window('order_lines.released_business_date') }}
 ),
 
--- a purchase-order line is open from its order date until its first receipt, which closes it
--- (a short delivery is not back-ordered)
+-- on order (docs/glossary.md): a purchase-order line's units not yet received, from its order
+-- date until it is received in full or the buyer closes it; a short delivery keeps the rest
+-- on order, an over-delivery takes it to zero, never below. Each line's open units after every
+-- date on which it was ordered, received or closed; the change is the difference from the
+-- line's previous such date.
 purchase_lines as (
     select
+        order_lines.purchase_order_number,
+        order_lines.purchase_order_line_number,
         order_lines.ship_to_location_id as location_id,
         order_lines.sku,
         order_lines.ordered_units,
         order_lines.order_date,
-        min(receipts.business_date) as closed_date
+        case when order_lines.line_status = 'closed' then order_lines.closed_date end
+            as closed_date
     from {{ ref('stg_erp__purchase_order_lines') }} as order_lines
-    left join {{ ref('stg_erp__goods_receipt_lines') }} as receipts
+),
+
+purchase_line_dates as (
+    select
+        purchase_lines.purchase_order_number,
+        purchase_lines.purchase_order_line_number,
+        purchase_lines.order_date as business_date,
+        0 as received_units
+    from purchase_lines
+    union all
+    select
+        purchase_lines.purchase_order_number,
+        purchase_lines.purchase_order_line_number,
+        receipts.business_date,
+        receipts.received_units
+    from purchase_lines
+    inner join {{ ref('stg_erp__goods_receipt_lines') }} as receipts
         on
-            order_lines.purchase_order_number = receipts.purchase_order_number
-            and order_lines.purchase_order_line_number = receipts.purchase_order_line_number
+            purchase_lines.purchase_order_number = receipts.purchase_order_number
+            and purchase_lines.purchase_order_line_number
+            = receipts.purchase_order_line_number
+    union all
+    select
+        purchase_lines.purchase_order_number,
+        purchase_lines.purchase_order_line_number,
+        purchase_lines.closed_date as business_date,
+        0 as received_units
+    from purchase_lines
+    where purchase_lines.closed_date is not null
+),
+
+purchase_line_days as (
+    select
+        purchase_line_dates.purchase_order_number,
+        purchase_line_dates.purchase_order_line_number,
+        purchase_line_dates.business_date,
+        sum(purchase_line_dates.received_units) as received_units
+    from purchase_line_dates
     group by
-        order_lines.ship_to_location_id,
-        order_lines.sku,
-        order_lines.ordered_units,
-        order_lines.order_date,
-        order_lines.purchase_order_number,
-        order_lines.purchase_order_line_number
+        purchase_line_dates.purchase_order_number,
+        purchase_line_dates.purchase_order_line_number,
+        purchase_line_dates.business_date
+),
+
+purchase_line_received as (
+    select
+        purchase_line_days.purchase_order_number,
+        purchase_line_days.purchase_order_line_number,
+        purchase_line_days.business_date,
+        sum(purchase_line_days.received_units) over (
+            partition by
+                purchase_line_days.purchase_order_number,
+                purchase_line_days.purchase_order_line_number
+            order by purchase_line_days.business_date
+            rows between unbounded preceding and current row
+        ) as received_to_date
+    from purchase_line_days
+),
+
+purchase_line_open as (
+    select
+        purchase_lines.location_id,
+        purchase_lines.sku,
+        purchase_line_received.purchase_order_number,
+        purchase_line_received.purchase_order_line_number,
+        purchase_line_received.business_date,
+        case
+            when purchase_line_received.business_date < purchase_lines.order_date then 0
+            when purchase_line_received.business_date >= purchase_lines.closed_date then 0
+            when purchase_line_received.received_to_date >= purchase_lines.ordered_units then 0
+            else purchase_lines.ordered_units - purchase_line_received.received_to_date
+        end as open_units
+    from purchase_line_received
+    inner join purchase_lines
+        on
+            purchase_line_received.purchase_order_number = purchase_lines.purchase_order_number
+            and purchase_line_received.purchase_order_line_number
+            = purchase_lines.purchase_order_line_number
 ),
 
 on_order as (
     select
-        purchase_lines.location_id,
-        purchase_lines.sku,
-        purchase_lines.order_date as business_date,
+        purchase_line_open.location_id,
+        purchase_line_open.sku,
+        purchase_line_open.business_date,
         0 as on_hand_units,
         0 as quarantined_units,
         0 as in_transit_units,
         0 as reserved_units,
-        purchase_lines.ordered_units as on_order_units
-    from purchase_lines
-    where {{ in_load_window('purchase_lines.order_date') }}
-    union all
-    select
-        purchase_lines.location_id,
-        purchase_lines.sku,
-        purchase_lines.closed_date as business_date,
-        0 as on_hand_units,
-        0 as quarantined_units,
-        0 as in_transit_units,
-        0 as reserved_units,
-        -purchase_lines.ordered_units as on_order_units
-    from purchase_lines
-    where
-        purchase_lines.closed_date is not null
-        and {{ in_load_window('purchase_lines.closed_date') }}
+        purchase_line_open.open_units - coalesce(lag(purchase_line_open.open_units) over (
+            partition by
+                purchase_line_open.purchase_order_number,
+                purchase_line_open.purchase_order_line_number
+            order by purchase_line_open.business_date
+        ), 0) as on_order_units
+    from purchase_line_open
 ),
 
 -- each location and SKU's range on the day before the window (none on a full build): its
@@ -200,6 +263,7 @@ daily_changes as (
         select * from reservations
         union all
         select * from on_order
+        where on_order.on_order_units <> 0 and {{ in_load_window('on_order.business_date') }}
     ) as changes
     group by changes.location_id, changes.sku, changes.business_date
 )

@@ -20,7 +20,7 @@ code_rows as (
         false as is_stock_level,
         pos_lines.quantity as units,
         cast(null as integer) as unconverted_case_quantity,
-        pos_lines.quantity * pos_lines.unit_price as transaction_value
+        {{ round_money('pos_lines.quantity * pos_lines.unit_price') }} as transaction_value
     from {{ ref('stg_pos__sales_lines') }} as pos_lines
 
     union all
@@ -38,7 +38,7 @@ code_rows as (
         false as is_stock_level,
         order_lines.quantity as units,
         cast(null as integer) as unconverted_case_quantity,
-        order_lines.quantity * order_lines.unit_price as transaction_value
+        {{ round_money('order_lines.quantity * order_lines.unit_price') }} as transaction_value
     from {{ ref('stg_webshop__order_lines') }} as order_lines
 
     union all

@@ -2,6 +2,8 @@
 -- transaction currency, before order-level discounts are allocated and codes resolved.
 -- Sales are recognised when goods leave: POS at the till, webshop at shipment, marketplace
 -- at settlement. Returns carry the value the source refunded (gross less discount).
+-- Unit prices keep the source's decimals (up to four); a line's gross is units x unit price
+-- rounded to cents on the line (docs/decisions.md, "Rounding of money").
 
 with
 
@@ -28,7 +30,7 @@ pos as (
         pos_lines.transaction_at,
         pos_lines.quantity as units,
         pos_lines.unit_price,
-        cast(pos_lines.quantity * pos_lines.unit_price as decimal(18, 2)) as gross_amount,
+        {{ round_money('pos_lines.quantity * pos_lines.unit_price') }} as gross_amount,
         pos_lines.discount_amount as line_discount_amount,
         cast(0 as decimal(18, 2)) as order_discount_amount,
         pos_lines.tax_amount,
@@ -57,7 +59,7 @@ webshop_sales as (
         order_lines.shipped_at as transaction_at,
         order_lines.quantity as units,
         order_lines.unit_price,
-        cast(order_lines.quantity * order_lines.unit_price as decimal(18, 2)) as gross_amount,
+        {{ round_money('order_lines.quantity * order_lines.unit_price') }} as gross_amount,
         order_lines.line_discount_amount,
         order_lines.order_discount_amount,
         order_lines.tax_amount,
@@ -88,12 +90,10 @@ webshop_returns as (
         refund_lines.refunded_at as transaction_at,
         refund_lines.quantity as units,
         order_lines.unit_price,
-        cast(refund_lines.quantity * order_lines.unit_price as decimal(18, 2)) as gross_amount,
+        {{ round_money('refund_lines.quantity * order_lines.unit_price') }} as gross_amount,
         -- the refund is the returned units at the price less discount originally charged
-        cast(
-            refund_lines.quantity * order_lines.unit_price - refund_lines.refund_amount
-            as decimal(18, 2)
-        ) as line_discount_amount,
+        {{ round_money('refund_lines.quantity * order_lines.unit_price') }}
+        - refund_lines.refund_amount as line_discount_amount,
         cast(0 as decimal(18, 2)) as order_discount_amount,
         refund_lines.refund_tax_amount as tax_amount,
         cast(0 as decimal(18, 2)) as fee_amount,
@@ -146,7 +146,7 @@ marketplace as (
         settlement.business_date,
         settlement.posted_at as transaction_at,
         settlement.quantity as units,
-        cast(settlement.item_price_amount / settlement.quantity as decimal(18, 2)) as unit_price,
+        cast(settlement.item_price_amount / settlement.quantity as decimal(18, 4)) as unit_price,
         settlement.item_price_amount as gross_amount,
         case
             when settlement.transaction_type = 'refund' then settlement.promotion_amount

@@ -16,6 +16,6 @@ select
     prices.valid_from_date,
     prices.valid_to_date,
     prices.valid_to_date is null as is_current,
-    cast(prices.unit_price as decimal(18, 2)) as list_price,
+    cast(prices.unit_price as decimal(18, 4)) as list_price,
     cast(prices.currency_code as {{ dbt.type_string() }}) as currency_code
 from {{ ref('int_product_prices_dated') }} as prices

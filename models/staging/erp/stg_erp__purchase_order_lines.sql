@@ -1,6 +1,7 @@
 with
 
--- the contract's natural key; the copy loaded last wins
+-- the contract's natural key; the copy loaded last wins (a change record of a line's status
+-- repeats the line: the latest copy is its current state)
 deduplicated as (
     {{ deduplicate(
         source('erp', 'erp_purchase_orders'),
@@ -21,6 +22,9 @@ renamed as (
         deduplicated.currency_code,
         deduplicated.order_date,
         deduplicated.expected_date,
+        -- optional in the contract: a file without the column, or an empty value, is open
+        coalesce(deduplicated.line_status, 'open') as line_status,
+        deduplicated.closed_date,
         deduplicated._source_file as source_file,
         deduplicated._source_row_number as source_row_number,
         deduplicated._loaded_at as loaded_at,
@@ -40,6 +44,8 @@ select
     renamed.currency_code,
     renamed.order_date,
     renamed.expected_date,
+    renamed.line_status,
+    renamed.closed_date,
     renamed.source_file,
     renamed.source_row_number,
     renamed.load_id,

@@ -83,7 +83,7 @@ placed_lines as (
             as line_number,
         {{ json_extract_text('order_line.value', 'variant_sku') }} as variant_sku,
         cast({{ json_extract_text('order_line.value', 'quantity') }} as integer) as quantity,
-        cast({{ json_extract_text('order_line.value', 'unit_price') }} as decimal(18, 2))
+        cast({{ json_extract_text('order_line.value', 'unit_price') }} as decimal(18, 4))
             as unit_price,
         cast(
             {{ json_extract_text('order_line.value', 'line_discount_amount') }} as decimal(18, 2)

@@ -1,4 +1,5 @@
--- Returns every staged event (a purchase-order line: by its order date) dated more than var
+-- Returns every staged event (a purchase-order line: by its order date, or the date the buyer
+-- closed it for the change record that closes it) dated more than var
 -- incremental_lookback_days before the business date of the file that delivered it, and every
 -- stock movement whose UTC date is more than a day before that. The models rebuilt by load
 -- rebuild from the earliest business date of newly loaded files less that many days (the
@@ -9,21 +10,24 @@
 with
 
 events as (
-    {% for model, date_column in [
-        ('stg_pos__sales_lines', 'business_date'),
-        ('stg_webshop__order_events', 'business_date'),
-        ('stg_webshop__refund_lines', 'business_date'),
-        ('stg_marketplace__settlement_lines', 'business_date'),
-        ('stg_erp__purchase_order_lines', 'order_date'),
-        ('stg_erp__goods_receipt_lines', 'business_date'),
-        ('stg_erp__transfer_events', 'business_date'),
-        ('stg_erp__stock_adjustments', 'business_date'),
-        ('stg_wms__movements', 'business_date'),
+    {% for model, date_expression in [
+        ('stg_pos__sales_lines', 'staged.business_date'),
+        ('stg_webshop__order_events', 'staged.business_date'),
+        ('stg_webshop__refund_lines', 'staged.business_date'),
+        ('stg_marketplace__settlement_lines', 'staged.business_date'),
+        (
+            'stg_erp__purchase_order_lines',
+            'coalesce(staged.closed_date, staged.order_date)',
+        ),
+        ('stg_erp__goods_receipt_lines', 'staged.business_date'),
+        ('stg_erp__transfer_events', 'staged.business_date'),
+        ('stg_erp__stock_adjustments', 'staged.business_date'),
+        ('stg_wms__movements', 'staged.business_date'),
     ] %}
         select
             '{{ model }}' as model_name,
             staged.source_file,
-            staged.{{ date_column }} as event_date,
+            {{ date_expression }} as event_date,
             0 as margin_days
         from {{ ref(model) }} as staged
         union all
