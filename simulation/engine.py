@@ -25,6 +25,7 @@ from simulation.valuation import (
     ValuationLedger,
     round_cents,
 )
+from simulation.wholesale import Wholesale
 
 DAY = 86_400
 RETURN_WINDOW_DAYS = 30
@@ -125,6 +126,7 @@ class Simulation:
         self.next_line_id = 1
         self.line_id_by_day: dict[int, int] = {}
         self.web_open = pd.DataFrame()  # lines of webshop orders placed, not shipped or cancelled
+        self.wholesale = Wholesale(self)  # trade customers of the DCs, on their own draws
 
     # ----------------------------------------------------------------- set-up helpers
     def _demand_rates(self) -> np.ndarray:
@@ -196,6 +198,7 @@ class Simulation:
         self.store_returns(d, out)
         self.webshop_refunds(d, out)
         self.marketplace_refunds(d, out)
+        self.wholesale.step(d, out)
         self.replenish_locations(d, out)
         self.holds_and_adjustments(d, out)
         self.order_for_dcs(d, out)
