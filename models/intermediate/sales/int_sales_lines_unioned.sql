@@ -177,7 +177,7 @@ marketplace as (
 -- wholesale: shipments to trade customers at negotiated prices, credit notes for returns
 wholesale as (
     select
-        channels.channel,
+        'wholesale' as channel,
         'erp' as source_system,
         case
             when order_lines.line_type = 'return'
@@ -216,8 +216,6 @@ wholesale as (
         order_lines.source_file,
         order_lines.source_row_number
     from {{ ref('stg_erp__sales_order_lines') }} as order_lines
-    inner join {{ ref('channels') }} as channels
-        on channels.source_extract = 'erp_sales_orders'
 ),
 
 unioned as (
