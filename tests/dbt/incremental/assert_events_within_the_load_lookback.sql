@@ -18,6 +18,7 @@ events as (
         ('stg_erp__goods_receipt_lines', 'business_date'),
         ('stg_erp__transfer_events', 'business_date'),
         ('stg_erp__stock_adjustments', 'business_date'),
+        ('stg_erp__sales_order_lines', 'business_date'),
         ('stg_wms__movements', 'business_date'),
     ] %}
         select
