@@ -5,9 +5,14 @@ reconciles with the ERP, and dim_channel is the channels seed."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import duckdb
 import pandas as pd
-from conftest import PROJECT_ROOT, BuiltWorld
+from conftest import PROJECT_ROOT, BuiltWorld, dbt
+
+from ingestion.contract import load_contract
 
 SALES_FIGURES = ["units_sold", "units_returned", "gross_sales", "discounts", "returns", "net_sales"]
 
@@ -151,3 +156,34 @@ def test_dim_channel_is_the_channel_seed(clean_world: BuiltWorld) -> None:
     # every channel that sold is a channel of the seed, and every channel of the seed sold
     sold = query(clean_world, "select distinct channel from marts.fct_sales_lines")
     assert set(sold["channel"]) == set(seed.index)
+
+
+def test_a_retailer_without_wholesale_misses_no_delivery(
+    clean_world: BuiltWorld, tmp_path: Path
+) -> None:
+    """The contract marks erp_sales_orders optional: with no file ever delivered (the landing
+    zone of a retailer without B2B), completeness expects none and raises no missing delivery;
+    the same world with its files expects one every day."""
+    assert load_contract()["erp_sales_orders"].optional
+    sql = """
+        select
+            (select count(*) from intermediate.int_deliveries_assessed
+             where extract_name = 'erp_sales_orders' and is_expected) as expected,
+            (select count(*) from intermediate.int_exceptions__missing_deliveries
+             where natural_key like 'erp_sales_orders|%') as missing
+    """
+    delivered = query(clean_world, sql).iloc[0]
+    assert delivered["expected"] > 30 and delivered["missing"] == 0
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(clean_world.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from raw.load_log where extract_name = 'erp_sales_orders'")
+        con.execute("delete from raw.erp_sales_orders")
+    dbt(
+        "run",
+        "--select",
+        "int_deliveries_assessed int_exceptions__missing_deliveries",
+        warehouse=warehouse,
+    )
+    absent = query(BuiltWorld(tmp_path, warehouse), sql).iloc[0]
+    assert absent.tolist() == [0, 0]
