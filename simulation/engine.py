@@ -19,6 +19,7 @@ import pandas as pd
 
 from simulation import world as w
 from simulation.config import WorldConfig
+from simulation.footfall import every_store_sells
 from simulation.valuation import (
     INBOUND_PRIORITY,
     OTHER_PRIORITY,
@@ -682,6 +683,7 @@ class Simulation:
         )
         lines = lines.assign(local=local).sort_values(["loc", "local", "sku"], kind="stable")
         lines = self.keep_available(lines, self.on_hand).reset_index(drop=True)
+        lines = every_store_sells(self, lines, d)  # no open store has a day without a sale
         # group consecutive lines of a store into receipts of one to a few lines
         new_receipt = (self.rng.random(len(lines)) < 0.5) | lines["loc"].ne(lines["loc"].shift())
         lines["receipt_seq"] = new_receipt.groupby(lines["loc"]).cumsum()
