@@ -29,7 +29,8 @@ RNG_STREAM = 0x5A1E  # the wholesale stream of the world's seed
 CUSTOMERS_PER_DC = 3
 ORDER_WEEKDAYS = 3  # each customer orders on this many weekdays a week
 LINES_PER_ORDER = (2, 6)  # low inclusive, high exclusive
-MAX_SHARE_OF_AVAILABLE = 0.1  # a DC ships one order line at most a tenth of its stock
+MAX_SHARE_OF_AVAILABLE = 0.25  # of the stock above the retail reserve, per order line
+RETAIL_FIRST_DAYS = 14  # days of retail demand a DC keeps back from trade customers
 RETURN_LINE_RATE = 0.04
 RESTOCK_RATE = 0.8
 VOLUME_ALLOWANCE = 0.02  # discount on a line of two cases or more
@@ -67,6 +68,20 @@ class Wholesale:
         self.credit(d, out)
         self.ship(d, out)
 
+    def protected(self) -> np.ndarray:
+        """Units per [location, sku] a DC keeps for its own retail network (the stores and the
+        marketplace it replenishes and its webshop demand, for RETAIL_FIRST_DAYS): trade
+        customers get only the stock above it, so wholesale never starves a store."""
+        sim = self.sim
+        keep = np.zeros((sim.n_loc, sim.n_sku))
+        for dc in w.DCS:
+            dc_id = w.LOCATIONS.at[dc, "location_id"]
+            served = [i for i, s in enumerate(w.LOCATIONS["replenished_from"]) if s == dc_id]
+            keep[dc] = np.ceil(
+                (sim.demand[served].sum(axis=0) + sim.demand[dc]) * RETAIL_FIRST_DAYS
+            )
+        return keep.astype(np.int64)
+
     def ship(self, d: int, out: DayOutput) -> None:
         sim, rng = self.sim, self.rng
         weekday = sim.config.day(d).weekday()
@@ -102,9 +117,10 @@ class Wholesale:
         wanted = lines["cases"].to_numpy() * pack
         loc, sku = lines["loc"].to_numpy(), lines["sku"].to_numpy()
         units = np.zeros(len(lines), dtype=np.int64)
-        available = sim.on_hand - sim.reserved - sim.quarantined
+        available = sim.on_hand - sim.reserved - sim.quarantined - self.protected()
         for i in range(len(lines)):
-            cap = int(available[loc[i], sku[i]] * MAX_SHARE_OF_AVAILABLE) // pack[i] * pack[i]
+            free = max(0, int(available[loc[i], sku[i]]))
+            cap = int(free * MAX_SHARE_OF_AVAILABLE) // pack[i] * pack[i]
             units[i] = min(wanted[i], cap)
             available[loc[i], sku[i]] -= units[i]
         lines = lines.assign(units=units)[units > 0].reset_index(drop=True)
