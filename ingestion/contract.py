@@ -90,6 +90,7 @@ class Extract:
     columns: tuple[Column, ...] = field(default_factory=tuple)
     redelivery_max_row_loss: float = DEFAULT_REDELIVERY_MAX_ROW_LOSS
     expect_rows: bool = True  # may a delivery legitimately hold no data rows? (completeness)
+    optional: bool = False  # a retailer without that business sends none (never missing)
     completeness_scope_column: str | None = None  # each store/site is expected in every file
     days_before_delivery: int = DEFAULT_DAYS_BEFORE_DELIVERY
     days_after_delivery: int = DEFAULT_DAYS_AFTER_DELIVERY
@@ -166,6 +167,7 @@ def _parse_source_file(path: Path) -> list[Extract]:
                 natural_key=tuple(meta["natural_key"]),
                 columns=tuple(_parse_column(c) for c in table["columns"]),
                 expect_rows=bool(meta.get("expect_rows", True)),
+                optional=bool(meta.get("optional", False)),
                 completeness_scope_column=meta.get("completeness_scope_column"),
                 changes_of=meta.get("changes_of"),
                 redelivery_max_row_loss=float(

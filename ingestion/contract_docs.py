@@ -65,6 +65,11 @@ def _limits(e: Extract) -> list[str]:
         if e.expect_rows
         else "* a delivery may hold no data rows (a quiet day)"
     ]
+    if e.optional:
+        lines.append(
+            "* optional: a retailer without this business sends none, and an extract never "
+            "delivered is no missing delivery"
+        )
     if e.redelivery_max_row_loss != DEFAULT_REDELIVERY_MAX_ROW_LOSS:
         lines.append(
             f"* a re-delivery losing more than {e.redelivery_max_row_loss:.0%} of the loaded "

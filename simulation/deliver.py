@@ -30,6 +30,8 @@ from simulation.extracts import LandingWriter, render_delimited, to_delimited_by
 from simulation.kits import deliver_work_orders, production_journal
 from simulation.master_deltas import MasterDeltas
 from simulation.opening import deliver_opening_balances
+from simulation.wholesale import EXTRACT as WHOLESALE_EXTRACT
+from simulation.wholesale import extract_rows as wholesale_rows
 
 FIRST_NAMES = ["Ava", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo", "Isla", "Jonas"]
 LAST_NAMES = ["Smith", "Muller", "Jones", "Schmidt", "Brown", "Fischer", "Taylor", "Weber"]
@@ -41,11 +43,11 @@ ACCOUNT = dict(
         index=False
     )
 )
-CLEARING = {
-    "store": "store_clearing",
-    "webshop": "webshop_clearing",
-    "marketplace": "marketplace_receivable",
-}
+# The clearing account role of each sales channel, from the channels seed (one definition).
+CHANNELS = CHART_OF_ACCOUNTS.parent / "channels.csv"
+CLEARING = dict(
+    pd.read_csv(CHANNELS, dtype=str)[["channel", "clearing_account_role"]].itertuples(index=False)
+)
 NET_SALES_COLUMNS = [
     "business_date",
     "entity_code",
@@ -433,6 +435,7 @@ class Deliverer:
         self.pos_sales(d, out)
         self.webshop_events(d, out)
         self.marketplace_settlement(d, out)
+        self.write_file(WHOLESALE_EXTRACT, d, wholesale_rows(self, out))
         self.wms(d, out)
         self.truth(d, out)
 
@@ -1074,7 +1077,10 @@ class Deliverer:
                         "currency_code": o["currency_code"],
                     }
                 )
-        shipped = self.frames(out, "web_shipped")
+        # webshop and wholesale orders are picked at the DC
+        picked = [self.frames(out, key) for key in ("web_shipped", "wholesale_shipped")]
+        picked = [f for f in picked if not f.empty]
+        shipped = pd.concat(picked, ignore_index=True) if picked else pd.DataFrame()
         if not shipped.empty:
             first_line = shipped.drop_duplicates("order_id")
             for o in pd.DataFrame(

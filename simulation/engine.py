@@ -20,6 +20,7 @@ import pandas as pd
 from simulation import found_stock, kits, minimal_erp, opening
 from simulation import world as w
 from simulation.config import WorldConfig
+from simulation.footfall import every_store_sells
 from simulation.purchasing import OPEN, PurchaseLineBook
 from simulation.valuation import (
     INBOUND_PRIORITY,
@@ -27,6 +28,7 @@ from simulation.valuation import (
     ValuationLedger,
     round_cents,
 )
+from simulation.wholesale import Wholesale
 
 DAY = 86_400
 RETURN_WINDOW_DAYS = 30
@@ -130,6 +132,7 @@ class Simulation:
         self.web_open = pd.DataFrame()  # lines of webshop orders placed, not shipped or cancelled
         self.kits = kits.kit_definitions(self)  # the kit line (simulation/kits.py)
         self.work_orders: dict[str, kits.WorkOrder] = {}
+        self.wholesale = Wholesale(self)  # trade customers of the DCs, on their own draws
 
     # ----------------------------------------------------------------- set-up helpers
     def _demand_rates(self) -> np.ndarray:
@@ -204,6 +207,7 @@ class Simulation:
         self.store_returns(d, out)
         self.webshop_refunds(d, out)
         self.marketplace_refunds(d, out)
+        self.wholesale.step(d, out)
         self.replenish_locations(d, out)
         self.holds_and_adjustments(d, out)
         found_stock.book_found_stock(self, d, out)
@@ -713,6 +717,7 @@ class Simulation:
         )
         lines = lines.assign(local=local).sort_values(["loc", "local", "sku"], kind="stable")
         lines = self.keep_available(lines, self.on_hand).reset_index(drop=True)
+        lines = every_store_sells(self, lines, d)  # no open store has a day without a sale
         # group consecutive lines of a store into receipts of one to a few lines
         new_receipt = (self.rng.random(len(lines)) < 0.5) | lines["loc"].ne(lines["loc"].shift())
         lines["receipt_seq"] = new_receipt.groupby(lines["loc"]).cumsum()

@@ -295,6 +295,7 @@ def plan_master_changes(
         for s in HIERARCHY[d][c]
         if (d, c, s) != current and d == current[0]
     ]
+    bestsellers = np.argsort(-products["popularity"].to_numpy(), kind="stable")[: max(1, n // 4)]
     return MasterChanges(
         price_change_date=config.day(config.days // 3),
         price_change_skus=rng.choice(n, size=max(2, n // 20), replace=False),
@@ -302,7 +303,10 @@ def plan_master_changes(
         category_move_sku=moved,
         category_move_to=other[int(rng.integers(0, len(other)))],
         new_barcode_date=config.day((2 * config.days) // 3),
-        new_barcode_skus=rng.choice(n, size=max(1, n // 50), replace=False),
+        # among the best sellers, so that tills scan the new barcodes in every world
+        new_barcode_skus=bestsellers[
+            rng.choice(len(bestsellers), size=max(1, n // 50), replace=False)
+        ],
     )
 
 

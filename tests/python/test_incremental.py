@@ -123,9 +123,11 @@ def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFacto
     def build_through(day: date) -> None:
         deliver(defective_world.landing, replay, day)
         ingest(replay, warehouse)
-        # landed cost reads the owners' decisions on suspected duplicate charges, a seed that
-        # `dbt run` does not load
-        dbt("seed", "--select", "exception_actions", warehouse=warehouse)
+        # landed cost reads the owners' decisions on suspected duplicate charges, and sales lines
+        # resolve their item codes by the channels seed (with its accounts): seeds that `dbt run`
+        # does not load
+        seeds = ("exception_actions", "channels", "chart_of_accounts")
+        dbt("seed", "--select", *seeds, warehouse=warehouse)
         dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse)
 
     build_through(arrival - timedelta(days=1))

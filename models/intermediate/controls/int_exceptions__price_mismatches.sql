@@ -7,12 +7,17 @@
 
 with
 
+-- the channels whose sales must be at the list price (seed channels: the stores; wholesale
+-- prices are negotiated)
 sale_lines as (
-    select * from {{ ref('fct_sales_lines') }}
+    select sales_lines.*
+    from {{ ref('fct_sales_lines') }} as sales_lines
+    inner join {{ ref('dim_channel') }} as channels
+        on sales_lines.channel = channels.channel
     where
-        channel = 'store'
-        and not is_return
-        and sku <> '{{ var("unresolved_sku") }}'
+        channels.checks_list_price
+        and not sales_lines.is_return
+        and sales_lines.sku <> '{{ var("unresolved_sku") }}'
 ),
 
 priced as (
@@ -51,7 +56,7 @@ select
     mismatched.entity_code,
     mismatched.location_id,
     mismatched.sku,
-    'pos' as source_system,
+    mismatched.source_system,
     cast(mismatched.units as bigint) as affected_units,
     {{ round_money('abs(mismatched.price_difference_reporting)') }} as affected_value_reporting,
     '{{ var("reporting_currency") }}' as reporting_currency_code,

@@ -1,4 +1,5 @@
--- Step 3 of the sales chain: the SKU valid on the business date, the owning entity, and every
+-- Step 3 of the sales chain: the SKU valid on the business date (the code itself for a channel
+-- that sells by ERP item codes, seed channels), the owning entity, and every
 -- amount in functional and reporting currency. Each source amount is converted and rounded to
 -- cents on its own; net amounts are derived from converted parts (docs/decisions.md,
 -- "Currency conversion of sales lines").
@@ -26,17 +27,32 @@ rates as (
     select * from {{ ref('int_fx_rates_daily') }}
 ),
 
+channels as (
+    select * from {{ ref('dim_channel') }}
+),
+
+-- the ERP's own item codes: a channel that sells by them needs no cross-reference
+erp_items as (
+    select distinct products.sku from {{ ref('stg_erp__products') }} as products
+),
+
 resolved as (
     select
         sales_lines.*,
-        cross_references.sku is null as is_unresolved_item,
-        coalesce(cross_references.sku, '{{ var("unresolved_sku") }}') as sku,
+        coalesce(erp_items.sku, cross_references.sku) is null as is_unresolved_item,
+        coalesce(erp_items.sku, cross_references.sku, '{{ var("unresolved_sku") }}') as sku,
         locations.entity_code,
         entities.functional_currency_code
     from sales_lines
+    left join channels on sales_lines.channel = channels.channel
+    left join erp_items
+        on
+            coalesce(channels.uses_erp_item_code, false)
+            and sales_lines.source_item_code = erp_items.sku
     left join cross_references
         on
-            sales_lines.source_system = cross_references.source_system
+            not coalesce(channels.uses_erp_item_code, false)
+            and sales_lines.source_system = cross_references.source_system
             and sales_lines.source_item_code = cross_references.source_item_code
             and sales_lines.business_date >= cross_references.valid_from_date
             and (

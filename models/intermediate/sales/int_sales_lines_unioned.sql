@@ -1,7 +1,8 @@
--- Step 1 of the sales chain: every sale and return line of the three channels in one shape, in
--- transaction currency, before order-level discounts are allocated and codes resolved.
--- Sales are recognised when goods leave: POS at the till, webshop at shipment, marketplace
--- at settlement. Returns carry the value the source refunded (gross less discount).
+-- Step 1 of the sales chain: every sale and return line of every channel (seed channels) in one
+-- shape, in transaction currency, before order-level discounts are allocated and codes
+-- resolved. Sales are recognised when goods leave: POS at the till, webshop at shipment,
+-- marketplace at settlement, wholesale at shipment from the DC. Returns carry the value the
+-- source refunded or credited (gross less discount).
 -- Unit prices keep the source's decimals (up to four); a line's gross is units x unit price
 -- rounded to cents on the line (docs/decisions.md, "Rounding of money").
 
@@ -37,6 +38,7 @@ pos as (
         cast(0 as decimal(18, 2)) as fee_amount,
         pos_lines.currency_code,
         cast(null as varchar) as customer_hash,
+        cast(null as varchar) as customer_account,
         pos_lines.source_file,
         pos_lines.source_row_number
     from {{ ref('stg_pos__sales_lines') }} as pos_lines
@@ -66,6 +68,7 @@ webshop_sales as (
         cast(0 as decimal(18, 2)) as fee_amount,
         order_lines.currency_code,
         order_lines.customer_hash,
+        cast(null as varchar) as customer_account,
         order_lines.source_file,
         order_lines.source_row_number
     from {{ ref('stg_webshop__order_lines') }} as order_lines
@@ -99,6 +102,7 @@ webshop_returns as (
         cast(0 as decimal(18, 2)) as fee_amount,
         refund_lines.currency_code,
         order_lines.customer_hash,
+        cast(null as varchar) as customer_account,
         refund_lines.source_file,
         refund_lines.source_row_number
     from {{ ref('stg_webshop__refund_lines') }} as refund_lines
@@ -161,12 +165,57 @@ marketplace as (
         settlement.fee_amount,
         settlement.currency_code,
         cast(null as varchar) as customer_hash,
+        cast(null as varchar) as customer_account,
         settlement.source_file,
         settlement.source_row_number
     from {{ ref('stg_marketplace__settlement_lines') }} as settlement
     left join marketplace_promotions as promotions
         on settlement.order_id = promotions.order_id
     where settlement.row_type = 'item'
+),
+
+-- wholesale: shipments to trade customers at negotiated prices, credit notes for returns
+wholesale as (
+    select
+        'wholesale' as channel,
+        'erp' as source_system,
+        case
+            when order_lines.line_type = 'return'
+                then
+                    'erp-credit:' || order_lines.document_number || ':'
+                    || cast(order_lines.document_line_number as varchar)
+            else
+                'erp:' || order_lines.order_number || ':'
+                || cast(order_lines.order_line_number as varchar)
+        end as sales_line_id,
+        order_lines.order_number as order_id,
+        order_lines.order_line_number,
+        order_lines.line_type = 'return' as is_return,
+        case
+            when order_lines.line_type = 'return'
+                then
+                    'erp:' || order_lines.order_number || ':'
+                    || cast(order_lines.order_line_number as varchar)
+        end as original_sales_line_id,
+        coalesce(order_lines.return_condition = 'restock', false) as is_restocked,
+        order_lines.sku as source_item_code,
+        order_lines.location_id,
+        order_lines.business_date,
+        order_lines.transaction_at,
+        order_lines.quantity as units,
+        order_lines.unit_price,
+        cast(order_lines.quantity * order_lines.unit_price as decimal(18, 2)) as gross_amount,
+        order_lines.discount_amount as line_discount_amount,
+        cast(0 as decimal(18, 2)) as order_discount_amount,
+        order_lines.tax_amount,
+        cast(0 as decimal(18, 2)) as fee_amount,
+        order_lines.currency_code,
+        cast(null as varchar) as customer_hash,
+        -- a trade customer's account is a business identifier: kept, not hashed
+        order_lines.customer_account,
+        order_lines.source_file,
+        order_lines.source_row_number
+    from {{ ref('stg_erp__sales_order_lines') }} as order_lines
 ),
 
 unioned as (
@@ -177,6 +226,8 @@ unioned as (
     select * from webshop_returns
     union all
     select * from marketplace
+    union all
+    select * from wholesale
 )
 
 select * from unioned

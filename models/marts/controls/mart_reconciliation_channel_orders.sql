@@ -1,16 +1,17 @@
--- Reconciliation channel_orders (docs/glossary.md, Reconciliations): what the webshop and the
--- marketplace charged their customers against what reached the ERP, per entity, business date
--- and channel, in the entity's currency. Left: the channel's order lines (fct_sales_lines) at
--- what the customer paid, net sales plus tax, refunds negative, with the number of orders and
--- refunds. Right: the ERP's posting to the channel's clearing account (dim_channel) by the
--- cutoff; the marketplace settles net of its fees, so the ERP's marketplace fee expense is added
--- back. A date the ERP extract does not cover yet is pending.
+-- Reconciliation channel_orders (docs/glossary.md, Reconciliations): what each channel the
+-- seed channels reconciles (webshop, marketplace, wholesale) charged its customers against what
+-- reached the ERP, per entity, business date and channel, in the entity's currency. Left: the
+-- channel's order lines (fct_sales_lines) at what the customer paid, net sales plus tax, refunds
+-- negative, with the number of orders and refunds. Right: the ERP's posting to the channel's
+-- clearing account (dim_channel) by the cutoff; a channel that settles net of its fees (the
+-- marketplace) has the ERP's fee expense added back. A date the ERP extract does not cover yet
+-- is pending.
 
 with
 
 channels as (
     select * from {{ ref('dim_channel') }}
-    where is_online
+    where reconciles_orders_to_gl
 ),
 
 orders as (
@@ -38,12 +39,6 @@ erp_lines as (
     select * from {{ ref('int_erp_gl_postings_dated') }}
 ),
 
-fee_accounts as (
-    select chart.account_code
-    from {{ ref('dim_account') }} as chart
-    where chart.account_role = 'marketplace_fees'
-),
-
 erp as (
     select
         erp_lines.entity_code,
@@ -60,17 +55,19 @@ erp as (
 
     union all
 
+    -- a channel that settles net of its fees: the ERP's fee expense is added back
     select
         erp_lines.entity_code,
         erp_lines.source_business_date as business_date,
-        'marketplace' as channel,
+        channels.channel,
         sum(erp_lines.net_amount) as clearing_amount
     from erp_lines
-    inner join fee_accounts on erp_lines.account_code = fee_accounts.account_code
+    inner join channels on erp_lines.account_code = channels.fee_account_code
     where erp_lines.is_posted_by_cutoff
     group by
         erp_lines.entity_code,
-        erp_lines.source_business_date
+        erp_lines.source_business_date,
+        channels.channel
 ),
 
 erp_charged as (

@@ -19,6 +19,7 @@ select
     sales_lines.source_item_code,
     sales_lines.is_unresolved_item,
     sales_lines.customer_hash,
+    sales_lines.customer_account,
     sales_lines.units,
     sales_lines.unit_price,
     sales_lines.gross_amount,

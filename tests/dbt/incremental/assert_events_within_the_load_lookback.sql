@@ -22,6 +22,7 @@ events as (
         ('stg_erp__goods_receipt_lines', 'staged.business_date'),
         ('stg_erp__transfer_events', 'staged.business_date'),
         ('stg_erp__stock_adjustments', 'staged.business_date'),
+        ('stg_erp__sales_order_lines', 'staged.business_date'),
         ('stg_wms__movements', 'staged.business_date'),
     ] %}
         select

@@ -1,0 +1,51 @@
+"""Every open store rings at least one sale a day.
+
+In a small world a store's Poisson draw of sale lines can come out empty, and a store that
+delivers no row on a business date is, by the extract contract, a missing delivery: a clean
+world must not hold one. A store with no sale left after the day's draw sells one unit of a
+product it has on hand (chosen by popularity) at a time within its opening hours, from this
+module's own generator, so the main stream's draws do not move.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from simulation import world as w
+
+if TYPE_CHECKING:
+    from simulation.engine import Simulation
+
+RNG_STREAM = 0xF00F  # the footfall stream of the world's seed
+
+
+def every_store_sells(sim: Simulation, lines: pd.DataFrame, d: int) -> pd.DataFrame:
+    """The day's store lines (columns loc, sku, units, local), with one line added for each
+    store that has none and stock to sell, in the order the engine keeps them."""
+    quiet = [s for s in w.STORES if not (lines["loc"] == s).any()]
+    if not quiet:
+        return lines
+    rng = np.random.default_rng([sim.config.seed, RNG_STREAM, d])
+    popularity = sim.products["popularity"].to_numpy()
+    extra = []
+    for store in quiet:
+        stocked = np.nonzero(sim.on_hand[store] > 0)[0]
+        if len(stocked) == 0:
+            continue
+        weights = popularity[stocked] / popularity[stocked].sum()
+        opens, closes = w.LOCATIONS.loc[store, ["open_hour", "close_hour"]]
+        extra.append(
+            {
+                "loc": int(store),
+                "sku": int(rng.choice(stocked, p=weights)),
+                "units": 1,
+                "local": int(rng.integers(int(opens * 3600), int(closes * 3600))),
+            }
+        )
+    if not extra:
+        return lines
+    frame = pd.concat([lines, pd.DataFrame(extra)], ignore_index=True)
+    return frame.sort_values(["loc", "local", "sku"], kind="stable").reset_index(drop=True)
