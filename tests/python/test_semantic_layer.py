@@ -40,7 +40,7 @@ class Figure:
     date_column: str
     expression: str
     kind: str = "flow"  # flow | position | days
-    money: bool = False
+    money: bool = False  # a decimal of cents (money, or the forecast's hundredths of units)
 
 
 def flow(table: str, date_column: str, expression: str, money: bool = False) -> Figure:
@@ -96,6 +96,9 @@ FIGURES: dict[str, Figure] = {
         "mart_available_inventory", "as_of_date", "inventory_value_reporting", money=True
     ),
     "inventory_days": Figure("mart_available_inventory", "as_of_date", "as_of_date", "days"),
+    "forecast_units_next_28_days": Figure(
+        "mart_demand_forecast", "as_of_date", "forecast_units_next_28_days", "position", True
+    ),
     "on_hand_net_change": flow("fct_inventory_movements", "business_date", "on_hand_units"),
     "units_received": flow(
         "fct_inventory_movements",
@@ -150,6 +153,7 @@ RATIOS = {
     ),
     "average_inventory_value": lambda v: v["inventory_value_daily_total"] / v["inventory_days"],
     "inventory_turns": lambda v: v["cogs"] / v["average_inventory_value"],
+    "days_of_supply": lambda v: v["available_units"] * 28 / v["forecast_units_next_28_days"],
     "sell_through_pct": lambda v: (
         v["units_sold"] / (v["on_hand_units"] - v["on_hand_net_change"] + v["units_received"])
     ),
@@ -254,6 +258,14 @@ CLEAN_QUERIES = [
     Query(STOCK_KPIS, ("metric_time__retail_period", "legal_entity")),
     Query(STOCK_KPIS, ("metric_time__retail_week", "product__category")),
     Query(GL, ("metric_time__day", "legal_entity")),
+    Query(
+        ("days_of_supply", "available_units", "forecast_units_next_28_days"),
+        ("metric_time__retail_week", "location"),
+    ),
+    Query(
+        ("days_of_supply", "available_units", "forecast_units_next_28_days"),
+        ("metric_time__retail_period", "product__category"),
+    ),
 ]
 CONTROL_QUERIES = [
     Query(
@@ -583,6 +595,44 @@ def test_saved_queries_answer_and_equal_the_marts(
         assert check_query(clean_marts, Query(metrics, groups), answer, False) > 0, name
     # what a dashboard waits for, per query, once MetricFlow has started
     assert max(answer["seconds"] for answer in clean_answers["answers"]) < 60
+
+
+def test_demand_forecast_is_the_latest_publication(clean_marts) -> None:
+    """mart_demand_forecast, recomputed from the planning extract as staged: on each date, per
+    location and SKU, the units of the latest publication on or before it for its weeks
+    starting within 28 days of it."""
+    weeks = clean_marts.execute(
+        """
+        select forecast_created_date, week_start_date, location_id, sku, forecast_units
+        from staging.stg_planning__forecasts
+        """
+    ).fetchall()
+    dates = [
+        row[0]
+        for row in clean_marts.execute(
+            "select distinct as_of_date from marts.mart_available_inventory"
+        ).fetchall()
+    ]
+    publications: dict = defaultdict(lambda: defaultdict(Decimal))
+    for created, week, location, sku, units in weeks:
+        if 0 <= (week - created).days < 28:
+            publications[created][(location, sku)] += units
+    expected = {}
+    for day in dates:
+        published = [created for created in publications if created <= day]
+        if published:
+            for key, units in publications[max(published)].items():
+                expected[(day, *key)] = units
+    got = {
+        (row[0], row[1], row[2]): row[3]
+        for row in clean_marts.execute(
+            """
+            select as_of_date, location_id, sku, forecast_units_next_28_days
+            from marts.mart_demand_forecast
+            """
+        ).fetchall()
+    }
+    assert expected and got == expected
 
 
 # ---- documents ---------------------------------------------------------------------------------
