@@ -35,15 +35,16 @@ DBT_FLAGS := --project-dir . --profiles-dir $(DBT_PROFILES_DIR)
 SQL_PATHS := models tests
 
 .PHONY: help install world dirs parse lint lint-python lint-sql run ui test clean distclean \
-	versions postgres postgres-stop
+	versions postgres postgres-stop semantic
 
 help:
 	@echo "make run        set up, generate the default world if the landing zone is empty, run the pipeline"
 	@echo "make ui         the Dagster UI on http://127.0.0.1:3000"
-	@echo "make test       set up, then every check (dbt parse, sqlfluff, ruff, pytest)"
+	@echo "make test       set up, then every check (dbt parse, mf validate-configs, sqlfluff, ruff, pytest)"
 	@echo "make versions   the published versions of the served copy (the current one starred)"
 	@echo "make postgres   install (if needed) and start a local PostgreSQL on 127.0.0.1 for BI tools"
 	@echo "make lint       ruff and sqlfluff only"
+	@echo "make semantic   validate the semantic layer (mf validate-configs; no warehouse needed)"
 	@echo "make clean      remove data/, target/, logs/, dbt_packages/ (distclean also removes .venv)"
 
 # ---- environment -----------------------------------------------------------------------------
@@ -123,9 +124,16 @@ lint-sql: install dirs
 
 lint: lint-python lint-sql
 
-# Cheapest first (docs/style.md). Sequential on purpose, also under `make -j`.
+# The semantic layer's definitions (semantic models, metrics, saved queries) as MetricFlow reads
+# them from target/semantic_manifest.json, which parse writes. --skip-dw: the checks against a
+# warehouse are the test suite's (tests/python/test_semantic_layer.py), on built test worlds.
+semantic: parse
+	$(BIN)/mf validate-configs --skip-dw
+
+# Cheapest first (docs/style.md); semantic runs parse first. Sequential on purpose, also under
+# `make -j`.
 test: install
-	$(MAKE) --no-print-directory parse
+	$(MAKE) --no-print-directory semantic
 	$(MAKE) --no-print-directory lint-sql
 	$(MAKE) --no-print-directory lint-python
 	$(BIN)/python -m pytest
