@@ -56,12 +56,7 @@ def _position(expression: str, money: bool = False) -> Figure:
 
 
 def _receipts(expression: str) -> Figure:
-    return flow(
-        "fct_gl_posting_events",
-        "business_date",
-        f"case when event_type = 'goods_receipt' then {expression} end",
-        money=True,
-    )
+    return flow("fct_goods_receipt_lines", "business_date", expression, money=True)
 
 
 OPEN_QUEUE = "status in ('open', 'acknowledged')"
@@ -105,14 +100,10 @@ FIGURES: dict[str, Figure] = {
         "business_date",
         "case when movement_type = 'receipt' then on_hand_units else 0 end",
     ),
-    "landed_value_received": _receipts(
-        "coalesce(goods_amount_reporting, 0) + coalesce(charges_amount_reporting, 0)"
-    ),
-    "landed_value_received_functional": _receipts(
-        "coalesce(goods_amount, 0) + coalesce(charges_amount, 0)"
-    ),
-    "receipt_freight_and_duty": _receipts("coalesce(charges_amount_reporting, 0)"),
-    "receipt_freight_and_duty_functional": _receipts("coalesce(charges_amount, 0)"),
+    "landed_value_received": _receipts("goods_amount_reporting + charges_amount_reporting"),
+    "landed_value_received_functional": _receipts("goods_amount + charges_amount"),
+    "receipt_freight_and_duty": _receipts("charges_amount_reporting"),
+    "receipt_freight_and_duty_functional": _receipts("charges_amount"),
     "gl_debits": flow("fct_gl_postings", "business_date", "debit_amount_reporting", True),
     "gl_credits": flow("fct_gl_postings", "business_date", "credit_amount_reporting", True),
     "gl_debits_functional": flow("fct_gl_postings", "business_date", "debit_amount", True),
@@ -170,6 +161,7 @@ GROUPS = {
     "legal_entity": "facts.entity_code",
     "channel": "facts.channel",
     "location": "facts.location_id",
+    "supplier": "facts.supplier_id",
     "product__category": "products.category",
     "location__location_type": "locations.location_type",
     "exception__owning_role": "facts.owning_role",
@@ -255,6 +247,15 @@ CLEAN_QUERIES = [
     Query(POSITIONS, ("metric_time__day", "product__category"), DCS_ONLY),
     Query(POSITIONS, ("legal_entity",)),
     Query(RECEIPTS, ("metric_time__retail_week", "location")),
+    Query(
+        (
+            "landed_value_received",
+            "landed_value_received_functional",
+            "receipt_freight_and_duty",
+            "freight_and_duty_share",
+        ),
+        ("metric_time__retail_period", "supplier"),
+    ),
     Query(STOCK_KPIS, ("metric_time__retail_period", "legal_entity")),
     Query(STOCK_KPIS, ("metric_time__retail_week", "product__category")),
     Query(GL, ("metric_time__day", "legal_entity")),
