@@ -28,11 +28,15 @@ select
     receipt_postings.functional_currency_code,
     coalesce(receipt_postings.goods_amount, 0) as goods_amount,
     coalesce(receipt_postings.charges_amount, 0) as charges_amount,
-    coalesce(receipt_postings.goods_amount, 0)
-    + coalesce(receipt_postings.charges_amount, 0) as landed_amount,
+    cast(
+        coalesce(receipt_postings.goods_amount, 0)
+        + coalesce(receipt_postings.charges_amount, 0) as decimal(18, 2)
+    ) as landed_amount,
     coalesce(receipt_postings.goods_amount_reporting, 0) as goods_amount_reporting,
     coalesce(receipt_postings.charges_amount_reporting, 0) as charges_amount_reporting,
-    coalesce(receipt_postings.goods_amount_reporting, 0)
-    + coalesce(receipt_postings.charges_amount_reporting, 0) as landed_amount_reporting
+    cast(
+        coalesce(receipt_postings.goods_amount_reporting, 0)
+        + coalesce(receipt_postings.charges_amount_reporting, 0) as decimal(18, 2)
+    ) as landed_amount_reporting
 from receipt_postings
 inner join landed on receipt_postings.event_id = landed.movement_id
