@@ -1,7 +1,7 @@
--- Goods receipt lines at landed cost (docs/glossary.md, "landed cost"), with the purchase order
--- and the supplier they were received against. The amounts are the receipt's own posting (goods
--- at the purchase-order cost and the freight and duty allocated to the line, in functional and
--- reporting currency), so receipts by supplier, location or SKU tie to the books.
+-- Goods receipt lines at landed cost (docs/glossary.md, "Cost and margin"), with the purchase
+-- order and the supplier they were received against. The amounts are the receipt's own
+-- posting (goods at the purchase-order cost and the freight and duty allocated to the line, in
+-- functional and reporting currency), so receipts by supplier, location or SKU tie to the books.
 with
 
 receipt_postings as (
