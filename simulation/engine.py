@@ -20,7 +20,7 @@ import pandas as pd
 from simulation import found_stock, kits, minimal_erp, opening
 from simulation import world as w
 from simulation.config import WorldConfig
-from simulation.footfall import every_store_sells
+from simulation.footfall import every_store_sells, marketplace_sells
 from simulation.purchasing import OPEN, PurchaseLineBook
 from simulation.valuation import (
     INBOUND_PRIORITY,
@@ -976,7 +976,7 @@ class Simulation:
     # ----------------------------------------------------------------- marketplace
     def marketplace_sales(self, d: int, out: DayOutput) -> None:
         loc = np.array([w.MARKETPLACE_LOCATION])
-        lines = self.draw_lines(loc, 1.0, d)
+        lines = marketplace_sells(self, self.draw_lines(loc, 1.0, d), d)
         if lines.empty:
             return
         lines["local"] = self.rng.integers(8 * 3600, 22 * 3600, len(lines))

@@ -1,10 +1,11 @@
-"""Every open store rings at least one sale a day.
+"""Every open store rings at least one sale a day, and the marketplace settles one.
 
 In a small world a store's Poisson draw of sale lines can come out empty, and a store that
 delivers no row on a business date is, by the extract contract, a missing delivery: a clean
-world must not hold one. A store with no sale left after the day's draw sells one unit of a
-product it has on hand (chosen by popularity) at a time within its opening hours, from this
-module's own generator, so the main stream's draws do not move.
+world must not hold one (nor a marketplace settlement file without rows). A store with no sale
+left after the day's draw sells one unit of a product it has on hand (chosen by popularity) at
+a time within its opening hours; an empty marketplace day sells one unit it can sell. Both draw
+from this module's own generator, so the main stream's draws do not move.
 """
 
 from __future__ import annotations
@@ -49,3 +50,18 @@ def every_store_sells(sim: Simulation, lines: pd.DataFrame, d: int) -> pd.DataFr
         return lines
     frame = pd.concat([lines, pd.DataFrame(extra)], ignore_index=True)
     return frame.sort_values(["loc", "local", "sku"], kind="stable").reset_index(drop=True)
+
+
+def marketplace_sells(sim: Simulation, lines: pd.DataFrame, d: int) -> pd.DataFrame:
+    """The marketplace's candidate lines (columns loc, sku, units), with one unit of a product
+    it can sell (by popularity) when the day's draw came out empty."""
+    if not lines.empty:
+        return lines
+    location = w.MARKETPLACE_LOCATION
+    sellable = np.nonzero((sim.on_hand[location] - sim.quarantined[location]) > 0)[0]
+    if len(sellable) == 0:
+        return lines
+    rng = np.random.default_rng([sim.config.seed, RNG_STREAM, d, location])
+    popularity = sim.products["popularity"].to_numpy()[sellable]
+    sku = int(rng.choice(sellable, p=popularity / popularity.sum()))
+    return pd.DataFrame({"loc": [location], "sku": [sku], "units": [1]})

@@ -146,7 +146,7 @@ def test_price_list_and_crosswalk_are_the_worlds(
     prices = w.price_list(world_master.products, world_master.changes)
     prices = prices.assign(valid_from_date=prices["valid_from_date"].fillna(opening))
     want = {
-        (r.entity_code, r.sku, r.valid_from_date, r.valid_to_date, round(r.unit_price, 2))
+        (r.entity_code, r.sku, r.valid_from_date, r.valid_to_date, round(r.unit_price, 4))
         for r in prices.astype(object).where(prices.notna(), None).itertuples()
     }
     dim = query(
@@ -196,18 +196,30 @@ def test_price_list_and_crosswalk_are_the_worlds(
 def test_back_dated_price_applies_from_its_effective_date(
     deltas_world: BuiltWorld, world_master: Simulation
 ) -> None:
-    """Store sales between the price rise and the day the ERP recorded it were charged the new
-    price: applied from its effective date, they match the list price (no price mismatch)."""
+    """The price rise the ERP recorded two days late takes effect on its effective date: the
+    risen SKUs' list price starts then (not on the day it was recorded), and every sale in
+    between was charged the new list price (no price mismatch)."""
     ch = world_master.changes
     (recorded, _), *_ = landed(deltas_world, "erp_price_list_changes")
+    assert ch.price_change_date < recorded, "the world's price change is not back-dated"
     risen = "', '".join(world_master.skus[ch.price_change_skus])
-    sold = query(
+    starts = query(
         deltas_world,
-        "select count(*) as n from marts.fct_sales_lines where channel = 'store' "
-        f"and sku in ('{risen}') and business_date >= date '{ch.price_change_date}' "
-        f"and business_date < date '{recorded}'",
+        "select distinct valid_from_date from marts.dim_product_price "
+        f"where sku in ('{risen}') and valid_from_date > date '{world_master.config.start_date}'",
     )
-    assert sold["n"].iloc[0] > 0, "no store sale of a risen SKU before the change was recorded"
+    assert list(starts["valid_from_date"]) == [ch.price_change_date]
+    off_list = query(
+        deltas_world,
+        "select count(*) as n from marts.fct_sales_lines as sales "
+        "inner join marts.dim_product_price as prices on sales.entity_code = prices.entity_code "
+        "and sales.sku = prices.sku and sales.business_date >= prices.valid_from_date "
+        "and (prices.valid_to_date is null or sales.business_date <= prices.valid_to_date) "
+        f"where sales.channel = 'store' and sales.sku in ('{risen}') "
+        f"and sales.business_date >= date '{ch.price_change_date}' "
+        f"and sales.business_date < date '{recorded}' and sales.unit_price <> prices.list_price",
+    )
+    assert off_list["n"].iloc[0] == 0
     mismatches = query(
         deltas_world,
         "select count(*) as n from marts.mart_exceptions "
