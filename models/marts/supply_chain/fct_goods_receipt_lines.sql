@@ -5,7 +5,19 @@
 with
 
 receipt_postings as (
-    select * from {{ ref('fct_gl_posting_events') }}
+    select
+        event_id,
+        business_date,
+        entity_code,
+        location_id,
+        sku,
+        units,
+        functional_currency_code,
+        coalesce(goods_amount, 0) as goods_amount,
+        coalesce(charges_amount, 0) as charges_amount,
+        coalesce(goods_amount_reporting, 0) as goods_amount_reporting,
+        coalesce(charges_amount_reporting, 0) as charges_amount_reporting
+    from {{ ref('fct_gl_posting_events') }}
     where event_type = 'goods_receipt'
 ),
 
@@ -26,17 +38,16 @@ select
     receipt_postings.sku,
     receipt_postings.units as received_units,
     receipt_postings.functional_currency_code,
-    coalesce(receipt_postings.goods_amount, 0) as goods_amount,
-    coalesce(receipt_postings.charges_amount, 0) as charges_amount,
+    receipt_postings.goods_amount,
+    receipt_postings.charges_amount,
+    receipt_postings.goods_amount_reporting,
+    receipt_postings.charges_amount_reporting,
     cast(
-        coalesce(receipt_postings.goods_amount, 0)
-        + coalesce(receipt_postings.charges_amount, 0) as decimal(18, 2)
+        receipt_postings.goods_amount + receipt_postings.charges_amount as decimal(18, 2)
     ) as landed_amount,
-    coalesce(receipt_postings.goods_amount_reporting, 0) as goods_amount_reporting,
-    coalesce(receipt_postings.charges_amount_reporting, 0) as charges_amount_reporting,
     cast(
-        coalesce(receipt_postings.goods_amount_reporting, 0)
-        + coalesce(receipt_postings.charges_amount_reporting, 0) as decimal(18, 2)
+        receipt_postings.goods_amount_reporting + receipt_postings.charges_amount_reporting
+        as decimal(18, 2)
     ) as landed_amount_reporting
 from receipt_postings
 inner join landed on receipt_postings.event_id = landed.movement_id
