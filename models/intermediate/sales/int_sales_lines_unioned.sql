@@ -204,7 +204,7 @@ wholesale as (
         order_lines.transaction_at,
         order_lines.quantity as units,
         order_lines.unit_price,
-        cast(order_lines.quantity * order_lines.unit_price as decimal(18, 2)) as gross_amount,
+        {{ round_money('order_lines.quantity * order_lines.unit_price') }} as gross_amount,
         order_lines.discount_amount as line_discount_amount,
         cast(0 as decimal(18, 2)) as order_discount_amount,
         order_lines.tax_amount,
