@@ -1,3 +1,5 @@
+-- Optional attributes take the product master's defaults (erp_products' contract meta default /
+-- default_from), as in stg_erp__products: a change record states a product as a snapshot row does.
 with
 
 -- the contract's natural key, per change file (file business date); the copy loaded last wins
@@ -19,10 +21,11 @@ renamed as (
         deduplicated.is_deleted,
         deduplicated.product_name,
         deduplicated.department,
-        deduplicated.category,
-        deduplicated.subcategory,
-        deduplicated.brand,
-        deduplicated.case_pack_units,
+        {{ contract_default('deduplicated', 'erp', 'erp_products', 'category') }} as category,
+        {{ contract_default('deduplicated', 'erp', 'erp_products', 'subcategory') }} as subcategory,
+        {{ contract_default('deduplicated', 'erp', 'erp_products', 'brand') }} as brand,
+        {{ contract_default('deduplicated', 'erp', 'erp_products', 'case_pack_units') }}
+            as case_pack_units,
         deduplicated.base_unit_of_measure,
         deduplicated.is_active,
         deduplicated._source_file as source_file,
