@@ -28,7 +28,6 @@ from ingestion.load import ingest
 from simulation.__main__ import generate, parse_args
 
 RECEIPT_DAY = date(2026, 1, 12)
-COUNT_DAY = date(2026, 1, 9)
 COUNT_LOCATION = "S101"
 FREE_SKU = "SKU000081"
 RECEIVED_UNITS = 8
@@ -42,12 +41,25 @@ def query(warehouse: Path, sql: str) -> pd.DataFrame:
         return con.execute(sql).df()
 
 
+def count_day(world: BuiltWorld) -> date:
+    """The first day from 9 January on whose ERP adjustments file books nothing at the store,
+    so that the count's two adjustments are the day's only ones there (the world books
+    adjustments of its own, such as found stock at a stated cost)."""
+    for day in pd.date_range("2026-01-09", "2026-01-25").date:
+        path = world.landing / "erp" / day.isoformat() / f"erp_stock_adjustments_{day:%Y%m%d}.csv"
+        rows = list(csv.DictReader(path.read_text().splitlines())) if path.exists() else []
+        if not any(row["location_id"] == COUNT_LOCATION for row in rows):
+            return day
+    raise AssertionError("the world books adjustments at the store on every day")
+
+
 def counted_sku(world: BuiltWorld) -> str:
     """A SKU the store holds at least 3 of the day before the count."""
     stock = truth(world, "inventory_eod")
+    before = pd.Timestamp(count_day(world)) - pd.Timedelta(days=1)
     held = stock[
         (stock["location_id"] == COUNT_LOCATION)
-        & (stock["as_of_date"] == date(2026, 1, 8))
+        & (stock["as_of_date"] == before.date())
         & (stock["on_hand_units"] >= 3)
     ]
     return str(held["sku"].min())
@@ -70,13 +82,13 @@ def kits_made_of(world: BuiltWorld, sku: str) -> set[str]:
 def build(root: Path, unit_cost: str, freight: bool) -> BuiltWorld:
     generate(parse_args([*SMALL_WORLD_ARGS, "--out", str(root)]))
     world = BuiltWorld(root, root / "warehouse.duckdb")
-    sku = counted_sku(world)
-    at = f"{COUNT_DAY.isoformat()}T15:00:00Z"
+    sku, day = counted_sku(world), count_day(world)
+    at = f"{day.isoformat()}T15:00:00Z"
     redeliver(
         world.landing,
         "erp",
         "erp_stock_adjustments",
-        COUNT_DAY,
+        day,
         [
             {
                 "adjustment_number": "ADJ90000001",
@@ -223,7 +235,7 @@ def test_a_journal_that_nets_to_zero_is_kept_with_its_events(worlds: Worlds) -> 
         from marts.fct_gl_postings
         where event_type = 'stock_adjustment'
             and location_id = '{COUNT_LOCATION}'
-            and business_date = '{COUNT_DAY.isoformat()}'
+            and business_date = '{count_day(worlds.free).isoformat()}'
         """,
     )
     assert len(journal) > 0
