@@ -273,8 +273,8 @@ def load_definitions() -> dg.Definitions:
 
 def main() -> int:
     try:
+        business_date_range(settings.landing_dir())  # a missing landing zone is said first
         pii_salt()
-        business_date_range(settings.landing_dir())
         defs = load_definitions()
         before = last_load_id(settings.warehouse_path())
     except (CannotStart, PiiSaltMissing) as error:
