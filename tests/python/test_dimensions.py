@@ -35,7 +35,7 @@ DEFECTS = ["--defect-rate", "unknown_item_code=0.4"]
 SELECTION = [
     "--select",
     "+path:models/marts/core",
-    "+path:models/marts/controls",
+    "+path:models/controls",
     "path:tests/dbt/master_data",
     "path:tests/dbt/controls",
     # tests of other marts against the dimensions belong to those marts' builds
