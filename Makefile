@@ -112,6 +112,7 @@ ui: install world parse
 
 lint-python: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 lint-sql: install dirs
 	@paths=""; for d in $(SQL_PATHS); do [ -d "$$d" ] && paths="$$paths $$d"; done; \
