@@ -25,10 +25,11 @@ from simulation.defects import (
     inject_row_defects,
     late_day_offsets,
 )
-from simulation.engine import DayOutput, Simulation, round_half_up
+from simulation.engine import DayOutput, Simulation
 from simulation.extracts import LandingWriter, render_delimited, to_delimited_bytes
 from simulation.kits import deliver_work_orders, production_journal
 from simulation.master_deltas import MasterDeltas
+from simulation.money import round_half_up
 from simulation.opening import deliver_opening_balances
 from simulation.wholesale import EXTRACT as WHOLESALE_EXTRACT
 from simulation.wholesale import extract_rows as wholesale_rows
