@@ -8,7 +8,6 @@ simulation/delivery/<system>.py, the truth in simulation/truth.py.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -131,19 +130,12 @@ class Deliverer:
 
     # ------------------------------------------------------------------ one day
     def deliver_day(self, d: int, out: DayOutput) -> None:
-        today = self.config.day(d)
         if d % 7 == 0:
             erp_masters.masters(self, d)
             self.write_file("planning_forecast", d, planning.forecast(self, d))
         if self.master_deltas is not None:
             self.master_deltas.deliver(d)
-        if today.weekday() < 5 or d == 0:
-            # the first day's file opens with the rates of the week before the period
-            first = today - timedelta(days=w.OPENING_RATE_DAYS) if d == 0 else today
-            fx = self.sim.fx[
-                (self.sim.fx["rate_date"] >= first) & (self.sim.fx["rate_date"] <= today)
-            ]
-            self.write_file("erp_fx_rates", d, fx)
+        erp_masters.fx_rates(self, d)
         deliver_opening_balances(self, d, out)
         erp_purchasing.purchase_orders(self, d, out)
         erp_purchasing.goods_receipts(self, d, out)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simulation import found_stock, kits, minimal_erp, opening
+from simulation import found_stock, fx, kits, minimal_erp, opening
 from simulation import world as w
 from simulation.config import WorldConfig
 from simulation.events import erp, marketplace, planning, pos, valuing, webshop, wms
@@ -79,7 +79,7 @@ class Simulation:
         self.rng = np.random.default_rng(config.seed)
         self.products = w.build_products(config, self.rng)
         self.changes = w.plan_master_changes(config, self.products, self.rng)
-        self.fx = w.fx_rates(config, self.rng)
+        self.fx = fx.fx_rates(config, self.rng)
         self.rates = minimal_erp.rate_book(config, self.fx)
         self.offsets = w.utc_offsets(config)
         self.costs = w.unit_costs(self.products)

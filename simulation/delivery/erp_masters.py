@@ -1,5 +1,5 @@
-"""The ERP's weekly master-data snapshots: legal entities, locations, products, the item
-cross-reference, suppliers and the price list."""
+"""The ERP's reference data: the weekly master-data snapshots (legal entities, locations,
+products, the item cross-reference, suppliers, the price list) and the daily FX rates."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from simulation import world as w
+from simulation.fx import OPENING_RATE_DAYS
 
 if TYPE_CHECKING:
     from simulation.deliver import Deliverer
@@ -72,3 +73,13 @@ def cross_reference(dlv: Deliverer, horizon: date) -> pd.DataFrame:
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def fx_rates(dlv: Deliverer, d: int) -> None:
+    """The rates published on a weekday (none at weekends); the first day's file opens with the
+    rates of the week before the period."""
+    today = dlv.config.day(d)
+    if today.weekday() < 5 or d == 0:
+        first = today - timedelta(days=OPENING_RATE_DAYS) if d == 0 else today
+        fx = dlv.sim.fx[(dlv.sim.fx["rate_date"] >= first) & (dlv.sim.fx["rate_date"] <= today)]
+        dlv.write_file("erp_fx_rates", d, fx)

@@ -74,13 +74,10 @@ def goods_receipts(dlv: Deliverer, d: int, out: DayOutput) -> None:
 
 
 def plan_invoice_delay(dlv: Deliverer, receipts: pd.DataFrame) -> pd.Series:
+    """Days from each receipt to its supplier invoice (two to six, drawn per receipt)."""
     per_receipt = receipts["receipt_number"].drop_duplicates()
-    delay = pd.Series(plan_rng_integers(dlv, 2, 7, len(per_receipt)), index=per_receipt.values)
+    delay = pd.Series(dlv.sim.rng.integers(2, 7, len(per_receipt)), index=per_receipt.values)
     return receipts["receipt_number"].map(delay)
-
-
-def plan_rng_integers(dlv: Deliverer, low: int, high: int, n: int) -> np.ndarray:
-    return dlv.sim.rng.integers(low, high, n)
 
 
 def supplier_invoices(dlv: Deliverer, d: int) -> None:
