@@ -161,6 +161,8 @@ class Simulation:
 
     # ----------------------------------------------------------------- the day
     def step(self, d: int) -> DayOutput:
+        """One day of every system, in the day's order (which is also the order of the main
+        stream's draws: a step keeps its place here)."""
         out = DayOutput()
         today = self.config.day(d)
         self.line_id_by_day[d] = self.next_line_id
@@ -194,7 +196,7 @@ class Simulation:
         assert (self.on_hand - self.reserved - self.quarantined >= 0).all()
         return out
 
-    # ----------------------------------------------------------------- demand helpers
+    # ----------------------------------------------------------------- sales primitives
     def draw_lines(self, loc: np.ndarray, scale: float, d: int) -> pd.DataFrame:
         """Candidate sale lines for locations: Poisson lines per sku, 1+ units each."""
         weekday = self.config.day(d).weekday()
