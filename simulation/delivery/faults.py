@@ -1,7 +1,7 @@
-"""File-level defects as a source system's files suffer them: duplicated, late, truncated,
-wrong-header, empty and stray files (each corrected by a later delivery), and the
-no-silent-loss defects (missing, header-only, spoiled re-deliveries, copies under another date)
-with what the lost file would have carried."""
+"""File-level defects as a source system's files suffer them: duplicated and late files,
+truncated, wrong-header and empty ones (corrected by the next day's re-delivery), stray files,
+and the no-silent-loss defects (missing and header-only files, spoiled re-deliveries, copies
+under another date) with what a lost file would have carried."""
 
 from __future__ import annotations
 
