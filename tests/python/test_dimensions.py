@@ -22,7 +22,7 @@ import pytest
 
 from ingestion.load import ingest
 from simulation.__main__ import generate, parse_args
-from simulation.world import RateBook
+from simulation.fx import RateBook
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # 21 days: three weekly master snapshots (the category move shows in the second), a new barcode
