@@ -216,13 +216,13 @@ def record_finished_dates(
         context.log.warning(f"cannot tell which business dates finished: {error}")
         return []
     undone = {(f.extract, f.business_date) for f in pending}
-    done = [(e.name, d) for e in extracts for d in sorted(dates) if (e.name, d) not in undone]
-    for name, day in done:
+    done = [(e, d) for e in extracts for d in sorted(dates) if (e.name, d) not in undone]
+    for extract, day in done:
         context.log_event(
             dg.AssetMaterialization(
-                asset_key=dg.AssetKey(["raw", name]),
+                asset_key=raw_key(extract),
                 partition=day.isoformat(),
-                metadata={"recorded_after": "the run failed on a later business date"},
+                metadata={"recorded": "finished before the run stopped on an error"},
             )
         )
     note(
@@ -230,7 +230,7 @@ def record_finished_dates(
         f"ingestion stopped: {len(undone)} extract-date(s) unfinished, "
         f"{len(done)} finished and recorded",
     )
-    return [(name, day.isoformat()) for name, day in done]
+    return [(extract.name, day.isoformat()) for extract, day in done]
 
 
 def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinition:
