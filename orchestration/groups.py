@@ -27,15 +27,15 @@ GROUPS: dict[str, str] = {
     "locations, suppliers, accounts, the seeds.",
     "sales": "Sales lines of every channel, converted and allocated, and their facts.",
     "supply_chain": "Inventory movements and positions, receipts and the moving-average valuation.",
-    "kpi": "The KPI marts: net sales, COGS, available inventory, demand forecast.",
+    "kpi": "The KPI marts: net sales, COGS, available inventory, demand forecast and its accuracy.",
     "books": "Posting events, the general ledger and the trial balances.",
     "controls": "Ingestion's load log and quarantine, completeness, reconciliations and the "
     "exception queue.",
     "publishing": "The served copy readers open, and its PostgreSQL copy.",
 }
 
-# Folder of a dbt resource's file (under models/, or seeds/ and snapshots/) -> group. The target
-# layout of issue 14 first, then the folders of the layout before it (kept until they move).
+# Folder of a dbt resource's file (under models/, or seeds/ and snapshots/) -> group, in the
+# order the data flows (docs/layers.md).
 FOLDER_GROUPS: dict[str, str] = {
     "staging/pos": "pos",
     "staging/webshop": "webshop",
@@ -57,13 +57,6 @@ FOLDER_GROUPS: dict[str, str] = {
     "controls": "controls",
     "seeds": "master_data",
     "snapshots": "controls",
-    # the layout before issue 14's folder moves
-    "intermediate/finance": "master_data",
-    "intermediate/postings": "books",
-    "intermediate/reconciliations": "controls",
-    "intermediate/controls": "controls",
-    "marts/finance": "books",
-    "marts/controls": "controls",
 }
 
 
