@@ -29,15 +29,6 @@ locations as (
     select * from {{ ref('dim_location') }}
 ),
 
-reporting_rates as (
-    select
-        rates.rate_date,
-        rates.from_currency_code,
-        rates.exchange_rate
-    from {{ ref('int_fx_rates_daily') }} as rates
-    where rates.to_currency_code = '{{ var("reporting_currency") }}'
-),
-
 -- every valued movement with its lineage and currency
 valued as (
     select
@@ -59,10 +50,9 @@ valued as (
     from costed
     inner join movements on costed.event_id = movements.movement_id
     left join locations on costed.location_id = locations.location_id
-    left join reporting_rates
-        on
-            costed.business_date = reporting_rates.rate_date
-            and locations.functional_currency_code = reporting_rates.from_currency_code
+    {{ join_fx_rate(
+        'reporting_rates', 'costed.business_date', 'locations.functional_currency_code'
+    ) }}
     where
         costed.event_type in (
             'opening_balance', 'receipt', 'adjustment', 'adjustment_at_cost', 'transfer_out',
@@ -226,10 +216,9 @@ own_shipments as (
                 average_costs.valid_until_date is null
                 or movements.business_date < average_costs.valid_until_date
             )
-    left join reporting_rates
-        on
-            movements.business_date = reporting_rates.rate_date
-            and senders.functional_currency_code = reporting_rates.from_currency_code
+    {{ join_fx_rate(
+        'reporting_rates', 'movements.business_date', 'senders.functional_currency_code'
+    ) }}
     where
         movements.movement_type = 'transfer_out'
         and senders.entity_code = receivers.entity_code
@@ -492,6 +481,6 @@ select
     events.source_file,
     events.source_row_number,
     events.functional_currency_code,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     {{ posting_amount_column_list('events') }}
 from events

@@ -83,25 +83,11 @@ assessed as (
 )
 
 select
-    'inventory_gl|' || assessed.entity_code || '|' || {{ to_text('assessed.comparison_date') }}
-        as comparison_id,
-    assessed.reconciliation_name,
-    assessed.entity_code,
-    cast(null as {{ dbt.type_string() }}) as location_id,
-    cast(null as {{ dbt.type_string() }}) as sku,
-    assessed.comparison_date,
-    assessed.left_value,
-    assessed.right_value,
-    assessed.difference_value,
-    assessed.functional_currency_code as value_unit,
-    assessed.tolerance_abs,
-    assessed.tolerance_bps,
-    assessed.tolerance_value,
-    assessed.severity,
-    assessed.status,
-    {{ round_money('assessed.difference_value * rates.exchange_rate') }}
-        as difference_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reconciliation_common_columns(
+        comparison_id="'inventory_gl|' || assessed.entity_code || '|' || "
+        ~ to_text('assessed.comparison_date'),
+        value_unit='assessed.functional_currency_code',
+    ) }},
     'Inventory of ' || assessed.entity_code || ' at the close of '
     || {{ to_text('assessed.comparison_date') }} || ': subledger '
     || {{ to_text('assessed.left_value') }} || ' ' || assessed.functional_currency_code
@@ -109,19 +95,13 @@ select
     || ' units x moving-average cost), ERP GL inventory posted by '
     || {{ to_text(add_days(var('erp_gl_posting_lag_days'), 'assessed.comparison_date')) }}
     || ' ' || {{ to_text('assessed.right_value') }} || ' ' || assessed.functional_currency_code
-    || '; difference ' || {{ to_text('assessed.difference_value') }} || ', tolerance '
-    || {{ to_text('assessed.tolerance_value') }}
+    || {{ difference_text() }}
     || case
-        when assessed.status = 'pending'
-            then
-                '; pending: the ERP extract covers postings up to '
-                || coalesce({{ to_text('assessed.erp_covered_until_date') }}, 'no date yet')
+        when assessed.status = 'pending' then {{ erp_pending_text() }}
         else ''
     end || '.' as explanation,
     assessed.subledger_units
 from assessed
-left join {{ ref('int_fx_rates_daily') }} as rates
-    on
-        assessed.comparison_date = rates.rate_date
-        and assessed.functional_currency_code = rates.from_currency_code
-        and rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_fx_rate(
+    'reporting_rates', 'assessed.comparison_date', 'assessed.functional_currency_code'
+) }}

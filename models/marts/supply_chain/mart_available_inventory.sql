@@ -27,10 +27,6 @@ days as (
         and {{ in_load_window('dates.date_day') }}
 ),
 
-rates as (
-    select * from {{ ref('int_fx_rates_daily') }}
-),
-
 daily as (
     select
         days.date_day as as_of_date,
@@ -72,9 +68,9 @@ select
         as available_units,
     {{ round_money('daily.on_hand_units * average_costs.average_cost') }} as inventory_value,
     entities.functional_currency_code as currency_code,
-    {{ round_money('daily.on_hand_units * average_costs.average_cost * rates.exchange_rate') }}
+    {{ to_currency('daily.on_hand_units * average_costs.average_cost', 'rates') }}
         as inventory_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code
+    {{ reporting_currency_code() }} as reporting_currency_code
 from daily
 left join {{ ref('int_average_cost_changes') }} as average_costs
     on
@@ -86,8 +82,4 @@ left join {{ ref('int_average_cost_changes') }} as average_costs
             or daily.as_of_date < average_costs.valid_until_date
         )
 left join {{ ref('dim_entity') }} as entities on daily.entity_code = entities.entity_code
-left join rates
-    on
-        daily.as_of_date = rates.rate_date
-        and entities.functional_currency_code = rates.from_currency_code
-        and rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_fx_rate('rates', 'daily.as_of_date', 'entities.functional_currency_code') }}
