@@ -111,6 +111,28 @@
 
 
 {#-
+    erp_gl_due_columns(comparison_date): is_due and erp_covered_until_date of a comparison with
+    the ERP's GL as posted by the cutoff (the date plus dbt var erp_gl_posting_lag_days; docs/
+    decisions.md, "Reconciliations"): due once the ERP extract's latest posting (CTE
+    erp_coverage, erp_gl_coverage(), cross joined) reaches the cutoff, pending until then.
+-#}
+{% macro erp_gl_due_columns(comparison_date) -%}
+    coalesce(
+        {{ add_days(var('erp_gl_posting_lag_days'), comparison_date) }}
+        <= erp_coverage.last_posting_date,
+        false
+    ) as is_due,
+    erp_coverage.last_posting_date as erp_covered_until_date
+{%- endmacro %}
+
+
+{#- erp_gl_coverage(erp_lines): the ERP extract's latest posting date (last_posting_date) -#}
+{% macro erp_gl_coverage(erp_lines) -%}
+    select max(erp_lines.last_posting_date) as last_posting_date from {{ erp_lines }} as erp_lines
+{%- endmacro %}
+
+
+{#-
     difference_text(): "; difference <difference>, tolerance <tolerance>" of an assessed
     comparison, for its explanation.
 -#}

@@ -73,15 +73,9 @@ valued as (
     cross join last_date
     left join {{ ref('dim_location') }} as locations
         on episodes.location_id = locations.location_id
-    left join {{ ref('int_average_cost_changes') }} as average_costs
-        on
-            episodes.entity_code = average_costs.entity_code
-            and episodes.sku = average_costs.sku
-            and episodes.first_seen_date >= average_costs.valid_from_date
-            and (
-                average_costs.valid_until_date is null
-                or episodes.first_seen_date < average_costs.valid_until_date
-            )
+    {{ join_average_cost(
+        'average_costs', 'episodes.entity_code', 'episodes.sku', 'episodes.first_seen_date'
+    ) }}
     {{ join_fx_rate('rates', 'episodes.first_seen_date', 'locations.functional_currency_code') }}
 )
 

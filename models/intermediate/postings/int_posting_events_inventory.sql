@@ -207,15 +207,9 @@ own_shipments as (
     inner join locations as senders on movements.location_id = senders.location_id
     inner join locations as receivers
         on movements.in_transit_location_id = receivers.location_id
-    left join {{ ref('int_average_cost_changes') }} as average_costs
-        on
-            movements.entity_code = average_costs.entity_code
-            and movements.sku = average_costs.sku
-            and movements.business_date >= average_costs.valid_from_date
-            and (
-                average_costs.valid_until_date is null
-                or movements.business_date < average_costs.valid_until_date
-            )
+    {{ join_average_cost(
+        'average_costs', 'movements.entity_code', 'movements.sku', 'movements.business_date'
+    ) }}
     {{ join_fx_rate(
         'reporting_rates', 'movements.business_date', 'senders.functional_currency_code'
     ) }}

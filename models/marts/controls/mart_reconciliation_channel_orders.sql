@@ -84,7 +84,7 @@ erp_charged as (
 ),
 
 erp_coverage as (
-    select max(erp_lines.last_posting_date) as last_posting_date from erp_lines
+    {{ erp_gl_coverage('erp_lines') }}
 ),
 
 comparisons as (
@@ -97,15 +97,7 @@ comparisons as (
         cast(coalesce(erp_charged.charged_amount, 0) as decimal(18, 2)) as right_value,
         coalesce(orders.order_count, 0) as order_count,
         coalesce(orders.refund_count, 0) as refund_count,
-        coalesce(
-            {{ add_days(
-                var('erp_gl_posting_lag_days'),
-                'coalesce(orders.business_date, erp_charged.business_date)',
-            ) }}
-            <= erp_coverage.last_posting_date,
-            false
-        ) as is_due,
-        erp_coverage.last_posting_date as erp_covered_until_date
+        {{ erp_gl_due_columns('coalesce(orders.business_date, erp_charged.business_date)') }}
     from orders
     full outer join erp_charged
         on

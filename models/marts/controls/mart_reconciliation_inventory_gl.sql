@@ -32,7 +32,7 @@ erp_daily as (
 ),
 
 erp_coverage as (
-    select max(erp_lines.last_posting_date) as last_posting_date from erp_lines
+    {{ erp_gl_coverage('erp_lines') }}
 ),
 
 subledger as (
@@ -64,12 +64,7 @@ comparisons as (
         subledger.units as subledger_units,
         subledger.inventory_value as left_value,
         cast(coalesce(erp_balances.balance, 0) as decimal(18, 2)) as right_value,
-        coalesce(
-            {{ add_days(var('erp_gl_posting_lag_days'), 'subledger.as_of_date') }}
-            <= erp_coverage.last_posting_date,
-            false
-        ) as is_due,
-        erp_coverage.last_posting_date as erp_covered_until_date
+        {{ erp_gl_due_columns('subledger.as_of_date') }}
     from subledger
     cross join erp_coverage
     left join erp_balances

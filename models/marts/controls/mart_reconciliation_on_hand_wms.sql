@@ -98,15 +98,9 @@ select
     ) || '.' as explanation,
     cast(average_costs.average_cost as decimal(18, 4)) as unit_cost
 from assessed
-left join {{ ref('int_average_cost_changes') }} as average_costs
-    on
-        assessed.entity_code = average_costs.entity_code
-        and assessed.sku = average_costs.sku
-        and assessed.comparison_date >= average_costs.valid_from_date
-        and (
-            average_costs.valid_until_date is null
-            or assessed.comparison_date < average_costs.valid_until_date
-        )
+{{ join_average_cost(
+    'average_costs', 'assessed.entity_code', 'assessed.sku', 'assessed.comparison_date'
+) }}
 {{ join_fx_rate(
     'reporting_rates', 'assessed.comparison_date', 'assessed.functional_currency_code'
 ) }}

@@ -48,7 +48,7 @@ erp as (
 ),
 
 erp_coverage as (
-    select max(erp_lines.last_posting_date) as last_posting_date from erp_lines
+    {{ erp_gl_coverage('erp_lines') }}
 ),
 
 comparisons as (
@@ -61,15 +61,7 @@ comparisons as (
         cast(coalesce(erp.posted_later, 0) as decimal(18, 2)) as erp_posted_later,
         erp.late_posting_date as erp_late_posting_date,
         coalesce(warehouse.event_count, 0) as warehouse_event_count,
-        coalesce(
-            {{ add_days(
-                var('erp_gl_posting_lag_days'),
-                'coalesce(warehouse.business_date, erp.business_date)',
-            ) }}
-            <= erp_coverage.last_posting_date,
-            false
-        ) as is_due,
-        erp_coverage.last_posting_date as erp_covered_until_date
+        {{ erp_gl_due_columns('coalesce(warehouse.business_date, erp.business_date)') }}
     from warehouse
     full outer join erp
         on

@@ -72,14 +72,6 @@ select
         as inventory_value_reporting,
     {{ reporting_currency_code() }} as reporting_currency_code
 from daily
-left join {{ ref('int_average_cost_changes') }} as average_costs
-    on
-        daily.entity_code = average_costs.entity_code
-        and daily.sku = average_costs.sku
-        and daily.as_of_date >= average_costs.valid_from_date
-        and (
-            average_costs.valid_until_date is null
-            or daily.as_of_date < average_costs.valid_until_date
-        )
+{{ join_average_cost('average_costs', 'daily.entity_code', 'daily.sku', 'daily.as_of_date') }}
 left join {{ ref('dim_entity') }} as entities on daily.entity_code = entities.entity_code
 {{ join_fx_rate('rates', 'daily.as_of_date', 'entities.functional_currency_code') }}
