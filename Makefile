@@ -36,12 +36,14 @@ TEST_WORKERS ?= 2
 # macros/ is not listed: the dbt templater can only render nodes and skips macro files.
 SQL_PATHS := models tests
 
-.PHONY: help install world dirs parse lint lint-python lint-sql run ui test clean distclean \
+.PHONY: help install world dirs parse lint lint-python lint-sql run serve ui test clean distclean \
 	versions postgres postgres-stop semantic
 
 help:
 	@echo "make run        set up, generate the default world if the landing zone is empty, run the pipeline"
-	@echo "make ui         the Dagster UI on http://127.0.0.1:3000"
+	@echo "make serve      Concord as a service: the Dagster webserver and daemon on http://127.0.0.1:3000;"
+	@echo "                new landing files are ingested, built and published by themselves"
+	@echo "make ui         the same processes as make serve (the UI needs the daemon for its sensors)"
 	@echo "make test       set up, then every check (dbt parse, mf validate-configs, sqlfluff, ruff, pytest)"
 	@echo "make versions   the published versions of the served copy (the current one starred)"
 	@echo "make postgres   install (if needed) and start a local PostgreSQL on 127.0.0.1 for BI tools"
@@ -108,6 +110,15 @@ postgres-stop: install
 # orchestration.definitions, code location "concord"); with -m the location would be named
 # after the module instead.
 ui: install world parse
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
+
+# Concord as a service (README.md): `dagster dev` runs the webserver and the daemon
+# together, on 127.0.0.1 only. The landing sensor, the transform-after-ingest sensor (which
+# publishes) and the daily close are on by default (orchestration/automation.py); the freshness
+# policies of the raw tables and KPI marts are evaluated by the same daemon. Run history and
+# sensor cursors live in DAGSTER_HOME (data/dagster_home), shared with `make run` and `make ui`.
+serve: install world parse
+	@echo "serve: Concord on http://127.0.0.1:3000 watching $(CONCORD_LANDING_DIR) (Ctrl-C stops)"
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
 # ---- checks ----------------------------------------------------------------------------------

@@ -796,3 +796,16 @@ def unlogged_files(
         if (f.source_file, content_hash) not in seen:
             pending.append(f)
     return pending
+
+
+def pending_files(landing_dir: Path, con: duckdb.DuckDBPyConnection) -> list[LandingFile]:
+    """Every landing file whose path and content the load log does not hold: the loadable ones
+    (unlogged_files) and the stray ones log_stray_files would log. Empty: a run would log
+    nothing new."""
+    seen = LoadState.read(con).seen
+    stray = [
+        f
+        for f in discover(Path(landing_dir))
+        if not f.is_known and (f.source_file, _unread_content_hash(f)[0]) not in seen
+    ]
+    return unlogged_files(landing_dir, con) + stray

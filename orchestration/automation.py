@@ -1,15 +1,31 @@
-"""Sensors and schedules: new landing files request their business dates' ingestion; a
-successful ingestion triggers the transform; a daily close runs the transform regardless."""
+"""Sensors and schedules: Concord as a service (`make serve`, README.md "Concord as a service").
+
+All are ON by default (default_status RUNNING): with the daemon running, a delivery dropped into
+the landing zone is ingested (its business dates only), built incrementally with every test and
+published, with no manual step; the daily close rebuilds regardless. Each can be stopped in the
+UI (Automation), where its description says why it is on. Runs of `python -m orchestration.run`
+do not need them (it runs both jobs itself)."""
 
 import hashlib
 import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from ingestion.discover import discover
+from ingestion.load import unlogged_files
 from orchestration.jobs import ingest_job, transform_job
-from orchestration.resources import LandingZone
+from orchestration.resources import LandingZone, Warehouse
+
+ON = dg.DefaultSensorStatus.RUNNING
+# A run not yet finished: a transform requested now would start before it ends.
+PENDING_STATUSES = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
 
 
 def pending_dates(root: Path, seen: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -28,12 +44,43 @@ def pending_dates(root: Path, seen: dict[str, str]) -> tuple[dict[str, list[str]
     return by_date, current
 
 
+def not_yet_logged(root: Path, warehouse: Path, by_date: dict[str, list[str]]) -> dict:
+    """The dates of by_date whose files the warehouse's load log does not hold (path and
+    content): on the sensor's first tick, the landing zone a `make run` already loaded asks
+    for nothing. Raises duckdb.IOException while another process writes the warehouse."""
+    if not warehouse.exists():
+        return by_date
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = 'load_log'"
+        ).fetchone()[0]
+        if not tables:
+            return by_date
+        pending = {f.source_file for f in unlogged_files(root, con)}
+    out = {day: [f for f in files if f in pending] for day, files in by_date.items()}
+    return {day: files for day, files in out.items() if files}
+
+
 @dg.sensor(
-    job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED
+    job=ingest_job,
+    minimum_interval_seconds=60,
+    default_status=ON,
+    description="ON so that a delivery needs no person: each minute, the business dates of "
+    "landing files that are new or changed since the last tick (path, size, modification time) "
+    "get one ingest run each, for that date only. The first tick skips files the load log "
+    "already holds (a landing zone `make run` loaded).",
 )
-def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone) -> dg.SensorResult:
+def landing_sensor(
+    context: dg.SensorEvaluationContext, landing: LandingZone, warehouse: Warehouse
+) -> dg.SensorResult | dg.SkipReason:
     seen = json.loads(context.cursor) if context.cursor else {}
     by_date, current = pending_dates(landing.root, seen)
+    if not context.cursor and by_date:
+        try:
+            by_date = not_yet_logged(landing.root, warehouse.file, by_date)
+        except duckdb.IOException:
+            return dg.SkipReason("the warehouse is being written; looking again at the next tick")
     requests = [
         dg.RunRequest(
             partition_key=day,
@@ -49,9 +96,20 @@ def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone) ->
     run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[ingest_job],
     request_job=transform_job,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=ON,
+    description="ON so that loaded data reaches readers: after a successful ingest run, the "
+    "transform job builds the models incrementally (the business dates just loaded), runs every "
+    "data test and publishes a new version when no blocking check failed. When more ingest runs "
+    "are still queued, it waits for the last of them: one build for a burst of deliveries.",
 )
-def transform_after_ingest(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+def transform_after_ingest(
+    context: dg.RunStatusSensorContext,
+) -> dg.RunRequest | dg.SkipReason:
+    others = context.instance.get_runs(
+        filters=dg.RunsFilter(job_name=ingest_job.name, statuses=PENDING_STATUSES)
+    )
+    if any(run.run_id != context.dagster_run.run_id for run in others):
+        return dg.SkipReason("another ingest run is pending: the transform follows the last one")
     return dg.RunRequest(run_key=context.dagster_run.run_id)
 
 
@@ -60,5 +118,7 @@ close_schedule = dg.ScheduleDefinition(
     job=transform_job,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
-    description="The daily close: rebuild and audit everything after the night's deliveries.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="ON so that the books close every day even with no delivery: at 06:00 UTC, "
+    "rebuild and audit everything after the night's deliveries and publish.",
 )

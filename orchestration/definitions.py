@@ -8,6 +8,7 @@ import dagster as dg
 from orchestration import resources
 from orchestration.automation import close_schedule, landing_sensor, transform_after_ingest
 from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
+from orchestration.freshness import with_freshness
 from orchestration.ingest import INGEST_ASSETS, landing_specs, load_log, quarantine_spec
 from orchestration.jobs import ingest_job, transform_job
 from orchestration.publish import publishing_assets
@@ -18,7 +19,8 @@ def build_definitions(
     warehouse: resources.Warehouse | None = None,
     served_copy: resources.ServedCopy | None = None,
 ) -> dg.Definitions:
-    """The code location; each resource not given comes from the environment as it is now."""
+    """The code location; each resource not given comes from the environment as it is now.
+    The raw tables and the KPI marts carry freshness policies (orchestration/freshness.py)."""
     defaults = resources.from_environment()
     return dg.Definitions(
         assets=[
@@ -38,7 +40,7 @@ def build_definitions(
             "warehouse": warehouse or defaults["warehouse"],
             "served_copy": served_copy or defaults["served_copy"],
         },
-    )
+    ).map_asset_specs(func=with_freshness)
 
 
 defs = build_definitions()

@@ -6,6 +6,10 @@ publishing when no blocking check failed). The summary reads the served copy, as
 does, and names the version it shows.
 Run history lands in DAGSTER_HOME when it is set, so `make ui` shows these runs.
 
+When nothing is new (every landing file in the load log, the served copy the last build of it,
+no dbt project file changed since: orchestration/up_to_date.py) it says so in one line and exits
+0 without starting Dagster or dbt.
+
 Exit status: 0 when both jobs succeeded and every file this run logged loaded; 1 when a job
 failed or a file of this run failed, was held, rejected or unknown (the output ends with which
 and why); 2 when the run could not start (no landing dir, no salt for personal data outside the
@@ -19,22 +23,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import dagster as dg
 import duckdb
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
 from ingestion.discover import discover
-from ingestion.load import ATTENTION_STATUSES
-from ingestion.pii import PiiSaltMissing, pii_salt
-from orchestration import progress, recovery, settings
-from orchestration.publish import PUBLICATION_KEY
+from orchestration import settings, up_to_date
 from publishing import served
-from simulation import audit
+from publishing import settings as publishing_settings
+
+# Dagster, dbt, pandas and the dbt-duckdb plugin (ingestion.pii) take seconds to import: they
+# are imported where used, once a run has work to do (orchestration/up_to_date.py decides).
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 class CannotStart(Exception):
@@ -71,6 +72,8 @@ def business_date_range(landing: Path) -> tuple[str, str]:
 
 
 def instance() -> dg.DagsterInstance:
+    import dagster as dg
+
     if os.environ.get("DAGSTER_HOME"):
         Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
         return dg.DagsterInstance.get()
@@ -83,6 +86,13 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> list:
     """Ingest every business date of the definitions' landing zone, then transform. Returns the
     two run results."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from orchestration import recovery
+
     start, end = business_date_range(paths_of(defs).landing)
     recovery.release_abandoned_runs(dagster_instance)
     ingest = defs.resolve_job_def("ingest_job").execute_in_process(
@@ -141,6 +151,8 @@ def last_load_id(warehouse: Path) -> int:
 def files_needing_attention(warehouse: Path, after_load_id: int) -> list[tuple[str, str, str]]:
     """(status, source file, message) of the files this run logged that a person must look
     at."""
+    from ingestion.load import ATTENTION_STATUSES
+
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             return con.execute(
@@ -173,6 +185,8 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
 
 def published_version(result: dg.ExecuteInProcessResult) -> str | None:
     """The version this run published (the `publication` asset's metadata), if it did."""
+    from orchestration.publish import PUBLICATION_KEY
+
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
@@ -183,6 +197,8 @@ def published_version(result: dg.ExecuteInProcessResult) -> str | None:
 
 def publish_status(results: list[dg.ExecuteInProcessResult]) -> str:
     """One line: what this run published, or why it published nothing."""
+    import dagster as dg
+
     transform = next((r for r in results if r.job_def.name == "transform_job"), None)
     version = published_version(transform) if transform else None
     if version:
@@ -292,8 +308,19 @@ def load_definitions() -> dg.Definitions:
 
 
 def main() -> int:
+    from ingestion.pii import PiiSaltMissing, pii_salt
+
     try:
         business_date_range(settings.landing_dir())  # a missing landing zone is said first
+        idle = up_to_date.nothing_new(
+            settings.landing_dir(),
+            settings.warehouse_path(),
+            publishing_settings.served_path(),
+            settings.PROJECT_ROOT,
+        )
+        if idle:
+            print(idle)
+            return 0
         pii_salt()
         defs = load_definitions()
         paths = paths_of(defs)
@@ -303,6 +330,8 @@ def main() -> int:
         return 2
     start, end = business_date_range(paths.landing)
     print(f"concord: landing zone {paths.landing}, business dates {start} to {end}")
+    from orchestration import progress
+
     log = progress.run_log_path(settings.PROJECT_ROOT / "logs")
     print(f"concord: the full log of dbt and Dagster goes to {log}")
     with progress.captured_output(log):
@@ -314,6 +343,8 @@ def main() -> int:
 
 def job_line(result: dg.ExecuteInProcessResult) -> str:
     """A job's outcome with its checks counted; the names of blocking (error) failures."""
+    import dagster as dg
+
     evaluations = check_evaluations(result)
     failed = [e for e in evaluations if not e.passed]
     blocking = sorted(
@@ -352,6 +383,8 @@ def owners_section(served_path: Path) -> list[str]:
 def simulated_defects(landing: Path, served_path: Path) -> tuple[list[str], set[str]]:
     """For a simulated world (truth/defects.csv beside its landing zone): what the served copy
     caught of the injected defects, and the files those defects spoiled."""
+    from simulation import audit
+
     truth = landing.parent / "truth"
     if not (truth / "defects.csv").is_file() or not served_path.exists():
         return [], set()

@@ -83,7 +83,10 @@ def test_landing_sensor_builds_one_run_request_per_date(tmp_path: Path) -> None:
     write(tmp_path / "pos/2026-01-05/pos_sales_20260105.csv", "a\n")
     write(tmp_path / "pos/2026-01-07/pos_sales_20260105_2.csv", "a\nb\n")
     write(tmp_path / "wms/2026-01-07/wms_on_hand_20260107.csv", "a\n")
-    landing = {"landing": LandingZone(path=str(tmp_path))}
+    landing = {
+        "landing": LandingZone(path=str(tmp_path)),
+        "warehouse": Warehouse(path=str(tmp_path / "none.duckdb")),
+    }
     context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources=landing)
     result = automation.landing_sensor(context)
     assert sorted(r.partition_key for r in result.run_requests) == ["2026-01-05", "2026-01-07"]
