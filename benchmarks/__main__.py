@@ -1,4 +1,4 @@
-"""python -m benchmarks {world,ingest,build,refresh} [options]: time the generator, the
+"""python -m benchmarks {world,ingest,build,refresh,service} [options]: time the generator, the
 ingestion, the dbt build of the KPI marts, or a one-day refresh from landing to published.
 
 world:  generate a world REPEAT times into a scratch folder; report the median wall time and
@@ -15,6 +15,9 @@ refresh: replay every delivery but the last into a fresh warehouse, ingest, run 
         day and run `python -m orchestration.run` (ingestion, dbt build, publishing through
         Dagster, as `make run` does): its wall time, its steps' times from the Dagster instance,
         and the publication's seconds and bytes. With CONCORD_PG_DSN set, PostgreSQL too.
+service: end to end through Dagster as `make run` does it: every delivery but the last (a full
+        run), the last (one more day), then nothing new (REPEAT times); each split into start-up
+        and bookkeeping, ingestion, dbt and publishing (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -323,6 +326,101 @@ def bench_refresh(args: argparse.Namespace) -> None:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def phases(dagster_home: Path, before: set[str]) -> dict[str, float]:
+    """Seconds of one orchestration.run by phase, from the Dagster runs it recorded (those not
+    in `before`): ingestion (the ingest steps and the stray-file log), dbt, publishing."""
+    import dagster as dg
+
+    if not dagster_home.is_dir():
+        return {}
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    out = {"ingestion": 0.0, "dbt": 0.0, "publishing": 0.0}
+    for run in instance.get_runs():
+        if run.run_id in before:
+            continue
+        for stats in instance.get_run_step_stats(run.run_id):
+            if not (stats.start_time and stats.end_time):
+                continue
+            key = stats.step_key
+            phase = (
+                "publishing"
+                if key.startswith("publication")
+                else "dbt"
+                if "dbt" in key
+                else "ingestion"
+            )
+            out[phase] += stats.end_time - stats.start_time
+    return out
+
+
+def run_ids(dagster_home: Path) -> set[str]:
+    import dagster as dg
+
+    if not dagster_home.is_dir():
+        return set()
+    return {r.run_id for r in dg.DagsterInstance.from_config(str(dagster_home)).get_runs()}
+
+
+def bench_service(args: argparse.Namespace) -> None:
+    """End to end through Dagster as `make run` does it (python -m orchestration.run, a fresh
+    process each time): every delivery but the last (a full run), the last delivery (one more
+    day), then nothing new (REPEAT times, median). Each split into start-up and bookkeeping
+    (wall time outside the steps), ingestion, dbt and publishing."""
+    import os
+
+    project = Path(__file__).resolve().parents[1]
+    landing = Path(args.landing)
+    deliveries = sorted({d.name for d in landing.glob("*/*") if d.is_dir()})
+    scratch = Path(tempfile.mkdtemp(prefix="concord-bench-", dir=args.scratch))
+    home = scratch / "dagster_home"
+    home.mkdir()
+    shutil.copy(project / "orchestration" / "dagster.yaml", home)
+    env = os.environ | {
+        "CONCORD_LANDING_DIR": str(scratch / "landing"),
+        "CONCORD_WAREHOUSE": str(scratch / "warehouse.duckdb"),
+        "CONCORD_SERVED_WAREHOUSE": str(scratch / "served.duckdb"),
+        "DAGSTER_HOME": str(home),
+        "PYTHONPATH": str(project),
+    }
+
+    def one_run(what: str) -> float:
+        before = run_ids(home)
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "orchestration.run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=project,
+        )
+        wall = time.perf_counter() - started
+        if done.returncode not in (0, 1):  # 1: files needing a person (the injected defects)
+            raise SystemExit(f"orchestration.run failed:\n{done.stdout[-4000:]}{done.stderr}")
+        split = phases(home, before)
+        outside = wall - sum(split.values())
+        print(
+            f"{what}: {wall:.1f} s wall; start-up and bookkeeping {outside:.1f} s, "
+            + ", ".join(f"{k} {v:.1f} s" for k, v in split.items())
+            + f"; {len(run_ids(home) - before)} Dagster run(s)"
+        )
+        last = [
+            line for line in done.stdout.splitlines() if line.startswith(("publ", "concord: n"))
+        ]
+        print("  " + (last[-1] if last else "(no publication line)"))
+        return wall
+
+    try:
+        replay(landing, scratch / "landing", deliveries[:-1])
+        one_run(f"full run ({len(deliveries) - 1} deliveries)")
+        replay(landing, scratch / "landing", deliveries[-1:])
+        one_run(f"one more delivery ({deliveries[-1]})")
+        idle = [one_run("nothing new") for _ in range(args.repeat)]
+        print(f"nothing new: median {statistics.median(idle):.1f} s of {args.repeat}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -342,10 +440,19 @@ def main(argv: list[str] | None = None) -> None:
     refresh.add_argument("--repeat", type=int, default=3, help="full publications to time")
     refresh.add_argument("--scratch", default=None, help="folder for the scratch warehouses")
     refresh.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    service = sub.add_parser("service")
+    service.add_argument("--landing", required=True)
+    service.add_argument("--repeat", type=int, default=3, help="runs with nothing new to time")
+    service.add_argument("--scratch", default=None, help="folder for the scratch warehouses")
+    service.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
-    {"world": bench_world, "ingest": bench_ingest, "build": bench_build, "refresh": bench_refresh}[
-        args.what
-    ](args)
+    {
+        "world": bench_world,
+        "ingest": bench_ingest,
+        "build": bench_build,
+        "refresh": bench_refresh,
+        "service": bench_service,
+    }[args.what](args)
 
 
 if __name__ == "__main__":

@@ -91,7 +91,7 @@ def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> 
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
-    from orchestration import recovery
+    from orchestration import history, recovery
 
     start, end = business_date_range(paths_of(defs).landing)
     recovery.release_abandoned_runs(dagster_instance)
@@ -105,6 +105,7 @@ def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> 
         },
         raise_on_error=False,
     )
+    history.record_origin(dagster_instance, ingest)
     if not ingest.success:
         return [ingest]
     transform = defs.resolve_job_def("transform_job").execute_in_process(
@@ -113,6 +114,7 @@ def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> 
         tags=recovery.launcher_tags(),
         raise_on_error=False,
     )
+    history.record_origin(dagster_instance, transform)
     return [ingest, transform]
 
 

@@ -188,6 +188,7 @@ DAGSTER_MODULES = {
     "test_pipeline",
     "test_publish_pipeline",
     "test_run_failures",
+    "test_service",
 }
 
 
