@@ -26,7 +26,7 @@ import pytest
 from dagster._core.utils import make_new_run_id
 
 from ingestion.discover import discover
-from orchestration import automation, run, up_to_date
+from orchestration import automation, history, run, up_to_date
 from orchestration.definitions import build_definitions
 from orchestration.resources import LandingZone, ServedCopy, Warehouse
 from publishing import served
@@ -202,7 +202,10 @@ def test_the_transform_waits_for_the_last_of_several_pending_ingestions(service:
     finished = service["ingest"][-1]
     queued = instance.add_run(
         dg.DagsterRun(
-            job_name="ingest_job", run_id=make_new_run_id(), status=dg.DagsterRunStatus.QUEUED
+            job_name="ingest_job",
+            run_id=make_new_run_id(),
+            status=dg.DagsterRunStatus.QUEUED,
+            remote_job_origin=history.job_origin("ingest_job"),
         )
     )
     try:
