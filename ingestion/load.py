@@ -781,10 +781,13 @@ def unlogged_files(
     con: duckdb.DuckDBPyConnection,
     business_dates: set[date] | None = None,
     extracts: set[str] | None = None,
+    actions: Path | None = EXCEPTION_ACTIONS,
 ) -> list[LandingFile]:
-    """The selected loadable files whose path and content the load log does not hold: what an
-    ingestion interrupted by an error has not done yet (the next run ingests them)."""
-    seen = LoadState.read(con).seen
+    """The selected loadable files whose path and content the load log does not hold, and the
+    held files an owner released since (as _read decides): what an ingestion interrupted by an
+    error has not done yet (the next run ingests them)."""
+    state = LoadState.read(con)
+    released = released_exception_ids(actions)
     pending = []
     for f in discover(Path(landing_dir)):
         if not f.is_known or not _selected(f, business_dates, extracts):
@@ -793,7 +796,10 @@ def unlogged_files(
             content_hash = hashlib.sha256(_read_bytes(f.path)).hexdigest()
         except OSError as error:
             content_hash = _unreadable(f, error)[0]
-        if (f.source_file, content_hash) not in seen:
+        if (f.source_file, content_hash) not in state.seen or (
+            state.held.get(f.source_file) == content_hash
+            and held_exception_id(f.source_file) in released
+        ):
             pending.append(f)
     return pending
 
