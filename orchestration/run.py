@@ -1,7 +1,7 @@
 """python -m orchestration.run: the whole pipeline through Dagster, then a short summary.
 
-Runs in this process: the ingest job over every business date found in the landing zone (one
-run for the whole range), then the transform job (stray files, dbt build with every test, and
+Runs in this process: the ingest job over the business dates that have files not yet loaded
+(one run for that range, ingest_range), then the transform job (stray files, dbt build with every test, and
 publishing when no blocking check failed). The summary reads the served copy, as every reader
 does, and names the version it shows.
 Run history lands in DAGSTER_HOME when it is set, so `make ui` shows these runs.
