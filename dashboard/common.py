@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.semantic import Query, SemanticLayer, where_in
-from publishing import served
+from publishing import served, settings
 
 CURRENCIES = ("reporting", "functional")
 ALL_FILTERS = frozenset({"time", "entity", "channel", "location", "category"})
@@ -316,5 +316,9 @@ def table(frame: pd.DataFrame, name: str, caption: str | None = None) -> None:
 def page(title: str, applies: Iterable[str] = ALL_FILTERS) -> tuple[Reader, Filters]:
     """A page's heading, its reader and filters."""
     st.title(title)
-    reader = Reader()
+    path = settings.served_path()
+    if not path.exists():
+        st.error(f"No served copy at {path} (CONCORD_SERVED_WAREHOUSE): `make run` publishes one.")
+        st.stop()
+    reader = Reader(path)
     return reader, sidebar(reader, applies)
