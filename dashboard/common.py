@@ -96,10 +96,17 @@ class Reader:
         return _rows(self.version_file, sql, tuple(params), self.con)
 
     def metric_frame(self, query: Query) -> pd.DataFrame:
+        self._note(query)
         return self.frame(self.layer.sql(query))
 
     def metric_rows(self, query: Query) -> list[dict]:
+        self._note(query)
         return self.rows(self.layer.sql(query))
+
+    @staticmethod
+    def _note(query: Query) -> None:
+        """The metrics a session read (its page's dbt exposure must name them)."""
+        st.session_state.setdefault("metrics_read", set()).update(query.metrics)
 
     def close(self) -> None:
         self.con.close()
