@@ -112,10 +112,10 @@ ui: install world parse
 
 # The control tower reads only the served copy (CONCORD_SERVED_WAREHOUSE; `make run` publishes
 # it); parse writes target/semantic_manifest.json, from which it compiles the metrics' SQL.
+# Settings (127.0.0.1, headless, no usage statistics): .streamlit/config.toml.
 DASHBOARD_PORT ?= 8501
 dashboard: install dirs parse
-	$(BIN)/streamlit run dashboard/app.py --server.address 127.0.0.1 \
-		--server.port $(DASHBOARD_PORT) --server.headless true --browser.gatherUsageStats false
+	$(BIN)/streamlit run dashboard/app.py --server.port $(DASHBOARD_PORT)
 
 # The browser test drives Debian's chromium (never a downloaded browser); as root apt-get runs
 # directly, otherwise through sudo.

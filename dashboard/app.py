@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-PAGES = Path(__file__).with_name("pages")
+PAGES = Path(__file__).with_name("views")  # not pages/: Streamlit would list that folder too
 
 st.set_page_config(page_title="Concord control tower", layout="wide")
 navigation = st.navigation(

@@ -26,6 +26,7 @@ from publishing import served, settings
 
 CURRENCIES = ("reporting", "functional")
 ALL_FILTERS = frozenset({"time", "entity", "channel", "location", "category"})
+TILES_PER_ROW = 4
 
 
 # ---- the served copy -------------------------------------------------------------------------
@@ -244,7 +245,7 @@ def sidebar(reader: Reader, applies: Iterable[str] = ALL_FILTERS) -> Filters:
             listed = ", ".join(str(d) for d in shown[:12]) + (" ..." if len(shown) > 12 else "")
             st.warning(
                 f"{len(shown)} business date(s) in range are incomplete (a delivery is missing, "
-                f"empty or held): {listed}. Their figures will change when it arrives."
+                f"empty or held): {listed}. Their figures change when the delivery arrives."
             )
     return Filters(
         start=start,
@@ -300,10 +301,11 @@ def _tile_row(
     names = tuple(m for m, _ in metrics)
     rows = reader.metric_rows(Query(names, group, where)) or [dict.fromkeys(names)]
     for row in rows:
-        columns = st.columns(len(names))
         currency = f" ({row.get(group[0])})" if group else ""
-        for column, (name, kind) in zip(columns, metrics, strict=True):
-            column.metric(layer.label(name) + currency, format_value(row.get(name), kind))
+        for first in range(0, len(metrics), TILES_PER_ROW):
+            shown = metrics[first : first + TILES_PER_ROW]
+            for column, (name, kind) in zip(st.columns(TILES_PER_ROW), shown, strict=False):
+                column.metric(layer.label(name) + currency, format_value(row.get(name), kind))
 
 
 def table(frame: pd.DataFrame, name: str, caption: str | None = None) -> None:

@@ -35,7 +35,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.common import format_value
 from publishing import served
 
-PAGES_DIR = PROJECT_ROOT / "dashboard" / "pages"
+PAGES_DIR = PROJECT_ROOT / "dashboard" / "views"
 # page file -> (url path, heading)
 PAGES = {
     "finance": ("finance", "Finance"),
@@ -445,21 +445,16 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def running_app(served_copy: Path) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on 127.0.0.1 (as `make dashboard` starts it)."""
+    """`streamlit run dashboard/app.py` on 127.0.0.1 (as `make dashboard` starts it, with the
+    settings of .streamlit/config.toml) on a free port."""
     port = free_port()
     process = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "streamlit"),
             "run",
             "dashboard/app.py",
-            "--server.address",
-            "127.0.0.1",
             "--server.port",
             str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
         ],
         cwd=PROJECT_ROOT,
         env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)},
