@@ -3,6 +3,7 @@ off the list, top movers."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.common import page, table, tiles
@@ -18,6 +19,14 @@ HEADLINE = [
 SELL_THROUGH = [("units_received", "units"), ("sell_through_pct", "pct")]
 NO_CHANNEL = {"time", "entity", "location", "category"}
 TOP = 10
+
+
+def _flat(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column labels of a pivot as one string each ("Net sales EUR")."""
+    if frame.columns.nlevels > 1:
+        frame.columns = [" ".join(str(part) for part in c) for c in frame.columns]
+    return frame
+
 
 reader, filters = page("Merchandising")
 layer = reader.layer
@@ -39,7 +48,13 @@ through = reader.metric_frame(
 )
 if not categories.empty:
     st.bar_chart(
-        categories.pivot_table(index="product__category", values=[net, margin], aggfunc="sum"),
+        # in functional currency, one bar per currency: amounts are never added across them
+        categories.pivot_table(
+            index="product__category",
+            columns=list(money_group) or None,
+            values=[net, margin],
+            aggfunc="sum",
+        ).pipe(_flat),
         stack=False,
     )
     categories = categories.merge(through, on="product__category", how="left")

@@ -71,7 +71,15 @@ tiles(reader, filters, RECEIPTS)
 received = tuple(filters.metric(layer, m) for m, _ in RECEIPTS)
 daily = reader.metric_frame(Query(received, ("metric_time__day", *money_group), filters.mf_where()))
 if not daily.empty:
-    st.line_chart(daily.pivot_table(index="metric_time__day", values=received[1], aggfunc="sum"))
+    # in functional currency, one line per currency: amounts are never added across them
+    st.line_chart(
+        daily.pivot_table(
+            index="metric_time__day",
+            columns=list(money_group) or None,
+            values=received[1],
+            aggfunc="sum",
+        )
+    )
 by_location = reader.metric_frame(
     Query(received, ("location", "location__location_name", *money_group), filters.mf_where())
 )
