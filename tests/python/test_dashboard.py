@@ -546,3 +546,19 @@ def test_a_headless_chromium_opens_every_page_and_finds_its_figures(
         finally:
             browser.close()
     assert {f"{page}.png" for page in PAGES} <= {p.name for p in SCREENSHOTS.glob("*.png")}
+
+
+def test_dagster_shows_each_page_downstream_of_the_publication_it_reads() -> None:
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for page in PAGES:
+        node = graph.get(dg.AssetKey(["dashboard", f"control_tower_{page}"]))
+        parents = {key.to_user_string() for key in node.parent_keys}
+        assert "publication" in parents
+        assert {"marts/dim_entity", "marts/dim_date"} <= parents
+    # never materialized by the pipeline's jobs
+    selected = defs.resolve_job_def("transform_job").asset_layer.selected_asset_keys
+    assert not [key for key in selected if key.path[0] == "dashboard"]
