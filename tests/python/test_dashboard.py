@@ -469,6 +469,16 @@ def test_pages_show_either_version_completely_while_versions_are_published(
 # ---- a real browser ---------------------------------------------------------------------------
 
 
+DRAWN = """() => {
+    const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+    const tables = [...document.querySelectorAll('[data-testid="stDataFrame"]')];
+    const waiting = '[data-testid="stSkeleton"], [data-testid="stSpinner"]';
+    return !document.querySelector(waiting)
+        && charts.every(c => c.querySelector('canvas, svg'))
+        && tables.every(t => t.querySelector('canvas, table'));
+}"""
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -526,7 +536,7 @@ def test_a_headless_chromium_opens_every_page_and_finds_its_figures(
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
-            view = browser.new_page(viewport={"width": 1400, "height": 1000})
+            view = browser.new_page(viewport={"width": 1400, "height": 2000})
             for page, (url, heading) in PAGES.items():
                 view.goto(f"{running_app}/{url}")
                 view.get_by_role("heading", name=heading, level=1).wait_for(timeout=60_000)
@@ -542,6 +552,9 @@ def test_a_headless_chromium_opens_every_page_and_finds_its_figures(
                     "Publication v000001" in view.locator('[data-testid="stSidebar"]').inner_text()
                 )
                 assert view.locator('[data-testid="stException"]').count() == 0, page
+                # charts and tables draw after the script ends: wait until each has drawn
+                view.mouse.wheel(0, 20_000)
+                view.wait_for_function(DRAWN, timeout=60_000)
                 view.screenshot(path=str(SCREENSHOTS / f"{page}.png"), full_page=True)
         finally:
             browser.close()
