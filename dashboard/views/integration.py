@@ -56,7 +56,11 @@ if not heat.empty:
         .encode(
             x=alt.X("business_date:T", title="Business date"),
             y=alt.Y("source_system:N", title="Source system"),
-            color=alt.Color("complete_share:Q", title="Complete", scale=alt.Scale(domain=[0, 1])),
+            color=alt.Color(
+                "complete_share:Q",
+                title="Complete",
+                scale=alt.Scale(domain=[0, 1], scheme="redyellowgreen"),
+            ),
             tooltip=["source_system", "business_date:T", "expected", "complete"],
         ),
         width="stretch",
