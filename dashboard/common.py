@@ -39,7 +39,12 @@ def semantic_layer() -> SemanticLayer:
 
 @st.cache_data(max_entries=2048, show_spinner=False)
 def _frame(version_file: str, sql: str, params: tuple[Any, ...], _con: Any) -> pd.DataFrame:
-    return _con.execute(sql, list(params)).df()
+    cursor = _con.execute(sql, list(params))
+    dates = [d[0] for d in cursor.description if str(d[1]) == "DATE"]
+    frame = cursor.df()
+    for column in dates:  # pandas reads a DATE as a timestamp: show it as the date it is
+        frame[column] = frame[column].dt.date
+    return frame
 
 
 @st.cache_data(max_entries=2048, show_spinner=False)
