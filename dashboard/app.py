@@ -18,7 +18,8 @@ PAGES = Path(__file__).with_name("views")  # not pages/: Streamlit would list th
 st.set_page_config(page_title="Concord control tower", layout="wide")
 navigation = st.navigation(
     [
-        st.Page(PAGES / "finance.py", title="Finance", url_path="finance", default=True),
+        st.Page(PAGES / "home.py", title="Control tower", default=True),
+        st.Page(PAGES / "finance.py", title="Finance", url_path="finance"),
         st.Page(PAGES / "merchandising.py", title="Merchandising", url_path="merchandising"),
         st.Page(PAGES / "supply_chain.py", title="Supply chain", url_path="supply_chain"),
         st.Page(PAGES / "integration.py", title="Integration health", url_path="integration"),

@@ -330,6 +330,20 @@ def test_each_page_renders_its_headline_figures_equal_to_the_marts(
     check(render(page, **widgets), narrowed)
 
 
+def test_the_app_starts_on_the_served_publication_with_a_link_to_every_page(
+    served_copy: Path,
+) -> None:
+    app = AppTest.from_file(str(PROJECT_ROOT / "dashboard" / "app.py"), default_timeout=120).run()
+    assert not app.exception, [e.value for e in app.exception]
+    assert [t.value for t in app.title] == ["Concord control tower"]
+    assert "Serving publication **v000001**" in app.markdown[0].value
+    with served.connect(served_copy) as con:
+        incomplete = served.current_publication(con)["incomplete_dates"]
+    assert shown(app)["Incomplete business dates"] == format_value(len(incomplete), "units")
+    links = {link.proto.page for link in app.get("page_link")}
+    assert len(links) == len(PAGES)
+
+
 def test_the_currency_switch_shows_each_entitys_functional_currency(served_copy: Path) -> None:
     with served.connect(served_copy) as con:
         first, last = dates(con)
@@ -537,9 +551,13 @@ def test_a_headless_chromium_opens_every_page_and_finds_its_figures(
         browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         try:
             view = browser.new_page(viewport={"width": 1400, "height": 2000})
+            view.goto(running_app)  # the start page
+            view.get_by_role("heading", name="Concord control tower", level=1).wait_for()
+            view.get_by_text("Serving publication v000001").wait_for()
             for page, (url, heading) in PAGES.items():
                 view.goto(f"{running_app}/{url}")
                 view.get_by_role("heading", name=heading, level=1).wait_for(timeout=60_000)
+                assert view.get_by_text("Page not found").count() == 0, page
                 headline = next(k for k in figures[page] if not k.startswith("_"))
                 tile = view.locator('[data-testid="stMetric"]', has_text=headline).first
                 tile.wait_for(timeout=60_000)
