@@ -483,13 +483,23 @@ def test_pages_show_either_version_completely_while_versions_are_published(
 # ---- a real browser ---------------------------------------------------------------------------
 
 
+# Charts and tables draw after the script ends (their code loads lazily): the page is drawn when
+# nothing waits (no skeleton, no spinner), every chart and table has drawn and the page has not
+# changed for 1.5 s.
 DRAWN = """() => {
     const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
     const tables = [...document.querySelectorAll('[data-testid="stDataFrame"]')];
     const waiting = '[data-testid="stSkeleton"], [data-testid="stSpinner"]';
-    return !document.querySelector(waiting)
+    const drawn = !document.querySelector(waiting)
         && charts.every(c => c.querySelector('canvas, svg'))
         && tables.every(t => t.querySelector('canvas, table'));
+    const size = document.querySelectorAll('*').length;
+    if (!drawn || window.concordSize !== size) {
+        window.concordSize = size;
+        window.concordSince = Date.now();
+        return false;
+    }
+    return Date.now() - window.concordSince > 1500;
 }"""
 
 
@@ -570,9 +580,7 @@ def test_a_headless_chromium_opens_every_page_and_finds_its_figures(
                     "Publication v000001" in view.locator('[data-testid="stSidebar"]').inner_text()
                 )
                 assert view.locator('[data-testid="stException"]').count() == 0, page
-                # charts and tables draw after the script ends: wait until each has drawn
-                view.mouse.wheel(0, 20_000)
-                view.wait_for_function(DRAWN, timeout=60_000)
+                view.wait_for_function(DRAWN, timeout=60_000, polling=250)
                 view.screenshot(path=str(SCREENSHOTS / f"{page}.png"), full_page=True)
         finally:
             browser.close()
