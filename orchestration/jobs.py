@@ -17,12 +17,13 @@ ingest_job = dg.define_asset_job(
 
 transform_job = dg.define_asset_job(
     "transform_job",
-    selection=dg.AssetSelection.assets(LOAD_LOG_KEY)
-    | dg.AssetSelection.all().downstream()
-    - dg.AssetSelection.key_prefixes(["raw"])
-    - dg.AssetSelection.key_prefixes(["landing"])
-    # the pages' exposures (orchestration/exposures.py) are never materialized
-    - dg.AssetSelection.key_prefixes(["dashboard"], include_sources=True),
+    # materializable: not the dashboard pages' exposures (orchestration/exposures.py)
+    selection=(
+        dg.AssetSelection.assets(LOAD_LOG_KEY)
+        | dg.AssetSelection.all().downstream()
+        - dg.AssetSelection.key_prefixes(["raw"])
+        - dg.AssetSelection.key_prefixes(["landing"])
+    ).materializable(),
     description="Log stray files, dbt build every model with its tests, then publish the public "
     "relations as a new version of the served copy (only when no blocking check failed).",
 )
