@@ -27,6 +27,7 @@ from publishing import served, settings
 CURRENCIES = ("reporting", "functional")
 ALL_FILTERS = frozenset({"time", "entity", "channel", "location", "category"})
 TILES_PER_ROW = 4
+TABLE_ROWS = 1000  # rows a table shows; its CSV has every row
 
 
 # ---- the served copy -------------------------------------------------------------------------
@@ -314,13 +315,19 @@ def _tile_row(
 
 
 def table(frame: pd.DataFrame, name: str, caption: str | None = None) -> None:
-    """A table and its CSV download."""
+    """A table (its first TABLE_ROWS rows, in the order given) and a CSV download of all its
+    rows, written when the button is pressed."""
     if caption:
         st.caption(caption)
-    st.dataframe(frame, hide_index=True, width="stretch")
+    if len(frame) > TABLE_ROWS:
+        st.caption(
+            f"The first {TABLE_ROWS:,} of {len(frame):,} rows; the CSV holds them all, or narrow "
+            "the filters."
+        )
+    st.dataframe(frame.head(TABLE_ROWS), hide_index=True, width="stretch")
     st.download_button(
         f"Download {name}.csv",
-        frame.to_csv(index=False).encode(),
+        lambda: frame.to_csv(index=False).encode(),
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"download_{name}",
