@@ -31,6 +31,8 @@ WORLD_START ?= 2026-01-01
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 DBT_FLAGS := --project-dir . --profiles-dir $(DBT_PROFILES_DIR)
+# pytest workers (pytest-xdist): tests sharing a world run on one worker (tests/python/conftest.py).
+TEST_WORKERS ?= 2
 # macros/ is not listed: the dbt templater can only render nodes and skips macro files.
 SQL_PATHS := models tests
 
@@ -130,6 +132,7 @@ chromium:
 
 lint-python: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 lint-sql: install dirs
 	@paths=""; for d in $(SQL_PATHS); do [ -d "$$d" ] && paths="$$paths $$d"; done; \
@@ -154,7 +157,7 @@ test: install chromium
 	$(MAKE) --no-print-directory semantic
 	$(MAKE) --no-print-directory lint-sql
 	$(MAKE) --no-print-directory lint-python
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # ---- housekeeping ----------------------------------------------------------------------------
 

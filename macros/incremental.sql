@@ -186,7 +186,7 @@
     is not on a model rebuilt by load, or must see everything. -#}
 {% macro tested_rows_since(relation) -%}
     {%- set tested = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
-    {%- if tested is none or tested.config.get('incremental_strategy') != 'load_window' -%}
+    {%- if tested is none or tested.config.get('data_tests_scope') != 'rewritten_rows' -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- set in_window = last_load_window(

@@ -22,6 +22,7 @@ import pandas as pd
 
 from simulation import world as w
 from simulation.config import WorldConfig
+from simulation.fx import RateBook
 
 # The random stream of sparse master data (docs: new behaviour draws from its own stream).
 SPARSE_MASTER_STREAM = 1301
@@ -31,7 +32,7 @@ NOT_SENT_SINGLE_CURRENCY = frozenset({"erp_fx_rates"})
 NOT_SENT_WITHOUT_INVOICES = frozenset({"erp_supplier_invoices"})
 
 
-class IdentityRates(w.RateBook):
+class IdentityRates(RateBook):
     """Rates of a single-currency world: every amount is already in the reporting currency."""
 
     def __init__(self) -> None:
@@ -41,10 +42,10 @@ class IdentityRates(w.RateBook):
         return 1.0
 
 
-def rate_book(config: WorldConfig, fx: pd.DataFrame) -> w.RateBook:
+def rate_book(config: WorldConfig, fx: pd.DataFrame) -> RateBook:
     """The rates the engine converts with (the FX frame is drawn either way, so that the main
     random stream does not move)."""
-    return IdentityRates() if config.single_currency else w.RateBook(fx)
+    return IdentityRates() if config.single_currency else RateBook(fx)
 
 
 def is_sent(config: WorldConfig, extract_name: str) -> bool:

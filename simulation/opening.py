@@ -2,12 +2,13 @@
 of day 0 arrives as the ERP's opening-balance extract, with the cost the ERP carries it at,
 instead of as day-0 purchase orders received at dawn.
 
-The quantities are those of the opening deliveries (Simulation.opening_targets). The cost is the
-entity's moving average before the period: the purchase cost scaled by a factor drawn per entity
-and SKU between 0.90 and 1.10 from the module's own random stream (so that it differs from every
-purchase-order cost and no existing draw moves), rounded to the extract's four decimals. Each
-balance enters the reference ledger at local midnight of day 0 at units x unit cost, before any
-other event of its entity (docs/decisions.md, "Opening balances").
+The quantities are those of the opening deliveries (planning.opening_targets in
+simulation/events/planning.py). The cost is the entity's moving average before the period: the
+purchase cost scaled by a factor drawn per entity and SKU between 0.90 and 1.10 from the
+module's own random stream (so that it differs from every purchase-order cost and no existing
+draw moves), rounded to the extract's four decimals. Each balance enters the reference ledger at
+local midnight of day 0 at units x unit cost, before any other event of its entity
+(docs/decisions.md, "Opening balances").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import world as w
+from simulation.events import planning
 from simulation.valuation import INBOUND_PRIORITY
 
 if TYPE_CHECKING:
@@ -37,7 +39,7 @@ def opening_unit_costs(sim: Simulation) -> np.ndarray:
 
 def open_with_balances(sim: Simulation, d: int, out: DayOutput) -> None:
     """Day 0 of a world that starts mid-life: the opening stock is on hand at local midnight."""
-    loc, sku, units = sim.opening_targets()
+    loc, sku, units = planning.opening_targets(sim)
     keep = units > 0
     loc, sku, units = loc[keep], sku[keep], units[keep]
     unit_cost = opening_unit_costs(sim)[sim.loc_entity_idx[loc], sku]

@@ -1,12 +1,12 @@
 """Purchase-order lines after their first delivery: back-orders, buyer closes, over-deliveries.
 
-A supplier short-delivers some lines (engine.receive_purchase_orders draws which). The rest of
-such a line is then either delivered later against the same line (a back-order receipt some
-days after) or closed by the buyer, which the ERP sends as a change record: the line again in
-the purchase-order extract of the closing day, with ``line_status`` ``closed`` and its
-``closed_date``. A few lines delivered in full come with more units than ordered (an
-over-delivery): the extra units go on hand, the line is complete, and its on order is zero,
-never negative.
+A supplier short-delivers some lines (receive_purchase_orders in simulation/events/erp.py draws
+which). The rest of such a line is then either delivered later against the same line (a
+back-order receipt some days after) or closed by the buyer, which the ERP sends as a change
+record: the line again in the purchase-order extract of the closing day, with ``line_status``
+``closed`` and its ``closed_date``. A few lines delivered in full come with more units than
+ordered (an over-delivery): the extra units go on hand, the line is complete, and its on order
+is zero, never negative.
 
 The book keeps every line's ordered and received units and its closing day, and answers the
 truth's on order per location and SKU by the glossary's rule (ordered - received to date, until

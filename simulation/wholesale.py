@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import world as w
+from simulation.money import round_half_up
 
 if TYPE_CHECKING:
     from simulation.engine import DayOutput, Simulation
@@ -198,12 +199,6 @@ class Wholesale:
         sim.take_back(d, ret, CHANNEL_WHOLESALE, out)
         sim.sales_lines(d, ret, CHANNEL_WHOLESALE, True, ret["currency_code"].to_numpy(), out)
         out.extracts["wholesale_credited"].append(ret)
-
-
-def round_half_up(values: np.ndarray | pd.Series | float) -> np.ndarray:
-    from simulation.engine import round_half_up as engine_round
-
-    return engine_round(np.asarray(values, dtype=float))
 
 
 def extract_rows(deliverer: object, out: DayOutput) -> pd.DataFrame:

@@ -164,3 +164,42 @@ def redeliver(landing: Path, system: str, extract: str, day: date, rows: list[di
         writer.writeheader()
         writer.writerows([*kept, *rows])
     return path
+
+
+# ---- two workers (pytest-xdist, `--dist loadgroup`) ---------------------------------------------
+# A world is built once per worker that asks for it, so the tests that share a world run on the
+# same worker: the modules of the session worlds clean/defective/opening together, the Dagster
+# runs together (they share the project's target/ and a code location), every other module on
+# its own (its module-scoped worlds). Without xdist the marks change nothing.
+SHARED_WORLD_MODULES = {
+    "test_controls",
+    "test_dashboard",
+    "test_forecast_accuracy",
+    "test_incremental",
+    "test_ingestion",
+    "test_kpi_marts",
+    "test_layers",
+    "test_opening_balances",
+    "test_semantic_layer",
+    "test_wholesale",
+    "test_work_orders",
+}
+DAGSTER_MODULES = {
+    "test_orchestration",
+    "test_pipeline",
+    "test_publish_pipeline",
+    "test_run_failures",
+}
+
+
+def worker_group(module: str) -> str:
+    if module in SHARED_WORLD_MODULES:
+        return "shared_worlds"
+    if module in DAGSTER_MODULES:
+        return "dagster"
+    return module
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(worker_group(item.module.__name__)))

@@ -22,7 +22,7 @@ import pytest
 
 from ingestion.load import ingest
 from simulation.__main__ import generate, parse_args
-from simulation.world import RateBook
+from simulation.fx import RateBook
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # 21 days: three weekly master snapshots (the category move shows in the second), a new barcode
@@ -35,7 +35,7 @@ DEFECTS = ["--defect-rate", "unknown_item_code=0.4"]
 SELECTION = [
     "--select",
     "+path:models/marts/core",
-    "+path:models/marts/controls",
+    "+path:models/controls",
     "path:tests/dbt/master_data",
     "path:tests/dbt/controls",
     # tests of other marts against the dimensions belong to those marts' builds

@@ -55,6 +55,11 @@ def _position(expression: str, money: bool = False) -> Figure:
     return Figure("mart_available_inventory", "as_of_date", expression, "position", money)
 
 
+def _forecast_weeks(expression: str) -> Figure:
+    """Hundredths of units, compared like money."""
+    return flow("mart_forecast_accuracy", "week_start_date", expression, money=True)
+
+
 def _receipts(expression: str) -> Figure:
     return flow("fct_goods_receipt_lines", "business_date", expression, money=True)
 
@@ -118,6 +123,10 @@ FIGURES: dict[str, Figure] = {
         f"case when {OPEN_QUEUE} then coalesce(affected_value_reporting, 0) else 0 end",
         money=True,
     ),
+    "forecast_judged_units": _forecast_weeks("forecast_units"),
+    "forecast_actual_units_sold": _forecast_weeks("units_sold"),
+    "forecast_error_units": _forecast_weeks("error_units"),
+    "forecast_absolute_error_units": _forecast_weeks("absolute_error_units"),
     "reconciliation_comparisons": flow("mart_reconciliations", "comparison_date", "1"),
     "reconciliation_breaks": flow(
         "mart_reconciliations", "comparison_date", "case when status = 'break' then 1 else 0 end"
@@ -145,6 +154,8 @@ RATIOS = {
     "average_inventory_value": lambda v: v["inventory_value_daily_total"] / v["inventory_days"],
     "inventory_turns": lambda v: v["cogs"] / v["average_inventory_value"],
     "days_of_supply": lambda v: v["available_units"] * 28 / v["forecast_units_next_28_days"],
+    "forecast_wape": lambda v: v["forecast_absolute_error_units"] / v["forecast_actual_units_sold"],
+    "forecast_bias": lambda v: v["forecast_error_units"] / v["forecast_actual_units_sold"],
     "sell_through_pct": lambda v: (
         v["units_sold"] / (v["on_hand_units"] - v["on_hand_net_change"] + v["units_received"])
     ),
@@ -166,6 +177,8 @@ GROUPS = {
     "location__location_type": "locations.location_type",
     "exception__owning_role": "facts.owning_role",
     "reconciliation_comparison__reconciliation_name": "facts.reconciliation_name",
+    "forecast_week__horizon_weeks": "facts.horizon_weeks",
+    "forecast_week__forecast_category": "facts.category",
 }
 STORES_ONLY = (
     "{{ Dimension('location__location_type') }} = 'store'",
@@ -228,6 +241,14 @@ STOCK_KPIS = (
     "inventory_value_daily_total",
     "inventory_days",
 )
+FORECAST_ACCURACY = (
+    "forecast_judged_units",
+    "forecast_actual_units_sold",
+    "forecast_error_units",
+    "forecast_absolute_error_units",
+    "forecast_wape",
+    "forecast_bias",
+)
 GL = ("gl_debits", "gl_credits", "gl_debits_functional", "gl_credits_functional")
 
 # The table of queries on the clean world: every metric but the controls' at least once, by
@@ -267,6 +288,11 @@ CLEAN_QUERIES = [
         ("days_of_supply", "available_units", "forecast_units_next_28_days"),
         ("metric_time__retail_period", "product__category"),
     ),
+]
+CLEAN_QUERIES += [
+    Query(FORECAST_ACCURACY, ("forecast_week__horizon_weeks",)),
+    Query(FORECAST_ACCURACY, ("forecast_week__forecast_category", "forecast_week__horizon_weeks")),
+    Query(FORECAST_ACCURACY, ("metric_time__retail_week", "location")),
 ]
 CONTROL_QUERIES = [
     Query(

@@ -689,11 +689,11 @@ def test_clean_world_has_no_lost_copied_or_spoiled_file(clean: Path) -> None:
 
 # ----------------------------------------------------------------------------- rate gaps
 def test_rate_holidays_make_gaps_up_to_the_limit_and_no_further() -> None:
-    from simulation import world as w
+    from simulation import fx as rates
     from simulation.config import WorldConfig
 
     config = WorldConfig(start_date=date(2025, 1, 1), days=4 * 365)
-    fx = w.fx_rates(config, np.random.default_rng(1))
+    fx = rates.fx_rates(config, np.random.default_rng(1))
     usd_eur = fx[(fx["from_currency_code"] == "USD") & (fx["to_currency_code"] == "EUR")]
     published = set(usd_eur["rate_date"])
     # Easter 2026: no rates on Good Friday (3 April) and Easter Monday (6 April)
@@ -701,17 +701,17 @@ def test_rate_holidays_make_gaps_up_to_the_limit_and_no_further() -> None:
     assert not {date(2026, 4, 3), date(2026, 4, 6), date(2026, 5, 1), date(2026, 12, 25)} & (
         published
     )
-    book = w.RateBook(fx)
+    book = rates.RateBook(fx)
     thursday = usd_eur.loc[usd_eur["rate_date"] == date(2026, 4, 2), "exchange_rate"].item()
     assert book.rate(date(2026, 4, 6), "USD", "EUR") == thursday
     gaps = []
     for i in range(config.days):
         day = config.day(i)
         gaps.append(min(k for k in range(10) if day - timedelta(days=k) in published))
-    assert max(gaps) == w.FX_MAX_GAP_DAYS == 4  # a gap at the limit happens, none beyond it
+    assert max(gaps) == rates.FX_MAX_GAP_DAYS == 4  # a gap at the limit happens, none beyond it
     assert gaps.count(4) >= 4  # every Easter Monday, and some Christmases
     dbt_project = (Path(__file__).resolve().parents[2] / "dbt_project.yml").read_text()
-    assert re.search(rf"fx_max_gap_days: {w.FX_MAX_GAP_DAYS}\b", dbt_project)
+    assert re.search(rf"fx_max_gap_days: {rates.FX_MAX_GAP_DAYS}\b", dbt_project)
 
 
 # ----------------------------------------------------------------------------- clocks going back

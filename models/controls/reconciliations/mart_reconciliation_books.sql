@@ -1,0 +1,187 @@
+-- Reconciliations books_revenue, books_cogs and books_inventory: the warehouse's trial balance
+-- (mart_gl_trial_balance) ties to the KPI marts, per entity and period, in the entity's
+-- currency. Revenue: the period's credits less debits on the revenue, discounts and returns
+-- accounts against net sales (mart_net_sales). COGS: the period's net debit on the cost of
+-- goods sold account against COGS (mart_cogs). Inventory: the inventory account's closing
+-- balance against inventory value (mart_available_inventory) at the period's last date with
+-- postings. Goods in transit between an entity's own locations sit in the in-transit account,
+-- as they are not on hand anywhere.
+
+with
+
+balances as (
+    select * from {{ ref('mart_gl_trial_balance') }}
+),
+
+last_posting as (
+    select max(postings.business_date) as last_business_date
+    from {{ ref('fct_gl_postings') }} as postings
+),
+
+periods as (
+    select distinct
+        balances.entity_code,
+        balances.period_start_date,
+        balances.period_end_date,
+        balances.currency_code,
+        case
+            when balances.period_end_date < last_posting.last_business_date
+                then balances.period_end_date
+            else last_posting.last_business_date
+        end as comparison_date
+    from balances
+    cross join last_posting
+),
+
+ledger as (
+    select
+        balances.entity_code,
+        balances.period_start_date,
+        sum(
+            case
+                when balances.account_role in ('revenue', 'discounts', 'returns')
+                    then balances.credit_amount - balances.debit_amount
+                else 0
+            end
+        ) as net_revenue,
+        sum(
+            case
+                when balances.account_role = 'cogs'
+                    then balances.debit_amount - balances.credit_amount
+                else 0
+            end
+        ) as cogs,
+        sum(case when balances.account_role = 'inventory' then balances.closing_balance else 0 end)
+            as inventory_balance
+    from balances
+    group by
+        balances.entity_code,
+        balances.period_start_date
+),
+
+net_sales as (
+    select
+        periods.entity_code,
+        periods.period_start_date,
+        sum(sales.net_sales) as net_sales
+    from {{ ref('mart_net_sales') }} as sales
+    inner join periods
+        on
+            sales.entity_code = periods.entity_code
+            and sales.business_date between periods.period_start_date and periods.period_end_date
+    group by
+        periods.entity_code,
+        periods.period_start_date
+),
+
+cogs as (
+    select
+        periods.entity_code,
+        periods.period_start_date,
+        sum(cogs_rows.cogs) as cogs
+    from {{ ref('mart_cogs') }} as cogs_rows
+    inner join periods
+        on
+            cogs_rows.entity_code = periods.entity_code
+            and cogs_rows.business_date >= periods.period_start_date
+            and cogs_rows.business_date <= periods.period_end_date
+    group by
+        periods.entity_code,
+        periods.period_start_date
+),
+
+inventory as (
+    select
+        periods.entity_code,
+        periods.period_start_date,
+        sum(positions.inventory_value) as inventory_value
+    from {{ ref('mart_available_inventory') }} as positions
+    inner join periods
+        on
+            positions.entity_code = periods.entity_code
+            and positions.as_of_date = periods.comparison_date
+    group by
+        periods.entity_code,
+        periods.period_start_date
+),
+
+measures as (
+    select 'revenue' as measure
+    union all
+    select 'cogs' as measure
+    union all
+    select 'inventory' as measure
+),
+
+comparisons as (
+    select
+        measures.measure,
+        periods.entity_code,
+        periods.period_start_date,
+        periods.comparison_date,
+        periods.currency_code,
+        cast(
+            case measures.measure
+                when 'revenue' then ledger.net_revenue
+                when 'cogs' then ledger.cogs
+                else ledger.inventory_balance
+            end as decimal(18, 2)
+        ) as left_value,
+        cast(coalesce(
+            case measures.measure
+                when 'revenue' then net_sales.net_sales
+                when 'cogs' then cogs.cogs
+                else inventory.inventory_value
+            end,
+            0
+        ) as decimal(18, 2)) as right_value,
+        true as is_due,
+        'books_' || measures.measure as reconciliation_name
+    from periods
+    cross join measures
+    left join ledger
+        on
+            periods.entity_code = ledger.entity_code
+            and periods.period_start_date = ledger.period_start_date
+    left join net_sales
+        on
+            periods.entity_code = net_sales.entity_code
+            and periods.period_start_date = net_sales.period_start_date
+    left join cogs
+        on
+            periods.entity_code = cogs.entity_code
+            and periods.period_start_date = cogs.period_start_date
+    left join inventory
+        on
+            periods.entity_code = inventory.entity_code
+            and periods.period_start_date = inventory.period_start_date
+),
+
+assessed as (
+    {{ reconciliation_assessed('comparisons') }}
+)
+
+select
+    {{ reconciliation_common_columns(
+        comparison_id="assessed.reconciliation_name || '|' || assessed.entity_code || '|' || "
+        ~ to_text('assessed.period_start_date'),
+        value_unit='assessed.currency_code',
+    ) }},
+    case assessed.measure
+        when 'revenue' then 'Net revenue'
+        when 'cogs' then 'Cost of goods sold'
+        else 'Inventory'
+    end || ' of ' || assessed.entity_code || ' for the period from '
+    || {{ to_text('assessed.period_start_date') }} || case assessed.measure
+        when 'inventory' then ' at the close of ' || {{ to_text('assessed.comparison_date') }}
+        else ' to ' || {{ to_text('assessed.comparison_date') }}
+    end || ': trial balance ' || {{ to_text('assessed.left_value') }} || ' '
+    || assessed.currency_code || ', ' || case assessed.measure
+        when 'revenue' then 'mart_net_sales'
+        when 'cogs' then 'mart_cogs'
+        else 'mart_available_inventory'
+    end || ' ' || {{ to_text('assessed.right_value') }} || ' ' || assessed.currency_code
+    || {{ difference_text() }} || '.' as explanation,
+    assessed.period_start_date
+from assessed
+{{ join_fx_rate('reporting_rates', 'assessed.comparison_date', 'assessed.currency_code') }}

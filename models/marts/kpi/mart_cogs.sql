@@ -1,0 +1,98 @@
+-- COGS per business date, entity, location, channel and SKU (docs/glossary.md): units issued for
+-- sale at the moving-average cost of the moment, less restocked returns at the cost they were
+-- issued at; with net units, net sales and gross margin, in functional and reporting currency.
+-- Rebuilt by load: a day's lines are costed again when a new event or a re-costed receipt
+-- falls on or before it (docs/decisions.md, "Incremental event facts").
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
+
+with
+
+sales_lines as (
+    select * from {{ ref('fct_sales_lines') }}
+    where {{ in_load_window('business_date') }}
+),
+
+costs as (
+    select
+        costed.sales_line_id,
+        costed.original_sales_line_id,
+        costed.event_type,
+        costed.cost_amount
+    from {{ ref('int_valuation_events_costed') }} as costed
+    where
+        costed.event_type in ('issue', 'return_restock')
+        -- the costs of the window's lines: their UTC dates are at most a day earlier
+        and {{ in_load_window('costed.event_date', margin_days=1) }}
+),
+
+costed_lines as (
+    select
+        sales_lines.business_date,
+        sales_lines.entity_code,
+        sales_lines.location_id,
+        sales_lines.channel,
+        sales_lines.sku,
+        sales_lines.functional_currency_code,
+        sales_lines.reporting_currency_code,
+        case
+            when sales_lines.is_return then -sales_lines.units else sales_lines.units
+        end as net_units,
+        case when sales_lines.is_return then -1 else 1 end
+        * sales_lines.net_amount_functional as net_sales,
+        case when sales_lines.is_return then -1 else 1 end
+        * sales_lines.net_amount_reporting as net_sales_reporting,
+        case
+            when not sales_lines.is_return then costs.cost_amount
+            when sales_lines.is_restocked then -costs.cost_amount
+            else 0
+        end as cogs,
+        case
+            when not sales_lines.is_return and costs.cost_amount is null
+                then sales_lines.units
+            else 0
+        end as units_without_cost
+    from sales_lines
+    left join costs
+        on
+            sales_lines.sales_line_id = costs.sales_line_id
+            and costs.event_type
+            = case when sales_lines.is_return then 'return_restock' else 'issue' end
+)
+
+select
+    costed_lines.business_date,
+    costed_lines.entity_code,
+    costed_lines.location_id,
+    costed_lines.channel,
+    costed_lines.sku,
+    cast(sum(costed_lines.net_units) as bigint) as net_units,
+    cast(sum(costed_lines.units_without_cost) as bigint) as units_without_cost,
+    cast(sum(coalesce(costed_lines.cogs, 0)) as decimal(18, 2)) as cogs,
+    cast(sum(costed_lines.net_sales) as decimal(18, 2)) as net_sales,
+    cast(sum(costed_lines.net_sales - coalesce(costed_lines.cogs, 0)) as decimal(18, 2))
+        as gross_margin,
+    costed_lines.functional_currency_code as currency_code,
+    {{ round_money('sum(coalesce(costed_lines.cogs, 0)) * max(rates.exchange_rate)') }}
+        as cogs_reporting,
+    cast(sum(costed_lines.net_sales_reporting) as decimal(18, 2)) as net_sales_reporting,
+    cast(
+        sum(costed_lines.net_sales_reporting)
+        - {{ round_money('sum(coalesce(costed_lines.cogs, 0)) * max(rates.exchange_rate)') }}
+        as decimal(18, 2)
+    ) as gross_margin_reporting,
+    costed_lines.reporting_currency_code
+from costed_lines
+{{ join_fx_rate(
+    'rates',
+    'costed_lines.business_date',
+    'costed_lines.functional_currency_code',
+    'costed_lines.reporting_currency_code',
+) }}
+group by
+    costed_lines.business_date,
+    costed_lines.entity_code,
+    costed_lines.location_id,
+    costed_lines.channel,
+    costed_lines.sku,
+    costed_lines.functional_currency_code,
+    costed_lines.reporting_currency_code

@@ -1,0 +1,100 @@
+-- Forecast accuracy (docs/decisions.md, "Forecast accuracy"): every week a planning publication
+-- forecasts for a selling location and SKU, against the units the retail channels sold there in
+-- that week. Only weeks the sales data covers to their last day are judged; a forecast for a
+-- pair that sold nothing is judged against zero.
+with
+
+forecasts as (
+    select
+        forecasts.forecast_created_date,
+        forecasts.week_start_date,
+        forecasts.location_id,
+        forecasts.sku,
+        forecasts.forecast_units
+    from {{ ref('stg_planning__forecasts') }} as forecasts
+    where forecasts.week_start_date >= forecasts.forecast_created_date
+),
+
+-- the demand plan forecasts what consumers buy: the retail channels, not trade customers
+retail_channels as (
+    select channels.channel
+    from {{ ref('dim_channel') }} as channels
+    where channels.channel_kind = 'retail'
+),
+
+daily_units_sold as (
+    select
+        sales.business_date,
+        sales.location_id,
+        sales.sku,
+        sum(sales.units) as units_sold
+    from {{ ref('fct_sales_lines') }} as sales
+    inner join retail_channels on sales.channel = retail_channels.channel
+    where not sales.is_return
+    group by sales.business_date, sales.location_id, sales.sku
+),
+
+sales_through as (
+    select max(sales.business_date) as last_business_date
+    from {{ ref('fct_sales_lines') }} as sales
+),
+
+judged as (
+    select forecasts.*
+    from forecasts
+    cross join sales_through
+    where
+        {{ dbt.dateadd('day', 6, 'forecasts.week_start_date') }}
+        <= sales_through.last_business_date
+),
+
+actuals as (
+    select
+        judged.forecast_created_date,
+        judged.week_start_date,
+        judged.location_id,
+        judged.sku,
+        coalesce(sum(daily_units_sold.units_sold), 0) as units_sold
+    from judged
+    left join daily_units_sold
+        on
+            judged.location_id = daily_units_sold.location_id
+            and judged.sku = daily_units_sold.sku
+            and judged.week_start_date <= daily_units_sold.business_date
+            and {{ dbt.dateadd('day', 7, 'judged.week_start_date') }}
+            > daily_units_sold.business_date
+    group by
+        judged.forecast_created_date, judged.week_start_date, judged.location_id, judged.sku
+)
+
+select
+    judged.forecast_created_date,
+    judged.week_start_date,
+    cast(
+        floor(
+            {{ dbt.datediff('judged.forecast_created_date', 'judged.week_start_date', 'day') }}
+            / 7
+        ) as integer
+    ) as horizon_weeks,
+    locations.entity_code,
+    judged.location_id,
+    judged.sku,
+    products.category,
+    cast(judged.forecast_units as decimal(18, 2)) as forecast_units,
+    cast(actuals.units_sold as decimal(18, 2)) as units_sold,
+    cast(judged.forecast_units - actuals.units_sold as decimal(18, 2)) as error_units,
+    cast(abs(judged.forecast_units - actuals.units_sold) as decimal(18, 2)) as absolute_error_units
+from judged
+inner join actuals
+    on
+        judged.forecast_created_date = actuals.forecast_created_date
+        and judged.week_start_date = actuals.week_start_date
+        and judged.location_id = actuals.location_id
+        and judged.sku = actuals.sku
+left join {{ ref('dim_location') }} as locations
+    on judged.location_id = locations.location_id
+left join {{ ref('dim_product') }} as products
+    on
+        judged.sku = products.sku
+        and judged.week_start_date >= products.valid_from_date
+        and judged.week_start_date <= coalesce(products.valid_to_date, cast('9999-12-31' as date))
