@@ -2,8 +2,8 @@
 
 Runs in this process: the ingest job over the business dates that have files not yet loaded
 (one run for that range, ingest_range), then the transform job (stray files, dbt build with
-every test, and publishing when no blocking check failed). The summary reads the served copy, as every reader
-does, and names the version it shows.
+every test, and publishing when no blocking check failed). The summary reads the served copy,
+as every reader does, and names the version it shows.
 Run history lands in DAGSTER_HOME when it is set, so `make ui` shows these runs.
 
 When nothing is new (every landing file in the load log, the served copy the last build of it,
