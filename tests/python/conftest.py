@@ -173,6 +173,7 @@ def redeliver(landing: Path, system: str, extract: str, day: date, rows: list[di
 # its own (its module-scoped worlds). Without xdist the marks change nothing.
 SHARED_WORLD_MODULES = {
     "test_controls",
+    "test_dashboard",
     "test_forecast_accuracy",
     "test_incremental",
     "test_ingestion",
