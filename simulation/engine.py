@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import found_stock, fx, kits, minimal_erp, opening
+from simulation.anomalies import Anomalies
 from simulation import world as w
 from simulation.config import WorldConfig
 from simulation.events import erp, marketplace, planning, pos, valuing, webshop, wms
@@ -106,6 +107,7 @@ class Simulation:
         self.kits = kits.kit_definitions(self)  # the kit line (simulation/kits.py)
         self.work_orders: dict[str, kits.WorkOrder] = {}
         self.wholesale = Wholesale(self)  # trade customers of the DCs, on their own draws
+        self.anomalies = Anomalies(self)  # issue 18's anomalies, on their own draws
 
     # ----------------------------------------------------------------- set-up helpers
     def _demand_rates(self) -> np.ndarray:
