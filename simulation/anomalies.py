@@ -45,7 +45,7 @@ SHRINK_SKUS = 15  # SKUs shrunk on the spike's night, 2 to 5 units each
 COST_STEP = 0.03  # supplier cost creep: +3% of the usual cost per started week
 LOST_SHARE = 3 / 4  # share of the day's POS sale rows the half-empty file lacks
 # an anomaly stands out against history: a world shorter than this has none (the detectors'
-# baselines need three weeks of a weekday before the day they judge)
+# baselines need two to three weeks before the day they judge)
 MIN_DAYS = 28
 # sister stores: same entity, replenished from the same DC
 STORE_PAIRS = (("S101", "S102"), ("S201", "S202"), ("S301", "S302"))
@@ -86,7 +86,7 @@ class Anomalies:
         suppliers = [s for e in ("US01", "DE01") for s in w.ENTITY_SUPPLIERS[e]]
         self.creeping_supplier = str(rng.choice(suppliers))
         self.creep_from = max(5, days // 4)
-        self.volume_break_day = int(rng.integers(max(21, days // 2), days - 6))
+        self.volume_break_day = int(rng.integers(max(14, days // 2), days - 6))
         plan = sim.defects
         while not plan.free("pos_sales", self.volume_break_day) or (
             "pos_sales",

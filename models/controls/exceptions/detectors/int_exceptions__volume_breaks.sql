@@ -1,15 +1,15 @@
 -- The exception queue's volume breaks (issue 18; docs/decisions.md, "Anomalies against history
 -- and peers"): a day's file of a sales feed that arrived complete (a header, rows, every store)
--- but with far fewer rows than the feed usually carries on that weekday. Watched are the feeds
--- of a sales channel's daily activity (int_deliveries_assessed.sales_channel), whose volume
--- follows the weekday; the ERP's batch feeds (receipts, transfers, invoices) are lumpy by nature
--- and tied out by the reconciliations. The baseline is the median and median absolute deviation
--- of the rows loaded on the same weekday in the previous history_days days (complete dates from
--- warmup_days after the feed's first date, at least min_history of them). A day breaks when its
--- rows are at most min_ratio of the median, the median is at least min_volume rows and the
--- robust score (spread at least mad_floor of the median) reaches min_score (seed
--- anomaly_thresholds). Days with no rows are the completeness controls' (missing_delivery).
--- One exception per feed and date; the impact is the net sales short of the baseline median.
+-- but with far fewer rows than the feed usually carries. Watched are the feeds of a sales
+-- channel's daily activity (int_deliveries_assessed.sales_channel); the ERP's batch feeds
+-- (receipts, transfers, invoices) are lumpy by nature and tied out by the reconciliations. The
+-- baseline is the median and median absolute deviation of the rows loaded on the feed's
+-- complete dates of the previous history_days days (from warmup_days after its first date, at
+-- least min_history of them). A day breaks when its rows are at most min_ratio of the median
+-- (a bar far below any weekday's swing), the median is at least min_volume rows and the robust
+-- score (spread at least mad_floor of the median) reaches min_score (seed anomaly_thresholds).
+-- Days with no rows are the completeness controls' (missing_delivery). One exception per feed
+-- and date; the impact is the net sales short of the baseline's median net sales.
 
 with
 
@@ -61,8 +61,7 @@ observed as (
     "observation.extract_name = history.extract_name
     and history.day_number < observation.day_number
     and history.day_number >= observation.day_number - observation.history_days
-    and history.day_number >= history.warmup_days
-    and mod(observation.day_number - history.day_number, 7) = 0"
+    and history.day_number >= history.warmup_days"
 ) }},
 
 net_sales_observed as (
@@ -83,8 +82,7 @@ net_sales_observed as (
     "observation.extract_name = history.extract_name
     and history.day_number < observation.day_number
     and history.day_number >= observation.day_number - observation.history_days
-    and history.day_number >= history.warmup_days
-    and mod(observation.day_number - history.day_number, 7) = 0"
+    and history.day_number >= history.warmup_days"
 ) }},
 
 scored as (
@@ -139,8 +137,9 @@ select
     'The ' || breaks.extract_name || ' file of ' || {{ to_text('breaks.observed_date') }}
     || ' (' || breaks.live_source_file || ') loaded ' || {{ to_text('breaks.rows_loaded') }}
     || ' rows against a baseline of ' || {{ to_text('breaks.baseline_median') }}
-    || ' (median of the same weekday on ' || {{ to_text('breaks.history_count') }}
-    || ' earlier dates, MAD ' || {{ to_text('breaks.baseline_mad') }} || '), robust score '
+    || ' (median of ' || {{ to_text('breaks.history_count') }}
+    || ' earlier complete dates, MAD ' || {{ to_text('breaks.baseline_mad') }}
+    || '), robust score '
     || {{ to_text('round(breaks.score, 1)') }}
     || coalesce(
         '; net sales ' || {{ to_text(round_money('breaks.net_sales_reporting')) }}
