@@ -12,7 +12,7 @@ manifest (truth/defects.csv) with where and when it is.
 * shrink_spike: one night a location books shrink on many SKUs at once;
 * supplier_cost_creep: a supplier's purchase unit cost rises a few percent every week;
 * volume_break: a day's POS file delivered complete (every store, a header, no bad row) but
-  with three quarters of its sale rows missing: the rows are lost as with a missing file.
+  with nine tenths of its sale rows missing: the rows are lost as with a missing file.
 
 Draws come from this module's own random stream, so the main stream and the defect placements
 of a world are those of a world without anomalies up to the first anomaly's effect; a clean
@@ -43,7 +43,7 @@ UNDERPRICED_DEPTH = (0.15, 0.35)  # discount as a share of gross on those lines
 OVERSTOCK_FACTOR = 3  # extra replenishment: three times the store's target stock
 SHRINK_SKUS = 15  # SKUs shrunk on the spike's night, 2 to 5 units each
 COST_STEP = 0.03  # supplier cost creep: +3% of the usual cost per started week
-LOST_SHARE = 3 / 4  # share of the day's POS sale rows the half-empty file lacks
+LOST_SHARE = 0.9  # share of the day's POS sale rows the short file lacks
 # an anomaly stands out against history: a world shorter than this has none (the detectors'
 # baselines need two to three weeks before the day they judge)
 MIN_DAYS = 28
@@ -76,7 +76,7 @@ class Anomalies:
         self.fraud_from = max(14, days // 2)
         self.underpricing_from = max(7, days // 3)
         pair = [w.LOCATION_INDEX[x] for x in STORE_PAIRS[int(rng.integers(len(STORE_PAIRS)))]]
-        self.overstocked, self.starved = (pair if rng.random() < 0.5 else pair[::-1])
+        self.overstocked, self.starved = pair if rng.random() < 0.5 else pair[::-1]
         top = np.argsort(-sim.demand[self.starved], kind="stable")[:3]
         self.imbalanced_sku = int(rng.choice(top))
         self.imbalance_from = max(3, days // 7)
@@ -162,7 +162,9 @@ class Anomalies:
             return [], np.zeros(0, dtype=np.int64)
         frame = pd.concat(due, ignore_index=True)
         hours = w.LOCATIONS.loc[frame["loc"], ["open_hour", "close_hour"]].to_numpy()
-        local = self.rng.integers((hours[:, 0] * 3600).astype(int), (hours[:, 1] * 3600).astype(int))
+        local = self.rng.integers(
+            (hours[:, 0] * 3600).astype(int), (hours[:, 1] * 3600).astype(int)
+        )
         return [frame], local
 
     def underprice(self, sim: Simulation, d: int, lines: pd.DataFrame) -> None:
@@ -242,7 +244,7 @@ class Anomalies:
 
     # -------------------------------------------------------------- hook in the delivery
     def half_empty(self, dlv: Deliverer, d: int, frame: pd.DataFrame) -> pd.DataFrame:
-        """The volume break: the day's POS file without three quarters of each store's sale rows
+        """The volume break: the day's POS file without nine tenths of each store's sale rows
         (never a line a later return points at, never a store's last row)."""
         if not self.active or d != self.volume_break_day or frame.empty:
             return frame

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from simulation import found_stock, fx, kits, minimal_erp, opening
-from simulation.anomalies import Anomalies
 from simulation import world as w
+from simulation.anomalies import Anomalies
 from simulation.config import WorldConfig
 from simulation.events import erp, marketplace, planning, pos, valuing, webshop, wms
 from simulation.money import round_half_up

@@ -79,9 +79,11 @@ def quality(worlds: list[BuiltWorld]) -> pd.DataFrame:
                     "true_alerts": len(set(raised["exception_id"]) & pointed),
                 }
             )
-    frame = pd.DataFrame(rows).groupby("kind", sort=False)[
-        ["injected", "caught", "raised", "true_alerts"]
-    ].sum()
+    frame = (
+        pd.DataFrame(rows)
+        .groupby("kind", sort=False)[["injected", "caught", "raised", "true_alerts"]]
+        .sum()
+    )
     frame["recall"] = frame["caught"] / frame["injected"]
     frame["precision"] = frame["true_alerts"] / frame["raised"]
     return frame
@@ -106,9 +108,7 @@ def test_detection_quality_per_detector_on_two_seeds(
 def test_clean_world_raises_no_anomaly(clean_world: BuiltWorld) -> None:
     queue = queue_of(clean_world)
     assert not anomalies_of(clean_world)
-    assert queue.exceptions[
-        queue.exceptions["exception_type"].isin(ANOMALY_KINDS.values())
-    ].empty
+    assert queue.exceptions[queue.exceptions["exception_type"].isin(ANOMALY_KINDS.values())].empty
 
 
 def test_each_explanation_carries_its_baseline_score_and_rows(

@@ -56,11 +56,13 @@ store_days as (
         stores.location_id,
         stores.entity_code,
         stores.first_date,
-        days.date_day as business_date,
-        {{ dbt.datediff('stores.first_date', 'days.date_day', 'day') }} as day_number
+        calendar_days.date_day as business_date,
+        {{ dbt.datediff(
+            'stores.first_date', 'calendar_days.date_day', 'day'
+        ) }} as day_number
     from stores
-    inner join {{ ref('int_calendar_days') }} as days
-        on days.date_day between stores.first_date and stores.last_date
+    inner join {{ ref('int_calendar_days') }} as calendar_days
+        on calendar_days.date_day between stores.first_date and stores.last_date
 ),
 
 weeks as (
@@ -82,9 +84,10 @@ weeks as (
     inner join daily
         on
             store_days.location_id = daily.location_id
-            and daily.business_date <= store_days.business_date
-            and {{ dbt.datediff('daily.business_date', 'store_days.business_date', 'day') }}
-            < thresholds.window_days
+            and store_days.business_date >= daily.business_date
+            and {{ dbt.datediff(
+                'daily.business_date', 'store_days.business_date', 'day'
+            ) }} < thresholds.window_days
     -- weeks that start once the returns of earlier sales have had time to come back
     where store_days.day_number >= thresholds.warmup_days + thresholds.window_days - 1
     group by

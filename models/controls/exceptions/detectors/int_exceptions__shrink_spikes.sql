@@ -32,11 +32,11 @@ valued as (
         movements.entity_code,
         movements.business_date,
         movements.reason_code,
+        locations.functional_currency_code,
         -movements.on_hand_units as lost_units,
         -movements.on_hand_units * average_costs.average_cost as lost_value,
         -movements.on_hand_units * average_costs.average_cost * rates.exchange_rate
-            as lost_value_reporting,
-        locations.functional_currency_code
+            as lost_value_reporting
     from movements
     inner join {{ ref('dim_location') }} as locations
         on movements.location_id = locations.location_id
@@ -83,8 +83,10 @@ observed as (
         locations.location_id,
         locations.entity_code,
         locations.functional_currency_code,
-        days.date_day as observed_date,
-        {{ dbt.datediff('bounds.first_date', 'days.date_day', 'day') }} as day_number,
+        calendar_days.date_day as observed_date,
+        {{ dbt.datediff(
+            'bounds.first_date', 'calendar_days.date_day', 'day'
+        ) }} as day_number,
         thresholds.history_days,
         coalesce(daily.loss_lines, 0) as loss_lines,
         coalesce(daily.shrink_units, 0) as shrink_units,
@@ -94,12 +96,12 @@ observed as (
     from {{ ref('dim_location') }} as locations
     cross join bounds
     cross join thresholds
-    inner join {{ ref('int_calendar_days') }} as days
-        on days.date_day between bounds.first_date and bounds.last_date
+    inner join {{ ref('int_calendar_days') }} as calendar_days
+        on calendar_days.date_day between bounds.first_date and bounds.last_date
     left join daily
         on
             locations.location_id = daily.location_id
-            and days.date_day = daily.business_date
+            and calendar_days.date_day = daily.business_date
     where locations.location_type in ('store', 'dc')
 ),
 
@@ -147,7 +149,8 @@ select
     {{ round_money('spikes.lost_value_reporting') }} as affected_value_reporting,
     '{{ var("reporting_currency") }}' as reporting_currency_code,
     spikes.location_id || ' lost ' || {{ to_text('spikes.lost_units') }} || ' units ('
-    || {{ to_text('spikes.shrink_units') }} || ' to shrink, the rest to downward count corrections) in '
+    || {{ to_text('spikes.shrink_units') }}
+    || ' to shrink, the rest to downward count corrections) in '
     || {{ to_text('spikes.loss_lines') }} || ' adjustment lines on '
     || {{ to_text('spikes.observed_date') }}
     || coalesce(

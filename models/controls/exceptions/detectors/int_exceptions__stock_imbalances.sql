@@ -50,24 +50,29 @@ store_days as (
         positions.location_id,
         positions.entity_code,
         positions.sku,
-        days.date_day as business_date,
-        {{ dbt.datediff('bounds.first_date', 'days.date_day', 'day') }} as day_number,
+        calendar_days.date_day as business_date,
+        {{ dbt.datediff(
+            'bounds.first_date', 'calendar_days.date_day', 'day'
+        ) }} as day_number,
         positions.on_hand_units - positions.reserved_units - positions.quarantined_units
             as available_units,
         coalesce(sold.units_sold, 0) as units_sold
     from {{ ref('int_inventory_position_changes') }} as positions
     inner join stores on positions.location_id = stores.location_id
     cross join bounds
-    inner join {{ ref('int_calendar_days') }} as days
+    inner join {{ ref('int_calendar_days') }} as calendar_days
         on
-            days.date_day >= positions.valid_from_date
-            and (positions.valid_until_date is null or days.date_day < positions.valid_until_date)
-            and days.date_day between bounds.first_date and bounds.last_date
+            positions.valid_from_date <= calendar_days.date_day
+            and (
+                positions.valid_until_date is null
+                or positions.valid_until_date > calendar_days.date_day
+            )
+            and calendar_days.date_day between bounds.first_date and bounds.last_date
     left join sold
         on
             positions.location_id = sold.location_id
             and positions.sku = sold.sku
-            and days.date_day = sold.business_date
+            and calendar_days.date_day = sold.business_date
     where positions.sku <> '{{ var("unresolved_sku") }}'
 ),
 
@@ -230,7 +235,9 @@ select
     || ' units a day (score: excess days of supply '
     || case
         when valued.sister_average_daily_units > 0
-            then {{ to_text('round(valued.sister_available_units / valued.sister_average_daily_units, 1)') }}
+            then {{ to_text(
+                'round(valued.sister_available_units / valued.sister_average_daily_units, 1)'
+            ) }}
         else 'unbounded'
     end || ')'
     || coalesce(

@@ -18,17 +18,17 @@ thresholds as (
 
 order_lines as (
     select
-        lines.purchase_order_number,
-        lines.purchase_order_line_number,
-        lines.supplier_id,
-        lines.entity_code,
-        lines.sku,
-        lines.ordered_units,
-        lines.unit_cost,
-        lines.currency_code,
-        lines.order_date
-    from {{ ref('stg_erp__purchase_order_lines') }} as lines
-    where lines.unit_cost > 0
+        purchase_lines.purchase_order_number,
+        purchase_lines.purchase_order_line_number,
+        purchase_lines.supplier_id,
+        purchase_lines.entity_code,
+        purchase_lines.sku,
+        purchase_lines.ordered_units,
+        purchase_lines.unit_cost,
+        purchase_lines.currency_code,
+        purchase_lines.order_date
+    from {{ ref('stg_erp__purchase_order_lines') }} as purchase_lines
+    where purchase_lines.unit_cost > 0
 ),
 
 -- each line's baseline: the median unit cost of its entity and SKU on earlier orders
@@ -44,7 +44,7 @@ history as (
         on
             observation.entity_code = history.entity_code
             and observation.sku = history.sku
-            and history.order_date < observation.order_date
+            and observation.order_date > history.order_date
             and {{ dbt.datediff('history.order_date', 'observation.order_date', 'day') }}
             <= thresholds.history_days
     group by observation.purchase_order_number, observation.purchase_order_line_number

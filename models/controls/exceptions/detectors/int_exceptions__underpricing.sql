@@ -28,15 +28,20 @@ sale_lines as (
         -- list value and what was given away from it, in the reporting currency
         case
             when prices.list_price > sales_lines.unit_price
-                then sales_lines.gross_amount_reporting * prices.list_price / sales_lines.unit_price
+                then
+                    sales_lines.gross_amount_reporting * prices.list_price
+                    / sales_lines.unit_price
             else sales_lines.gross_amount_reporting
         end as list_value_reporting,
-        case
+        sales_lines.discount_amount_reporting
+        + case
             when prices.list_price > sales_lines.unit_price
-                then sales_lines.gross_amount_reporting * prices.list_price / sales_lines.unit_price
-                - sales_lines.gross_amount_reporting
+                then
+                    sales_lines.gross_amount_reporting * prices.list_price
+                    / sales_lines.unit_price
+                    - sales_lines.gross_amount_reporting
             else 0
-        end + sales_lines.discount_amount_reporting as given_away_reporting,
+        end as given_away_reporting,
         sales_lines.discount_amount <> 0
         or coalesce(prices.list_price > sales_lines.unit_price, false) as is_below_list
     from {{ ref('fct_sales_lines') }} as sales_lines
@@ -91,7 +96,7 @@ weeks as (
     inner join daily
         on
             ends.location_id = daily.location_id
-            and daily.business_date <= ends.business_date
+            and ends.business_date >= daily.business_date
             and {{ dbt.datediff('daily.business_date', 'ends.business_date', 'day') }}
             < thresholds.window_days
     -- full weeks only
@@ -108,7 +113,7 @@ observed as (
         case
             when weeks.list_value_reporting > 0
                 then weeks.given_away_reporting / weeks.list_value_reporting
-        end as depth
+        end as discount_depth
     from weeks
 ),
 
@@ -125,45 +130,46 @@ depth_observed as (
     select
         observed.location_id,
         observed.observed_date,
-        observed.depth
+        observed.discount_depth
     from observed
 ),
 
 {{ robust_baseline(
     'depth_observed',
     ['location_id', 'observed_date'],
-    'depth',
+    'discount_depth',
     "observation.observed_date = history.observed_date
     and observation.location_id <> history.location_id"
 ) }},
 
 scored as (
     select
-        shares.*,
-        depths.baseline_median as depth_baseline_median,
-        depths.baseline_mad as depth_baseline_mad,
-        (shares.below_list_share - shares.baseline_median)
+        share_scores.*,
+        depth_scores.baseline_median as depth_baseline_median,
+        depth_scores.baseline_mad as depth_baseline_mad,
+        (share_scores.below_list_share - share_scores.baseline_median)
         / {{ robust_spread(
-            'shares.baseline_mad', 'thresholds.mad_floor', 'shares.baseline_median',
-            'shares.sale_lines'
+            'share_scores.baseline_mad', 'thresholds.mad_floor', 'share_scores.baseline_median',
+            'share_scores.sale_lines'
         ) }} as share_score,
-        (shares.depth - depths.baseline_median)
-        / {{ robust_spread('depths.baseline_mad', 'thresholds.mad_floor') }} as depth_score,
+        (share_scores.discount_depth - depth_scores.baseline_median)
+        / {{ robust_spread('depth_scores.baseline_mad', 'thresholds.mad_floor') }} as depth_score,
         thresholds.min_score,
         thresholds.min_ratio,
         thresholds.min_volume
-    from observed_baselined as shares
-    inner join depth_observed_baselined as depths
+    from observed_baselined as share_scores
+    inner join depth_observed_baselined as depth_scores
         on
-            shares.location_id = depths.location_id
-            and shares.observed_date = depths.observed_date
+            share_scores.location_id = depth_scores.location_id
+            and share_scores.observed_date = depth_scores.observed_date
     cross join thresholds
 ),
 
 judged as (
     select
         scored.*,
-        case when scored.share_score > scored.depth_score then scored.share_score
+        case
+            when scored.share_score > scored.depth_score then scored.share_score
             else scored.depth_score
         end as score,
         scored.sale_lines >= scored.min_volume
@@ -175,7 +181,7 @@ judged as (
             )
             or (
                 scored.depth_score >= scored.min_score
-                and scored.depth >= scored.min_ratio * scored.depth_baseline_median
+                and scored.discount_depth >= scored.min_ratio * scored.depth_baseline_median
             )
         ) as is_outlier
     from scored
@@ -240,7 +246,7 @@ select
     || {{ to_text('round(100 * worst.baseline_median, 1)') }} || '% median, MAD '
     || {{ to_text('round(100 * worst.baseline_mad, 1)') }} || ' points, score '
     || {{ to_text('round(worst.share_score, 1)') }} || '), giving away '
-    || {{ to_text('round(100 * worst.depth, 1)') }} || '% of list value (peers '
+    || {{ to_text('round(100 * worst.discount_depth, 1)') }} || '% of list value (peers '
     || {{ to_text('round(100 * worst.depth_baseline_median, 1)') }} || '%, score '
     || {{ to_text('round(worst.depth_score, 1)') }} || '); flagged weeks ended '
     || {{ to_text('worst.first_seen_date') }} || ' to ' || {{ to_text('worst.last_seen_date') }}

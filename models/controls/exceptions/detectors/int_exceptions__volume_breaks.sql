@@ -44,7 +44,9 @@ observed as (
         deliveries.source_system,
         deliveries.live_source_file,
         deliveries.business_date as observed_date,
-        {{ dbt.datediff('feeds.first_date', 'deliveries.business_date', 'day') }} as day_number,
+        {{ dbt.datediff(
+            'feeds.first_date', 'deliveries.business_date', 'day'
+        ) }} as day_number,
         thresholds.warmup_days,
         thresholds.history_days,
         deliveries.rows_loaded,
