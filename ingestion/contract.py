@@ -97,6 +97,9 @@ class Extract:
     changes_of: str | None = None  # the snapshot extract whose change records this carries
     # when a retailer may send no file of this extract at all (meta ``optional``); None: required
     optional_when: str | None = None
+    # the source system's data owner (its source's meta owner): e-mail, and name or team
+    owner: str | None = None
+    owner_name: str | None = None
 
     @property
     def extension(self) -> str:
@@ -154,6 +157,7 @@ def _parse_source_file(path: Path) -> list[Extract]:
     extracts = []
     for source in document.get("sources", []):
         system = _meta(source).get("system", source["name"])
+        owner = _meta(source).get("owner") or {}
         for table in source.get("tables", []):
             meta = _meta(table)
             window = meta.get("business_date_window") or {}
@@ -182,6 +186,8 @@ def _parse_source_file(path: Path) -> list[Extract]:
                 optional_when=(
                     " ".join(str(meta["optional"]).split()) if meta.get("optional") else None
                 ),
+                owner=owner.get("email"),
+                owner_name=owner.get("name"),
             )
             _check(extract, path)
             extracts.append(extract)

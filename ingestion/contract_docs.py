@@ -166,6 +166,9 @@ def render() -> str:
     parts = [HEADER, render_requirements(contract)]
     for system in sorted({e.system for e in contract.values()}):
         parts.append(f"## {system}\n")
+        owner = next(e for e in contract.values() if e.system == system)
+        if owner.owner:
+            parts.append(f"Data owner: {owner.owner_name or owner.owner} <{owner.owner}>.\n")
         parts += [render_extract(e) + "\n" for e in contract.values() if e.system == system]
     return "\n".join(parts)
 

@@ -750,3 +750,49 @@ def _log_unread(
         raise
     for entry in entries:
         report.add(entry.result())
+
+
+def log_stray_files(
+    landing_dir: Path, warehouse: Path, *, connection: duckdb.DuckDBPyConnection | None = None
+) -> IngestReport:
+    """Log the landing files ingestion never loads, and load nothing: names that match no
+    extract (unknown) and files refused unread (rejected). A file already logged with the same
+    content is skipped, as ingest() does. Ingesting by extract or business date never logs
+    these: they belong to no extract's partition."""
+    started = time.perf_counter()
+    files = [f for f in discover(Path(landing_dir)) if not f.is_known]
+    report = IngestReport(files_seen=len(files))
+    con = connection
+    if con is None:
+        Path(warehouse).parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(warehouse))
+    try:
+        ensure_raw_schema(con, load_contract())
+        _log_unread(con, files, LoadState.read(con), report)
+    finally:
+        if connection is None:
+            con.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def unlogged_files(
+    landing_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    business_dates: set[date] | None = None,
+    extracts: set[str] | None = None,
+) -> list[LandingFile]:
+    """The selected loadable files whose path and content the load log does not hold: what an
+    ingestion interrupted by an error has not done yet (the next run ingests them)."""
+    seen = LoadState.read(con).seen
+    pending = []
+    for f in discover(Path(landing_dir)):
+        if not f.is_known or not _selected(f, business_dates, extracts):
+            continue
+        try:
+            content_hash = hashlib.sha256(_read_bytes(f.path)).hexdigest()
+        except OSError as error:
+            content_hash = _unreadable(f, error)[0]
+        if (f.source_file, content_hash) not in seen:
+            pending.append(f)
+    return pending

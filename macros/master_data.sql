@@ -113,3 +113,63 @@
                 and back_dated.recorded_date > current_statements.stated_date
         )
 {%- endmacro %}
+
+
+{#-
+    join_item_cross_reference(alias, source_system, source_item_code, business_date): the one
+    way a source system's item code resolves to a SKU (docs/decisions.md, "Item crosswalk" and
+    "Crosswalks in one place"): a left join of int_item_cross_references_dated as alias, the
+    mapping of source_system (an expression) for the code valid on business_date, only where
+    condition (if given) holds. The ranges never overlap there, so a row finds at most one SKU
+    (alias.sku), null when none is valid.
+-#}
+{% macro join_item_cross_reference(
+    alias, source_system, source_item_code, business_date, condition=none
+) -%}
+    left join {{ ref('int_item_cross_references_dated') }} as {{ alias }}
+        on
+            {% if condition is not none -%}
+            {{ condition }}
+            and {% endif -%}
+            {{ alias }}.source_system = {{ source_system }}
+            and {{ source_item_code }} = {{ alias }}.source_item_code
+            and {{ business_date }} >= {{ alias }}.valid_from_date
+            and (
+                {{ alias }}.valid_to_date is null
+                or {{ business_date }} <= {{ alias }}.valid_to_date
+            )
+{%- endmacro %}
+
+
+{#-
+    wms_items_resolved(relation, business_date): the rows of a WMS staging model (alias staged)
+    with their item resolved and their quantity in eaches, every staged column kept, then: sku
+    (the WMS item code's SKU valid on business_date, join_item_cross_reference; null when none),
+    is_unresolved_item, case_pack_units (the SKU's latest product statement: a case pack is a
+    correction of master data, not history that re-dates old counts) and quantity_eaches
+    (quantity x case pack for CS rows, the quantity for EA rows; null for cases of an item
+    that does not resolve: never a guessed pack).
+-#}
+{% macro wms_items_resolved(relation, business_date) -%}
+    select
+        -- every staged column passes through; the wildcard is deliberate
+        staged.*,  -- noqa: AM04
+        cross_references.sku,
+        cross_references.sku is null as is_unresolved_item,
+        products.case_pack_units,
+        case
+            when staged.unit_of_measure = 'CS'
+                then staged.quantity * products.case_pack_units
+            else staged.quantity
+        end as quantity_eaches
+    from {{ relation }} as staged
+    {{ join_item_cross_reference(
+        'cross_references', "'wms'", 'staged.wms_item_code', 'staged.' ~ business_date
+    ) }}
+    left join (
+        {{ deduplicate(
+            '(' ~ product_statements() ~ ')', ['sku'], order_by='effective_from_date desc'
+        ) }}
+    ) as products
+        on cross_references.sku = products.sku
+{%- endmacro %}

@@ -96,3 +96,22 @@
     from chain
     where chain.inbound_seq > 0
 {%- endmacro %}
+
+
+{#-
+    join_average_cost(alias, entity_code, sku, as_of_date): a left join of the moving-average
+    cost in force at the close of as_of_date for the entity and SKU (int_average_cost_changes,
+    one range per change, valid_until_date exclusive), as alias: the one way a quantity of
+    units is valued at moving-average cost (alias.average_cost) on a date.
+-#}
+{% macro join_average_cost(alias, entity_code, sku, as_of_date) -%}
+    left join {{ ref('int_average_cost_changes') }} as {{ alias }}
+        on
+            {{ entity_code }} = {{ alias }}.entity_code
+            and {{ sku }} = {{ alias }}.sku
+            and {{ as_of_date }} >= {{ alias }}.valid_from_date
+            and (
+                {{ alias }}.valid_until_date is null
+                or {{ as_of_date }} < {{ alias }}.valid_until_date
+            )
+{%- endmacro %}

@@ -68,6 +68,90 @@
 {%- endmacro %}
 
 
+{#-
+    reconciliation_common_columns(comparison_id, value_unit, location_id=none, sku=none,
+    reporting_difference=none, rate_alias='reporting_rates'): the columns every reconciliation
+    model's final select starts with, from comparison_id to reporting_currency_code
+    (reconciliation_columns() but its explanation, which each reconciliation words itself), of
+    the assessed comparisons (alias assessed, reconciliation_assessed()). location_id and sku
+    are null unless given; difference_value_reporting is reporting_difference (default the
+    difference itself, in the value unit's currency) converted into the reporting currency at
+    the rate the model joins as rate_alias with join_fx_rate() on the comparison date.
+-#}
+{% macro reconciliation_common_columns(
+    comparison_id,
+    value_unit,
+    location_id=none,
+    sku=none,
+    reporting_difference=none,
+    rate_alias='reporting_rates'
+) -%}
+    {%- set no_text = 'cast(null as ' ~ dbt.type_string() ~ ')' -%}
+    {{ comparison_id }} as comparison_id,
+    assessed.reconciliation_name,
+    assessed.entity_code,
+    {{ no_text if location_id is none else location_id }} as location_id,
+    {{ no_text if sku is none else sku }} as sku,
+    assessed.comparison_date,
+    assessed.left_value,
+    assessed.right_value,
+    assessed.difference_value,
+    {{ value_unit }} as value_unit,
+    assessed.tolerance_abs,
+    assessed.tolerance_bps,
+    assessed.tolerance_value,
+    assessed.severity,
+    assessed.status,
+    {{ to_currency(
+        'assessed.difference_value' if reporting_difference is none else reporting_difference,
+        rate_alias,
+    ) }} as difference_value_reporting,
+    {{ reporting_currency_code() }} as reporting_currency_code
+{%- endmacro %}
+
+
+{#-
+    erp_gl_due_columns(comparison_date): is_due and erp_covered_until_date of a comparison with
+    the ERP's GL as posted by the cutoff (the date plus dbt var erp_gl_posting_lag_days; docs/
+    decisions.md, "Reconciliations"): due once the ERP extract's latest posting (CTE
+    erp_coverage, erp_gl_coverage(), cross joined) reaches the cutoff, pending until then.
+-#}
+{% macro erp_gl_due_columns(comparison_date) -%}
+    coalesce(
+        {{ add_days(var('erp_gl_posting_lag_days'), comparison_date) }}
+        <= erp_coverage.last_posting_date,
+        false
+    ) as is_due,
+    erp_coverage.last_posting_date as erp_covered_until_date
+{%- endmacro %}
+
+
+{#- erp_gl_coverage(erp_lines): the ERP extract's latest posting date (last_posting_date) -#}
+{% macro erp_gl_coverage(erp_lines) -%}
+    select max(erp_lines.last_posting_date) as last_posting_date from {{ erp_lines }} as erp_lines
+{%- endmacro %}
+
+
+{#-
+    difference_text(): "; difference <difference>, tolerance <tolerance>" of an assessed
+    comparison, for its explanation.
+-#}
+{% macro difference_text() -%}
+    '; difference ' || {{ to_text('assessed.difference_value') }} || ', tolerance '
+    || {{ to_text('assessed.tolerance_value') }}
+{%- endmacro %}
+
+
+{#-
+    erp_pending_text(): why a comparison with the ERP's GL is pending, for its explanation: up
+    to which date the ERP extract covers postings (column erp_covered_until_date).
+-#}
+{% macro erp_pending_text() -%}
+    '; pending: the ERP extract covers postings up to '
+    || coalesce({{ to_text('assessed.erp_covered_until_date') }}, 'no date yet')
+{%- endmacro %}
+
+
 {#- to_text(expression): the expression as text, for explanations (an amount keeps its cents). -#}
 {% macro to_text(expression) -%}
     cast({{ expression }} as {{ dbt.type_string() }})

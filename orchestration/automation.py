@@ -3,20 +3,20 @@ successful ingestion triggers the transform; a daily close runs the transform re
 
 import hashlib
 import json
+from pathlib import Path
 
 import dagster as dg
 
 from ingestion.discover import discover
-from orchestration import settings
 from orchestration.jobs import ingest_job, transform_job
+from orchestration.resources import LandingZone
 
 
-def pending_dates(seen: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+def pending_dates(root: Path, seen: dict[str, str]) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Business dates whose landing files are new or changed since the cursor (file -> mtime
     and size), and the new cursor. Pure function of the landing zone and the cursor."""
     current: dict[str, str] = {}
     by_date: dict[str, list[str]] = {}
-    root = settings.landing_dir()
     for f in discover(root):
         if not f.is_known or f.business_date is None:
             continue
@@ -31,9 +31,9 @@ def pending_dates(seen: dict[str, str]) -> tuple[dict[str, list[str]], dict[str,
 @dg.sensor(
     job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED
 )
-def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def landing_sensor(context: dg.SensorEvaluationContext, landing: LandingZone) -> dg.SensorResult:
     seen = json.loads(context.cursor) if context.cursor else {}
-    by_date, current = pending_dates(seen)
+    by_date, current = pending_dates(landing.root, seen)
     requests = [
         dg.RunRequest(
             partition_key=day,

@@ -12,8 +12,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration import settings
+from orchestration import check_descriptions, groups, settings
+from orchestration.ingest import LOAD_LOG_KEY
 from orchestration.progress import Ticker
+from orchestration.resources import Warehouse
 from publishing import settings as publishing_settings
 
 DBT_PROJECT = DbtProject(
@@ -24,28 +26,59 @@ DBT_PROJECT.prepare_if_dev()
 
 
 class ConcordTranslator(DagsterDbtTranslator):
-    """Groups from the model's folder, owners from its dbt group. Sources keep the asset key
-    their YAML meta names (the ingest asset), which dagster-dbt reads by default."""
+    """Groups from the model's folder (orchestration/groups.py), owners from its dbt group (the
+    source system's data owner for staging), a sentence for every check. Sources keep the asset
+    key their YAML meta names (the ingest asset), which dagster-dbt reads by default."""
 
     @cached_property
-    def group_owners(self) -> dict[str, list[str]]:
-        manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
-        owners: dict[str, list[str]] = {}
-        for group in manifest.get("groups", {}).values():
-            email = (group.get("owner") or {}).get("email")
-            owners[group["name"]] = [email] if email else []
-        return owners
+    def system_owners(self) -> dict[str, list[str]]:
+        return groups.system_owners()
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        fqn = dbt_resource_props.get("fqn", [])
-        if dbt_resource_props.get("resource_type") == "source":
-            return f"raw_{fqn[2]}" if len(fqn) > 2 else "raw"
-        # fqn: [project, layer, area?, model]
-        return "_".join(fqn[1:-1]) or "dbt"
+        return groups.group_for_folder(groups.folder_of(dbt_resource_props["original_file_path"]))
 
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str] | None:
+        """Staging belongs to its source system's data owner (the contract); every other
+        resource to the owner of its dbt group (models/_groups.yml)."""
+        folder = groups.folder_of(dbt_resource_props["original_file_path"]).split("/")
+        if folder[0] == "staging" and len(folder) > 1 and folder[1] in self.system_owners:
+            return self.system_owners[folder[1]]
         group = (dbt_resource_props.get("config") or {}).get("group")
-        return self.group_owners.get(group) or None
+        return groups.dbt_group_owners().get(group) or None
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        """A model rebuilt by load reads raw.load_log only for its load window (macros/
+        incremental.sql): that read is bookkeeping, not lineage, so the stray-file log is no
+        parent of it. Models that read the log's rows (the completeness controls) keep it."""
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if reads_load_log_only_for_its_window(props):
+            spec = spec.replace_attributes(
+                deps=[d for d in spec.deps if d.asset_key != LOAD_LOG_KEY]
+            )
+        return spec
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return spec._replace(description=check_descriptions.describe(manifest["nodes"][unique_id]))
+
+
+def reads_load_log_only_for_its_window(props: Mapping[str, Any]) -> bool:
+    """An incremental model whose own SQL does not name the load log (it reaches it through the
+    load-window macros only)."""
+    return (props.get("config") or {}).get("materialized") == "incremental" and (
+        "load_log" not in (props.get("raw_code") or "")
+    )
 
 
 class DbtBuildConfig(dg.Config):
@@ -78,16 +111,20 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     pool=settings.WAREHOUSE_POOL,
 )
 def concord_dbt_assets(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: Warehouse,
+    config: DbtBuildConfig,
 ) -> Iterator:
     """dbt build: every model with its data tests (they appear as asset checks). The event facts
     and available inventory are incremental: a build processes the business dates of newly
     loaded files, and tests what it rewrote, unless the run's config asks for more."""
     # The build's results are the publishing gate's evidence (publishing.core.gate): remove the
     # last build's before starting, keep this one's even when dbt fails.
-    results = publishing_settings.build_results_path(settings.warehouse_path())
+    results = publishing_settings.build_results_path(warehouse.file)
     results.unlink(missing_ok=True)
-    invocation = dbt.cli(dbt_build_args(config), context=context)
+    with warehouse.for_dbt():
+        invocation = dbt.cli(dbt_build_args(config), context=context)
     try:
         yield from with_progress(context, invocation.stream())
     finally:

@@ -1,19 +1,44 @@
-"""The Concord code location."""
+"""The Concord code location: `defs`, its resources from the environment (docs/interfaces.md).
+build_definitions() makes the same code location over other paths (tests, `orchestration.run`)."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from orchestration import resources
 from orchestration.automation import close_schedule, landing_sensor, transform_after_ingest
 from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
-from orchestration.ingest import INGEST_ASSETS, landing_specs, load_log
+from orchestration.ingest import INGEST_ASSETS, landing_specs, load_log, quarantine_spec
 from orchestration.jobs import ingest_job, transform_job
 from orchestration.publish import publishing_assets
 
-defs = dg.Definitions(
-    assets=[*landing_specs(), *INGEST_ASSETS, load_log, concord_dbt_assets, *publishing_assets()],
-    jobs=[ingest_job, transform_job],
-    sensors=[landing_sensor, transform_after_ingest],
-    schedules=[close_schedule],
-    resources={"dbt": DBT_RESOURCE},
-)
+
+def build_definitions(
+    landing: resources.LandingZone | None = None,
+    warehouse: resources.Warehouse | None = None,
+    served_copy: resources.ServedCopy | None = None,
+) -> dg.Definitions:
+    """The code location; each resource not given comes from the environment as it is now."""
+    defaults = resources.from_environment()
+    return dg.Definitions(
+        assets=[
+            *landing_specs(),
+            *INGEST_ASSETS,
+            load_log,
+            quarantine_spec(),
+            concord_dbt_assets,
+            *publishing_assets(),
+        ],
+        jobs=[ingest_job, transform_job],
+        sensors=[landing_sensor, transform_after_ingest],
+        schedules=[close_schedule],
+        resources={
+            "dbt": DBT_RESOURCE,
+            "landing": landing or defaults["landing"],
+            "warehouse": warehouse or defaults["warehouse"],
+            "served_copy": served_copy or defaults["served_copy"],
+        },
+    )
+
+
+defs = build_definitions()

@@ -1,6 +1,8 @@
 """Ingestion assets: one multi-asset per source system, one asset per extract, built from the
 extract contract (no extract is named here). Partitioned by business date; a run over a range
-of dates loads every file of those dates in one transaction per extract."""
+of dates loads every file of those dates, business dates in order. When ingestion stops on an
+error, the business dates it finished are recorded as materialized one by one, so only the
+dates it did not finish show as failed."""
 
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -9,9 +11,16 @@ import dagster as dg
 import duckdb
 
 from ingestion.contract import Extract, load_contract, max_days_after_delivery
-from ingestion.load import IngestReport, held_exception_id, ingest
-from orchestration import settings
+from ingestion.load import (
+    IngestReport,
+    held_exception_id,
+    ingest,
+    log_stray_files,
+    unlogged_files,
+)
+from orchestration import groups, settings
 from orchestration.progress import note
+from orchestration.resources import LandingZone, Warehouse
 
 # Business dates end at the latest the contract finds plausible: a file delivered today may
 # carry a date up to max_days_after_delivery() ahead (end_offset 1 is today's partition).
@@ -19,6 +28,7 @@ DAILY = dg.DailyPartitionsDefinition(
     start_date=settings.partitions_start(), end_offset=1 + max_days_after_delivery()
 )
 LOAD_LOG_KEY = dg.AssetKey(["raw", "load_log"])
+QUARANTINE_KEY = dg.AssetKey(["raw", "quarantine"])
 LANDING_PREFIX = "landing"
 
 
@@ -42,14 +52,20 @@ def dates_in(start: str, end: str) -> set[date]:
     return {first + timedelta(days=i) for i in range((last - first).days + 1)}
 
 
+def owners_of(extract: Extract) -> list[str]:
+    """The source system's data owner (the contract) owns its landing files and raw tables."""
+    return [extract.owner] if extract.owner else []
+
+
 def landing_specs() -> list[dg.AssetSpec]:
     """The files each source system delivers: external assets upstream of raw."""
     return [
         dg.AssetSpec(
             landing_key(e),
-            group_name=f"landing_{e.system}",
+            group_name=e.system,
             description=f"{e.description} Files: {e.file_prefix}_<YYYYMMDD>.{e.extension}",
             kinds={e.file_format},
+            owners=owners_of(e),
         )
         for e in load_contract().values()
     ]
@@ -180,14 +196,52 @@ def brief(report: IngestReport) -> str:
     )
 
 
+def record_finished_dates(
+    context: dg.AssetExecutionContext,
+    landing: LandingZone,
+    warehouse: Warehouse,
+    extracts: list[Extract],
+    dates: set[date],
+) -> list[tuple[str, str]]:
+    """After ingestion stopped on an error: a materialization of each extract and business date
+    of the run whose every file is in the load log (ingestion commits whole business dates),
+    so that Dagster marks failed only the partitions left undone. Returns (extract, date) of
+    those recorded."""
+    if not warehouse.file.exists():
+        return []
+    try:
+        with duckdb.connect(str(warehouse.file)) as con:
+            pending = unlogged_files(landing.root, con, dates, {e.name for e in extracts})
+    except duckdb.Error as error:  # the warehouse cannot say: every date stays failed
+        context.log.warning(f"cannot tell which business dates finished: {error}")
+        return []
+    undone = {(f.extract, f.business_date) for f in pending}
+    done = [(e, d) for e in extracts for d in sorted(dates) if (e.name, d) not in undone]
+    for extract, day in done:
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key=raw_key(extract),
+                partition=day.isoformat(),
+                metadata={"recorded": "finished before the run stopped on an error"},
+            )
+        )
+    note(
+        context,
+        f"ingestion stopped: {len(undone)} extract-date(s) unfinished, "
+        f"{len(done)} finished and recorded",
+    )
+    return [(extract.name, day.isoformat()) for extract, day in done]
+
+
 def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinition:
     specs = [
         dg.AssetSpec(
             raw_key(e),
             deps=[landing_key(e)],
-            group_name=f"raw_{system}",
+            group_name=system,
             description=f"Raw {e.name} as delivered, typed, with lineage. {e.description}",
             kinds={"duckdb"},
+            owners=owners_of(e),
         )
         for e in extracts
     ]
@@ -213,15 +267,21 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=settings.WAREHOUSE_POOL,
     )
-    def _ingest(context: dg.AssetExecutionContext) -> Iterator:
+    def _ingest(
+        context: dg.AssetExecutionContext, landing: LandingZone, warehouse: Warehouse
+    ) -> Iterator:
         key_range = context.partition_key_range
         dates = dates_in(key_range.start, key_range.end)
         names = {e.name for e in extracts}
-        report = ingest(settings.landing_dir(), settings.warehouse_path(), dates, names)
+        try:
+            report = ingest(landing.root, warehouse.file, dates, names)
+        except Exception:
+            record_finished_dates(context, landing, warehouse, extracts, dates)
+            raise
         context.log.info(report.summary())
         note(context, f"ingest {system}: {brief(report)}")
         start, end = min(dates), max(dates)
-        with duckdb.connect(str(settings.warehouse_path())) as con:
+        with duckdb.connect(str(warehouse.file)) as con:
             for e in extracts:
                 rows = con.execute(
                     f'select count(*) from raw."{e.name}"'  # noqa: S608 (name from contract)
@@ -238,8 +298,11 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
 @dg.asset(
     key=LOAD_LOG_KEY,
     deps=[raw_key(e) for e in load_contract().values()],
-    group_name="raw_control",
-    description="raw.load_log and raw.quarantine: one row per file seen, every rejected row.",
+    group_name="controls",
+    owners=groups.integration_owners(),
+    description="raw.load_log: one row per landing file seen, written by each ingestion asset "
+    "as it loads. This step loads nothing: it adds the stray files that belong to no extract's "
+    "partition (names that match no extract, files refused unread) and reports the log.",
     kinds={"duckdb"},
     pool=settings.WAREHOUSE_POOL,
     check_specs=[
@@ -261,12 +324,16 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
         ),
     ],
 )
-def load_log(context: dg.AssetExecutionContext) -> Iterator:
-    """Logs files that belong to no partition (names that match no extract) and reports."""
-    report = ingest(settings.landing_dir(), settings.warehouse_path())
-    if report.files_loaded or report.files_replaced:
+def load_log(
+    context: dg.AssetExecutionContext, landing: LandingZone, warehouse: Warehouse
+) -> Iterator:
+    """Logs the stray files (no extract, or refused unread) and reports; loads no data. Files
+    of an extract that arrived since the ingest run wait for their partition's ingestion (the
+    landing sensor requests it)."""
+    report = log_stray_files(landing.root, warehouse.file)
+    if report.files_unknown or report.files_rejected:
         context.log.warning(report.summary())
-    with duckdb.connect(str(settings.warehouse_path())) as con:
+    with duckdb.connect(str(warehouse.file)) as con:
         counts = dict(
             con.execute("select status, count(*) from raw.load_log group by status").fetchall()
         )
@@ -334,3 +401,16 @@ def load_log(context: dg.AssetExecutionContext) -> Iterator:
 
 
 INGEST_ASSETS = [build_system_asset(s, e) for s, e in sorted(systems().items())]
+
+
+def quarantine_spec() -> dg.AssetSpec:
+    """raw.quarantine: written by every ingestion asset, read by the exception queue."""
+    return dg.AssetSpec(
+        QUARANTINE_KEY,
+        deps=[raw_key(e) for e in load_contract().values()],
+        group_name="controls",
+        owners=groups.integration_owners(),
+        description="raw.quarantine: every row ingestion rejected, with its file, line, column, "
+        "value and the rule it broke. Written by each ingestion asset as it loads.",
+        kinds={"duckdb"},
+    )

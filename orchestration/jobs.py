@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.ingest import LOAD_LOG_KEY
+from orchestration.ingest import INGEST_ASSETS, LOAD_LOG_KEY
 
-RAW_ASSETS = dg.AssetSelection.key_prefixes(["raw"]) - dg.AssetSelection.assets(LOAD_LOG_KEY)
+RAW_ASSETS = dg.AssetSelection.assets(*INGEST_ASSETS)
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -17,10 +17,9 @@ ingest_job = dg.define_asset_job(
 
 transform_job = dg.define_asset_job(
     "transform_job",
+    # every executable asset but ingestion's (landing files and raw.quarantine are external)
     selection=dg.AssetSelection.assets(LOAD_LOG_KEY)
-    | dg.AssetSelection.all().downstream()
-    - dg.AssetSelection.key_prefixes(["raw"])
-    - dg.AssetSelection.key_prefixes(["landing"]),
+    | (dg.AssetSelection.all() - dg.AssetSelection.key_prefixes(["raw"])),
     description="Log stray files, dbt build every model with its tests, then publish the public "
     "relations as a new version of the served copy (only when no blocking check failed).",
 )

@@ -13,9 +13,10 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration import settings
+from orchestration import groups, settings
 from orchestration.dbt import DBT_PROJECT, concord_dbt_assets
 from orchestration.progress import note
+from orchestration.resources import ServedCopy, Warehouse
 from publishing import core, served
 from publishing import settings as publishing_settings
 
@@ -61,14 +62,22 @@ def publication_metadata(result: served.PublishResult) -> dict[str, Any]:
     deps=mart_keys(),
     pool=settings.WAREHOUSE_POOL,
     group_name="publishing",
+    owners=groups.integration_owners(),
     kinds={"duckdb"},
     description="The served copy readers open (CONCORD_SERVED_WAREHOUSE): a new immutable "
     "version of the public relations, switched in atomically once the build's blocking checks "
     "passed.",
 )
-def publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def publication(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, served_copy: ServedCopy
+) -> dg.MaterializeResult:
     try:
-        result = served.publish(manifest=json.loads(DBT_PROJECT.manifest_path.read_text()))
+        result = served.publish(
+            build=warehouse.file,
+            manifest=json.loads(DBT_PROJECT.manifest_path.read_text()),
+            served=served_copy.file,
+            keep=served_copy.keep_versions,
+        )
     except served.PublishBlocked as blocked:
         raise dg.Failure(
             description=str(blocked),
@@ -86,17 +95,20 @@ def publication(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     key=POSTGRES_KEY,
     deps=[PUBLICATION_KEY],
     group_name="publishing",
+    owners=groups.integration_owners(),
     kinds={"postgres"},
     description="The served version loaded into PostgreSQL (CONCORD_PG_DSN) for BI tools: one "
     "schema per version, switched in one transaction, with grants per dbt group and access.",
 )
-def publication_postgres(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def publication_postgres(
+    context: dg.AssetExecutionContext, served_copy: ServedCopy
+) -> dg.MaterializeResult:
     from publishing import postgres
 
-    dsn = publishing_settings.postgres_dsn()
+    dsn = publishing_settings.postgres_dsn()  # a secret: from the environment, never shown
     if not dsn:
         raise dg.Failure("CONCORD_PG_DSN is not set")
-    result = postgres.publish(dsn, publishing_settings.served_path())
+    result = postgres.publish(dsn, served_copy.file)
     return dg.MaterializeResult(
         metadata={
             "version": result.schema_version,

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import dagster as dg
 import duckdb
@@ -33,12 +34,29 @@ from ingestion.pii import PiiSaltMissing, pii_salt
 from orchestration import progress, recovery, settings
 from orchestration.publish import PUBLICATION_KEY
 from publishing import served
-from publishing import settings as publishing_settings
 from simulation import audit
 
 
 class CannotStart(Exception):
     """An expected condition that stops the run before it starts (said in one line)."""
+
+
+class Paths(NamedTuple):
+    """Where a code location's resources point: the landing zone, the build warehouse and the
+    served copy."""
+
+    landing: Path
+    warehouse: Path
+    served: Path
+
+
+def paths_of(defs: dg.Definitions) -> Paths:
+    resources = defs.resources
+    return Paths(
+        Path(resources["landing"].path),
+        Path(resources["warehouse"].path),
+        Path(resources["served_copy"].path),
+    )
 
 
 def business_date_range(landing: Path) -> tuple[str, str]:
@@ -63,8 +81,9 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> list:
-    """Ingest every business date, then transform. Returns the two run results."""
-    start, end = business_date_range(settings.landing_dir())
+    """Ingest every business date of the definitions' landing zone, then transform. Returns the
+    two run results."""
+    start, end = business_date_range(paths_of(defs).landing)
     recovery.release_abandoned_runs(dagster_instance)
     ingest = defs.resolve_job_def("ingest_job").execute_in_process(
         instance=dagster_instance,
@@ -258,7 +277,8 @@ def summary(served_path: Path) -> str:
 
 
 def load_definitions() -> dg.Definitions:
-    """The code location, or CannotStart when the dbt project has not been parsed."""
+    """The code location with its resources from the environment as it is now, or CannotStart
+    when the dbt project has not been parsed."""
     from orchestration.dbt import DBT_PROJECT
 
     if not DBT_PROJECT.manifest_path.exists():
@@ -266,9 +286,9 @@ def load_definitions() -> dg.Definitions:
             f"the dbt project is not parsed ({DBT_PROJECT.manifest_path} is missing): "
             "run `make parse` first"
         )
-    from orchestration.definitions import defs
+    from orchestration.definitions import build_definitions
 
-    return defs
+    return build_definitions()
 
 
 def main() -> int:
@@ -276,17 +296,18 @@ def main() -> int:
         business_date_range(settings.landing_dir())  # a missing landing zone is said first
         pii_salt()
         defs = load_definitions()
-        before = last_load_id(settings.warehouse_path())
+        paths = paths_of(defs)
+        before = last_load_id(paths.warehouse)
     except (CannotStart, PiiSaltMissing) as error:
         print(f"concord: {error}", file=sys.stderr)
         return 2
-    start, end = business_date_range(settings.landing_dir())
-    print(f"concord: landing zone {settings.landing_dir()}, business dates {start} to {end}")
+    start, end = business_date_range(paths.landing)
+    print(f"concord: landing zone {paths.landing}, business dates {start} to {end}")
     log = progress.run_log_path(settings.PROJECT_ROOT / "logs")
     print(f"concord: the full log of dbt and Dagster goes to {log}")
     with progress.captured_output(log):
         results = run_pipeline(defs, instance())
-    text, status = report(results, before)
+    text, status = report(results, before, paths)
     print(text)
     return status
 
@@ -340,19 +361,19 @@ def simulated_defects(landing: Path, served_path: Path) -> tuple[list[str], set[
     return result.lines(), files if not result.missed else set()
 
 
-def report(results: list[dg.ExecuteInProcessResult], before: int) -> tuple[str, int]:
+def report(results: list[dg.ExecuteInProcessResult], before: int, paths: Paths) -> tuple[str, int]:
     """What the run did, what needs a person, what is known; and the exit status: 0 when both
     jobs succeeded and no file of this run needs a person, else 1. In a simulated world whose
     every injected defect was caught, files spoiled by those defects are known, not news."""
-    served_path = publishing_settings.served_path()
+    served_path = paths.served
     lines = []
     for result in results:
         lines.append(job_line(result))
         lines += [f"  failed step {failure}" for failure in step_failures(result)]
     lines.append(publish_status(results))
     lines.append(summary(served_path))
-    audit_lines, known_files = simulated_defects(settings.landing_dir(), served_path)
-    attention = files_needing_attention(settings.warehouse_path(), before)
+    audit_lines, known_files = simulated_defects(paths.landing, served_path)
+    attention = files_needing_attention(paths.warehouse, before)
     news = [f for f in attention if f[1] not in known_files]
     lines.append("Needs a person:")
     lines += owners_section(served_path)

@@ -3,6 +3,7 @@ functions behave."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,11 +13,16 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pytest
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from ingestion.contract import load_contract, max_days_after_delivery
-from orchestration import automation, ingest
-from orchestration.dbt import DbtBuildConfig, dbt_build_args
+from orchestration import automation, graph_snapshot, groups, ingest, settings
+from orchestration.dbt import DBT_PROJECT, DbtBuildConfig, dbt_build_args
 from orchestration.definitions import defs
+from orchestration.resources import LandingZone, Warehouse
 
 
 def test_definitions_load_with_every_extract_as_landing_and_raw_asset() -> None:
@@ -60,33 +66,30 @@ def write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-def test_landing_sensor_requests_the_dates_of_new_or_changed_files(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CONCORD_LANDING_DIR", str(tmp_path))
+def test_landing_sensor_requests_the_dates_of_new_or_changed_files(tmp_path: Path) -> None:
     write(tmp_path / "pos/2026-01-05/pos_sales_20260105.csv", "a\n")
     write(tmp_path / "erp/2026-01-06/erp_transfers_20260106.csv", "a\n")
     write(tmp_path / "pos/2026-01-06/notes.txt", "stray\n")
-    by_date, cursor = automation.pending_dates({})
+    by_date, cursor = automation.pending_dates(tmp_path, {})
     assert sorted(by_date) == ["2026-01-05", "2026-01-06"]
-    assert automation.pending_dates(cursor)[0] == {}
+    assert automation.pending_dates(tmp_path, cursor)[0] == {}
     changed = tmp_path / "pos/2026-01-05/pos_sales_20260105.csv"
     changed.write_text("a\nb\n")
     os.utime(changed, ns=(1, 1))
-    assert list(automation.pending_dates(cursor)[0]) == ["2026-01-05"]
+    assert list(automation.pending_dates(tmp_path, cursor)[0]) == ["2026-01-05"]
 
 
-def test_landing_sensor_builds_one_run_request_per_date(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CONCORD_LANDING_DIR", str(tmp_path))
+def test_landing_sensor_builds_one_run_request_per_date(tmp_path: Path) -> None:
     write(tmp_path / "pos/2026-01-05/pos_sales_20260105.csv", "a\n")
     write(tmp_path / "pos/2026-01-07/pos_sales_20260105_2.csv", "a\nb\n")
     write(tmp_path / "wms/2026-01-07/wms_on_hand_20260107.csv", "a\n")
-    context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral())
+    landing = {"landing": LandingZone(path=str(tmp_path))}
+    context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources=landing)
     result = automation.landing_sensor(context)
     assert sorted(r.partition_key for r in result.run_requests) == ["2026-01-05", "2026-01-07"]
-    again = automation.landing_sensor(dg.build_sensor_context(cursor=result.cursor))
+    again = automation.landing_sensor(
+        dg.build_sensor_context(cursor=result.cursor, resources=landing)
+    )
     assert again.run_requests == []
 
 
@@ -196,3 +199,154 @@ def test_partitions_end_at_the_latest_plausible_business_date() -> None:
     last = date.fromisoformat(ingest.DAILY.get_last_partition_key())
     today = datetime.now(UTC).date()
     assert last == today + timedelta(days=max_days_after_delivery())
+
+
+def test_partitions_start_at_the_first_configured_date() -> None:
+    """The first partition is the configured start (CONCORD_PARTITIONS_START, else the earliest
+    loadable business date of the landing zone), so a backfill of all partitions covers every
+    business date that can hold data and no empty years before it."""
+    assert ingest.DAILY.get_first_partition_key() == settings.partitions_start()
+
+
+def test_the_asset_graph_matches_its_snapshot() -> None:
+    """Keys, groups, owners, kinds and check names as committed. On an intended change, run the
+    refresh command and review the snapshot's diff with the change."""
+    expected = json.loads(graph_snapshot.SNAPSHOT_PATH.read_text())
+    changes = graph_snapshot.differences(expected, graph_snapshot.snapshot(defs))
+    assert not changes, (
+        f"the asset graph differs from {graph_snapshot.SNAPSHOT_PATH.name} in "
+        f"{len(changes)} place(s):\n  "
+        + "\n  ".join(changes[:40])
+        + f"\nIf intended, refresh it: {graph_snapshot.REFRESH_COMMAND}"
+    )
+
+
+def test_every_asset_has_an_owner_a_description_and_a_documented_group() -> None:
+    graph = defs.resolve_asset_graph()
+    problems = []
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.owners:
+            problems.append(f"{key.to_user_string()}: no owner")
+        if not (node.description or "").strip():
+            problems.append(f"{key.to_user_string()}: no description")
+        if node.group_name not in groups.GROUPS:
+            problems.append(f"{key.to_user_string()}: group {node.group_name!r} not documented")
+    assert problems == []
+    # source systems own their landing, raw and staging assets, as the contract names them
+    for extract in load_contract().values():
+        for key in (ingest.landing_key(extract), ingest.raw_key(extract)):
+            assert list(graph.get(key).owners) == [extract.owner], key
+            assert graph.get(key).group_name == extract.system, key
+    staged = [k for k in graph.get_all_asset_keys() if k.path[-1].startswith("stg_")]
+    owners = groups.system_owners()
+    for key in staged:
+        system = key.path[-1].removeprefix("stg_").split("__")[0]
+        assert graph.get(key).group_name == system, key
+        assert sorted(graph.get(key).owners) == owners[system], key
+
+
+def test_every_check_has_a_description_and_every_dbt_test_is_a_check() -> None:
+    """Singular tests that read several relations attach to one (meta dagster.ref), so no dbt
+    test arrives as an observation instead of a check."""
+    specs = [s for a in defs.resolve_asset_graph().assets_defs for s in a.check_specs]
+    assert [s.key for s in specs if not (s.description or "").strip()] == []
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    assert tests - {s.name for s in specs} == set()
+
+
+def test_an_unmapped_dbt_folder_is_an_error_not_a_new_group() -> None:
+    assert groups.group_for_folder("marts/kpi") == "kpi"
+    assert groups.group_for_folder("controls/exceptions") == "controls"
+    with pytest.raises(groups.UnmappedFolder, match="marts/unplanned.*FOLDER_GROUPS"):
+        groups.group_for_folder("marts/unplanned")
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    for node in [*manifest["nodes"].values(), *manifest["sources"].values()]:
+        if node["resource_type"] in ("model", "seed", "snapshot", "source"):
+            assert groups.group_for_folder(groups.folder_of(node["original_file_path"]))
+
+
+def test_the_stray_file_log_is_no_parent_of_the_models_rebuilt_by_load() -> None:
+    """Models rebuilt by load read raw.load_log only for their load window: not lineage. The
+    completeness controls, which read its rows, keep it as a parent."""
+    graph = defs.resolve_asset_graph()
+    children = {k.to_user_string() for k in graph.get(ingest.LOAD_LOG_KEY).child_keys}
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    incremental = {
+        n["name"]
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"].get("materialized") == "incremental"
+    }
+    assert incremental, "no model rebuilt by load"
+    assert {c.split("/")[-1] for c in children} & incremental == set()
+    assert "intermediate/int_deliveries_assessed" in children
+
+
+def test_the_stray_file_log_loads_no_data(tmp_path: Path) -> None:
+    """raw/load_log logs the files that belong to no partition (unknown, refused) and loads
+    nothing: a loadable file that arrived since ingestion waits for its partition's run."""
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    write(landing / "pos/2026-01-05/pos_sales_20260105.csv", "x\n")
+    write(landing / "pos/2026-01-05/notes.txt", "stray\n")
+    result = dg.materialize(
+        [ingest.load_log],
+        resources={
+            "landing": LandingZone(path=str(landing)),
+            "warehouse": Warehouse(path=str(warehouse)),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+    assert result.success
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        logged = con.execute("select source_file, status from raw.load_log").fetchall()
+    assert logged == [("pos/2026-01-05/notes.txt", "unknown")]
+    unknown = [
+        e.event_specific_data
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+        and e.event_specific_data.check_name == "no_unknown_files"
+    ]
+    assert [e.passed for e in unknown] == [False]
+
+
+def test_a_failed_ranged_ingestion_marks_only_the_dates_it_did_not_finish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingestion stops on an error after finishing some business dates (it commits whole
+    dates): those dates are materialized, only the others are failed partitions."""
+    first = date.fromisoformat(ingest.DAILY.get_first_partition_key())
+    days = [first + timedelta(days=i) for i in range(3)]
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    for day in days:  # a file that fails its header check: logged as failed, no error raised
+        write(landing / "pos" / day.isoformat() / f"pos_sales_{day:%Y%m%d}.csv", "x\n")
+    real_ingest = ingest.ingest
+
+    def stops_after_two_dates(landing_dir, warehouse_path, dates, names):  # noqa: ANN001, ANN202
+        real_ingest(landing_dir, warehouse_path, set(sorted(dates)[:2]), names)
+        raise RuntimeError("disk full (injected fault)")
+
+    monkeypatch.setattr(ingest, "ingest", stops_after_two_dates)
+    pos = next(a for a in ingest.INGEST_ASSETS if a.op.name == "ingest_pos")
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [pos],
+        resources={
+            "landing": LandingZone(path=str(landing)),
+            "warehouse": Warehouse(path=str(warehouse)),
+        },
+        instance=instance,
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: days[0].isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: days[-1].isoformat(),
+        },
+        raise_on_error=False,
+    )
+    assert not result.success
+    key = dg.AssetKey(["raw", "pos_sales"])
+    assert instance.get_materialized_partitions(key) == {d.isoformat() for d in days[:2]}
+    failed = instance.event_log_storage.get_latest_asset_partition_materialization_attempts_without_materializations(  # noqa: E501
+        key
+    )
+    assert set(failed) == {days[2].isoformat()}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,8 @@ import duckdb
 import pytest
 
 from orchestration import run
-from orchestration.definitions import defs
+from orchestration.definitions import build_definitions
+from orchestration.resources import LandingZone, ServedCopy, Warehouse
 from simulation import audit
 from simulation.__main__ import generate, parse_args
 
@@ -26,32 +26,25 @@ WORLD = ["--seed", "11", "--scale-factor", "0.02", "--days", "21", "--start-date
 def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     root = tmp_path_factory.mktemp("pipeline")
     generate(parse_args([*WORLD, "--out", str(root)]))
-    env = {
-        "CONCORD_LANDING_DIR": str(root / "landing"),
-        "CONCORD_WAREHOUSE": str(root / "warehouse.duckdb"),
-        "CONCORD_SERVED_WAREHOUSE": str(root / "served.duckdb"),
+    paths = run.Paths(root / "landing", root / "warehouse.duckdb", root / "served.duckdb")
+    defs = build_definitions(
+        LandingZone(path=str(paths.landing)),
+        Warehouse(path=str(paths.warehouse)),
+        ServedCopy(path=str(paths.served)),
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    first = run.run_pipeline(defs, instance)
+    raw_first = raw_fingerprint(paths.warehouse)
+    second = run.run_pipeline(defs, instance)
+    yield {
+        "root": root,
+        "first": first,
+        "second": second,
+        "raw_first": raw_first,
+        "paths": paths,
+        "warehouse": paths.warehouse,
+        "served": paths.served,
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        instance = dg.DagsterInstance.ephemeral()
-        first = run.run_pipeline(defs, instance)
-        raw_first = raw_fingerprint(root / "warehouse.duckdb")
-        second = run.run_pipeline(defs, instance)
-        yield {
-            "root": root,
-            "first": first,
-            "second": second,
-            "raw_first": raw_first,
-            "warehouse": root / "warehouse.duckdb",
-            "served": root / "served.duckdb",
-        }
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def raw_fingerprint(warehouse: Path) -> dict[str, tuple]:
@@ -138,7 +131,7 @@ def test_the_run_report_separates_what_needs_a_person_from_the_injected_defects(
     absorbed = sum(kind in audit.ABSORBED_KINDS for kind in kinds)
     audited = len(kinds) - absorbed
     assert audited > 10, "the world injected too few defects to say anything"
-    text, status = run.report(pipeline["first"], before=0)
+    text, status = run.report(pipeline["first"], before=0, paths=pipeline["paths"])
     assert status == 0, text
     lines = text.splitlines()
     assert f"  {audited} of {audited} injected defects caught, 0 missed" in "\n".join(
@@ -166,7 +159,7 @@ def test_the_run_report_separates_what_needs_a_person_from_the_injected_defects(
         ).fetchone()[0]
     assert attention > 0 and len(spoiled) == attention
     # the second run found nothing new: no file needs anyone
-    text, status = run.report(pipeline["second"], before=10**9)
+    text, status = run.report(pipeline["second"], before=10**9, paths=pipeline["paths"])
     assert status == 0 and "file(s) of this run" not in text
 
 

@@ -322,26 +322,27 @@ def dbt_after(run: subprocess.Popen, seconds: float) -> None:
         time.sleep(0.05)
 
 
-def test_a_check_failing_at_error_in_dagster_publishes_nothing(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_check_failing_at_error_in_dagster_publishes_nothing(world: World) -> None:
     """Bad master data reaches raw (a location type the contract does not know); dbt rebuilds
     the location dimension and its accepted-values test fails at error: the dbt step fails,
     Dagster does not run the publication, readers keep v000004."""
     from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
     from orchestration.publish import PUBLICATION_KEY, publication
+    from orchestration.resources import ServedCopy, Warehouse
 
     before = served_state(world)
     broken = world.root / "broken.duckdb"
     shutil.copy(world.warehouse, broken)
     with duckdb.connect(str(broken)) as con:
         con.execute("update raw.erp_locations set location_type = 'bogus'")
-    monkeypatch.setenv("CONCORD_WAREHOUSE", str(broken))
-    monkeypatch.setenv("CONCORD_SERVED_WAREHOUSE", str(world.served))
     result = dg.materialize(
         [concord_dbt_assets, publication],
         selection=[get_asset_key_for_model([concord_dbt_assets], "dim_location"), PUBLICATION_KEY],
-        resources={"dbt": DBT_RESOURCE},
+        resources={
+            "dbt": DBT_RESOURCE,
+            "warehouse": Warehouse(path=str(broken)),
+            "served_copy": ServedCopy(path=str(world.served)),
+        },
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )

@@ -29,15 +29,6 @@ locations as (
     select * from {{ ref('dim_location') }}
 ),
 
-reporting_rates as (
-    select
-        rates.rate_date,
-        rates.from_currency_code,
-        rates.exchange_rate
-    from {{ ref('int_fx_rates_daily') }} as rates
-    where rates.to_currency_code = '{{ var("reporting_currency") }}'
-),
-
 -- every valued movement with its lineage and currency
 valued as (
     select
@@ -59,10 +50,9 @@ valued as (
     from costed
     inner join movements on costed.event_id = movements.movement_id
     left join locations on costed.location_id = locations.location_id
-    left join reporting_rates
-        on
-            costed.business_date = reporting_rates.rate_date
-            and locations.functional_currency_code = reporting_rates.from_currency_code
+    {{ join_fx_rate(
+        'reporting_rates', 'costed.business_date', 'locations.functional_currency_code'
+    ) }}
     where
         costed.event_type in (
             'opening_balance', 'receipt', 'adjustment', 'adjustment_at_cost', 'transfer_out',
@@ -217,19 +207,12 @@ own_shipments as (
     inner join locations as senders on movements.location_id = senders.location_id
     inner join locations as receivers
         on movements.in_transit_location_id = receivers.location_id
-    left join {{ ref('int_average_cost_changes') }} as average_costs
-        on
-            movements.entity_code = average_costs.entity_code
-            and movements.sku = average_costs.sku
-            and movements.business_date >= average_costs.valid_from_date
-            and (
-                average_costs.valid_until_date is null
-                or movements.business_date < average_costs.valid_until_date
-            )
-    left join reporting_rates
-        on
-            movements.business_date = reporting_rates.rate_date
-            and senders.functional_currency_code = reporting_rates.from_currency_code
+    {{ join_average_cost(
+        'average_costs', 'movements.entity_code', 'movements.sku', 'movements.business_date'
+    ) }}
+    {{ join_fx_rate(
+        'reporting_rates', 'movements.business_date', 'senders.functional_currency_code'
+    ) }}
     where
         movements.movement_type = 'transfer_out'
         and senders.entity_code = receivers.entity_code
@@ -492,6 +475,6 @@ select
     events.source_file,
     events.source_row_number,
     events.functional_currency_code,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     {{ posting_amount_column_list('events') }}
 from events

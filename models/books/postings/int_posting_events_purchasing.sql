@@ -23,10 +23,6 @@ locations as (
     select * from {{ ref('dim_location') }}
 ),
 
-rates as (
-    select * from {{ ref('int_fx_rates_daily') }}
-),
-
 -- one location and date per goods receipt (its lines agree)
 receipts as (
     select
@@ -70,7 +66,7 @@ matched as (
 converted as (
     select
         matched.*,
-        {{ round_money('matched.line_amount * invoice_rates.exchange_rate') }}
+        {{ to_currency('matched.line_amount', 'invoice_rates') }}
             as invoiced_functional,
         case
             when matched.line_type = 'goods'
@@ -78,30 +74,31 @@ converted as (
                     'matched.invoiced_units * matched.order_unit_cost'
                     ~ ' * order_rates.exchange_rate'
                 ) }}
-            else {{ round_money('matched.line_amount * charge_rates.exchange_rate') }}
+            else {{ to_currency('matched.line_amount', 'charge_rates') }}
         end as receipt_side_functional,
         reporting_rates.exchange_rate as reporting_exchange_rate
     from matched
-    left join rates as invoice_rates
-        on
-            matched.invoice_date = invoice_rates.rate_date
-            and matched.currency_code = invoice_rates.from_currency_code
-            and matched.functional_currency_code = invoice_rates.to_currency_code
-    left join rates as order_rates
-        on
-            matched.receipt_business_date = order_rates.rate_date
-            and matched.order_currency_code = order_rates.from_currency_code
-            and matched.functional_currency_code = order_rates.to_currency_code
-    left join rates as charge_rates
-        on
-            matched.receipt_business_date = charge_rates.rate_date
-            and matched.currency_code = charge_rates.from_currency_code
-            and matched.functional_currency_code = charge_rates.to_currency_code
-    left join rates as reporting_rates
-        on
-            matched.invoice_date = reporting_rates.rate_date
-            and matched.functional_currency_code = reporting_rates.from_currency_code
-            and reporting_rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate(
+        'invoice_rates',
+        'matched.invoice_date',
+        'matched.currency_code',
+        'matched.functional_currency_code',
+    ) }}
+    {{ join_fx_rate(
+        'order_rates',
+        'matched.receipt_business_date',
+        'matched.order_currency_code',
+        'matched.functional_currency_code',
+    ) }}
+    {{ join_fx_rate(
+        'charge_rates',
+        'matched.receipt_business_date',
+        'matched.currency_code',
+        'matched.functional_currency_code',
+    ) }}
+    {{ join_fx_rate(
+        'reporting_rates', 'matched.invoice_date', 'matched.functional_currency_code'
+    ) }}
 )
 
 select
@@ -119,7 +116,7 @@ select
     converted.source_file,
     converted.source_row_number,
     converted.functional_currency_code,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     {{ posting_amount_columns({
         'goods': [
             "case when converted.line_type = 'goods' then converted.receipt_side_functional end",

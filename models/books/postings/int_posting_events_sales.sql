@@ -20,21 +20,12 @@ costs as (
     where costed.event_type in ('issue', 'return_restock')
 ),
 
-reporting_rates as (
-    select
-        rates.rate_date,
-        rates.from_currency_code,
-        rates.exchange_rate
-    from {{ ref('int_fx_rates_daily') }} as rates
-    where rates.to_currency_code = '{{ var("reporting_currency") }}'
-),
-
 costed_lines as (
     select
         sales_lines.*,
         -- a damaged return goes back to no stock and moves no cost; an unresolved code has none
         coalesce(costs.cost_amount, 0) as cost_functional,
-        {{ round_money('coalesce(costs.cost_amount, 0) * reporting_rates.exchange_rate') }}
+        {{ to_currency('coalesce(costs.cost_amount, 0)', 'reporting_rates') }}
             as cost_reporting
     from sales_lines
     left join costs
@@ -42,10 +33,9 @@ costed_lines as (
             sales_lines.sales_line_id = costs.sales_line_id
             and costs.event_type
             = case when sales_lines.is_return then 'return_restock' else 'issue' end
-    left join reporting_rates
-        on
-            sales_lines.business_date = reporting_rates.rate_date
-            and sales_lines.functional_currency_code = reporting_rates.from_currency_code
+    {{ join_fx_rate(
+        'reporting_rates', 'sales_lines.business_date', 'sales_lines.functional_currency_code'
+    ) }}
 ),
 
 sales_events as (

@@ -35,5 +35,5 @@ select
     cast(assessed.estimated_missing_rows as bigint) as estimated_missing_rows,
     cast(assessed.estimated_missing_value_reporting as decimal(18, 2))
         as estimated_missing_value_reporting,
-    cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as reporting_currency_code
+    cast({{ reporting_currency_code() }} as {{ dbt.type_string() }}) as reporting_currency_code
 from {{ ref('int_deliveries_assessed') }} as assessed

@@ -162,25 +162,11 @@ assessed as (
 )
 
 select
-    assessed.reconciliation_name || '|' || assessed.entity_code || '|'
-    || {{ to_text('assessed.period_start_date') }} as comparison_id,
-    assessed.reconciliation_name,
-    assessed.entity_code,
-    cast(null as {{ dbt.type_string() }}) as location_id,
-    cast(null as {{ dbt.type_string() }}) as sku,
-    assessed.comparison_date,
-    assessed.left_value,
-    assessed.right_value,
-    assessed.difference_value,
-    assessed.currency_code as value_unit,
-    assessed.tolerance_abs,
-    assessed.tolerance_bps,
-    assessed.tolerance_value,
-    assessed.severity,
-    assessed.status,
-    {{ round_money('assessed.difference_value * rates.exchange_rate') }}
-        as difference_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reconciliation_common_columns(
+        comparison_id="assessed.reconciliation_name || '|' || assessed.entity_code || '|' || "
+        ~ to_text('assessed.period_start_date'),
+        value_unit='assessed.currency_code',
+    ) }},
     case assessed.measure
         when 'revenue' then 'Net revenue'
         when 'cogs' then 'Cost of goods sold'
@@ -195,12 +181,7 @@ select
         when 'cogs' then 'mart_cogs'
         else 'mart_available_inventory'
     end || ' ' || {{ to_text('assessed.right_value') }} || ' ' || assessed.currency_code
-    || '; difference ' || {{ to_text('assessed.difference_value') }} || ', tolerance '
-    || {{ to_text('assessed.tolerance_value') }} || '.' as explanation,
+    || {{ difference_text() }} || '.' as explanation,
     assessed.period_start_date
 from assessed
-left join {{ ref('int_fx_rates_daily') }} as rates
-    on
-        assessed.comparison_date = rates.rate_date
-        and assessed.currency_code = rates.from_currency_code
-        and rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_fx_rate('reporting_rates', 'assessed.comparison_date', 'assessed.currency_code') }}

@@ -84,7 +84,7 @@ erp_charged as (
 ),
 
 erp_coverage as (
-    select max(erp_lines.last_posting_date) as last_posting_date from erp_lines
+    {{ erp_gl_coverage('erp_lines') }}
 ),
 
 comparisons as (
@@ -97,15 +97,7 @@ comparisons as (
         cast(coalesce(erp_charged.charged_amount, 0) as decimal(18, 2)) as right_value,
         coalesce(orders.order_count, 0) as order_count,
         coalesce(orders.refund_count, 0) as refund_count,
-        coalesce(
-            {{ add_days(
-                var('erp_gl_posting_lag_days'),
-                'coalesce(orders.business_date, erp_charged.business_date)',
-            ) }}
-            <= erp_coverage.last_posting_date,
-            false
-        ) as is_due,
-        erp_coverage.last_posting_date as erp_covered_until_date
+        {{ erp_gl_due_columns('coalesce(orders.business_date, erp_charged.business_date)') }}
     from orders
     full outer join erp_charged
         on
@@ -120,25 +112,11 @@ assessed as (
 )
 
 select
-    'channel_orders|' || assessed.entity_code || '|' || assessed.channel || '|'
-    || {{ to_text('assessed.comparison_date') }} as comparison_id,
-    assessed.reconciliation_name,
-    assessed.entity_code,
-    cast(null as {{ dbt.type_string() }}) as location_id,
-    cast(null as {{ dbt.type_string() }}) as sku,
-    assessed.comparison_date,
-    assessed.left_value,
-    assessed.right_value,
-    assessed.difference_value,
-    entities.functional_currency_code as value_unit,
-    assessed.tolerance_abs,
-    assessed.tolerance_bps,
-    assessed.tolerance_value,
-    assessed.severity,
-    assessed.status,
-    {{ round_money('assessed.difference_value * rates.exchange_rate') }}
-        as difference_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reconciliation_common_columns(
+        comparison_id="'channel_orders|' || assessed.entity_code || '|' || assessed.channel || '|'"
+        ~ " || " ~ to_text('assessed.comparison_date'),
+        value_unit='entities.functional_currency_code',
+    ) }},
     channels.channel_name || ' orders of ' || assessed.entity_code || ' on '
     || {{ to_text('assessed.comparison_date') }} || ': '
     || {{ to_text('assessed.order_count') }} || ' orders and '
@@ -147,13 +125,9 @@ select
     || ' (net sales plus tax), ERP clearing posted by '
     || {{ to_text(add_days(var('erp_gl_posting_lag_days'), 'assessed.comparison_date')) }}
     || ' ' || {{ to_text('assessed.right_value') }} || ' ' || entities.functional_currency_code
-    || '; difference ' || {{ to_text('assessed.difference_value') }} || ', tolerance '
-    || {{ to_text('assessed.tolerance_value') }}
+    || {{ difference_text() }}
     || case
-        when assessed.status = 'pending'
-            then
-                '; pending: the ERP extract covers postings up to '
-                || coalesce({{ to_text('assessed.erp_covered_until_date') }}, 'no date yet')
+        when assessed.status = 'pending' then {{ erp_pending_text() }}
         else ''
     end || '.' as explanation,
     assessed.channel,
@@ -162,8 +136,6 @@ select
 from assessed
 left join {{ ref('dim_entity') }} as entities on assessed.entity_code = entities.entity_code
 left join channels on assessed.channel = channels.channel
-left join {{ ref('int_fx_rates_daily') }} as rates
-    on
-        assessed.comparison_date = rates.rate_date
-        and entities.functional_currency_code = rates.from_currency_code
-        and rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_fx_rate(
+    'reporting_rates', 'assessed.comparison_date', 'entities.functional_currency_code'
+) }}

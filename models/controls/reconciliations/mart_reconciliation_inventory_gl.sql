@@ -32,7 +32,7 @@ erp_daily as (
 ),
 
 erp_coverage as (
-    select max(erp_lines.last_posting_date) as last_posting_date from erp_lines
+    {{ erp_gl_coverage('erp_lines') }}
 ),
 
 subledger as (
@@ -64,12 +64,7 @@ comparisons as (
         subledger.units as subledger_units,
         subledger.inventory_value as left_value,
         cast(coalesce(erp_balances.balance, 0) as decimal(18, 2)) as right_value,
-        coalesce(
-            {{ add_days(var('erp_gl_posting_lag_days'), 'subledger.as_of_date') }}
-            <= erp_coverage.last_posting_date,
-            false
-        ) as is_due,
-        erp_coverage.last_posting_date as erp_covered_until_date
+        {{ erp_gl_due_columns('subledger.as_of_date') }}
     from subledger
     cross join erp_coverage
     left join erp_balances
@@ -83,25 +78,11 @@ assessed as (
 )
 
 select
-    'inventory_gl|' || assessed.entity_code || '|' || {{ to_text('assessed.comparison_date') }}
-        as comparison_id,
-    assessed.reconciliation_name,
-    assessed.entity_code,
-    cast(null as {{ dbt.type_string() }}) as location_id,
-    cast(null as {{ dbt.type_string() }}) as sku,
-    assessed.comparison_date,
-    assessed.left_value,
-    assessed.right_value,
-    assessed.difference_value,
-    assessed.functional_currency_code as value_unit,
-    assessed.tolerance_abs,
-    assessed.tolerance_bps,
-    assessed.tolerance_value,
-    assessed.severity,
-    assessed.status,
-    {{ round_money('assessed.difference_value * rates.exchange_rate') }}
-        as difference_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reconciliation_common_columns(
+        comparison_id="'inventory_gl|' || assessed.entity_code || '|' || "
+        ~ to_text('assessed.comparison_date'),
+        value_unit='assessed.functional_currency_code',
+    ) }},
     'Inventory of ' || assessed.entity_code || ' at the close of '
     || {{ to_text('assessed.comparison_date') }} || ': subledger '
     || {{ to_text('assessed.left_value') }} || ' ' || assessed.functional_currency_code
@@ -109,19 +90,13 @@ select
     || ' units x moving-average cost), ERP GL inventory posted by '
     || {{ to_text(add_days(var('erp_gl_posting_lag_days'), 'assessed.comparison_date')) }}
     || ' ' || {{ to_text('assessed.right_value') }} || ' ' || assessed.functional_currency_code
-    || '; difference ' || {{ to_text('assessed.difference_value') }} || ', tolerance '
-    || {{ to_text('assessed.tolerance_value') }}
+    || {{ difference_text() }}
     || case
-        when assessed.status = 'pending'
-            then
-                '; pending: the ERP extract covers postings up to '
-                || coalesce({{ to_text('assessed.erp_covered_until_date') }}, 'no date yet')
+        when assessed.status = 'pending' then {{ erp_pending_text() }}
         else ''
     end || '.' as explanation,
     assessed.subledger_units
 from assessed
-left join {{ ref('int_fx_rates_daily') }} as rates
-    on
-        assessed.comparison_date = rates.rate_date
-        and assessed.functional_currency_code = rates.from_currency_code
-        and rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_fx_rate(
+    'reporting_rates', 'assessed.comparison_date', 'assessed.functional_currency_code'
+) }}

@@ -9,7 +9,7 @@
 with
 
 counts as (
-    select * from {{ ref('stg_wms__on_hand_snapshots') }}
+    select * from {{ ref('int_wms_on_hand_resolved') }}
     where location_id is not null
 ),
 
@@ -76,26 +76,14 @@ assessed as (
 )
 
 select
-    'on_hand_wms|' || assessed.location_id || '|' || assessed.sku || '|'
-    || {{ to_text('assessed.comparison_date') }} as comparison_id,
-    assessed.reconciliation_name,
-    assessed.entity_code,
-    assessed.location_id,
-    assessed.sku,
-    assessed.comparison_date,
-    assessed.left_value,
-    assessed.right_value,
-    assessed.difference_value,
-    'units' as value_unit,
-    assessed.tolerance_abs,
-    assessed.tolerance_bps,
-    assessed.tolerance_value,
-    assessed.severity,
-    assessed.status,
-    {{ round_money(
-        'assessed.difference_value * average_costs.average_cost * rates.exchange_rate'
-    ) }} as difference_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reconciliation_common_columns(
+        comparison_id="'on_hand_wms|' || assessed.location_id || '|' || assessed.sku || '|' || "
+        ~ to_text('assessed.comparison_date'),
+        value_unit="'units'",
+        location_id='assessed.location_id',
+        sku='assessed.sku',
+        reporting_difference='assessed.difference_value * average_costs.average_cost',
+    ) }},
     'On hand of ' || assessed.sku || ' at ' || assessed.location_id || ' at the close of '
     || {{ to_text('assessed.comparison_date') }} || ': perpetual ledger '
     || {{ to_text('cast(assessed.left_value as bigint)') }} || ' units, WMS count '
@@ -110,17 +98,9 @@ select
     ) || '.' as explanation,
     cast(average_costs.average_cost as decimal(18, 4)) as unit_cost
 from assessed
-left join {{ ref('int_average_cost_changes') }} as average_costs
-    on
-        assessed.entity_code = average_costs.entity_code
-        and assessed.sku = average_costs.sku
-        and assessed.comparison_date >= average_costs.valid_from_date
-        and (
-            average_costs.valid_until_date is null
-            or assessed.comparison_date < average_costs.valid_until_date
-        )
-left join {{ ref('int_fx_rates_daily') }} as rates
-    on
-        assessed.comparison_date = rates.rate_date
-        and assessed.functional_currency_code = rates.from_currency_code
-        and rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_average_cost(
+    'average_costs', 'assessed.entity_code', 'assessed.sku', 'assessed.comparison_date'
+) }}
+{{ join_fx_rate(
+    'reporting_rates', 'assessed.comparison_date', 'assessed.functional_currency_code'
+) }}

@@ -48,7 +48,7 @@ erp as (
 ),
 
 erp_coverage as (
-    select max(erp_lines.last_posting_date) as last_posting_date from erp_lines
+    {{ erp_gl_coverage('erp_lines') }}
 ),
 
 comparisons as (
@@ -61,15 +61,7 @@ comparisons as (
         cast(coalesce(erp.posted_later, 0) as decimal(18, 2)) as erp_posted_later,
         erp.late_posting_date as erp_late_posting_date,
         coalesce(warehouse.event_count, 0) as warehouse_event_count,
-        coalesce(
-            {{ add_days(
-                var('erp_gl_posting_lag_days'),
-                'coalesce(warehouse.business_date, erp.business_date)',
-            ) }}
-            <= erp_coverage.last_posting_date,
-            false
-        ) as is_due,
-        erp_coverage.last_posting_date as erp_covered_until_date
+        {{ erp_gl_due_columns('coalesce(warehouse.business_date, erp.business_date)') }}
     from warehouse
     full outer join erp
         on
@@ -83,39 +75,20 @@ assessed as (
 )
 
 select
-    'sales_gl|' || assessed.entity_code || '|' || {{ to_text('assessed.comparison_date') }}
-        as comparison_id,
-    assessed.reconciliation_name,
-    assessed.entity_code,
-    cast(null as {{ dbt.type_string() }}) as location_id,
-    cast(null as {{ dbt.type_string() }}) as sku,
-    assessed.comparison_date,
-    assessed.left_value,
-    assessed.right_value,
-    assessed.difference_value,
-    entities.functional_currency_code as value_unit,
-    assessed.tolerance_abs,
-    assessed.tolerance_bps,
-    assessed.tolerance_value,
-    assessed.severity,
-    assessed.status,
-    {{ round_money('assessed.difference_value * rates.exchange_rate') }}
-        as difference_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reconciliation_common_columns(
+        comparison_id="'sales_gl|' || assessed.entity_code || '|' || "
+        ~ to_text('assessed.comparison_date'),
+        value_unit='entities.functional_currency_code',
+    ) }},
     'Net revenue of ' || assessed.entity_code || ' on '
     || {{ to_text('assessed.comparison_date') }} || ': warehouse postings '
     || {{ to_text('assessed.left_value') }} || ' ' || entities.functional_currency_code
     || ' (' || {{ to_text('assessed.warehouse_event_count') }} || ' events), ERP GL posted by '
     || {{ to_text(add_days(var('erp_gl_posting_lag_days'), 'assessed.comparison_date')) }}
     || ' ' || {{ to_text('assessed.right_value') }} || ' '
-    || entities.functional_currency_code || '; difference '
-    || {{ to_text('assessed.difference_value') }} || ', tolerance '
-    || {{ to_text('assessed.tolerance_value') }}
+    || entities.functional_currency_code || {{ difference_text() }}
     || case
-        when assessed.status = 'pending'
-            then
-                '; pending: the ERP extract covers postings up to '
-                || coalesce({{ to_text('assessed.erp_covered_until_date') }}, 'no date yet')
+        when assessed.status = 'pending' then {{ erp_pending_text() }}
         when assessed.status = 'break' and assessed.erp_posted_later <> 0
             then
                 '; the ERP posted ' || {{ to_text('assessed.erp_posted_later') }}
@@ -128,8 +101,6 @@ select
     assessed.erp_late_posting_date
 from assessed
 left join {{ ref('dim_entity') }} as entities on assessed.entity_code = entities.entity_code
-left join {{ ref('int_fx_rates_daily') }} as rates
-    on
-        assessed.comparison_date = rates.rate_date
-        and entities.functional_currency_code = rates.from_currency_code
-        and rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_fx_rate(
+    'reporting_rates', 'assessed.comparison_date', 'entities.functional_currency_code'
+) }}

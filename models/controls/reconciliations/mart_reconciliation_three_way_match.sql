@@ -12,10 +12,6 @@
 
 with
 
-rates as (
-    select * from {{ ref('int_fx_rates_daily') }}
-),
-
 locations as (
     select * from {{ ref('dim_location') }}
 ),
@@ -43,11 +39,12 @@ received as (
             and receipt_lines.purchase_order_line_number
             = order_lines.purchase_order_line_number
     left join locations on receipt_lines.location_id = locations.location_id
-    left join rates as order_rates
-        on
-            receipt_lines.business_date = order_rates.rate_date
-            and order_lines.currency_code = order_rates.from_currency_code
-            and locations.functional_currency_code = order_rates.to_currency_code
+    {{ join_fx_rate(
+        'order_rates',
+        'receipt_lines.business_date',
+        'order_lines.currency_code',
+        'locations.functional_currency_code',
+    ) }}
     group by receipt_lines.goods_receipt_number
 ),
 
@@ -70,11 +67,12 @@ invoiced as (
             and invoice_lines.purchase_order_line_number
             = order_lines.purchase_order_line_number
     left join {{ ref('dim_entity') }} as entities on order_lines.entity_code = entities.entity_code
-    left join rates as invoice_rates
-        on
-            invoice_lines.invoice_date = invoice_rates.rate_date
-            and invoice_lines.currency_code = invoice_rates.from_currency_code
-            and entities.functional_currency_code = invoice_rates.to_currency_code
+    {{ join_fx_rate(
+        'invoice_rates',
+        'invoice_lines.invoice_date',
+        'invoice_lines.currency_code',
+        'entities.functional_currency_code',
+    ) }}
     where invoice_lines.line_type = 'goods'
     group by invoice_lines.goods_receipt_number
 ),
@@ -141,24 +139,11 @@ assessed as (
 )
 
 select
-    'three_way_match|' || assessed.goods_receipt_number as comparison_id,
-    assessed.reconciliation_name,
-    assessed.entity_code,
-    assessed.location_id,
-    cast(null as {{ dbt.type_string() }}) as sku,
-    assessed.comparison_date,
-    assessed.left_value,
-    assessed.right_value,
-    assessed.difference_value,
-    entities.functional_currency_code as value_unit,
-    assessed.tolerance_abs,
-    assessed.tolerance_bps,
-    assessed.tolerance_value,
-    assessed.severity,
-    assessed.status,
-    {{ round_money('assessed.difference_value * rates.exchange_rate') }}
-        as difference_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reconciliation_common_columns(
+        comparison_id="'three_way_match|' || assessed.goods_receipt_number",
+        value_unit='entities.functional_currency_code',
+        location_id='assessed.location_id',
+    ) }},
     'Goods receipt ' || assessed.goods_receipt_number
     || coalesce(' of purchase order ' || assessed.purchase_order_number, ' (not delivered)')
     || coalesce(' at ' || assessed.location_id, '') || ': '
@@ -170,8 +155,7 @@ select
     || {{ to_text('assessed.left_value') }} || ' '
     || coalesce(entities.functional_currency_code, '')
     || coalesce(' (' || assessed.supplier_invoice_numbers || ')', ' (no invoice yet)')
-    || '; difference ' || {{ to_text('assessed.difference_value') }} || ', tolerance '
-    || {{ to_text('assessed.tolerance_value') }}
+    || {{ difference_text() }}
     || case
         when assessed.status = 'pending'
             then
@@ -192,8 +176,6 @@ select
     cast(assessed.invoiced_units as bigint) as invoiced_units
 from assessed
 left join {{ ref('dim_entity') }} as entities on assessed.entity_code = entities.entity_code
-left join rates
-    on
-        assessed.comparison_date = rates.rate_date
-        and entities.functional_currency_code = rates.from_currency_code
-        and rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_fx_rate(
+    'reporting_rates', 'assessed.comparison_date', 'entities.functional_currency_code'
+) }}

@@ -48,7 +48,7 @@ known_currencies as (
 
     union distinct
 
-    select '{{ var("reporting_currency") }}' as currency_code
+    select {{ reporting_currency_code() }} as currency_code
 ),
 
 -- every pair the ERP publishes, every identity pair, and every pair the facts need: from their
@@ -71,7 +71,7 @@ currency_pairs as (
 
     select
         observed.currency_code as from_currency_code,
-        '{{ var("reporting_currency") }}' as to_currency_code
+        {{ reporting_currency_code() }} as to_currency_code
     from observed
     where observed.currency_code is not null
 

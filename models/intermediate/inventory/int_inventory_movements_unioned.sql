@@ -217,7 +217,7 @@ warehouse_movements as (
         'wms' as source_system,
         movements.source_file,
         movements.source_row_number
-    from {{ ref('stg_wms__movements') }} as movements
+    from {{ ref('int_wms_movements_resolved') }} as movements
     where
         movements.movement_type in (
             'shrink', 'damage', 'count_correction', 'hold', 'release'

@@ -12,10 +12,6 @@ locations as (
     select * from {{ ref('dim_location') }}
 ),
 
-cross_references as (
-    select * from {{ ref('int_item_cross_references_dated') }}
-),
-
 ledger as (
     select
         movements.location_id,
@@ -58,15 +54,12 @@ order_lines as (
         ) as released_business_date
     from {{ ref('stg_webshop__order_lines') }} as order_lines
     left join locations on order_lines.fulfillment_location_id = locations.location_id
-    left join cross_references
-        on
-            cross_references.source_system = 'webshop'
-            and order_lines.variant_sku = cross_references.source_item_code
-            and order_lines.placed_business_date >= cross_references.valid_from_date
-            and (
-                cross_references.valid_to_date is null
-                or order_lines.placed_business_date <= cross_references.valid_to_date
-            )
+    {{ join_item_cross_reference(
+        'cross_references',
+        "'webshop'",
+        'order_lines.variant_sku',
+        'order_lines.placed_business_date',
+    ) }}
     where order_lines.placed_business_date is not null
 ),
 

@@ -73,7 +73,7 @@ code_rows as (
             when movements.quantity_eaches is null then abs(movements.quantity)
         end as unconverted_case_quantity,
         cast(null as decimal(18, 2)) as transaction_value
-    from {{ ref('stg_wms__movements') }} as movements
+    from {{ ref('int_wms_movements_resolved') }} as movements
 
     union all
 
@@ -90,7 +90,7 @@ code_rows as (
             when on_hand.quantity_eaches is null then on_hand.quantity
         end as unconverted_case_quantity,
         cast(null as decimal(18, 2)) as transaction_value
-    from {{ ref('stg_wms__on_hand_snapshots') }} as on_hand
+    from {{ ref('int_wms_on_hand_resolved') }} as on_hand
 ),
 
 codes as (
@@ -122,12 +122,9 @@ resolved as (
         codes.*,
         cross_references.sku as mapped_sku
     from codes
-    left join {{ ref('int_item_cross_references_dated') }} as cross_references
-        on
-            codes.source_system = cross_references.source_system
-            and codes.source_item_code = cross_references.source_item_code
-            and codes.business_date between cross_references.valid_from_date
-            and coalesce(cross_references.valid_to_date, cast('9999-12-31' as date))
+    {{ join_item_cross_reference(
+        'cross_references', 'codes.source_system', 'codes.source_item_code', 'codes.business_date'
+    ) }}
 )
 
 select

@@ -11,20 +11,12 @@ sales_lines as (
     where {{ in_load_window('business_date') }}
 ),
 
-cross_references as (
-    select * from {{ ref('int_item_cross_references_dated') }}
-),
-
 locations as (
     select * from {{ ref('dim_location') }}
 ),
 
 entities as (
     select * from {{ ref('dim_entity') }}
-),
-
-rates as (
-    select * from {{ ref('int_fx_rates_daily') }}
 ),
 
 channels as (
@@ -49,16 +41,13 @@ resolved as (
         on
             coalesce(channels.uses_erp_item_code, false)
             and sales_lines.source_item_code = erp_items.sku
-    left join cross_references
-        on
-            not coalesce(channels.uses_erp_item_code, false)
-            and sales_lines.source_system = cross_references.source_system
-            and sales_lines.source_item_code = cross_references.source_item_code
-            and sales_lines.business_date >= cross_references.valid_from_date
-            and (
-                cross_references.valid_to_date is null
-                or sales_lines.business_date <= cross_references.valid_to_date
-            )
+    {{ join_item_cross_reference(
+        'cross_references',
+        'sales_lines.source_system',
+        'sales_lines.source_item_code',
+        'sales_lines.business_date',
+        condition='not coalesce(channels.uses_erp_item_code, false)',
+    ) }}
     left join locations on sales_lines.location_id = locations.location_id
     left join entities on locations.entity_code = entities.entity_code
 )
@@ -66,33 +55,30 @@ resolved as (
 select
     -- every column of step 2 passes through; the wildcard is deliberate
     resolved.*,  -- noqa: AM04
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     functional_rates.exchange_rate as functional_exchange_rate,
     reporting_rates.exchange_rate as reporting_exchange_rate,
-    {{ round_money('resolved.gross_amount * functional_rates.exchange_rate') }}
+    {{ to_currency('resolved.gross_amount', 'functional_rates') }}
         as gross_amount_functional,
-    {{ round_money('resolved.discount_amount * functional_rates.exchange_rate') }}
+    {{ to_currency('resolved.discount_amount', 'functional_rates') }}
         as discount_amount_functional,
-    {{ round_money('resolved.tax_amount * functional_rates.exchange_rate') }}
+    {{ to_currency('resolved.tax_amount', 'functional_rates') }}
         as tax_amount_functional,
-    {{ round_money('resolved.fee_amount * functional_rates.exchange_rate') }}
+    {{ to_currency('resolved.fee_amount', 'functional_rates') }}
         as fee_amount_functional,
-    {{ round_money('resolved.gross_amount * reporting_rates.exchange_rate') }}
+    {{ to_currency('resolved.gross_amount', 'reporting_rates') }}
         as gross_amount_reporting,
-    {{ round_money('resolved.discount_amount * reporting_rates.exchange_rate') }}
+    {{ to_currency('resolved.discount_amount', 'reporting_rates') }}
         as discount_amount_reporting,
-    {{ round_money('resolved.tax_amount * reporting_rates.exchange_rate') }}
+    {{ to_currency('resolved.tax_amount', 'reporting_rates') }}
         as tax_amount_reporting,
-    {{ round_money('resolved.fee_amount * reporting_rates.exchange_rate') }}
+    {{ to_currency('resolved.fee_amount', 'reporting_rates') }}
         as fee_amount_reporting
 from resolved
-left join rates as functional_rates
-    on
-        resolved.business_date = functional_rates.rate_date
-        and resolved.currency_code = functional_rates.from_currency_code
-        and resolved.functional_currency_code = functional_rates.to_currency_code
-left join rates as reporting_rates
-    on
-        resolved.business_date = reporting_rates.rate_date
-        and resolved.currency_code = reporting_rates.from_currency_code
-        and reporting_rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_fx_rate(
+    'functional_rates',
+    'resolved.business_date',
+    'resolved.currency_code',
+    'resolved.functional_currency_code',
+) }}
+{{ join_fx_rate('reporting_rates', 'resolved.business_date', 'resolved.currency_code') }}

@@ -50,8 +50,9 @@ left join {{ ref('dim_entity') }} as senders
     on shipments.sender_entity_code = senders.entity_code
 left join {{ ref('dim_entity') }} as receivers
     on receipts.receiver_entity_code = receivers.entity_code
-left join {{ ref('int_fx_rates_daily') }} as rates
-    on
-        shipments.shipped_business_date = rates.rate_date
-        and senders.functional_currency_code = rates.from_currency_code
-        and receivers.functional_currency_code = rates.to_currency_code
+{{ join_fx_rate(
+    'rates',
+    'shipments.shipped_business_date',
+    'senders.functional_currency_code',
+    'receivers.functional_currency_code',
+) }}

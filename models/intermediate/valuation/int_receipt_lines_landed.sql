@@ -24,10 +24,6 @@ entities as (
     select * from {{ ref('dim_entity') }}
 ),
 
-rates as (
-    select * from {{ ref('int_fx_rates_daily') }}
-),
-
 -- suspected duplicates whose owner has not confirmed them: their charges do not count
 held_invoices as (
     select
@@ -80,11 +76,12 @@ goods as (
             and receipts.purchase_order_line_number = order_lines.purchase_order_line_number
     left join locations on receipts.location_id = locations.location_id
     left join entities on locations.entity_code = entities.entity_code
-    left join rates as goods_rates
-        on
-            receipts.business_date = goods_rates.rate_date
-            and order_lines.currency_code = goods_rates.from_currency_code
-            and entities.functional_currency_code = goods_rates.to_currency_code
+    {{ join_fx_rate(
+        'goods_rates',
+        'receipts.business_date',
+        'order_lines.currency_code',
+        'entities.functional_currency_code',
+    ) }}
 ),
 
 receipt_charges as (
@@ -101,11 +98,12 @@ receipt_charges as (
         from goods
     ) as goods
     inner join charges on goods.goods_receipt_number = charges.goods_receipt_number
-    left join rates as charge_rates
-        on
-            goods.business_date = charge_rates.rate_date
-            and charges.currency_code = charge_rates.from_currency_code
-            and goods.functional_currency_code = charge_rates.to_currency_code
+    {{ join_fx_rate(
+        'charge_rates',
+        'goods.business_date',
+        'charges.currency_code',
+        'goods.functional_currency_code',
+    ) }}
     group by goods.goods_receipt_number
 ),
 

@@ -16,7 +16,7 @@ select
     cast(entities.entity_name as {{ dbt.type_string() }}) as entity_name,
     cast(entities.functional_currency_code as {{ dbt.type_string() }})
         as functional_currency_code,
-    cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }})
+    cast({{ reporting_currency_code() }} as {{ dbt.type_string() }})
         as reporting_currency_code,
     cast(entities.country_code as {{ dbt.type_string() }}) as country_code,
     entities.snapshot_date as last_snapshot_date,

@@ -27,10 +27,6 @@ days as (
         and {{ in_load_window('dates.date_day') }}
 ),
 
-rates as (
-    select * from {{ ref('int_fx_rates_daily') }}
-),
-
 daily as (
     select
         days.date_day as as_of_date,
@@ -72,22 +68,10 @@ select
         as available_units,
     {{ round_money('daily.on_hand_units * average_costs.average_cost') }} as inventory_value,
     entities.functional_currency_code as currency_code,
-    {{ round_money('daily.on_hand_units * average_costs.average_cost * rates.exchange_rate') }}
+    {{ to_currency('daily.on_hand_units * average_costs.average_cost', 'rates') }}
         as inventory_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code
+    {{ reporting_currency_code() }} as reporting_currency_code
 from daily
-left join {{ ref('int_average_cost_changes') }} as average_costs
-    on
-        daily.entity_code = average_costs.entity_code
-        and daily.sku = average_costs.sku
-        and daily.as_of_date >= average_costs.valid_from_date
-        and (
-            average_costs.valid_until_date is null
-            or daily.as_of_date < average_costs.valid_until_date
-        )
+{{ join_average_cost('average_costs', 'daily.entity_code', 'daily.sku', 'daily.as_of_date') }}
 left join {{ ref('dim_entity') }} as entities on daily.entity_code = entities.entity_code
-left join rates
-    on
-        daily.as_of_date = rates.rate_date
-        and entities.functional_currency_code = rates.from_currency_code
-        and rates.to_currency_code = '{{ var("reporting_currency") }}'
+{{ join_fx_rate('rates', 'daily.as_of_date', 'entities.functional_currency_code') }}

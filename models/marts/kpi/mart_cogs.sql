@@ -25,10 +25,6 @@ costs as (
         and {{ in_load_window('costed.event_date', margin_days=1) }}
 ),
 
-rates as (
-    select * from {{ ref('int_fx_rates_daily') }}
-),
-
 costed_lines as (
     select
         sales_lines.business_date,
@@ -86,11 +82,12 @@ select
     ) as gross_margin_reporting,
     costed_lines.reporting_currency_code
 from costed_lines
-left join rates
-    on
-        costed_lines.business_date = rates.rate_date
-        and costed_lines.functional_currency_code = rates.from_currency_code
-        and costed_lines.reporting_currency_code = rates.to_currency_code
+{{ join_fx_rate(
+    'rates',
+    'costed_lines.business_date',
+    'costed_lines.functional_currency_code',
+    'costed_lines.reporting_currency_code',
+) }}
 group by
     costed_lines.business_date,
     costed_lines.entity_code,

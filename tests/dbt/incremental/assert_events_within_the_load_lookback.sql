@@ -5,7 +5,10 @@
 -- rebuild from the earliest business date of newly loaded files less that many days (the
 -- valuation, on UTC dates, one more: macros/incremental.sql): such an event would be missed by
 -- an incremental build, so the lookback must grow.
-{{ config(severity='error') }}
+{{ config(
+    severity='error',
+    meta={'dagster': {'ref': {'name': 'int_inventory_movements_unioned'}}}
+) }}
 
 with
 

@@ -1,3 +1,5 @@
+{#- Dagster: a check of fct_gl_posting_events (the test reads several relations) -#}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_gl_posting_events'}}}) }}
 -- Returns one row per event type and amount component that carries an amount in
 -- fct_gl_posting_events but has no row in seed posting_rules: that amount would be left out of
 -- the ledger without a trace. An error: the rules are incomplete.

@@ -1,3 +1,5 @@
+{#- Dagster: a check of stg_webshop__order_events (the test reads several relations) -#}
+{{ config(meta={'dagster': {'ref': {'name': 'stg_webshop__order_events'}}}) }}
 -- Returns one row per column, in any schema the project builds (everything but raw), whose
 -- name says it carries personal data (e-mail, name, phone, or the raw customer JSON). Such a
 -- column must not exist: staging hashes personal data (hash_pii) and drops the rest.

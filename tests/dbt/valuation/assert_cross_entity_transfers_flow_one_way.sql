@@ -1,3 +1,5 @@
+{#- Dagster: a check of int_cross_entity_transfer_costs (the test reads several relations) -#}
+{{ config(meta={'dagster': {'ref': {'name': 'int_cross_entity_transfer_costs'}}}) }}
 -- A returned row is an entity and SKU that both sends and receives transfers across entities.
 -- The two-pass valuation (docs/decisions.md, "Moving-average valuation, set-based") prices
 -- transfers exactly only when no such entity-SKU exists.

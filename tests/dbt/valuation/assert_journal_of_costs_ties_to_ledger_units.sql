@@ -1,3 +1,5 @@
+{#- Dagster: a check of int_valuation_events_costed (the test reads several relations) -#}
+{{ config(meta={'dagster': {'ref': {'name': 'int_valuation_events_costed'}}}) }}
 -- A returned row is a valued issue or restocked return whose units differ from the sales line
 -- it values: the valuation and the sales fact must describe the same movements.
 

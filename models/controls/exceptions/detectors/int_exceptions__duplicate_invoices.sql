@@ -32,11 +32,7 @@ located as (
         on pairs.goods_receipt_number = receipt_locations.goods_receipt_number
     left join {{ ref('dim_location') }} as locations
         on receipt_locations.location_id = locations.location_id
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            pairs.invoice_date = rates.rate_date
-            and pairs.currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate('rates', 'pairs.invoice_date', 'pairs.currency_code') }}
 )
 
 select
@@ -49,7 +45,7 @@ select
     'erp' as source_system,
     cast(null as bigint) as affected_units,
     {{ round_money('located.invoice_amount_reporting') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'Supplier ' || located.supplier_id || ' invoice ' || located.supplier_invoice_number
     || ' of ' || {{ to_text('located.invoice_date') }} || ' for '
     || {{ to_text('located.invoice_amount') }} || ' ' || located.currency_code || ' ('

@@ -11,7 +11,7 @@ conversions as (
     select
         business_dates.business_date,
         business_dates.currency_code as from_currency_code,
-        '{{ var("reporting_currency") }}' as to_currency_code,
+        {{ reporting_currency_code() }} as to_currency_code,
         business_dates.fact_row_count,
         business_dates.transaction_value
     from {{ ref('int_business_dates_observed') }} as business_dates
@@ -29,7 +29,7 @@ conversions as (
     where
         business_dates.currency_code is not null
         and business_dates.functional_currency_code is not null
-        and business_dates.functional_currency_code <> '{{ var("reporting_currency") }}'
+        and business_dates.functional_currency_code <> {{ reporting_currency_code() }}
 ),
 
 observed as (
@@ -67,7 +67,7 @@ reporting_estimates as (
             fx_rates.source_rate_date = published.rate_date
             and fx_rates.from_currency_code = published.from_currency_code
             and fx_rates.to_currency_code = published.to_currency_code
-    where fx_rates.to_currency_code = '{{ var("reporting_currency") }}'
+    where fx_rates.to_currency_code = {{ reporting_currency_code() }}
 ),
 
 -- each conversion the facts need: a gap when the daily rates have no row for it (a date
@@ -87,11 +87,12 @@ needed as (
         ) as affected_value_reporting,
         fx_rates.rate_date is null as is_outside_daily_rates
     from observed
-    left join {{ ref('int_fx_rates_daily') }} as fx_rates
-        on
-            observed.business_date = fx_rates.rate_date
-            and observed.from_currency_code = fx_rates.from_currency_code
-            and observed.to_currency_code = fx_rates.to_currency_code
+    {{ join_fx_rate(
+        'fx_rates',
+        'observed.business_date',
+        'observed.from_currency_code',
+        'observed.to_currency_code',
+    ) }}
     left join published
         on
             fx_rates.source_rate_date = published.rate_date
@@ -127,7 +128,7 @@ select
     'erp' as source_system,
     cast(null as bigint) as affected_units,
     needed.affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     {{ dbt.concat([
         "'No '",
         'needed.from_currency_code',

@@ -28,7 +28,7 @@ select
     held.source_system,
     cast(null as bigint) as affected_units,
     held.value_at_stake_reporting as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'Re-delivery ' || held.source_file || ' of ' || held.extract_name || ' for '
     || {{ to_text('held.business_date') }} || ' was held: it has '
     || {{ to_text('coalesce(held.rows_loaded, 0)') }} || ' loadable rows ('

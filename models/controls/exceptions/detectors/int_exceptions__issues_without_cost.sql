@@ -25,11 +25,7 @@ issues as (
     ) as costed
     left join {{ ref('dim_location') }} as locations
         on costed.location_id = locations.location_id
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            costed.business_date = rates.rate_date
-            and locations.functional_currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate('rates', 'costed.business_date', 'locations.functional_currency_code') }}
     where costed.is_costed_before_any_receipt
 ),
 
@@ -63,7 +59,7 @@ select
     'warehouse' as source_system,
     cast(per_sku.units as bigint) as affected_units,
     {{ round_money('per_sku.cost_amount_reporting') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     per_sku.entity_code || ' issued ' || {{ to_text('per_sku.units') }} || ' units of '
     || per_sku.sku || ' (' || {{ to_text('per_sku.issue_count') }} || ' issues) from '
     || {{ to_text('per_sku.first_seen_date') }} || ' to '

@@ -17,7 +17,7 @@ wms_receipts as (
         min(movements.business_date) as received_business_date,
         sum(movements.quantity_eaches) as received_units,
         min(movements.source_file) as source_file
-    from {{ ref('stg_wms__movements') }} as movements
+    from {{ ref('int_wms_movements_resolved') }} as movements
     where movements.movement_type = 'receipt' and movements.sku is not null
     group by
         movements.reference_number,
@@ -77,11 +77,7 @@ valued as (
         late.received_units * late.unit_cost * rates.exchange_rate as received_value_reporting
     from late
     left join {{ ref('dim_location') }} as locations on late.location_id = locations.location_id
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            late.received_business_date = rates.rate_date
-            and late.currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate('rates', 'late.received_business_date', 'late.currency_code') }}
     where late.days_late > {{ var('late_event_max_days') }}
 ),
 
@@ -98,7 +94,7 @@ receipt_events as (
         'erp' as source_system,
         cast(valued.received_units as bigint) as affected_units,
         {{ round_money('valued.received_value_reporting') }} as affected_value_reporting,
-        '{{ var("reporting_currency") }}' as reporting_currency_code,
+        {{ reporting_currency_code() }} as reporting_currency_code,
         'Goods receipt ' || valued.goods_receipt_number || ': the WMS received '
         || {{ to_text('valued.received_units') }} || ' units of ' || valued.sku || ' at '
         || valued.location_id || ' on ' || {{ to_text('valued.received_business_date') }}
@@ -160,9 +156,9 @@ journal_events as (
         cast(null as {{ dbt.type_string() }}) as sku,
         'erp' as source_system,
         cast(null as bigint) as affected_units,
-        {{ round_money('late_journals.debit_total * rates.exchange_rate') }}
+        {{ to_currency('late_journals.debit_total', 'rates') }}
             as affected_value_reporting,
-        '{{ var("reporting_currency") }}' as reporting_currency_code,
+        {{ reporting_currency_code() }} as reporting_currency_code,
         'ERP journal ' || late_journals.journal_number || ' (' || late_journals.batch_type
         || ' batch of ' || late_journals.entity_code || ' for '
         || {{ to_text('late_journals.source_business_date') }} || ', '
@@ -179,11 +175,7 @@ journal_events as (
         {{ add_days(-1, 'late_journals.posting_date') }} as last_seen_date,
         late_journals.posting_date as resolved_date
     from late_journals
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            late_journals.source_business_date = rates.rate_date
-            and late_journals.currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate('rates', 'late_journals.source_business_date', 'late_journals.currency_code') }}
 )
 
 select * from receipt_events

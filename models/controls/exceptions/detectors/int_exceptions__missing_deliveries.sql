@@ -69,7 +69,7 @@ select
     coalesce(
         gaps.estimated_missing_value_reporting, gaps.trailing_net_sales_reporting
     ) as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     case
         when gaps.resolved_date is not null
             then

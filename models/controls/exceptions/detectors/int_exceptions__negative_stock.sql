@@ -73,20 +73,10 @@ valued as (
     cross join last_date
     left join {{ ref('dim_location') }} as locations
         on episodes.location_id = locations.location_id
-    left join {{ ref('int_average_cost_changes') }} as average_costs
-        on
-            episodes.entity_code = average_costs.entity_code
-            and episodes.sku = average_costs.sku
-            and episodes.first_seen_date >= average_costs.valid_from_date
-            and (
-                average_costs.valid_until_date is null
-                or episodes.first_seen_date < average_costs.valid_until_date
-            )
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            episodes.first_seen_date = rates.rate_date
-            and locations.functional_currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_average_cost(
+        'average_costs', 'episodes.entity_code', 'episodes.sku', 'episodes.first_seen_date'
+    ) }}
+    {{ join_fx_rate('rates', 'episodes.first_seen_date', 'locations.functional_currency_code') }}
 )
 
 select
@@ -103,7 +93,7 @@ select
     'warehouse' as source_system,
     cast(-valued.lowest_available_units as bigint) as affected_units,
     {{ round_money('valued.shortfall_value_reporting') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'Available stock of ' || valued.sku || ' at ' || valued.location_id || ' was below zero from '
     || {{ to_text('valued.first_seen_date') }} || ' to '
     || {{ to_text('valued.last_seen_date') }} || ', at its lowest '

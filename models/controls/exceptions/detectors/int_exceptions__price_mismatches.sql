@@ -41,11 +41,7 @@ mismatched as (
         (priced.unit_price - priced.list_price) * priced.units
         * rates.exchange_rate as price_difference_reporting
     from priced
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            priced.business_date = rates.rate_date
-            and priced.currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate('rates', 'priced.business_date', 'priced.currency_code') }}
     where priced.list_price is null or priced.unit_price <> priced.list_price
 )
 
@@ -59,7 +55,7 @@ select
     mismatched.source_system,
     cast(mismatched.units as bigint) as affected_units,
     {{ round_money('abs(mismatched.price_difference_reporting)') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'Receipt ' || mismatched.order_id || ' line '
     || {{ to_text('mismatched.order_line_number') }} || ' at ' || mismatched.location_id
     || ' on ' || {{ to_text('mismatched.business_date') }} || ' charged '

@@ -80,11 +80,7 @@ located as (
         on
             parsed.extract_name = 'marketplace_settlement'
             and marketplace_locations.location_id = '{{ var("marketplace_location_id") }}'
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            parsed.business_date = rates.rate_date
-            and parsed.currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate('rates', 'parsed.business_date', 'parsed.currency_code') }}
 )
 
 select
@@ -100,7 +96,7 @@ select
     located.source_system,
     cast(located.units as bigint) as affected_units,
     {{ round_money('located.gross_value_reporting') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'Row ' || {{ to_text('located.source_row_number') }} || ' of ' || located.source_file
     || ' was quarantined (' || located.rule || '): ' || located.reason
     || case

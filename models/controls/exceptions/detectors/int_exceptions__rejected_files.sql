@@ -105,7 +105,7 @@ select
     case
         when assessed.earlier_live_file is null then assessed.trailing_net_sales_reporting
     end as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'File ' || assessed.source_file
     || coalesce(
         ' (' || assessed.extract_name || ' for ' || {{ to_text('assessed.business_date') }} || ')',

@@ -196,7 +196,7 @@ select
     'pos' as source_system,
     cast(worst.units_returned as bigint) as affected_units,
     {{ round_money('worst.excess_refunds_reporting') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'Store ' || worst.location_id || ' took back ' || {{ to_text('worst.units_returned') }}
     || ' units in ' || {{ to_text('worst.return_lines') }} || ' return lines against '
     || {{ to_text('worst.units_sold') }} || ' sold from '

@@ -49,11 +49,7 @@ valued as (
                 average_costs.valid_until_date is null
                 or movements.business_date < average_costs.valid_until_date
             )
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            movements.business_date = rates.rate_date
-            and locations.functional_currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate('rates', 'movements.business_date', 'locations.functional_currency_code') }}
 ),
 
 daily as (
@@ -147,7 +143,7 @@ select
     'warehouse' as source_system,
     cast(spikes.lost_units as bigint) as affected_units,
     {{ round_money('spikes.lost_value_reporting') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     spikes.location_id || ' lost ' || {{ to_text('spikes.lost_units') }} || ' units ('
     || {{ to_text('spikes.shrink_units') }}
     || ' to shrink, the rest to downward count corrections) in '

@@ -202,11 +202,7 @@ valued as (
                 average_costs.valid_until_date is null
                 or latest.business_date < average_costs.valid_until_date
             )
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            latest.business_date = rates.rate_date
-            and stores.functional_currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate('rates', 'latest.business_date', 'stores.functional_currency_code') }}
 )
 
 select
@@ -223,7 +219,7 @@ select
     'warehouse' as source_system,
     cast(valued.excess_whole_units as bigint) as affected_units,
     {{ round_money('valued.excess_value_reporting') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     valued.sku || ' has been out of stock at ' || valued.location_id || ' since '
     || {{ to_text('valued.out_since_date') }} || ' (' || {{ to_text('valued.days_out') }}
     || ' days on ' || {{ to_text('valued.business_date') }} || '; it sold '

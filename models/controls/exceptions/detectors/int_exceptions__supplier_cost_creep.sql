@@ -65,11 +65,7 @@ drifts as (
         on
             order_lines.purchase_order_number = history.purchase_order_number
             and order_lines.purchase_order_line_number = history.purchase_order_line_number
-    left join {{ ref('int_fx_rates_daily') }} as rates
-        on
-            order_lines.order_date = rates.rate_date
-            and order_lines.currency_code = rates.from_currency_code
-            and rates.to_currency_code = '{{ var("reporting_currency") }}'
+    {{ join_fx_rate('rates', 'order_lines.order_date', 'order_lines.currency_code') }}
 ),
 
 first_drifts as (
@@ -127,7 +123,7 @@ select
     'erp' as source_system,
     cast(creeping.ordered_units as bigint) as affected_units,
     {{ round_money('creeping.excess_cost_reporting') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'Supplier ' || creeping.supplier_id || ' charged more than its history on '
     || {{ to_text('creeping.drifted_lines') }} || ' of ' || {{ to_text('creeping.order_lines') }}
     || ' purchase order lines from ' || {{ to_text('creeping.first_seen_date') }} || ' to '

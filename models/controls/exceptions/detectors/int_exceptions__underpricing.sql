@@ -237,7 +237,7 @@ select
     'pos' as source_system,
     cast(worst.below_list_lines as bigint) as affected_units,
     {{ round_money('worst.excess_given_away_reporting') }} as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'Store ' || worst.location_id || ' sold ' || {{ to_text('worst.below_list_lines') }} || ' of '
     || {{ to_text('worst.sale_lines') }} || ' sale lines below the list from '
     || {{ to_text('worst.window_start_date') }} || ' to '

@@ -11,15 +11,6 @@ unresolved as (
     where codes.is_unresolved
 ),
 
-reporting_rates as (
-    select
-        fx_rates.rate_date,
-        fx_rates.from_currency_code,
-        fx_rates.exchange_rate
-    from {{ ref('int_fx_rates_daily') }} as fx_rates
-    where fx_rates.to_currency_code = '{{ var("reporting_currency") }}'
-),
-
 valued as (
     select
         unresolved.*,
@@ -39,10 +30,7 @@ valued as (
             order by unresolved.business_date desc
         ) as recency_rank
     from unresolved
-    left join reporting_rates
-        on
-            unresolved.business_date = reporting_rates.rate_date
-            and unresolved.currency_code = reporting_rates.from_currency_code
+    {{ join_fx_rate('reporting_rates', 'unresolved.business_date', 'unresolved.currency_code') }}
 ),
 
 counted as (
@@ -200,7 +188,7 @@ select
     explained.source_system,
     cast(explained.affected_units as bigint) as affected_units,
     explained.affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     explained.explanation,
     explained.first_seen_date,
     explained.last_seen_date,

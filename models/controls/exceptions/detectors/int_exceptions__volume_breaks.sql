@@ -135,7 +135,7 @@ select
                     'breaks.net_sales_baseline_reporting - breaks.net_sales_reporting'
                 ) }}
     end as affected_value_reporting,
-    '{{ var("reporting_currency") }}' as reporting_currency_code,
+    {{ reporting_currency_code() }} as reporting_currency_code,
     'The ' || breaks.extract_name || ' file of ' || {{ to_text('breaks.observed_date') }}
     || ' (' || breaks.live_source_file || ') loaded ' || {{ to_text('breaks.rows_loaded') }}
     || ' rows against a baseline of ' || {{ to_text('breaks.baseline_median') }}
@@ -146,7 +146,7 @@ select
     || coalesce(
         '; net sales ' || {{ to_text(round_money('breaks.net_sales_reporting')) }}
         || ' against ' || {{ to_text(round_money('breaks.net_sales_baseline_reporting')) }}
-        || ' {{ var("reporting_currency") }}', ''
+        || ' ' || {{ reporting_currency_code() }}, ''
     )
     || '. The file is complete but short: ask the source for a full re-delivery.'
         as explanation,

@@ -61,15 +61,7 @@ valued as (
         on
             ranges.valid_from_date <= days.date_day
             and (ranges.valid_until_date is null or ranges.valid_until_date > days.date_day)
-    left join {{ ref('int_average_cost_changes') }} as average_costs
-        on
-            ranges.entity_code = average_costs.entity_code
-            and ranges.sku = average_costs.sku
-            and days.date_day >= average_costs.valid_from_date
-            and (
-                average_costs.valid_until_date is null
-                or days.date_day < average_costs.valid_until_date
-            )
+    {{ join_average_cost('average_costs', 'ranges.entity_code', 'ranges.sku', 'days.date_day') }}
 )
 
 select
