@@ -1,9 +1,10 @@
 -- The exception queue's return-rate outliers (issue 18; docs/decisions.md, "Anomalies against
--- history and peers"): a store whose returns over a rolling week (every weekday once: the
--- weekday-aware window) are far above its own earlier weeks. The week's return rate is units
--- returned over units sold at the store; the baseline is the median and median absolute
--- deviation of the store's own earlier weekly rates (history_days back, from warmup_days after
--- its first sale, never overlapping the judged week). A week is an outlier when its robust
+-- history and peers"): a store whose sales of a rolling week (every weekday once: the
+-- weekday-aware window) come back far more than its own earlier weeks' sales did. The week's
+-- return rate is the units returned so far of the lines sold that week over the units sold;
+-- the baseline is the median and median absolute deviation of the store's own earlier weekly
+-- rates (history_days back, never overlapping the judged week). Earlier weeks have had more
+-- time for their returns to come back, so the bias is against flagging. A week is an outlier when its robust
 -- score, rate over baseline and returned units all pass seed anomaly_thresholds. One exception
 -- per store and run of flagged weeks, keyed by the first week's end date, explained by its worst
 -- week; the impact is that week's refunds above the baseline rate, in the reporting currency.
@@ -12,7 +13,7 @@ with
 
 thresholds as (
     {{ anomaly_thresholds('return_rate_outlier', [
-        'window_days', 'warmup_days', 'history_days', 'min_history', 'min_score', 'min_ratio',
+        'window_days', 'history_days', 'min_history', 'min_score', 'min_ratio',
         'min_volume', 'mad_floor',
     ]) }}
 ),
@@ -25,18 +26,38 @@ store_lines as (
     where locations.location_type = 'store'
 ),
 
+-- each store's sales of a day and, of those lines, what has come back so far (a return counts
+-- on the day of the sale it returns: the rate of a week of sales does not depend on the
+-- returns of earlier weeks' sales, so the store's first weeks need no warm-up)
+returned as (
+    select
+        sales.location_id,
+        sales.business_date,
+        sum(returns.units) as units_returned,
+        count(*) as return_lines,
+        sum(returns.net_amount_reporting) as refunds_reporting
+    from store_lines as returns
+    inner join store_lines as sales
+        on returns.original_sales_line_id = sales.sales_line_id
+    where returns.is_return
+    group by sales.location_id, sales.business_date
+),
+
 daily as (
     select
         store_lines.location_id,
         store_lines.entity_code,
         store_lines.business_date,
-        sum(case when store_lines.is_return then 0 else store_lines.units end) as units_sold,
-        sum(case when store_lines.is_return then store_lines.units else 0 end) as units_returned,
-        sum(case when store_lines.is_return then 1 else 0 end) as return_lines,
-        sum(
-            case when store_lines.is_return then store_lines.net_amount_reporting else 0 end
-        ) as refunds_reporting
+        sum(store_lines.units) as units_sold,
+        max(coalesce(returned.units_returned, 0)) as units_returned,
+        max(coalesce(returned.return_lines, 0)) as return_lines,
+        max(coalesce(returned.refunds_reporting, 0)) as refunds_reporting
     from store_lines
+    left join returned
+        on
+            store_lines.location_id = returned.location_id
+            and store_lines.business_date = returned.business_date
+    where not store_lines.is_return
     group by store_lines.location_id, store_lines.entity_code, store_lines.business_date
 ),
 
@@ -88,8 +109,8 @@ weeks as (
             and {{ dbt.datediff(
                 'daily.business_date', 'store_days.business_date', 'day'
             ) }} < thresholds.window_days
-    -- weeks that start once the returns of earlier sales have had time to come back
-    where store_days.day_number >= thresholds.warmup_days + thresholds.window_days - 1
+    -- full weeks only
+    where store_days.day_number >= thresholds.window_days - 1
     group by
         store_days.location_id,
         store_days.entity_code,
@@ -197,18 +218,18 @@ select
     cast(worst.units_returned as bigint) as affected_units,
     {{ round_money('worst.excess_refunds_reporting') }} as affected_value_reporting,
     {{ reporting_currency_code() }} as reporting_currency_code,
-    'Store ' || worst.location_id || ' took back ' || {{ to_text('worst.units_returned') }}
-    || ' units in ' || {{ to_text('worst.return_lines') }} || ' return lines against '
-    || {{ to_text('worst.units_sold') }} || ' sold from '
-    || {{ to_text('worst.window_start_date') }} || ' to '
-    || {{ to_text('worst.observed_date') }} || ': a return rate of '
+    'Of the ' || {{ to_text('worst.units_sold') }} || ' units store ' || worst.location_id
+    || ' sold from ' || {{ to_text('worst.window_start_date') }} || ' to '
+    || {{ to_text('worst.observed_date') }} || ', ' || {{ to_text('worst.units_returned') }}
+    || ' came back in ' || {{ to_text('worst.return_lines') }} || ' return lines: a return rate of '
     || {{ to_text('round(100 * worst.return_rate, 1)') }} || '% against its own baseline of '
     || {{ to_text('round(100 * worst.baseline_median, 1)') }} || '% (median of '
     || {{ to_text('worst.history_count') }} || ' earlier weeks, MAD '
     || {{ to_text('round(100 * worst.baseline_mad, 1)') }} || ' points), robust score '
     || {{ to_text('round(worst.score, 1)') }} || '; outlier weeks ended '
     || {{ to_text('worst.first_seen_date') }} || ' to ' || {{ to_text('worst.last_seen_date') }}
-    || '. The rows: fct_sales_lines returns of ' || worst.location_id || ' in that week.'
+    || '. The rows: fct_sales_lines returns of ' || worst.location_id
+    || ' whose original_sales_line_id is a sale of that week.'
         as explanation,
     worst.first_seen_date,
     worst.last_seen_date,
