@@ -2,7 +2,7 @@
 
 python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]
     [--master-data snapshots|deltas] [--opening-balances] [--single-currency]
-    [--no-supplier-invoices] [--sparse-master]
+    [--no-supplier-invoices] [--sparse-master] [--no-anomalies]
 """
 
 from __future__ import annotations
