@@ -4,8 +4,9 @@
 -- return rate is the units returned so far of the lines sold that week over the units sold;
 -- the baseline is the median and median absolute deviation of the store's own earlier weekly
 -- rates (history_days back, never overlapping the judged week). Earlier weeks have had more
--- time for their returns to come back, so the bias is against flagging. A week is an outlier when its robust
--- score, rate over baseline and returned units all pass seed anomaly_thresholds. One exception
+-- time for their returns to come back, so the bias is against flagging. A week is an outlier
+-- when its robust score, rate over baseline and returned units all pass seed
+-- anomaly_thresholds. One exception
 -- per store and run of flagged weeks, keyed by the first week's end date, explained by its worst
 -- week; the impact is that week's refunds above the baseline rate, in the reporting currency.
 
@@ -221,7 +222,8 @@ select
     'Of the ' || {{ to_text('worst.units_sold') }} || ' units store ' || worst.location_id
     || ' sold from ' || {{ to_text('worst.window_start_date') }} || ' to '
     || {{ to_text('worst.observed_date') }} || ', ' || {{ to_text('worst.units_returned') }}
-    || ' came back in ' || {{ to_text('worst.return_lines') }} || ' return lines: a return rate of '
+    || ' came back in ' || {{ to_text('worst.return_lines') }}
+    || ' return lines: a return rate of '
     || {{ to_text('round(100 * worst.return_rate, 1)') }} || '% against its own baseline of '
     || {{ to_text('round(100 * worst.baseline_median, 1)') }} || '% (median of '
     || {{ to_text('worst.history_count') }} || ' earlier weeks, MAD '

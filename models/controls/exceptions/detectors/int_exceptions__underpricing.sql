@@ -242,11 +242,12 @@ select
     || {{ to_text('worst.sale_lines') }} || ' sale lines below the list from '
     || {{ to_text('worst.window_start_date') }} || ' to '
     || {{ to_text('worst.observed_date') }} || ' ('
-    || {{ to_text('round(100 * worst.below_list_share, 1)') }} || '%; the other stores '
-    || {{ to_text('round(100 * worst.baseline_median, 1)') }} || '% median, MAD '
+    || {{ to_text('round(100 * worst.below_list_share, 1)') }}
+    || '% against a baseline of ' || {{ to_text('round(100 * worst.baseline_median, 1)') }}
+    || '%, the other stores'' median that week, MAD '
     || {{ to_text('round(100 * worst.baseline_mad, 1)') }} || ' points, score '
     || {{ to_text('round(worst.share_score, 1)') }} || '), giving away '
-    || {{ to_text('round(100 * worst.discount_depth, 1)') }} || '% of list value (peers '
+    || {{ to_text('round(100 * worst.discount_depth, 1)') }} || '% of list value (peers'' baseline '
     || {{ to_text('round(100 * worst.depth_baseline_median, 1)') }} || '%, score '
     || {{ to_text('round(worst.depth_score, 1)') }} || '); flagged weeks ended '
     || {{ to_text('worst.first_seen_date') }} || ' to ' || {{ to_text('worst.last_seen_date') }}
