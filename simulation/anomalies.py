@@ -87,12 +87,12 @@ class Anomalies:
         self.creeping_supplier = str(rng.choice(suppliers))
         self.creep_from = max(5, days // 4)
         self.volume_break_day = int(rng.integers(max(14, days // 2), days - 6))
+        # a POS file no file-level defect touches, kept from the ones passed on later
         plan = sim.defects
-        while not plan.free("pos_sales", self.volume_break_day) or (
-            "pos_sales",
-            self.volume_break_day,
-        ) in getattr(plan, "file_schedule", {}):
+        while not plan.free("pos_sales", self.volume_break_day):
             self.volume_break_day += 1
+        key = ("pos_sales", self.volume_break_day)
+        plan.reserved[key] = key
         day = config.day
         self.record(
             "return_rate_outlier",
@@ -252,7 +252,8 @@ class Anomalies:
 
         returned = {
             (r, int(n))
-            for days in dlv.sim.pending["pos_returns"].values()
+            for queue in ("pos_returns", "fraud_returns")
+            for days in dlv.sim.pending[queue].values()
             for group in days
             for r, n in zip(group["receipt_number"], group["receipt_line_number"], strict=True)
         }
