@@ -123,6 +123,7 @@ pairs as (
         sister.available_units - thresholds.overstock_days * sister.average_daily_units
             as excess_units,
         thresholds.cover_days,
+        thresholds.overstock_days,
         row_number() over (
             partition by starved.location_id, starved.sku, starved.business_date
             order by
@@ -165,19 +166,24 @@ flagged as (
 latest as (
     select
         flagged.*,
-        floor(flagged.excess_units) as excess_whole_units,
-        case
-            when
-                ceiling(flagged.cover_days * flagged.starved_average_daily_units)
-                < floor(flagged.excess_units)
-                then
-                    case
-                        when flagged.starved_average_daily_units > 0
-                            then ceiling(flagged.cover_days * flagged.starved_average_daily_units)
-                        else 1
-                    end
-            else floor(flagged.excess_units)
-        end as transfer_units
+        cast(floor(flagged.excess_units) as bigint) as excess_whole_units,
+        cast(
+            case
+                when
+                    ceiling(flagged.cover_days * flagged.starved_average_daily_units)
+                    < floor(flagged.excess_units)
+                    then
+                        case
+                            when flagged.starved_average_daily_units > 0
+                                then
+                                    ceiling(
+                                        flagged.cover_days * flagged.starved_average_daily_units
+                                    )
+                            else 1
+                        end
+                else floor(flagged.excess_units)
+            end as bigint
+        ) as transfer_units
     from flagged
     where flagged.latest_rank = 1
 ),
@@ -224,18 +230,18 @@ select
     || {{ to_text('valued.out_since_date') }} || ' (' || {{ to_text('valued.days_out') }}
     || ' days on ' || {{ to_text('valued.business_date') }} || '; it sold '
     || {{ to_text('round(valued.starved_average_daily_units, 2)') }}
-    || ' units a day) while ' || valued.sister_location_id || ' holds '
-    || {{ to_text('valued.sister_available_units') }} || ' available, '
-    || {{ to_text('valued.excess_whole_units') }} || ' beyond its baseline of '
-    || {{ to_text('round(valued.sister_average_daily_units, 2)') }}
-    || ' units a day (score: excess days of supply '
+    || ' units a day before) while ' || valued.sister_location_id || ' holds '
+    || {{ to_text('valued.sister_available_units') }} || ' available: '
     || case
         when valued.sister_average_daily_units > 0
             then {{ to_text(
                 'round(valued.sister_available_units / valued.sister_average_daily_units, 1)'
             ) }}
         else 'unbounded'
-    end || ')'
+    end || ' days of supply (the score) at its baseline of '
+    || {{ to_text('round(valued.sister_average_daily_units, 2)') }}
+    || ' units a day, against a bar of ' || {{ to_text('cast(valued.overstock_days as integer)') }}
+    || ' days: ' || {{ to_text('valued.excess_whole_units') }} || ' units in excess'
     || coalesce(
         ' (' || {{ to_text(round_money('valued.excess_value')) }} || ' '
         || valued.functional_currency_code || ' at moving-average cost)', ''
