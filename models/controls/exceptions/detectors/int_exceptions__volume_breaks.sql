@@ -5,8 +5,9 @@
 -- (receipts, transfers, invoices) are lumpy by nature and tied out by the reconciliations. The
 -- baseline is the median and median absolute deviation of the rows loaded on the feed's
 -- complete dates of the previous history_days days (from warmup_days after its first date, at
--- least min_history of them). A day breaks when its rows are at most min_ratio of the median
--- (a bar far below any weekday's swing), the median is at least min_volume rows and the robust
+-- least min_history of them) or, when higher, of the same weekday's dates among them (a busy
+-- weekday is judged against its own level; a quiet one never below the feed's). A day breaks
+-- when its rows are at most min_ratio of the median, the median is at least min_volume rows and the robust
 -- score (spread at least mad_floor of the median) reaches min_score (seed anomaly_thresholds).
 -- Days with no rows are the completeness controls' (missing_delivery). One exception per feed
 -- and date; the impact is the net sales short of the baseline's median net sales.
@@ -66,6 +67,29 @@ observed as (
     and history.day_number >= history.warmup_days"
 ) }},
 
+-- the same weekday's earlier dates: a busy weekday is judged against its own level
+weekday_observed as (
+    select
+        observed.extract_name,
+        observed.observed_date,
+        observed.day_number,
+        observed.warmup_days,
+        observed.history_days,
+        observed.rows_loaded
+    from observed
+),
+
+{{ robust_baseline(
+    'weekday_observed',
+    ['extract_name', 'observed_date'],
+    'rows_loaded',
+    "observation.extract_name = history.extract_name
+    and history.day_number < observation.day_number
+    and history.day_number >= observation.day_number - observation.history_days
+    and history.day_number >= history.warmup_days
+    and mod(observation.day_number - history.day_number, 7) = 0"
+) }},
+
 net_sales_observed as (
     select
         observed.extract_name,
@@ -87,6 +111,35 @@ net_sales_observed as (
     and history.day_number >= history.warmup_days"
 ) }},
 
+-- the baseline: the higher of all earlier dates' median and the same weekday's
+chosen as (
+    select
+        all_days.extract_name,
+        all_days.source_system,
+        all_days.live_source_file,
+        all_days.observed_date,
+        all_days.rows_loaded,
+        all_days.net_sales_reporting,
+        all_days.history_count,
+        same_weekday.history_count as weekday_history_count,
+        coalesce(same_weekday.baseline_median > all_days.baseline_median, false) as is_weekday,
+        case
+            when same_weekday.baseline_median > all_days.baseline_median
+                then same_weekday.baseline_median
+            else all_days.baseline_median
+        end as baseline_median,
+        case
+            when same_weekday.baseline_median > all_days.baseline_median
+                then same_weekday.baseline_mad
+            else all_days.baseline_mad
+        end as baseline_mad
+    from observed_baselined as all_days
+    left join weekday_observed_baselined as same_weekday
+        on
+            all_days.extract_name = same_weekday.extract_name
+            and all_days.observed_date = same_weekday.observed_date
+),
+
 scored as (
     select
         baselined.*,
@@ -99,7 +152,7 @@ scored as (
         thresholds.min_score,
         thresholds.min_ratio,
         thresholds.min_volume
-    from observed_baselined as baselined
+    from chosen as baselined
     cross join thresholds
     left join net_sales_observed_baselined as net_sales
         on
@@ -139,8 +192,14 @@ select
     'The ' || breaks.extract_name || ' file of ' || {{ to_text('breaks.observed_date') }}
     || ' (' || breaks.live_source_file || ') loaded ' || {{ to_text('breaks.rows_loaded') }}
     || ' rows against a baseline of ' || {{ to_text('breaks.baseline_median') }}
-    || ' (median of ' || {{ to_text('breaks.history_count') }}
-    || ' earlier complete dates, MAD ' || {{ to_text('breaks.baseline_mad') }}
+    || ' (median of '
+    || case
+        when breaks.is_weekday
+            then
+                {{ to_text('breaks.weekday_history_count') }}
+                || ' earlier complete dates of the same weekday'
+        else {{ to_text('breaks.history_count') }} || ' earlier complete dates'
+    end || ', MAD ' || {{ to_text('breaks.baseline_mad') }}
     || '), robust score '
     || {{ to_text('round(breaks.score, 1)') }}
     || coalesce(
