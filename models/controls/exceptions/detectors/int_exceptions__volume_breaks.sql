@@ -7,8 +7,9 @@
 -- complete dates of the previous history_days days (from warmup_days after its first date, at
 -- least min_history of them) or, when higher, of the same weekday's dates among them (a busy
 -- weekday is judged against its own level; a quiet one never below the feed's). A day breaks
--- when its rows are at most min_ratio of the median, the median is at least min_volume rows and the robust
--- score (spread at least mad_floor of the median) reaches min_score (seed anomaly_thresholds).
+-- when its rows are at most min_ratio of the median, the median is at least min_volume rows
+-- and the robust score (spread at least mad_floor of the median) reaches min_score (seed
+-- anomaly_thresholds).
 -- Days with no rows are the completeness controls' (missing_delivery). One exception per feed
 -- and date; the impact is the net sales short of the baseline's median net sales.
 
