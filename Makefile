@@ -37,13 +37,15 @@ TEST_WORKERS ?= 2
 SQL_PATHS := models tests
 
 .PHONY: help install world dirs parse lint lint-python lint-sql run ui test clean distclean \
-	versions postgres postgres-stop semantic
+	versions postgres postgres-stop semantic dashboard chromium
 
 help:
 	@echo "make run        set up, generate the default world if the landing zone is empty, run the pipeline"
 	@echo "make ui         the Dagster UI on http://127.0.0.1:3000"
 	@echo "make test       set up, then every check (dbt parse, mf validate-configs, sqlfluff, ruff, pytest)"
 	@echo "make versions   the published versions of the served copy (the current one starred)"
+	@echo "make dashboard  the control tower (Streamlit) on the served copy, http://127.0.0.1:$(DASHBOARD_PORT)"
+	@echo "make chromium   install Debian's chromium (headless browser of the dashboard test) if missing"
 	@echo "make postgres   install (if needed) and start a local PostgreSQL on 127.0.0.1 for BI tools"
 	@echo "make lint       ruff and sqlfluff only"
 	@echo "make semantic   validate the semantic layer (mf validate-configs; no warehouse needed)"
@@ -110,6 +112,22 @@ postgres-stop: install
 ui: install world parse
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000
 
+# The control tower reads only the served copy (CONCORD_SERVED_WAREHOUSE; `make run` publishes
+# it); parse writes target/semantic_manifest.json, from which it compiles the metrics' SQL.
+# Settings (127.0.0.1, headless, no usage statistics): .streamlit/config.toml.
+DASHBOARD_PORT ?= 8501
+dashboard: install dirs parse
+	$(BIN)/streamlit run dashboard/app.py --server.port $(DASHBOARD_PORT)
+
+# The browser test drives Debian's chromium (never a downloaded browser); as root apt-get runs
+# directly, otherwise through sudo.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends chromium; }
+
 # ---- checks ----------------------------------------------------------------------------------
 
 lint-python: install
@@ -135,7 +153,7 @@ semantic: parse
 
 # Cheapest first (docs/style.md); semantic runs parse first. Sequential on purpose, also under
 # `make -j`.
-test: install
+test: install chromium
 	$(MAKE) --no-print-directory semantic
 	$(MAKE) --no-print-directory lint-sql
 	$(MAKE) --no-print-directory lint-python

@@ -8,6 +8,7 @@ import dagster as dg
 from orchestration import resources
 from orchestration.automation import close_schedule, landing_sensor, transform_after_ingest
 from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
+from orchestration.exposures import exposure_specs
 from orchestration.ingest import INGEST_ASSETS, landing_specs, load_log, quarantine_spec
 from orchestration.jobs import ingest_job, transform_job
 from orchestration.publish import publishing_assets
@@ -28,6 +29,7 @@ def build_definitions(
             quarantine_spec(),
             concord_dbt_assets,
             *publishing_assets(),
+            *exposure_specs(),
         ],
         jobs=[ingest_job, transform_job],
         sensors=[landing_sensor, transform_after_ingest],

@@ -32,6 +32,7 @@ GROUPS: dict[str, str] = {
     "controls": "Ingestion's load log and quarantine, completeness, reconciliations and the "
     "exception queue.",
     "publishing": "The served copy readers open, and its PostgreSQL copy.",
+    "dashboard": "The control tower's pages (dbt exposures): what each reads of the served copy.",
 }
 
 # Folder of a dbt resource's file (under models/, or seeds/ and snapshots/) -> group, in the

@@ -174,6 +174,7 @@ def redeliver(landing: Path, system: str, extract: str, day: date, rows: list[di
 SHARED_WORLD_MODULES = {
     "test_anomalies",
     "test_controls",
+    "test_dashboard",
     "test_forecast_accuracy",
     "test_incremental",
     "test_ingestion",

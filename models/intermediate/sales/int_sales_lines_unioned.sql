@@ -92,11 +92,23 @@ webshop_returns as (
         refund_lines.business_date,
         refund_lines.refunded_at as transaction_at,
         refund_lines.quantity as units,
-        order_lines.unit_price,
-        {{ round_money('refund_lines.quantity * order_lines.unit_price') }} as gross_amount,
-        -- the refund is the returned units at the price less discount originally charged
-        {{ round_money('refund_lines.quantity * order_lines.unit_price') }}
-        - refund_lines.refund_amount as line_discount_amount,
+        -- the refund is the returned units at the price less discount originally charged; a
+        -- refund of an order line never received (its placement was in a file that did not
+        -- arrive) is valued at what was refunded, its price implied, its SKU unresolved
+        -- (docs/decisions.md, "A refund without its order")
+        coalesce(
+            order_lines.unit_price,
+            cast(refund_lines.refund_amount / nullif(refund_lines.quantity, 0) as decimal(18, 4))
+        ) as unit_price,
+        coalesce(
+            {{ round_money('refund_lines.quantity * order_lines.unit_price') }},
+            refund_lines.refund_amount
+        ) as gross_amount,
+        coalesce(
+            {{ round_money('refund_lines.quantity * order_lines.unit_price') }}
+            - refund_lines.refund_amount,
+            cast(0 as decimal(18, 2))
+        ) as line_discount_amount,
         cast(0 as decimal(18, 2)) as order_discount_amount,
         refund_lines.refund_tax_amount as tax_amount,
         cast(0 as decimal(18, 2)) as fee_amount,
