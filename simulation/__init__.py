@@ -7,5 +7,5 @@ marketplace, WMS) and events/valuing.py (the reference valuation of the day's ev
 deliver.py writes the landing files (Deliverer.write_file, with the planned defects) through
 delivery/<system>.py, what each system delivers, and delivery/faults.py (file-level defects);
 truth.py writes the truth. Master data is in world.py and fx.py; optional behaviours have a
-module each (wholesale, kits, opening, found_stock, master_deltas, minimal_erp, ...).
+module each (wholesale, kits, opening, found_stock, master_deltas, minimal_erp, anomalies, ...).
 """

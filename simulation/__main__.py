@@ -2,7 +2,7 @@
 
 python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]
     [--master-data snapshots|deltas] [--opening-balances] [--single-currency]
-    [--no-supplier-invoices] [--sparse-master]
+    [--no-supplier-invoices] [--sparse-master] [--no-anomalies]
 """
 
 from __future__ import annotations
@@ -64,6 +64,11 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         "empty on some rows",
     )
     parser.add_argument(
+        "--no-anomalies",
+        action="store_true",
+        help="inject none of the operational anomalies (simulation/anomalies.py)",
+    )
+    parser.add_argument(
         "--defect-rate",
         action="append",
         default=[],
@@ -89,6 +94,7 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         single_currency=args.single_currency,
         supplier_invoices=not args.no_supplier_invoices,
         sparse_master=args.sparse_master,
+        anomalies=not args.no_anomalies,
         defect_rates=rates,
     )
 

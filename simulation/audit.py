@@ -78,9 +78,27 @@ DETECTED_KINDS = {
         "negative_available_stock",
     },
 }
+# The operational anomalies (simulation/anomalies.py) and the detector that must find each; a
+# half-empty file also loses its rows' sales like a lost file.
+ANOMALY_KINDS = {
+    "return_rate_outlier": "return_rate_outlier",
+    "systematic_underpricing": "systematic_underpricing",
+    "stock_imbalance": "stock_imbalance",
+    "shrink_spike": "shrink_spike",
+    "supplier_cost_creep": "supplier_cost_creep",
+    "volume_break": "volume_break",
+}
+DETECTED_KINDS.update({kind: {exception_type} for kind, exception_type in ANOMALY_KINDS.items()})
+DETECTED_KINDS["volume_break"] |= {
+    "sales_gl_break",
+    "inventory_gl_break",
+    "negative_available_stock",
+}
 # Rows ingestion quarantines: each is a row missing from every figure.
 QUARANTINED_KINDS = ("unparseable_value", "negative_quantity", "overlong_value")
 LOST_FILE_KINDS = ("missing_daily_file", "header_only_daily_file")
+# Kinds whose sales rows never reach the warehouse (a lost file, or a file short of rows).
+LOST_ROWS_KINDS = (*LOST_FILE_KINDS, "volume_break")
 # Bad deliveries ingestion refuses while the live file stays: held (a re-delivery that would
 # erase rows) or rejected (a garbage re-delivery, a far-future date, another date's copy); each
 # stays open in the queue, keyed by its file, and changes no figure.
@@ -272,6 +290,11 @@ def matches(queue: Queue, defect: Defect) -> pd.DataFrame:
         parts.append(queue.keyed("missing_delivery", f"{extract_of(defect.file)}|{day}"))
         for entity in sorted(lost_file_entities(queue, defect)):
             parts.append(queue.keyed("sales_gl_break", f"{entity}|{day}"))
+    elif defect.kind in ANOMALY_KINDS:
+        parts.append(anomaly_matches(queue, defect))
+        if defect.kind == "volume_break":
+            for entity in sorted(lost_file_entities(queue, defect)):
+                parts.append(queue.keyed("sales_gl_break", f"{entity}|{d['business_date']}"))
     elif defect.kind in QUARANTINED_KINDS:
         quarantined = queue.of_type("quarantined_row")
         parts.append(
@@ -287,6 +310,27 @@ def matches(queue: Queue, defect: Defect) -> pd.DataFrame:
         entity, day = row_entity(queue, defect), file_date(defect.file)
         parts.append(queue.keyed("sales_gl_break", f"{entity}|{day}"))
     return pd.concat(parts) if parts else queue.exceptions.iloc[0:0]
+
+
+def anomaly_matches(queue: Queue, defect: Defect) -> pd.DataFrame:
+    """The exceptions of an anomaly's own detector that point at it: its store, SKU, supplier
+    or feed, seen on or after the anomaly began."""
+    d = defect.detail
+    found = queue.of_type(ANOMALY_KINDS[defect.kind])
+    if defect.kind == "shrink_spike":
+        return found[found["natural_key"] == f"{d['location_id']}|{d['business_date']}"]
+    if defect.kind == "volume_break":
+        return found[found["natural_key"] == f"pos_sales|{d['business_date']}"]
+    prefix = {
+        "return_rate_outlier": lambda: f"{d['location_id']}|",
+        "systematic_underpricing": lambda: f"{d['location_id']}|",
+        "stock_imbalance": lambda: f"{d['out_of_stock_location_id']}|{d['sku']}|",
+        "supplier_cost_creep": lambda: f"{d['supplier_id']}|",
+    }[defect.kind]()
+    return found[
+        found["natural_key"].str.startswith(prefix)
+        & (found["last_seen_date"] >= date.fromisoformat(d["from_date"]))
+    ]
 
 
 def file_exception_key(defect: Defect) -> str:
@@ -308,6 +352,8 @@ def is_caught(queue: Queue, defect: Defect) -> bool:
         return not queue.keyed(FILE_KINDS[defect.kind], file_exception_key(defect)).empty
     if defect.kind in REFUSED_KINDS:
         return not queue.keyed(REFUSED_KINDS[defect.kind], defect.file).empty
+    if defect.kind in ANOMALY_KINDS:  # its own detector must show it
+        return shown_with_impact(anomaly_matches(queue, defect))
     return shown_with_impact(matches(queue, defect))
 
 

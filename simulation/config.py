@@ -81,6 +81,8 @@ class WorldConfig:
     single_currency: bool = False
     supplier_invoices: bool = True
     sparse_master: bool = False
+    # operational anomalies for the detectors (simulation/anomalies.py); never in a clean world
+    anomalies: bool = True
     defect_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DEFECT_RATES))
 
     def __post_init__(self) -> None:

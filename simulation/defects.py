@@ -79,6 +79,8 @@ class DefectPlan:
     reserved: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
     copy_offset: dict[tuple[str, int], int] = field(default_factory=dict)
     loss_manifest: list[dict] = field(default_factory=list)
+    # the operational anomalies' rows (simulation/anomalies.py), listed last
+    anomaly_manifest: list[dict] = field(default_factory=list)
 
     @classmethod
     def build(cls, config: WorldConfig) -> DefectPlan:
@@ -214,7 +216,7 @@ class DefectPlan:
 
     def manifest_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame(
-            self.manifest + self.loss_manifest,
+            self.manifest + self.loss_manifest + self.anomaly_manifest,
             columns=["kind", "system", "extract", "file", "detail"],
         )
         frame.insert(0, "defect_id", [f"DF{i + 1:05d}" for i in range(len(frame))])

@@ -22,6 +22,7 @@ import pandas as pd
 
 from simulation import found_stock, fx, kits, minimal_erp, opening
 from simulation import world as w
+from simulation.anomalies import Anomalies
 from simulation.config import WorldConfig
 from simulation.events import erp, marketplace, planning, pos, valuing, webshop, wms
 from simulation.money import round_half_up
@@ -106,6 +107,7 @@ class Simulation:
         self.kits = kits.kit_definitions(self)  # the kit line (simulation/kits.py)
         self.work_orders: dict[str, kits.WorkOrder] = {}
         self.wholesale = Wholesale(self)  # trade customers of the DCs, on their own draws
+        self.anomalies = Anomalies(self)  # issue 18's anomalies, on their own draws
 
     # ----------------------------------------------------------------- set-up helpers
     def _demand_rates(self) -> np.ndarray:

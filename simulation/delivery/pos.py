@@ -62,6 +62,7 @@ def pos_sales(dlv: Deliverer, d: int, out: DayOutput) -> None:
         )
         .reset_index(drop=True)
     )
+    frame = dlv.sim.anomalies.half_empty(dlv, d, frame)  # issue 18's volume break
     dlv.write_file("pos_sales", d, frame)
 
 

@@ -47,6 +47,7 @@ def create_purchase_orders(
             "cost": sim.costs[ent_idx, sku],
         }
     )
+    sim.anomalies.creep_costs(sim, d, frame)
     frame = frame.sort_values(["supplier", "loc", "lead", "sku"], kind="stable")
     po_rows = []
     for (supplier_id, location, lead), group in frame.groupby(

@@ -51,6 +51,7 @@ def replenish_locations(sim: Simulation, d: int, out: DayOutput) -> None:
             reorder = np.maximum(1, np.ceil(sim.demand[loc] * 1.4 * 5))
             target = np.maximum(2, np.ceil(sim.demand[loc] * 1.4 * 12))
             want = np.where(position < reorder, target - position, 0).astype(np.int64)
+            sim.anomalies.replenishment(sim, d, loc, want)
             give = np.minimum(want, available)
             available -= give
             sku = np.nonzero(give > 0)[0]
@@ -67,6 +68,7 @@ def replenish_locations(sim: Simulation, d: int, out: DayOutput) -> None:
         np.concatenate(units_all),
         out,
     )
+    sim.anomalies.misdirect(sim, d, out)  # issue 18's stock imbalance, on its own draws
 
 
 def order_for_dcs(sim: Simulation, d: int, out: DayOutput) -> None:

@@ -46,6 +46,7 @@ def store_sales(sim: Simulation, d: int, out: DayOutput) -> None:
     lines["discount"] = np.where(
         discounted, round_half_up(lines["gross"] * sim.rng.uniform(0.1, 0.3, len(lines))), 0.0
     )
+    sim.anomalies.underprice(sim, d, lines)
     tax_rate = w.LOCATIONS["tax_rate"].to_numpy()[lines["loc"]]
     lines["tax"] = round_half_up((lines["gross"] - lines["discount"]) * tax_rate)
     lines["line_id"] = sim.new_line_ids(len(lines))
@@ -72,15 +73,20 @@ def store_sales(sim: Simulation, d: int, out: DayOutput) -> None:
     schedule = chosen.assign(return_units=units, restock=restock, return_day=d + delay)
     for day, group in schedule.groupby("return_day"):
         sim.pending["pos_returns"][int(day)].append(group)
+    sim.anomalies.fraud_sales(sim, d, lines, returned)
 
 
 def store_returns(sim: Simulation, d: int, out: DayOutput) -> None:
     due = sim.pending["pos_returns"].pop(d, [])
-    if not due:
+    fraud, fraud_local = sim.anomalies.fraud_returns_due(sim, d)
+    if not due and not fraud:
         return
-    orig = pd.concat(due, ignore_index=True)
-    hours = w.LOCATIONS.loc[orig["loc"], ["open_hour", "close_hour"]].to_numpy()
+    orig = pd.concat(due + fraud, ignore_index=True)
+    hours = w.LOCATIONS.loc[orig["loc"], ["open_hour", "close_hour"]].to_numpy()[
+        : len(orig) - len(fraud_local)
+    ]
     local = sim.rng.integers((hours[:, 0] * 3600).astype(int), (hours[:, 1] * 3600).astype(int))
+    local = np.concatenate([local, fraud_local])
     frac = orig["return_units"] / orig["units"]
     ret = (
         pd.DataFrame(

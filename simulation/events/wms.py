@@ -93,6 +93,7 @@ def holds_and_adjustments(sim: Simulation, d: int, out: DayOutput) -> None:
                 pd.DataFrame({"loc": dc, "sku": hit[pick], "units": units[pick]})
             )
     # shrink, damage and count corrections at stores (ERP) and DCs (WMS)
+    adjusted: dict[int, np.ndarray] = {}
     for loc in list(w.STORES) + list(w.DCS):
         available = sim.on_hand[loc] - sim.reserved[loc] - sim.quarantined[loc]
         draw = sim.rng.random(sim.n_sku)
@@ -109,29 +110,42 @@ def holds_and_adjustments(sim: Simulation, d: int, out: DayOutput) -> None:
         sign = np.where((reason == "count_correction") & (sim.rng.random(len(sku)) < 0.4), 1, -1)
         units = np.where(sign < 0, -np.minimum(size, available[sku]), size)
         keep = units != 0
-        sku, reason, units = sku[keep], reason[keep], units[keep]
-        sim.on_hand[loc, sku] += units
-        is_dc = loc in w.DCS
-        at = sim.utc(loc, d, np.full(len(sku), (20 * 3600 + 1800) if is_dc else (23 * 3600 + 2700)))
-        sim.events(
-            out,
-            event_at=at,
-            business_date=sim.config.day(d),
-            entity_code=sim.entity_of[loc],
-            location=np.full(len(sku), loc),
-            sku=sku,
-            event_type="adjustment",
-            reason=reason,
-            on_hand_delta=units,
+        adjusted[loc] = sku[keep]
+        book_adjustments(sim, d, out, loc, sku[keep], reason[keep], units[keep])
+    spike = sim.anomalies.shrink(sim, d, adjusted)  # issue 18's shrink spike, own draws
+    if spike is not None:
+        loc, sku, units = spike
+        book_adjustments(sim, d, out, loc, sku, np.full(len(sku), "shrink"), units)
+
+
+def book_adjustments(
+    sim: Simulation,
+    d: int,
+    out: DayOutput,
+    loc: int,
+    sku: np.ndarray,
+    reason: np.ndarray,
+    units: np.ndarray,
+) -> None:
+    """Book stock adjustments at a location: in the ERP at a store, in the WMS at a DC."""
+    sim.on_hand[loc, sku] += units
+    is_dc = loc in w.DCS
+    at = sim.utc(loc, d, np.full(len(sku), (20 * 3600 + 1800) if is_dc else (23 * 3600 + 2700)))
+    sim.events(
+        out,
+        event_at=at,
+        business_date=sim.config.day(d),
+        entity_code=sim.entity_of[loc],
+        location=np.full(len(sku), loc),
+        sku=sku,
+        event_type="adjustment",
+        reason=reason,
+        on_hand_delta=units,
+    )
+    frame = pd.DataFrame({"loc": loc, "sku": sku, "units": units, "event_at": at, "reason": reason})
+    if is_dc:
+        out.extracts["wms_moves"].append(
+            frame.assign(movement_type=reason, stock_status="unrestricted", reference_number=None)
         )
-        frame = pd.DataFrame(
-            {"loc": loc, "sku": sku, "units": units, "event_at": at, "reason": reason}
-        )
-        if is_dc:
-            out.extracts["wms_moves"].append(
-                frame.assign(
-                    movement_type=reason, stock_status="unrestricted", reference_number=None
-                )
-            )
-        else:
-            out.extracts["store_adjustments"].append(frame)
+    else:
+        out.extracts["store_adjustments"].append(frame)

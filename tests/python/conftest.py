@@ -172,6 +172,7 @@ def redeliver(landing: Path, system: str, extract: str, day: date, rows: list[di
 # runs together (they share the project's target/ and a code location), every other module on
 # its own (its module-scoped worlds). Without xdist the marks change nothing.
 SHARED_WORLD_MODULES = {
+    "test_anomalies",
     "test_controls",
     "test_dashboard",
     "test_forecast_accuracy",

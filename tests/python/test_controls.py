@@ -31,6 +31,7 @@ from simulation.audit import (
     DETECTED_KINDS,
     FILE_KINDS,
     LOST_FILE_KINDS,
+    LOST_ROWS_KINDS,
     QUARANTINED_KINDS,
     REFUSED_KINDS,
     Defect,
@@ -289,7 +290,7 @@ def explains(
                 affected = queue.entity_of_location[affected]
             elif defect.kind in ("unknown_item_code", *QUARANTINED_KINDS):
                 day, affected = file_date(defect.file), row_entity(queue, defect)
-            elif defect.kind in LOST_FILE_KINDS:
+            elif defect.kind in LOST_ROWS_KINDS:
                 day = date.fromisoformat(d["business_date"])
                 if (
                     entity in lost_file_entities(queue, defect)
@@ -304,7 +305,7 @@ def explains(
             if affected == entity and exception["last_seen_date"] >= day:
                 return True
         if exception["exception_type"] == "negative_available_stock" and defect.kind in (
-            LOST_FILE_KINDS
+            LOST_ROWS_KINDS
         ):
             # a lost day's returns never restocked: the stores' stock is off from that day
             locations = {s["location_id"] for s in d.get("per_store", [])} or {"MP1"}

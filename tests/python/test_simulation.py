@@ -227,11 +227,12 @@ def test_defective_world_breaks_the_contract_only_where_the_manifest_says(defect
 
 
 def test_every_defect_kind_is_injected_and_counted(defective: Path) -> None:
+    from simulation.anomalies import KINDS as ANOMALY_KINDS
     from simulation.config import DEFAULT_DEFECT_RATES
 
     m = manifest(defective)
     counts = m["kind"].value_counts()
-    assert set(counts.index) == set(DEFAULT_DEFECT_RATES)
+    assert set(counts.index) == set(DEFAULT_DEFECT_RATES) | set(ANOMALY_KINDS)
     assert m["defect_id"].is_unique
 
 

@@ -18,6 +18,12 @@
     'int_exceptions__missing_deliveries',
     'int_exceptions__held_redeliveries',
     'int_exceptions__rejected_files',
+    'int_exceptions__return_rate_outliers',
+    'int_exceptions__underpricing',
+    'int_exceptions__stock_imbalances',
+    'int_exceptions__shrink_spikes',
+    'int_exceptions__supplier_cost_creep',
+    'int_exceptions__volume_breaks',
 ] %}
 
 {% for exception_model in exception_models %}
