@@ -168,7 +168,7 @@ test: install chromium
 	$(MAKE) --no-print-directory semantic
 	$(MAKE) --no-print-directory lint-sql
 	$(MAKE) --no-print-directory lint-python
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # ---- housekeeping ----------------------------------------------------------------------------
 

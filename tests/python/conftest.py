@@ -166,11 +166,13 @@ def redeliver(landing: Path, system: str, extract: str, day: date, rows: list[di
     return path
 
 
-# ---- two workers (pytest-xdist, `--dist loadgroup`) ---------------------------------------------
+# ---- two workers (pytest-xdist) ----------------------------------------------------------------
 # A world is built once per worker that asks for it, so the tests that share a world run on the
 # same worker: the modules of the session worlds clean/defective/opening together, the Dagster
 # runs together (they share the project's target/ and a code location), every other module on
-# its own (its module-scoped worlds). Without xdist the marks change nothing.
+# its own (its module-scoped worlds stay in one worker, its tests in order). The scheduler below
+# does the grouping: xdist's own `loadgroup` marks do not take with pytest 9 (xdist 3.8 renames
+# `_nodeid`, which pytest 9 no longer reads).
 SHARED_WORLD_MODULES = {
     "test_anomalies",
     "test_controls",
@@ -202,6 +204,13 @@ def worker_group(module: str) -> str:
     return module
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(worker_group(item.module.__name__)))
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Whole groups (worker_group of the test's module) to one worker each, in collection order."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorldGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
+            return worker_group(module)
+
+    return WorldGroups(config, log)
