@@ -15,6 +15,7 @@ import pytest
 from conftest import BuiltWorld
 
 from ingestion.contract import FILE_NAME_RE
+from simulation.audit import LOST_ROWS_KINDS
 
 SALES_KEY = ["business_date", "entity_code", "location_id", "channel", "sku"]
 INVENTORY_KEY = ["as_of_date", "location_id", "sku"]
@@ -318,8 +319,9 @@ def explained_by(world: BuiltWorld) -> Explained:
                 {item[("pos", row["barcode"])]},
                 f"{d.defect_id} {d.kind}",
             )
-        elif d.kind in ("missing_daily_file", "header_only_daily_file"):
-            # a whole day of a sales extract never arrives: every sale of that day there
+        elif d.kind in LOST_ROWS_KINDS:
+            # a whole day of a sales extract never arrives (or a file short of most of its rows,
+            # a volume break): every sale of that day there
             day = date.fromisoformat(detail["business_date"])
             if d.extract == "pos_sales":
                 locations = {s["location_id"] for s in detail["per_store"]}

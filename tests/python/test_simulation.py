@@ -15,6 +15,7 @@ import pytest
 
 from ingestion.contract import FILE_NAME_RE, extract_for_prefix, load_contract
 from simulation.__main__ import generate, parse_args
+from simulation.audit import ANOMALY_KINDS
 from simulation.config import LOSS_KINDS
 from simulation.valuation import ValuationLedger
 
@@ -445,8 +446,21 @@ def test_no_silent_loss_kinds_move_no_other_defect_and_leave_the_truth(
 ) -> None:
     m, before = manifest(defective), manifest(without_loss)
     assert set(m["kind"]) - set(before["kind"]) == set(LOSS_KINDS)
-    kept = m[~m["kind"].isin(LOSS_KINDS)].reset_index(drop=True)
-    pd.testing.assert_frame_equal(kept, before)  # same defects, same places, same ids
+    kept = m[~m["kind"].isin(LOSS_KINDS)]
+    # same defects, same places, same ids; the anomalies, numbered after every defect, in the
+    # same places
+    defects, anomalies = ~kept["kind"].isin(ANOMALY_KINDS), kept["kind"].isin(ANOMALY_KINDS)
+    was_defect, was_anomaly = (
+        ~before["kind"].isin(ANOMALY_KINDS),
+        before["kind"].isin(ANOMALY_KINDS),
+    )
+    pd.testing.assert_frame_equal(
+        kept[defects].reset_index(drop=True), before[was_defect].reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(
+        kept[anomalies].drop(columns="defect_id").reset_index(drop=True),
+        before[was_anomaly].drop(columns="defect_id").reset_index(drop=True),
+    )
     for name in ("net_sales.csv", "cogs.csv", "inventory_eod.csv", "events.parquet"):
         assert (defective / "truth" / name).read_bytes() == (
             without_loss / "truth" / name
