@@ -323,7 +323,8 @@ def explained_by(world: BuiltWorld) -> Explained:
             # a whole day of a sales extract never arrives (or a file short of most of its rows,
             # a volume break): every sale of that day there
             day = date.fromisoformat(detail["business_date"])
-            if d.extract == "pos_sales":
+            # the volume break thins the POS feed (simulation/anomalies.py)
+            if d.extract == "pos_sales" or d.kind == "volume_break":
                 locations = {s["location_id"] for s in detail["per_store"]}
             elif d.extract == "marketplace_settlement":
                 locations = {"MP1"}
