@@ -17,13 +17,17 @@ refresh: replay every delivery but the last into a fresh warehouse, ingest, run 
         and the publication's seconds and bytes. With CONCORD_PG_DSN set, PostgreSQL too.
 service: end to end through Dagster as `make run` does it: every delivery but the last (a full
         run), the last (one more day), then nothing new (REPEAT times); each split into start-up
-        and bookkeeping, ingestion, dbt and publishing (docs/benchmarks.md).
+        and bookkeeping, ingestion, dbt and publishing, with the CPU time (user+sys) of the run's
+        processes beside the wall time (docs/benchmarks.md). --keep-full DIR keeps the state
+        after the full run; --from-full DIR starts from it (no full run); --repeat-day N runs
+        the one more delivery N times from that state.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -385,6 +389,7 @@ def bench_service(args: argparse.Namespace) -> None:
 
     def one_run(what: str) -> float:
         before = run_ids(home)
+        used = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "orchestration.run"],
@@ -394,12 +399,15 @@ def bench_service(args: argparse.Namespace) -> None:
             cwd=project,
         )
         wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = sum(getattr(after, f) - getattr(used, f) for f in ("ru_utime", "ru_stime"))
         if done.returncode not in (0, 1):  # 1: files needing a person (the injected defects)
             raise SystemExit(f"orchestration.run failed:\n{done.stdout[-4000:]}{done.stderr}")
         split = phases(home, before)
         outside = wall - sum(split.values())
         print(
-            f"{what}: {wall:.1f} s wall; start-up and bookkeeping {outside:.1f} s, "
+            f"{what}: {wall:.1f} s wall, {cpu:.1f} s CPU (user+sys, every process of the run); "
+            f"start-up and bookkeeping {outside:.1f} s, "
             + ", ".join(f"{k} {v:.1f} s" for k, v in split.items())
             + f"; {len(run_ids(home) - before)} Dagster run(s)"
         )
@@ -410,10 +418,19 @@ def bench_service(args: argparse.Namespace) -> None:
         return wall
 
     try:
-        replay(landing, scratch / "landing", deliveries[:-1])
-        one_run(f"full run ({len(deliveries) - 1} deliveries)")
-        replay(landing, scratch / "landing", deliveries[-1:])
-        one_run(f"one more delivery ({deliveries[-1]})")
+        if args.from_full:
+            shutil.copytree(args.from_full, scratch, symlinks=True, dirs_exist_ok=True)
+        else:
+            replay(landing, scratch / "landing", deliveries[:-1])
+            one_run(f"full run ({len(deliveries) - 1} deliveries)")
+        if args.keep_full:
+            shutil.copytree(scratch, args.keep_full, symlinks=True)
+        for _ in range(args.repeat_day):
+            if args.repeat_day > 1:  # each from the state after the full run
+                shutil.rmtree(scratch)
+                shutil.copytree(args.keep_full or args.from_full, scratch, symlinks=True)
+            replay(landing, scratch / "landing", deliveries[-1:])
+            one_run(f"one more delivery ({deliveries[-1]})")
         idle = [one_run("nothing new") for _ in range(args.repeat)]
         print(f"nothing new: median {statistics.median(idle):.1f} s of {args.repeat}")
     finally:
@@ -445,6 +462,21 @@ def main(argv: list[str] | None = None) -> None:
     service.add_argument("--repeat", type=int, default=3, help="runs with nothing new to time")
     service.add_argument("--scratch", default=None, help="folder for the scratch warehouses")
     service.add_argument("--keep", action="store_true", help="keep the scratch folder")
+    service.add_argument(
+        "--keep-full", default=None, help="copy the state after the full run to this new folder"
+    )
+    service.add_argument(
+        "--from-full",
+        default=None,
+        help="start from a state kept by --keep-full (same landing zone) instead of a full run",
+    )
+    service.add_argument(
+        "--repeat-day",
+        type=int,
+        default=1,
+        help="one-more-delivery runs, each from the state after the full run (needs "
+        "--keep-full or --from-full when above 1)",
+    )
     args = parser.parse_args(argv)
     {
         "world": bench_world,

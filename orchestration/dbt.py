@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration import check_descriptions, groups, settings
+from orchestration import check_descriptions, groups, open_warnings, settings
 from orchestration.ingest import LOAD_LOG_KEY
 from orchestration.progress import Ticker
 from orchestration.resources import Warehouse
@@ -123,12 +123,33 @@ def concord_dbt_assets(
     # last build's before starting, keep this one's even when dbt fails.
     results = publishing_settings.build_results_path(warehouse.file)
     results.unlink(missing_ok=True)
-    with warehouse.for_dbt():
+    # a test whose last result did not pass is tested over every row (orchestration/
+    # open_warnings.py): a scoped pass does not clear a warning on older rows
+    memory = open_warnings.memory_path(warehouse.file)
+    retested = open_warnings.not_passing(memory)
+    with warehouse.for_dbt(), open_warnings.tested_whole(retested):
         invocation = dbt.cli(dbt_build_args(config), context=context)
     try:
-        yield from with_progress(context, invocation.stream())
+        yield from with_progress(context, say_why(invocation.stream(), retested))
     finally:
         keep_run_results(Path(invocation.target_path) / "run_results.json", results)
+        open_warnings.remember(memory, results)
+
+
+def say_why(events: Iterator, retested: set[str]) -> Iterator:
+    """A check run over every row because its last result did not pass says so."""
+    for event in events:
+        if isinstance(event, dg.AssetCheckResult) and event.metadata.get("unique_id"):
+            unique_id = event.metadata["unique_id"]
+            unique_id = getattr(unique_id, "value", unique_id)
+            if unique_id in retested:
+                event = event._replace(
+                    metadata={
+                        **event.metadata,
+                        "tested_rows": dg.MetadataValue.text(open_warnings.WHY),
+                    }
+                )
+        yield event
 
 
 def with_progress(context: dg.AssetExecutionContext, events: Iterator) -> Iterator:

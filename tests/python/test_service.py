@@ -112,6 +112,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     yield {
         "root": root,
         "paths": paths,
+        "defs": defs,
         "source": source,
         "last_delivery": deliveries[-1],
         "instance": instance,
@@ -276,3 +277,57 @@ def test_the_runs_of_make_run_show_on_the_timeline_under_the_code_location(servi
         assert origin is not None, recorded.job_name
         assert origin.repository_origin.get_label() == "__repository__@concord"
         assert origin.job_name == recorded.job_name
+
+
+def test_a_warning_on_old_rows_stays_until_the_data_changes(service: dict) -> None:
+    """Tests that don't flicker (docs/decisions.md): a whole-history test warns on an old row;
+    the next scoped build, with no data change, still warns (it tests that check over every
+    row, and says why); once the row is corrected the next scoped build passes. Runs last in
+    this module: its builds replace the warehouse's build results."""
+    defs, instance, warehouse = service["defs"], service["instance"], service["paths"].warehouse
+    model = "stg_wms__movements"
+    key = next(k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[-1] == model)
+    check_name = next(
+        c.name
+        for c in defs.resolve_asset_graph().get_check_keys_for_assets([key])
+        if c.name.startswith(f"accepted_values_{model}_movement_type_")
+    )
+    first_date = "(select min(business_date) from staging.stg_wms__movements)"
+
+    def build(whole_history: bool) -> dg.AssetCheckEvaluation:
+        result = defs.resolve_job_def("transform_job").execute_in_process(
+            instance=instance,
+            asset_selection=[key],
+            run_config={
+                "ops": {"concord_dbt_assets": {"config": {"test_whole_history": whole_history}}}
+            },
+        )
+        (evaluation,) = [e for e in run.check_evaluations(result) if e.check_name == check_name]
+        return evaluation
+
+    with duckdb.connect(str(warehouse)) as con:
+        (row, movement_type) = con.execute(
+            f"select rowid, movement_type from staging.{model} "  # noqa: S608
+            f"where business_date = {first_date} limit 1"
+        ).fetchone()
+        con.execute(
+            f"update staging.{model} set movement_type = 'teleport' where rowid = ?",  # noqa: S608
+            [row],
+        )
+    try:
+        closed = build(whole_history=True)
+        assert not closed.passed and closed.severity == dg.AssetCheckSeverity.WARN
+        scoped = build(whole_history=False)
+        assert not scoped.passed, "a scoped build with no data change cleared the warning"
+        assert "every row" in scoped.metadata["tested_rows"].value
+    finally:
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(
+                f"update staging.{model} set movement_type = ? where rowid = ?",  # noqa: S608
+                [movement_type, row],
+            )
+    corrected = build(whole_history=False)
+    assert corrected.passed, "the data changed, the warning should clear"
+    assert "every row" in corrected.metadata["tested_rows"].value
+    again = build(whole_history=False)
+    assert again.passed and "tested_rows" not in again.metadata, "back to the rewritten rows"
