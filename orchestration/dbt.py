@@ -1,6 +1,6 @@
 """The dbt project as Dagster assets: one DbtProject, a translator built from small rules."""
 
-import json
+import hashlib
 import os
 import shutil
 import sys
@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
@@ -99,9 +100,15 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     args = ["build", "--exclude-resource-type", "unit_test"]
     if config.full_refresh:
         args.append("--full-refresh")
-    if config.test_whole_history:
-        args += ["--vars", json.dumps({"test_whole_history": True})]
     return args
+
+
+def tested_whole(config: DbtBuildConfig, not_passing: set[str]) -> set[str]:
+    """The data tests the build runs over every row: all of them when the run asks for it (the
+    daily close), else those whose last result did not pass (orchestration/open_warnings.py).
+    Said through the environment, not dbt's --vars, which would make dbt parse the whole project
+    again (its partial parse is only valid for the vars it was made with)."""
+    return {open_warnings.EVERY_TEST} if config.test_whole_history else not_passing
 
 
 @dbt_assets(
@@ -127,13 +134,45 @@ def concord_dbt_assets(
     # open_warnings.py): a scoped pass does not clear a warning on older rows
     memory = open_warnings.memory_path(warehouse.file)
     retested = open_warnings.not_passing(memory)
-    with warehouse.for_dbt(), open_warnings.tested_whole(retested):
-        invocation = dbt.cli(dbt_build_args(config), context=context)
+    args = dbt_build_args(config)
+    # as dagster-dbt names it, with the partial parse of the last build like this one in it
+    name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
+    target = settings.PROJECT_ROOT / "target" / name
+    parsed = parse_cache(warehouse.file, args)
+    copy_atomically(parsed, target / PARTIAL_PARSE)
+    with warehouse.for_dbt(), open_warnings.tested_whole(tested_whole(config, retested)):
+        invocation = dbt.cli(args, context=context, target_path=target)
     try:
         yield from with_progress(context, say_why(invocation.stream(), retested))
     finally:
         keep_run_results(Path(invocation.target_path) / "run_results.json", results)
         open_warnings.remember(memory, results)
+        copy_atomically(target / PARTIAL_PARSE, parsed)
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def parse_cache(warehouse: Path, args: list[str]) -> Path:
+    """Where the partial parse of builds into this warehouse with these --vars is kept. dbt
+    parses the whole project again when the profile's connection (the warehouse's path) or the
+    vars differ from those of the parse it finds (docs/benchmarks.md, "A day through Dagster":
+    every orchestrated build did, its warehouse path being absolute, unlike `make parse`'s); so
+    each build starts from the last parse of the same warehouse and vars, and dbt re-reads only
+    the project files that changed since."""
+    vars_given = args[args.index("--vars") + 1] if "--vars" in args else ""
+    key = hashlib.sha256(f"{warehouse.resolve()}\n{vars_given}".encode()).hexdigest()[:16]
+    return settings.PROJECT_ROOT / "target" / "partial_parse" / f"{key}.msgpack"
+
+
+def copy_atomically(source: Path, destination: Path) -> None:
+    """Copy a file if it exists (a missing cache or a build that did not parse: nothing)."""
+    if not source.is_file():
+        return
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    shutil.copyfile(source, partial)
+    os.replace(partial, destination)
 
 
 def say_why(events: Iterator, retested: set[str]) -> Iterator:
@@ -172,11 +211,7 @@ def with_progress(context: dg.AssetExecutionContext, events: Iterator) -> Iterat
 
 def keep_run_results(source: Path, destination: Path) -> None:
     """Copy a dbt invocation's run_results.json to where publishing reads it, atomically."""
-    if not source.is_file():
-        return
-    partial = destination.with_name(destination.name + ".partial")
-    shutil.copyfile(source, partial)
-    os.replace(partial, destination)
+    copy_atomically(source, destination)
 
 
 # The dbt of this interpreter's environment, whether or not that environment is on PATH.

@@ -7,7 +7,8 @@ that rewrote other rows cannot clear it by testing only those.
 The memory is each test's last result (dbt's status), kept beside the build warehouse
 (`warehouse.duckdb` -> `warehouse.test_results.json`) and updated after every orchestrated build
 from its run_results.json; a test a build did not run keeps its last result. dbt reads the list
-from CONCORD_TESTS_WHOLE_HISTORY (macros/incremental.sql, `tested_whole`)."""
+from CONCORD_TESTS_WHOLE_HISTORY (macros/incremental.sql, `tested_whole`), where "*" (the
+daily close, `test_whole_history` in a run's config) means every test."""
 
 from __future__ import annotations
 
@@ -55,12 +56,16 @@ def remember(memory: Path, run_results: Path) -> None:
     os.replace(partial, memory)
 
 
+EVERY_TEST = "*"
+
+
 @contextlib.contextmanager
 def tested_whole(tests: set[str]) -> Iterator[None]:
-    """Within the block, a dbt process started from this process tests these over every row."""
+    """Within the block, a dbt process started from this process tests these (unique ids, or
+    EVERY_TEST) over every row."""
     listed = ",".join(sorted(tests))
     previous = os.environ.get(ENV)
-    os.environ[ENV] = "*" if len(listed) > MAX_LISTED else listed
+    os.environ[ENV] = EVERY_TEST if EVERY_TEST in tests or len(listed) > MAX_LISTED else listed
     try:
         yield
     finally:

@@ -144,11 +144,8 @@ def test_a_dbt_build_is_incremental_unless_the_run_asks_for_a_full_refresh() -> 
     production = ["build", "--exclude-resource-type", "unit_test"]
     assert dbt_build_args(DbtBuildConfig()) == production
     assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == [*production, "--full-refresh"]
-    assert dbt_build_args(DbtBuildConfig(test_whole_history=True)) == [
-        *production,
-        "--vars",
-        '{"test_whole_history": true}',
-    ]
+    # every row tested: through the environment (dbt's --vars would re-parse the project)
+    assert dbt_build_args(DbtBuildConfig(test_whole_history=True)) == production
 
 
 def test_expected_conditions_stop_the_run_in_one_line(

@@ -12,7 +12,6 @@ into, which the shared worlds are not).
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -27,8 +26,8 @@ import pytest
 from dagster._core.utils import make_new_run_id
 
 from ingestion.discover import discover
-from orchestration import automation, history, run, up_to_date
-from orchestration.dbt import DbtBuildConfig, dbt_build_args
+from orchestration import automation, history, open_warnings, run, up_to_date
+from orchestration.dbt import DbtBuildConfig, tested_whole
 from orchestration.definitions import build_definitions
 from orchestration.resources import LandingZone, ServedCopy, Warehouse
 from publishing import served
@@ -151,11 +150,10 @@ def test_the_sensors_and_the_daily_close_are_on_by_default() -> None:
 def test_the_daily_close_tests_the_whole_history() -> None:
     context = dg.build_schedule_context(instance=dg.DagsterInstance.ephemeral())
     request = next(iter(automation.close_schedule.evaluate_tick(context).run_requests))
-    config = request.run_config["ops"]["concord_dbt_assets"]["config"]
-    args = dbt_build_args(DbtBuildConfig(**config))
-    assert "--vars" in args and json.loads(args[args.index("--vars") + 1]) == {
-        "test_whole_history": True
-    }
+    config = DbtBuildConfig(**request.run_config["ops"]["concord_dbt_assets"]["config"])
+    assert tested_whole(config, {"test.concord.some_test"}) == {open_warnings.EVERY_TEST}
+    with open_warnings.tested_whole(tested_whole(config, set())):
+        assert os.environ[open_warnings.ENV] == "*"
 
 
 def test_the_first_tick_on_a_loaded_landing_zone_asks_for_nothing(service: dict) -> None:
