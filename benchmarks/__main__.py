@@ -19,8 +19,8 @@ service: end to end through Dagster as `make run` does it: every delivery but th
         run), the last (one more day), then nothing new (REPEAT times); each split into start-up
         and bookkeeping, ingestion, dbt and publishing, with the CPU time (user+sys) of the run's
         processes beside the wall time (docs/benchmarks.md). --keep-full DIR keeps the state
-        after the full run; --from-full DIR starts from it (no full run); --repeat-day N runs
-        the one more delivery N times from that state.
+        after the full run; --from-full DIR starts from it (no full run); --full-direct makes
+        that state without Dagster; --repeat-day N runs the one more delivery N times from it.
 """
 
 from __future__ import annotations
@@ -365,6 +365,35 @@ def run_ids(dagster_home: Path) -> set[str]:
     return {r.run_id for r in dg.DagsterInstance.from_config(str(dagster_home)).get_runs()}
 
 
+def full_state_directly(scratch: Path, env: dict[str, str], project: Path) -> None:
+    """The state a full run leaves (warehouse, build results, served copy), made without
+    Dagster: ingestion, the production `dbt build`, a publication. No Dagster history."""
+    started = time.perf_counter()
+    ingest(scratch / "landing", scratch / "warehouse.duckdb")
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "--quiet",
+            "build",
+            "--exclude-resource-type",
+            "unit_test",
+            *["--project-dir", str(project), "--profiles-dir", str(project / "profiles")],
+            *["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
+        ],
+        env=env,
+        check=True,
+    )
+    results = scratch / "warehouse.run_results.json"  # where orchestration's build leaves them
+    shutil.copy(scratch / "target" / "run_results.json", results)
+    subprocess.run(
+        [sys.executable, "-m", "publishing", "publish", "--run-results", str(results)],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    print(f"full state made directly: {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def bench_service(args: argparse.Namespace) -> None:
     """End to end through Dagster as `make run` does it (python -m orchestration.run, a fresh
     process each time): every delivery but the last (a full run), the last delivery (one more
@@ -420,6 +449,9 @@ def bench_service(args: argparse.Namespace) -> None:
     try:
         if args.from_full:
             shutil.copytree(args.from_full, scratch, symlinks=True, dirs_exist_ok=True)
+        elif args.full_direct:
+            replay(landing, scratch / "landing", deliveries[:-1])
+            full_state_directly(scratch, env, project)
         else:
             replay(landing, scratch / "landing", deliveries[:-1])
             one_run(f"full run ({len(deliveries) - 1} deliveries)")
@@ -469,6 +501,12 @@ def main(argv: list[str] | None = None) -> None:
         "--from-full",
         default=None,
         help="start from a state kept by --keep-full (same landing zone) instead of a full run",
+    )
+    service.add_argument(
+        "--full-direct",
+        action="store_true",
+        help="make the state before the last delivery without Dagster (ingestion, dbt build, "
+        "publish) instead of a full run through it",
     )
     service.add_argument(
         "--repeat-day",

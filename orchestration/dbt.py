@@ -1,10 +1,11 @@
 """The dbt project as Dagster assets: one DbtProject, a translator built from small rules."""
 
 import hashlib
+import importlib.metadata
 import os
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from uuid import uuid4
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from orchestration import check_descriptions, groups, open_warnings, settings
 from orchestration.ingest import LOAD_LOG_KEY
@@ -103,7 +105,7 @@ def dbt_build_args(config: DbtBuildConfig) -> list[str]:
     return args
 
 
-def tested_whole(config: DbtBuildConfig, not_passing: set[str]) -> set[str]:
+def whole_history_tests(config: DbtBuildConfig, not_passing: set[str]) -> set[str]:
     """The data tests the build runs over every row: all of them when the run asks for it (the
     daily close), else those whose last result did not pass (orchestration/open_warnings.py).
     Said through the environment, not dbt's --vars, which would make dbt parse the whole project
@@ -140,7 +142,7 @@ def concord_dbt_assets(
     target = settings.PROJECT_ROOT / "target" / name
     parsed = parse_cache(warehouse.file, args)
     copy_atomically(parsed, target / PARTIAL_PARSE)
-    with warehouse.for_dbt(), open_warnings.tested_whole(tested_whole(config, retested)):
+    with warehouse.for_dbt(), open_warnings.tested_whole(whole_history_tests(config, retested)):
         invocation = dbt.cli(args, context=context, target_path=target)
     try:
         yield from with_progress(context, say_why(invocation.stream(), retested))
@@ -214,7 +216,23 @@ def keep_run_results(source: Path, destination: Path) -> None:
     copy_atomically(source, destination)
 
 
+class ConcordDbtCli(DbtCliResource):
+    """dagster-dbt's dbt resource without two start-up costs of every build that Concord does
+    not use (docs/benchmarks.md, "A day through Dagster"): it asked the dbt executable for its
+    version in a subprocess (`dbt --version`, a second Python start with dbt's imports), and
+    loaded every macro of the project in this process to hold a dbt adapter, which serves only
+    its column-metadata and row-count helpers. The executable is this environment's dbt, so its
+    version is the installed dbt-core's."""
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:  # noqa: ARG002
+        return None
+
+
 # The dbt of this interpreter's environment, whether or not that environment is on PATH.
-DBT_RESOURCE = DbtCliResource(
+DBT_RESOURCE = ConcordDbtCli(
     project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).parent / "dbt")
 )
