@@ -368,8 +368,11 @@ def run_ids(dagster_home: Path) -> set[str]:
 def full_state_directly(scratch: Path, env: dict[str, str], project: Path) -> None:
     """The state a full run leaves (warehouse, build results, served copy), made without
     Dagster: ingestion, the production `dbt build`, a publication. No Dagster history."""
+    from ingestion.lake import lake_dir_for
+
     started = time.perf_counter()
-    ingest(scratch / "landing", scratch / "warehouse.duckdb")
+    warehouse = scratch / "warehouse.duckdb"
+    ingest(scratch / "landing", warehouse, lake_dir=lake_dir_for(warehouse))
     subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
