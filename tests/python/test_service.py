@@ -279,10 +279,10 @@ def test_the_runs_of_make_run_show_on_the_timeline_under_the_code_location(servi
 
 def test_a_warning_on_old_rows_stays_until_the_data_changes(service: dict) -> None:
     """Tests that don't flicker (docs/decisions.md): a whole-history test warns on an old row;
-        the next scoped build, with no data change, still warns (it tests that check over every
-        row, and says why); once the row is corrected the next scoped build passes, and the build
-    after it tests the rewritten rows again. Runs last in
-        this module: its builds replace the warehouse's build results."""
+    the next scoped build, with no data change, still warns (it tests that check over every
+    row, and says why); once the row is corrected the next scoped build passes, and the build
+    after it tests the rewritten rows again. Runs last in this module: its builds replace the
+    warehouse's build results."""
     defs, instance, warehouse = service["defs"], service["instance"], service["paths"].warehouse
     model = "stg_wms__movements"
     key = next(k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[-1] == model)
