@@ -1,7 +1,8 @@
 """The engine-neutral raw layer: DuckDB's raw tables mirrored as Parquet, for any engine to read.
 
 Public API: ``sync_lake(con, lake_dir)``, ``lake_row_breaks(con, lake_dir)``, ``lake_tables()``,
-``lake_type(duckdb_type)``, ``lake_dir_for(warehouse)``, ``LakeSync``, ``LakeMismatchError``.
+``lake_type(duckdb_type)``, ``spark_type(lake_type)``, ``lake_dir_for(warehouse)``,
+``LakeSync``, ``LakeMismatchError``.
 
 Where: ``CONCORD_LAKE_DIR``, else the directory ``lake`` beside the warehouse file (so
 ``data/lake`` beside the default ``data/warehouse.duckdb``; docs/interfaces.md).
@@ -75,6 +76,7 @@ __all__ = [
     "lake_row_breaks",
     "lake_tables",
     "lake_type",
+    "spark_type",
     "sync_lake",
 ]
 
@@ -110,6 +112,18 @@ def lake_type(duckdb_type: str) -> str:
     if data_type in _PLAIN_TYPES or _DECIMAL_RE.fullmatch(data_type):
         return data_type
     raise ValueError(f"raw type {duckdb_type} has no engine-neutral lake type")
+
+
+def spark_type(lake_type_name: str) -> str:
+    """The Spark SQL type a column of this lake type reads as (for a table over the lake with
+    an explicit schema; Spark's session time zone UTC)."""
+    if lake_type_name == "TIMESTAMP WITH TIME ZONE":
+        return "timestamp"
+    if lake_type_name == "VARCHAR":
+        return "string"
+    if lake_type_name == "INTEGER":
+        return "int"
+    return lake_type_name.lower()
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from conftest import BuiltWorld
 from test_ingestion import delimited, land, pos_sale
 
 from ingestion.__main__ import main as cli_main
-from ingestion.contract import load_contract
+from ingestion.contract import PROJECT_ROOT, load_contract
+from ingestion.contract_docs import render_lake
 from ingestion.lake import LakeMismatchError, lake_row_breaks, sync_lake
 from ingestion.load import ingest
 
@@ -316,3 +317,10 @@ def test_cli_writes_the_lake_beside_the_warehouse_or_where_told(
     # a run with nothing new to load still repairs the lake
     assert cli_main(["--landing", str(landing), "--warehouse", str(tmp_path / "w2.duckdb")]) == 0
     assert "1 part files written (2 rows)" in capsys.readouterr().out
+
+
+def test_the_lake_page_is_generated_from_the_contract() -> None:
+    page = PROJECT_ROOT / "docs" / "raw_lake.md"
+    assert page.read_text() == render_lake(), (
+        f"run: python -m ingestion.contract_docs --lake > {page}"
+    )
