@@ -42,7 +42,9 @@ more: docs/decisions.md, "The raw lake"). A crash at any point (between the Duck
 lake write, or in the middle of a sync) leaves DuckDB correct and the lake missing some loads'
 part files, or holding a stale or temporary file; the next sync, which compares the lake with
 the log and not with what one run did, repairs it. Then the rows of every table are counted in
-the lake (Parquet footers) and in raw: ``LakeSync.breaks`` names any table that differs.
+the lake (Parquet footers) and in raw: ``LakeSync.breaks`` names any table that differs. An
+ingestion of some extracts (Dagster ingests system by system) syncs and counts only those
+extracts, and the load log.
 
 A lake belongs to one warehouse: load ids restart with a new warehouse, so a part file of a
 rebuilt warehouse's load 7 could hold another file's rows. ``sync_lake`` compares the lake's copy
@@ -296,24 +298,30 @@ def _check_same_warehouse(con: duckdb.DuckDBPyConnection, lake_log: Path) -> Non
         )
 
 
-def sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> LakeSync:
+def sync_lake(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, extracts: set[str] | None = None
+) -> LakeSync:
     """Bring the lake in line with the warehouse's raw tables (module docstring): write the part
     files of live loads that are missing, remove stale ones, rewrite the load log, then count
-    the rows of every table in the lake against raw (``LakeSync.breaks``). ``con`` must not be
-    inside a transaction; the sync reads one snapshot of the warehouse."""
+    the rows of every table in the lake against raw (``LakeSync.breaks``). ``extracts``: only
+    these extracts' partitions and quarantine partitions are synced and counted (an ingestion
+    of some extracts syncs those; None: every extract); the load log always. ``con`` must not
+    be inside a transaction; the sync reads one snapshot of the warehouse."""
     started = time.perf_counter()
     root = Path(lake_dir)
     result = LakeSync(root)
     tables = lake_tables()
     by_kind = {t.kind: t for t in tables}
+    scope = (
+        set(extracts) if extracts is not None else {t.name for t in tables if t.kind == "extract"}
+    )
     con.execute("begin transaction")  # one snapshot: the log and the rows agree
     try:
         _check_same_warehouse(con, root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet")
         live = _live_loads(con)
         for table in tables:
-            if table.kind == "load_log":
-                continue
-            _sync_table(con, root, table, live, result)
+            if table.kind == "quarantine" or table.name in scope:
+                _sync_table(con, root, table, [e for e in live if e[0] in scope], result, scope)
         log = by_kind["load_log"]
         _copy(
             con,
@@ -321,7 +329,7 @@ def sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> LakeSync:
             [],
             root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet",
         )
-        result.breaks = lake_row_breaks(con, root, tables)
+        result.breaks = lake_row_breaks(con, root, scope)
     finally:
         con.execute("rollback")  # nothing written to DuckDB
     result.seconds = time.perf_counter() - started
@@ -338,6 +346,7 @@ def _sync_table(
     table: LakeTable,
     live: list[tuple[str, date, int, int]],
     result: LakeSync,
+    scope: set[str],
 ) -> None:
     if table.kind == "quarantine":
         expected = {
@@ -357,7 +366,11 @@ def _sync_table(
             f"select {table.select_list()} from {RAW_SCHEMA}.{ident(table.name)} where _load_id = ?"
         )
         order = " order by _source_row_number"
-    present, temporary = _present(_table_dir(root, table))
+    present, temporary = {}, []
+    for directory in _scanned_dirs(root, table, scope):
+        parts, leftovers = _present(directory)
+        present |= parts
+        temporary += leftovers
     for partition, load_id in expected.items():
         if load_id not in present.get(partition, set()):
             result.rows_written += _copy(
@@ -375,28 +388,51 @@ def _sync_table(
         path.unlink(missing_ok=True)
         result.files_removed += 1
     if table.kind == "quarantine":  # extract=... directories left empty
-        for directory in _table_dir(root, table).glob("extract=*"):
+        for directory in _scanned_dirs(root, table, scope):
             if directory.is_dir() and not any(directory.iterdir()):
                 shutil.rmtree(directory)
 
 
+def _scanned_dirs(root: Path, table: LakeTable, scope: set[str]) -> list[Path]:
+    """The directories a sync of ``scope`` lists: an extract's own, or the quarantine
+    directories of the extracts in scope."""
+    if table.kind == "quarantine":
+        return [_table_dir(root, table) / f"extract={name}" for name in sorted(scope)]
+    return [_table_dir(root, table)]
+
+
 def lake_row_breaks(
-    con: duckdb.DuckDBPyConnection, lake_dir: Path, tables: list[LakeTable] | None = None
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, extracts: set[str] | None = None
 ) -> dict[str, tuple[int, int]]:
     """Tables whose row count in the lake (from the part files' footers) differs from raw's:
-    {table: (raw rows, lake rows)}. Empty when every row is in the lake."""
+    {table: (raw rows, lake rows)}. Empty when every row is in the lake. ``extracts``: count
+    only these extracts and their quarantined rows (None: every extract); the load log always."""
     root = Path(lake_dir)
+    tables = lake_tables()
+    scope = (
+        set(extracts) if extracts is not None else {t.name for t in tables if t.kind == "extract"}
+    )
     breaks = {}
-    for table in tables or lake_tables():
-        (raw_rows,) = con.execute(
-            f"select count(*) from {RAW_SCHEMA}.{ident(table.name)}"
-        ).fetchone()
+    for table in tables:
         if table.kind == "load_log":
             files = [root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet"]
             files = [f for f in files if f.is_file()]
+            where, params = "", []
+        elif table.kind == "quarantine":
+            files = [
+                f
+                for directory in _scanned_dirs(root, table, scope)
+                for f in sorted(directory.glob("business_date=*/part-*.parquet"))
+            ]
+            where, params = " where extract_name in (select unnest(?))", [sorted(scope)]
+        elif table.name in scope:
+            files = sorted(_table_dir(root, table).glob("business_date=*/part-*.parquet"))
+            where, params = "", []
         else:
-            depth = "extract=*/business_date=*" if table.kind == "quarantine" else "business_date=*"
-            files = sorted(_table_dir(root, table).glob(f"{depth}/part-*.parquet"))
+            continue
+        (raw_rows,) = con.execute(
+            f"select count(*) from {RAW_SCHEMA}.{ident(table.name)}{where}", params
+        ).fetchone()
         lake_rows = 0
         if files:
             (lake_rows,) = con.execute(

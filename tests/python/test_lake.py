@@ -258,7 +258,11 @@ def test_sync_repairs_a_lake_left_behind(tmp_path: Path) -> None:
         with duckdb.connect() as reader:
             assert _count(reader, lake) == sum(raw.values()) - 2
         assert lake_row_breaks(con, lake)["pos_sales"] == (sum(raw.values()), sum(raw.values()) - 2)
-        restored = sync_lake(con, lake)
+        # a sync of other extracts (an ingestion of another system) neither sees nor repairs it
+        other = sync_lake(con, lake, {"erp_products"})
+        assert (other.files_written, other.files_removed, other.breaks) == (0, 0, {})
+        assert not lost.exists() and leftover.exists()
+        restored = sync_lake(con, lake, {"pos_sales"})
         assert (restored.files_written, restored.files_removed) == (1, 1)
         assert lost.exists() and not leftover.exists()
         assert _pos_lake_rows(lake) == raw
