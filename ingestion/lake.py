@@ -145,7 +145,10 @@ class LakeTable:
         """SQL: the raw columns, in order, cast to their lake types where those differ."""
         items = []
         for name, data_type in self.columns:
-            target = lake_type(data_type)
+            try:
+                target = lake_type(data_type)
+            except ValueError as error:
+                raise ValueError(f"raw.{self.name}.{name}: {error}") from None
             column = ident(name)
             if target == "TIMESTAMP WITH TIME ZONE":
                 items.append(f"timezone('UTC', {column}) as {column}")

@@ -17,7 +17,7 @@ from test_ingestion import delimited, land, pos_sale
 from ingestion.__main__ import main as cli_main
 from ingestion.contract import PROJECT_ROOT, load_contract
 from ingestion.contract_docs import render_lake
-from ingestion.lake import LakeMismatchError, lake_row_breaks, sync_lake
+from ingestion.lake import LakeMismatchError, LakeTable, lake_row_breaks, lake_type, sync_lake
 from ingestion.load import ingest
 
 CONTRACT = load_contract()
@@ -328,3 +328,11 @@ def test_the_lake_page_is_generated_from_the_contract() -> None:
     assert page.read_text() == render_lake(), (
         f"run: python -m ingestion.contract_docs --lake > {page}"
     )
+
+
+def test_a_type_no_engine_shares_is_refused_by_name() -> None:
+    assert lake_type("decimal(18, 2)") == "DECIMAL(18,2)"
+    for bad in ("HUGEINT", "UUID", "INTERVAL", "UBIGINT", "MAP(VARCHAR, INTEGER)"):
+        table = LakeTable("pos_sales", (("amount", bad),), "extract")
+        with pytest.raises(ValueError, match=rf"raw.pos_sales.amount: raw type {re.escape(bad)} "):
+            table.select_list()
