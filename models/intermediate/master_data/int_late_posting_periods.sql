@@ -26,10 +26,11 @@ files as (
 
 months as (
     select
-        cast({{ dbt.date_trunc('month', 'days.date_day') }} as date) as period_start_date,
-        max(days.date_day) as period_end_date
-    from {{ ref('int_calendar_days') }} as days
-    group by cast({{ dbt.date_trunc('month', 'days.date_day') }} as date)
+        cast({{ dbt.date_trunc('month', 'calendar_days.date_day') }} as date)
+            as period_start_date,
+        max(calendar_days.date_day) as period_end_date
+    from {{ ref('int_calendar_days') }} as calendar_days
+    group by cast({{ dbt.date_trunc('month', 'calendar_days.date_day') }} as date)
 ),
 
 late_files as (
@@ -56,7 +57,7 @@ open_months as (
         on
             late_files.entity_code = later_closes.entity_code
             and months.period_start_date = later_closes.period_start_date
-            and later_closes.closed_on < late_files.delivery_date
+            and late_files.delivery_date > later_closes.closed_on
     where later_closes.entity_code is null
 ),
 

@@ -12,12 +12,17 @@ with
 
 sales_lines as (
     select
-        lines.*,
-        {{ posting_date('late', 'lines.business_date') }} as posting_date,
-        late.adjusts_period_start_date
-    from {{ ref('fct_sales_lines') }} as lines
-    {{ join_posting_period('late', 'lines.business_date', 'lines.source_file', 'lines.entity_code') }}
-    where {{ in_load_window(posting_date('late', 'lines.business_date')) }}
+        sales_facts.*,
+        late.adjusts_period_start_date,
+        {{ posting_date('late', 'sales_facts.business_date') }} as posting_date
+    from {{ ref('fct_sales_lines') }} as sales_facts
+    {{ join_posting_period(
+        'late',
+        'sales_facts.business_date',
+        'sales_facts.source_file',
+        'sales_facts.entity_code',
+    ) }}
+    where {{ in_load_window(posting_date('late', 'sales_facts.business_date')) }}
 ),
 
 costs as (
@@ -45,9 +50,6 @@ costed_lines as (
     select
         sales_lines.posting_date,
         sales_lines.business_date,
-        case
-            when sales_lines.adjusts_period_start_date is not null then sales_lines.business_date
-        end as adjusted_business_date,
         sales_lines.adjusts_period_start_date,
         sales_lines.entity_code,
         sales_lines.location_id,
@@ -55,6 +57,9 @@ costed_lines as (
         sales_lines.sku,
         sales_lines.functional_currency_code,
         sales_lines.reporting_currency_code,
+        case
+            when sales_lines.adjusts_period_start_date is not null then sales_lines.business_date
+        end as adjusted_business_date,
         case
             when sales_lines.is_return then -sales_lines.units else sales_lines.units
         end as net_units,
