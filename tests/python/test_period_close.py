@@ -31,7 +31,9 @@ import pytest
 from conftest import PROJECT_ROOT
 
 from ingestion.load import ingest
+from simulation import late_events
 from simulation.__main__ import generate, parse_args
+from simulation.config import WorldConfig
 
 # Two calendar months: 15 January to 13 February 2026 (the late file arrives on 10 February).
 CLOSE_WORLD_ARGS = [
@@ -345,3 +347,10 @@ def test_kpi_marts_equal_the_truth_rebucketed_by_the_close(
         off = (both[f"{column}_truth"] - both[f"{column}_mart"].astype(float)).abs() > tolerance
         bad |= off & checked
     assert not bad.any(), both[bad].head(20)
+
+
+def test_late_events_need_a_world_that_reaches_the_delivery() -> None:
+    short = WorldConfig(start_date=date(2026, 1, 15), days=20, late_events=True)
+    with pytest.raises(ValueError, match="2026-02-10"):
+        late_events.plan(short)
+    assert late_events.plan(WorldConfig(start_date=date(2026, 1, 15), days=30)) is None
