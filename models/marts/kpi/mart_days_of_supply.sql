@@ -77,7 +77,7 @@ lead_times as (
         on
             positions.entity_code = quoted.entity_code
             and positions.sku = quoted.sku
-            and quoted.order_date <= positions.as_of_date
+            and positions.as_of_date >= quoted.order_date
             and {{ dbt.datediff('quoted.order_date', 'positions.as_of_date', 'day') }}
             < thresholds.history_days
     group by positions.as_of_date, positions.entity_code, positions.sku

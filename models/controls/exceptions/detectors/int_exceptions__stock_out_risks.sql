@@ -5,8 +5,8 @@
 -- forecast demand has used up the stock. Judged when the 28 days' forecast reaches min_volume
 -- units (seed anomaly_thresholds). One exception per entity, SKU and run of risk dates, keyed
 -- by its first date and explained by its worst date (the most days short of the lead time: the
--- score); the impact is the forecast units the stock cannot cover within the lead time, at the
--- entity's moving-average cost, in the reporting currency.
+-- score); the impact is the forecast units the stock and what is on order cannot cover within
+-- the lead time, at the entity's moving-average cost, in the reporting currency.
 
 with
 
@@ -17,8 +17,8 @@ thresholds as (
 judged as (
     select
         positions.*,
-        positions.entity_code || '|' || positions.sku as subject,
         positions.as_of_date as observed_date,
+        positions.entity_code || '|' || positions.sku as subject,
         positions.lead_time_days - positions.available_units * 28.0
         / positions.forecast_units_next_28_days as score,
         positions.is_stock_out_risk
@@ -34,10 +34,10 @@ worst as (
     select
         runs.*,
         entities.functional_currency_code,
-        runs.forecast_units_next_28_days * runs.lead_time_days / 28 - runs.available_units
-            as short_units,
         average_costs.average_cost,
-        rates.exchange_rate
+        rates.exchange_rate,
+        runs.forecast_units_next_28_days * runs.lead_time_days / 28
+        - runs.available_units - runs.on_order_units as short_units
     from judged_runs as runs
     inner join {{ ref('dim_entity') }} as entities
         on runs.entity_code = entities.entity_code
@@ -79,7 +79,8 @@ select
     || ' days (median quoted by its purchase orders), short '
     || {{ to_text('round(worst.score, 1)') }} || ' days (the score); '
     || {{ to_text('ceil(worst.short_units)') }}
-    || ' forecast units uncovered within the lead time; at risk on dates '
+    || ' forecast units the stock and what is on order leave uncovered within the lead time;'
+    || ' at risk on dates '
     || {{ to_text('worst.first_seen_date') }} || ' to ' || {{ to_text('worst.last_seen_date') }}
     || '. The rows: mart_days_of_supply of ' || worst.entity_code || ' and ' || worst.sku
     || ', mart_available_inventory and mart_demand_forecast behind it.' as explanation,
