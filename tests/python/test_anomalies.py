@@ -1,5 +1,6 @@
 """Anomaly detection (issue 18): the simulator's operational anomalies (simulation/anomalies.py,
-in truth/defects.csv) against the detectors' exceptions in the queue (marts.mart_exceptions).
+return_anomalies.py and stockout_risk.py, in truth/defects.csv) against the detectors'
+exceptions in the queue (marts.mart_exceptions).
 
 Detection quality is measured per detector on two seeds: the shared defective world (seed 21,
 45 days) and a tiny world of its own (seed 5, 28 days, scale 0.02; about 90 s to build).
