@@ -20,13 +20,17 @@ CONSTRUCTS = {
     r"\bjson_each\b|\bjson_array_elements\s*\(": "JSON table functions: json_array_elements()",
     r"::\s*json\b|\bas\s+json\b": "the JSON type (Spark has none): JSON stays text",
     r"\bat\s+time\s+zone\b": "AT TIME ZONE (Spark has none): utc_to_local() / local_to_utc()",
-    r"\blist_\w+\s*\(|\barray_\w+\s*\(|\[\s*\]": "list functions and literals: macros/moving_average.sql helpers",
-    r"\bregexp_replace\s*\([^;]*'g'\s*\)": "regexp_replace's 'g' flag (Spark replaces all): regexp_replace_all()",
+    r"\blist_\w+\s*\(|\barray_\w+\s*\(|\[\s*\]": "lists: the helpers of moving_average.sql",
+    r"\bregexp_replace\s*\([^;]*'g'\s*\)": "regexp_replace's 'g' flag: regexp_replace_all()",
     r"\bgetvariable\s*\(|\berror\s*\(": "DuckDB's getvariable() / error()",
     r"\bisodow\b": "extract(isodow ...): iso_day_of_week()",
     r"\b(string_agg|listagg|group_concat)\s*\(": "string aggregation: dbt.listagg()",
-    r"\b(arg_max|arg_min|struct_pack|unnest|generate_series|epoch_ms|strftime|strptime)\s*\(": "a DuckDB-only function",
-    r"\bcreate\s+or\s+replace\b|\bdelete\s+from\b|\bupdate\s+\w+(\.\w+)?\s+set\b": "DML/DDL Parquet tables on Spark do not have",
+    r"\b(arg_max|arg_min|struct_pack|unnest|generate_series|epoch_ms|strftime|strptime)\s*\(": (
+        "a DuckDB-only function"
+    ),
+    r"\bcreate\s+or\s+replace\b|\bdelete\s+from\b|\bupdate\s+\w+(\.\w+)?\s+set\b": (
+        "DML and DDL that Parquet tables on Spark do not have"
+    ),
     r"\b\w*_date\s*-\s*(\w+\.)?\w*_date\b": "date - date (an interval on Spark): dbt.datediff()",
 }
 
