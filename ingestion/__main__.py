@@ -1,8 +1,11 @@
-"""Command line: ``python -m ingestion --landing DIR --warehouse FILE``, prints the report.
+"""Command line: ``python -m ingestion --landing DIR --warehouse FILE [--lake DIR]``, prints the
+report. After loading, the raw tables are mirrored as Parquet in the lake (ingestion/lake.py).
 
 Exit status: 0 when every file of this run loaded (or was a known duplicate or superseded), 1
-when a file failed, was held, rejected or unknown (the report ends with what and why), 2 when
-the run could not start (no landing dir, the warehouse locked by another process).
+when a file failed, was held, rejected or unknown (the report ends with what and why) or the
+lake's rows differ from raw's, 2 when the run could not start (no landing dir, the warehouse
+locked by another process) or the lake could not be written (what was loaded stays loaded; the
+next run writes the lake).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.lake import LAKE_ENV, LakeMismatchError, lake_dir_for
 from ingestion.load import ingest
 
 
@@ -33,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
         help="DuckDB file (default $CONCORD_WAREHOUSE or data/warehouse.duckdb)",
     )
     parser.add_argument(
+        "--lake",
+        type=Path,
+        help=f"Parquet lake of the raw tables (default ${LAKE_ENV}, else lake/ beside the "
+        "warehouse file)",
+    )
+    parser.add_argument(
         "--business-date",
         action="append",
         type=date.fromisoformat,
@@ -48,18 +58,23 @@ def main(argv: list[str] | None = None) -> int:
         help="only files of this extract (repeatable)",
     )
     args = parser.parse_args(argv)
+    args.lake = args.lake or lake_dir_for(args.warehouse)
     try:
         report = ingest(
             args.landing,
             args.warehouse,
             business_dates=set(args.business_dates) if args.business_dates else None,
             extracts=set(args.extracts) if args.extracts else None,
+            lake_dir=args.lake,
         )
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, LakeMismatchError) as error:
         print(f"ingestion: {error}", file=sys.stderr)
         return 2
     except duckdb.IOException as error:
         print(f"ingestion: cannot open the warehouse {args.warehouse}: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"ingestion: loaded, but cannot write the lake {args.lake}: {error}", file=sys.stderr)
         return 2
     print(report.summary())
     attention = report.needs_attention
@@ -68,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(attention)} file(s) need attention (failed, held, rejected or unknown); "
             "see the lines above and raw.load_log"
         )
+        return 1
+    if report.lake is not None and report.lake.breaks:
+        print("the lake's rows differ from raw's (see the lake lines above)")
         return 1
     return 0
 

@@ -64,6 +64,10 @@ rows, quarantine rows, deletions of replaced rows and the log rows together), so
 leaves part of a file. Unexpected errors roll the group back and propagate: the files stay
 unlogged and are retried by the next run.
 
+Lake: given a ``lake_dir``, ``ingest`` and ``log_stray_files`` then mirror the raw tables as
+Parquet there (``ingestion.lake.sync_lake``, after every transaction committed; its outcome in
+``IngestReport.lake``).
+
 Filters: ``extracts`` limits ingestion to those extracts (unknown files are then not logged);
 ``business_dates`` limits it to files whose name carries one of those dates (unknown files with
 no readable business date are then not logged).
@@ -87,6 +91,7 @@ import pyarrow as pa
 from ingestion.checks import check_parquet_bytes, check_text_file
 from ingestion.contract import PROJECT_ROOT, Extract, load_contract
 from ingestion.discover import LandingFile, discover
+from ingestion.lake import LakeSync, sync_lake
 from ingestion.validate import (
     CONTENT_TABLE,
     STAGE_TABLE,
@@ -159,6 +164,7 @@ class IngestReport:
     rows_quarantined: int = 0
     seconds: float = 0.0
     files: list[FileResult] = field(default_factory=list)
+    lake: LakeSync | None = None  # the lake sync after the run, when there is a lake
 
     @property
     def problems(self) -> list[str]:
@@ -187,6 +193,8 @@ class IngestReport:
             f"rows loaded {self.rows_loaded}, rows quarantined {self.rows_quarantined}",
             f"seconds {self.seconds:.2f}",
         ]
+        if self.lake is not None:
+            lines.append(self.lake.summary())
         lines += [
             f"  {f.status}: {f.error_message}"
             for f in self.files
@@ -267,12 +275,14 @@ def ingest(
     *,
     connection: duckdb.DuckDBPyConnection | None = None,
     actions: Path | None = EXCEPTION_ACTIONS,
+    lake_dir: Path | None = None,
 ) -> IngestReport:
     """Load every selected landing file into ``raw`` (see the module docstring).
 
     ``connection``: an open connection to the warehouse to use instead of opening ``warehouse``
     (the caller then owns it; it must not be inside a transaction). ``actions``: the exception
     actions seed whose ``release`` actions free held files (default: the project's seed).
+    ``lake_dir``: the Parquet lake to sync after the run (None: no lake).
     """
     started = time.perf_counter()
     landing_dir = Path(landing_dir)
@@ -300,6 +310,8 @@ def ingest(
             for chunk in _chunks(by_extract[name]):
                 _ingest_chunk(con, contract[name], chunk, state, report, released)
         _log_unread(con, [f for f in files if not f.is_known], state, report)
+        if lake_dir is not None:
+            report.lake = sync_lake(con, lake_dir)
     finally:
         if connection is None:
             con.close()
@@ -753,12 +765,16 @@ def _log_unread(
 
 
 def log_stray_files(
-    landing_dir: Path, warehouse: Path, *, connection: duckdb.DuckDBPyConnection | None = None
+    landing_dir: Path,
+    warehouse: Path,
+    *,
+    connection: duckdb.DuckDBPyConnection | None = None,
+    lake_dir: Path | None = None,
 ) -> IngestReport:
     """Log the landing files ingestion never loads, and load nothing: names that match no
     extract (unknown) and files refused unread (rejected). A file already logged with the same
     content is skipped, as ingest() does. Ingesting by extract or business date never logs
-    these: they belong to no extract's partition."""
+    these: they belong to no extract's partition. ``lake_dir``: the lake to sync after."""
     started = time.perf_counter()
     files = [f for f in discover(Path(landing_dir)) if not f.is_known]
     report = IngestReport(files_seen=len(files))
@@ -769,6 +785,8 @@ def log_stray_files(
     try:
         ensure_raw_schema(con, load_contract())
         _log_unread(con, files, LoadState.read(con), report)
+        if lake_dir is not None:
+            report.lake = sync_lake(con, lake_dir)
     finally:
         if connection is None:
             con.close()

@@ -256,6 +256,7 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
                 "contract allows, waits for its owner's release and keeps the live file.",
             ),
             ("rows_conserved", "Every file: rows read = rows loaded + rows quarantined."),
+            ("lake_rows_equal_raw", "The Parquet lake holds as many rows as the raw table."),
         )
     ]
 
@@ -274,7 +275,7 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
         dates = dates_in(key_range.start, key_range.end)
         names = {e.name for e in extracts}
         try:
-            report = ingest(landing.root, warehouse.file, dates, names)
+            report = ingest(landing.root, warehouse.file, dates, names, lake_dir=warehouse.lake_dir)
         except Exception:
             record_finished_dates(context, landing, warehouse, extracts, dates)
             raise
@@ -292,6 +293,18 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
                 # the whole load log, whatever the run's dates: a failure of an earlier date
                 # stays failed until a delivery corrects it
                 yield from extract_checks(con, e, date.min, date.max)
+                raw_rows, lake_rows = report.lake.breaks.get(e.name, (rows, rows))
+                yield dg.AssetCheckResult(
+                    asset_key=raw_key(e),
+                    check_name="lake_rows_equal_raw",
+                    passed=raw_rows == lake_rows,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    metadata={
+                        "lake": str(warehouse.lake_dir),
+                        "raw_rows": raw_rows,
+                        "lake_rows": lake_rows,
+                    },
+                )
 
     return _ingest
 
@@ -331,7 +344,7 @@ def load_log(
     """Logs the stray files (no extract, or refused unread) and reports; loads no data. Files
     of an extract that arrived since the ingest run wait for their partition's ingestion (the
     landing sensor requests it)."""
-    report = log_stray_files(landing.root, warehouse.file)
+    report = log_stray_files(landing.root, warehouse.file, lake_dir=warehouse.lake_dir)
     if report.files_unknown or report.files_rejected:
         context.log.warning(report.summary())
     with duckdb.connect(str(warehouse.file)) as con:

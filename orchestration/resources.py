@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from ingestion.lake import DEFAULT_LAKE_NAME
 from orchestration import settings
 from publishing import settings as publishing_settings
 
@@ -34,10 +35,19 @@ class Warehouse(dg.ConfigurableResource):
     path: str = Field(
         description="Absolute path of the DuckDB build warehouse (CONCORD_WAREHOUSE)."
     )
+    lake: str = Field(
+        default="",
+        description="Absolute path of the Parquet lake ingestion mirrors the raw tables to "
+        "(CONCORD_LAKE_DIR); empty: lake/ beside the warehouse file.",
+    )
 
     @property
     def file(self) -> Path:
         return Path(self.path)
+
+    @property
+    def lake_dir(self) -> Path:
+        return Path(self.lake) if self.lake else self.file.parent / DEFAULT_LAKE_NAME
 
     @contextlib.contextmanager
     def for_dbt(self) -> Iterator[None]:
@@ -74,7 +84,7 @@ def from_environment() -> dict[str, dg.ConfigurableResource]:
     """The resources as the environment sets them now (the defaults of docs/interfaces.md)."""
     return {
         "landing": LandingZone(path=str(settings.landing_dir())),
-        "warehouse": Warehouse(path=str(settings.warehouse_path())),
+        "warehouse": Warehouse(path=str(settings.warehouse_path()), lake=str(settings.lake_dir())),
         "served_copy": ServedCopy(
             path=str(publishing_settings.served_path()),
             keep_versions=publishing_settings.keep_versions(),

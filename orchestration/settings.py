@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from ingestion.discover import discover
+from ingestion.lake import LAKE_ENV, lake_dir_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSE_POOL = "concord_warehouse"  # one writer at a time per DuckDB file
@@ -27,6 +28,12 @@ def landing_dir() -> Path:
 
 def warehouse_path() -> Path:
     return _resolve(os.environ.get("CONCORD_WAREHOUSE", "data/warehouse.duckdb"))
+
+
+def lake_dir() -> Path:
+    """CONCORD_LAKE_DIR (against the project root), else lake/ beside the warehouse."""
+    configured = os.environ.get(LAKE_ENV)
+    return _resolve(configured) if configured else lake_dir_for(warehouse_path())
 
 
 def partitions_start() -> str:

@@ -117,7 +117,7 @@ def dbt(*args: str, warehouse: Path, check: bool = True) -> subprocess.Completed
 def build_world(root: Path, *extra: str, world_args: list[str] = WORLD_ARGS) -> BuiltWorld:
     generate(parse_args([*world_args, "--out", str(root), *extra]))
     warehouse = root / "warehouse.duckdb"
-    ingest(root / "landing", warehouse)
+    ingest(root / "landing", warehouse, lake_dir=root / "lake")
     dbt("build", warehouse=warehouse)
     return BuiltWorld(root, warehouse)
 
@@ -181,6 +181,7 @@ SHARED_WORLD_MODULES = {
     "test_incremental",
     "test_ingestion",
     "test_kpi_marts",
+    "test_lake",
     "test_layers",
     "test_opening_balances",
     "test_semantic_layer",
