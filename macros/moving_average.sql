@@ -120,7 +120,7 @@
 {%- endmacro %}
 
 {% macro spark__array_element(array, position) -%}
-    try_element_at({{ array }}, {{ position }})
+    try_element_at({{ array }}, cast({{ position }} as int))
 {%- endmacro %}
 
 {% macro array_append(array, value) -%}
@@ -144,7 +144,11 @@
 {%- endmacro %}
 
 {% macro spark__array_slice(array, first, last) -%}
-    slice({{ array }}, {{ first }}, greatest({{ last }} - ({{ first }}) + 1, 0))
+    slice(
+        {{ array }},
+        cast({{ first }} as int),
+        cast(greatest({{ last }} - ({{ first }}) + 1, 0) as int)
+    )
 {%- endmacro %}
 
 

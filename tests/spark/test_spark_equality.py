@@ -132,11 +132,7 @@ def worlds(tmp_path_factory: pytest.TempPathFactory) -> tuple[BuiltWorld, BuiltW
     root = tmp_path_factory.mktemp("spark_world")
     generate(parse_args([*SPARK_WORLD_ARGS, "--out", str(root)]))
     warehouse = root / "warehouse.duckdb"
-    os.environ["CONCORD_LAKE_DIR"] = str(root / "lake")
-    try:
-        ingest(root / "landing", warehouse)
-    finally:
-        del os.environ["CONCORD_LAKE_DIR"]
+    ingest(root / "landing", warehouse, lake_dir=root / "lake")
     dbt("build", warehouse=warehouse)
     duck = BuiltWorld(root, warehouse)
 
