@@ -28,12 +28,16 @@
 
 {#- Spark: the session's configuration spark.concord.pii_salt (profiles/profiles.yml, from
     CONCORD_PII_SALT), substituted by Spark's parser, not by dbt: the SQL dbt renders holds the
-    reference only. Unset or empty, the query fails. -#}
+    reference only. Unset or empty, the query fails; so does a salt that Spark redacts (one
+    matching spark.redaction.regex: containing secret, password, token or access key), which
+    it would substitute as '*********(redacted)'. -#}
 {% macro spark__connection_pii_salt() -%}
         case
-            when '${spark.concord.pii_salt}' not in ('', '$' || '{spark.concord.pii_salt}')
-                then '${spark.concord.pii_salt}'
-            else cast(raise_error('the Spark session has no spark.concord.pii_salt: profiles/profiles.yml sets it from CONCORD_PII_SALT') as string)
+            when '${spark.concord.pii_salt}' in ('', '$' || '{spark.concord.pii_salt}')
+                then cast(raise_error('the Spark session has no spark.concord.pii_salt: profiles/profiles.yml sets it from CONCORD_PII_SALT') as string)
+            when '${spark.concord.pii_salt}' like '%(redacted)'
+                then cast(raise_error('Spark redacts this CONCORD_PII_SALT (it matches spark.redaction.regex: secret, password, token, access key): choose a salt without those words') as string)
+            else '${spark.concord.pii_salt}'
         end
 {%- endmacro %}
 
