@@ -180,8 +180,9 @@
         {%- do conditions.append(window) -%}
     {%- endif -%}
     {%- if conditions -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ')
-            ~ ') dbt_subquery') -%}
+        {#- the relation aliased: Spark would read `where (...)` right after it as an alias -#}
+        {%- do return('(select * from ' ~ relation ~ ' as tested_relation where '
+            ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}
