@@ -295,28 +295,47 @@ def tiles(
     plain = [(m, k) for m, k in metrics if filters.metric(layer, m) == m]
     money = [(filters.metric(layer, m), k) for m, k in metrics if filters.metric(layer, m) != m]
     if plain:
-        _tile_row(reader, plain, (), where)
+        _tile_row(reader, plain, (), where, reporting_currency(reader))
     if money:
         _tile_row(reader, money, ("legal_entity__functional_currency_code",), where)
 
 
+def reporting_currency(reader: Reader) -> str | None:
+    """The group's reporting currency (dim_entity), which money tiles in it name."""
+    return reader.rows("select min(reporting_currency_code) as c from marts.dim_entity")[0]["c"]
+
+
 def _tile_row(
-    reader: Reader, metrics: Sequence[tuple[str, str]], group: tuple[str, ...], where: tuple
+    reader: Reader,
+    metrics: Sequence[tuple[str, str]],
+    group: tuple[str, ...],
+    where: tuple,
+    reporting: str | None = None,
 ) -> None:
+    """One row of tiles per value of group (a functional currency, named on every tile), or
+    one row whose money tiles name the reporting currency."""
     layer = reader.layer
     names = tuple(m for m, _ in metrics)
     rows = reader.metric_rows(Query(names, group, where)) or [dict.fromkeys(names)]
     for row in rows:
-        currency = f" ({row.get(group[0])})" if group else ""
         for first in range(0, len(metrics), TILES_PER_ROW):
             shown = metrics[first : first + TILES_PER_ROW]
             for column, (name, kind) in zip(st.columns(TILES_PER_ROW), shown, strict=False):
-                column.metric(layer.label(name) + currency, format_value(row.get(name), kind))
+                currency = row.get(group[0]) if group else reporting if kind == "money" else None
+                label = layer.label(name) + (f" ({currency})" if currency else "")
+                column.metric(label, format_value(row.get(name), kind))
+
+
+def readable(column: str) -> str:
+    """A table heading for a column: its last part, in words (metric_time__day: Day,
+    location__location_name: Location name, net_sales_reporting: Net sales reporting)."""
+    words = column.split("__")[-1].replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
 
 
 def table(frame: pd.DataFrame, name: str, caption: str | None = None) -> None:
-    """A table (its first TABLE_ROWS rows, in the order given) and a CSV download of all its
-    rows, written when the button is pressed."""
+    """A table (its first TABLE_ROWS rows, in the order given, headed in words: readable) and a
+    CSV download of all its rows (the columns' own names), written when the button is pressed."""
     if caption:
         st.caption(caption)
     if len(frame) > TABLE_ROWS:
@@ -324,7 +343,10 @@ def table(frame: pd.DataFrame, name: str, caption: str | None = None) -> None:
             f"The first {TABLE_ROWS:,} of {len(frame):,} rows; the CSV holds them all, or narrow "
             "the filters."
         )
-    st.dataframe(frame.head(TABLE_ROWS), hide_index=True, width="stretch")
+    words = [readable(c) for c in frame.columns]
+    headings = [w if words.count(w) == 1 else c for w, c in zip(words, frame.columns, strict=True)]
+    shown = frame.head(TABLE_ROWS).set_axis(headings, axis=1)
+    st.dataframe(shown, hide_index=True, width="stretch")
     st.download_button(
         f"Download {name}.csv",
         lambda: frame.to_csv(index=False).encode(),

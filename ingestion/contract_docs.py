@@ -1,6 +1,8 @@
-"""Render the extract contract as a readable page: python -m ingestion.contract_docs > FILE.
+"""Render the extract contract as a readable page: python -m ingestion.contract_docs > FILE,
+and the raw lake's tables and types: python -m ingestion.contract_docs --lake > FILE.
 
-docs/extract_contract.md is this module's output; a test keeps it in step with the contract.
+docs/extract_contract.md and docs/raw_lake.md are this module's output; tests keep them in step
+with the contract (and the lake's type rules in ingestion/lake.py).
 """
 
 from __future__ import annotations
@@ -173,5 +175,51 @@ def render() -> str:
     return "\n".join(parts)
 
 
+LAKE_HEADER = """# The raw lake
+
+Ingestion mirrors the raw tables of the warehouse as Parquet files, so that any engine (Spark,
+DuckDB, anything that reads Parquet) reads the same raw data (ingestion/lake.py;
+docs/decisions.md, "The raw lake"). Generated from the contract and the lake's type rules by
+`python -m ingestion.contract_docs --lake`; do not edit by hand.
+
+Where: `CONCORD_LAKE_DIR`, else `lake/` beside the warehouse file (`data/lake` by default).
+
+* `raw/<extract>/business_date=YYYY-MM-DD/part-<load_id>.parquet`: the rows of the live file
+  of that extract and business date (a part file of no rows for a delivery of none);
+* `raw/quarantine/extract=<extract>/business_date=YYYY-MM-DD/part-<load_id>.parquet`: the
+  quarantined rows of that live file, when it has any;
+* `raw/load_log/load_log.parquet`: the whole load log, by load id.
+
+A partition directory holds one part file, named after the load id of the live file; a
+re-delivery that replaces it replaces the part file. Hive-style directory names add the columns
+`business_date` (and `extract` for quarantine) to a reader that asks for Hive partitioning; the
+files themselves hold exactly the raw table's columns, in its order, lineage columns included.
+
+Types: the raw table's, except JSON, written as VARCHAR (its text), and TIMESTAMP, written as
+a UTC-adjusted Parquet timestamp (`TIMESTAMP WITH TIME ZONE` in DuckDB, `TIMESTAMP` in Spark):
+read it with the session time zone UTC. A local timestamp (`transaction_local_time`) is written
+the same way: its UTC reading is the local wall-clock time, as in raw.
+"""
+
+
+def render_lake() -> str:
+    """The raw lake's page: layout, type rules and each table's columns and lake types."""
+    from ingestion.lake import lake_tables, lake_type, spark_type  # the lake's own rules
+
+    parts = [LAKE_HEADER]
+    for table in lake_tables():
+        lines = [
+            f"## `{table.name}`",
+            "",
+            "| column | raw type | lake type (DuckDB) | Spark type |",
+            "|---|---|---|---|",
+        ]
+        for name, raw_type in table.columns:
+            lake = lake_type(raw_type)
+            lines.append(f"| `{name}` | {raw_type} | {lake} | {spark_type(lake)} |")
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    sys.stdout.write(render_lake() if sys.argv[1:] == ["--lake"] else render())

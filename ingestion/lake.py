@@ -1,7 +1,8 @@
 """The engine-neutral raw layer: DuckDB's raw tables mirrored as Parquet, for any engine to read.
 
 Public API: ``sync_lake(con, lake_dir)``, ``lake_row_breaks(con, lake_dir)``, ``lake_tables()``,
-``lake_type(duckdb_type)``, ``lake_dir_for(warehouse)``, ``LakeSync``, ``LakeMismatchError``.
+``lake_type(duckdb_type)``, ``spark_type(lake_type)``, ``lake_dir_for(warehouse)``,
+``LakeSync``, ``LakeMismatchError``.
 
 Where: ``CONCORD_LAKE_DIR``, else the directory ``lake`` beside the warehouse file (so
 ``data/lake`` beside the default ``data/warehouse.duckdb``; docs/interfaces.md).
@@ -41,7 +42,9 @@ more: docs/decisions.md, "The raw lake"). A crash at any point (between the Duck
 lake write, or in the middle of a sync) leaves DuckDB correct and the lake missing some loads'
 part files, or holding a stale or temporary file; the next sync, which compares the lake with
 the log and not with what one run did, repairs it. Then the rows of every table are counted in
-the lake (Parquet footers) and in raw: ``LakeSync.breaks`` names any table that differs.
+the lake (Parquet footers) and in raw: ``LakeSync.breaks`` names any table that differs. An
+ingestion of some extracts (Dagster ingests system by system) syncs and counts only those
+extracts, and the load log.
 
 A lake belongs to one warehouse: load ids restart with a new warehouse, so a part file of a
 rebuilt warehouse's load 7 could hold another file's rows. ``sync_lake`` compares the lake's copy
@@ -75,6 +78,7 @@ __all__ = [
     "lake_row_breaks",
     "lake_tables",
     "lake_type",
+    "spark_type",
     "sync_lake",
 ]
 
@@ -112,6 +116,18 @@ def lake_type(duckdb_type: str) -> str:
     raise ValueError(f"raw type {duckdb_type} has no engine-neutral lake type")
 
 
+def spark_type(lake_type_name: str) -> str:
+    """The Spark SQL type a column of this lake type reads as (for a table over the lake with
+    an explicit schema; Spark's session time zone UTC)."""
+    if lake_type_name == "TIMESTAMP WITH TIME ZONE":
+        return "timestamp"
+    if lake_type_name == "VARCHAR":
+        return "string"
+    if lake_type_name == "INTEGER":
+        return "int"
+    return lake_type_name.lower()
+
+
 @dataclass(frozen=True)
 class LakeTable:
     """A raw table as the lake holds it: ``partitioned`` tables have one part file per live
@@ -129,7 +145,10 @@ class LakeTable:
         """SQL: the raw columns, in order, cast to their lake types where those differ."""
         items = []
         for name, data_type in self.columns:
-            target = lake_type(data_type)
+            try:
+                target = lake_type(data_type)
+            except ValueError as error:
+                raise ValueError(f"raw.{self.name}.{name}: {error}") from None
             column = ident(name)
             if target == "TIMESTAMP WITH TIME ZONE":
                 items.append(f"timezone('UTC', {column}) as {column}")
@@ -282,24 +301,30 @@ def _check_same_warehouse(con: duckdb.DuckDBPyConnection, lake_log: Path) -> Non
         )
 
 
-def sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> LakeSync:
+def sync_lake(
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, extracts: set[str] | None = None
+) -> LakeSync:
     """Bring the lake in line with the warehouse's raw tables (module docstring): write the part
     files of live loads that are missing, remove stale ones, rewrite the load log, then count
-    the rows of every table in the lake against raw (``LakeSync.breaks``). ``con`` must not be
-    inside a transaction; the sync reads one snapshot of the warehouse."""
+    the rows of every table in the lake against raw (``LakeSync.breaks``). ``extracts``: only
+    these extracts' partitions and quarantine partitions are synced and counted (an ingestion
+    of some extracts syncs those; None: every extract); the load log always. ``con`` must not
+    be inside a transaction; the sync reads one snapshot of the warehouse."""
     started = time.perf_counter()
     root = Path(lake_dir)
     result = LakeSync(root)
     tables = lake_tables()
     by_kind = {t.kind: t for t in tables}
+    scope = (
+        set(extracts) if extracts is not None else {t.name for t in tables if t.kind == "extract"}
+    )
     con.execute("begin transaction")  # one snapshot: the log and the rows agree
     try:
         _check_same_warehouse(con, root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet")
         live = _live_loads(con)
         for table in tables:
-            if table.kind == "load_log":
-                continue
-            _sync_table(con, root, table, live, result)
+            if table.kind == "quarantine" or table.name in scope:
+                _sync_table(con, root, table, [e for e in live if e[0] in scope], result, scope)
         log = by_kind["load_log"]
         _copy(
             con,
@@ -307,7 +332,7 @@ def sync_lake(con: duckdb.DuckDBPyConnection, lake_dir: Path) -> LakeSync:
             [],
             root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet",
         )
-        result.breaks = lake_row_breaks(con, root, tables)
+        result.breaks = lake_row_breaks(con, root, scope)
     finally:
         con.execute("rollback")  # nothing written to DuckDB
     result.seconds = time.perf_counter() - started
@@ -324,6 +349,7 @@ def _sync_table(
     table: LakeTable,
     live: list[tuple[str, date, int, int]],
     result: LakeSync,
+    scope: set[str],
 ) -> None:
     if table.kind == "quarantine":
         expected = {
@@ -343,7 +369,11 @@ def _sync_table(
             f"select {table.select_list()} from {RAW_SCHEMA}.{ident(table.name)} where _load_id = ?"
         )
         order = " order by _source_row_number"
-    present, temporary = _present(_table_dir(root, table))
+    present, temporary = {}, []
+    for directory in _scanned_dirs(root, table, scope):
+        parts, leftovers = _present(directory)
+        present |= parts
+        temporary += leftovers
     for partition, load_id in expected.items():
         if load_id not in present.get(partition, set()):
             result.rows_written += _copy(
@@ -361,28 +391,51 @@ def _sync_table(
         path.unlink(missing_ok=True)
         result.files_removed += 1
     if table.kind == "quarantine":  # extract=... directories left empty
-        for directory in _table_dir(root, table).glob("extract=*"):
+        for directory in _scanned_dirs(root, table, scope):
             if directory.is_dir() and not any(directory.iterdir()):
                 shutil.rmtree(directory)
 
 
+def _scanned_dirs(root: Path, table: LakeTable, scope: set[str]) -> list[Path]:
+    """The directories a sync of ``scope`` lists: an extract's own, or the quarantine
+    directories of the extracts in scope."""
+    if table.kind == "quarantine":
+        return [_table_dir(root, table) / f"extract={name}" for name in sorted(scope)]
+    return [_table_dir(root, table)]
+
+
 def lake_row_breaks(
-    con: duckdb.DuckDBPyConnection, lake_dir: Path, tables: list[LakeTable] | None = None
+    con: duckdb.DuckDBPyConnection, lake_dir: Path, extracts: set[str] | None = None
 ) -> dict[str, tuple[int, int]]:
     """Tables whose row count in the lake (from the part files' footers) differs from raw's:
-    {table: (raw rows, lake rows)}. Empty when every row is in the lake."""
+    {table: (raw rows, lake rows)}. Empty when every row is in the lake. ``extracts``: count
+    only these extracts and their quarantined rows (None: every extract); the load log always."""
     root = Path(lake_dir)
+    tables = lake_tables()
+    scope = (
+        set(extracts) if extracts is not None else {t.name for t in tables if t.kind == "extract"}
+    )
     breaks = {}
-    for table in tables or lake_tables():
-        (raw_rows,) = con.execute(
-            f"select count(*) from {RAW_SCHEMA}.{ident(table.name)}"
-        ).fetchone()
+    for table in tables:
         if table.kind == "load_log":
             files = [root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet"]
             files = [f for f in files if f.is_file()]
+            where, params = "", []
+        elif table.kind == "quarantine":
+            files = [
+                f
+                for directory in _scanned_dirs(root, table, scope)
+                for f in sorted(directory.glob("business_date=*/part-*.parquet"))
+            ]
+            where, params = " where extract_name in (select unnest(?))", [sorted(scope)]
+        elif table.name in scope:
+            files = sorted(_table_dir(root, table).glob("business_date=*/part-*.parquet"))
+            where, params = "", []
         else:
-            depth = "extract=*/business_date=*" if table.kind == "quarantine" else "business_date=*"
-            files = sorted(_table_dir(root, table).glob(f"{depth}/part-*.parquet"))
+            continue
+        (raw_rows,) = con.execute(
+            f"select count(*) from {RAW_SCHEMA}.{ident(table.name)}{where}", params
+        ).fetchone()
         lake_rows = 0
         if files:
             (lake_rows,) = con.execute(

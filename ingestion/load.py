@@ -311,7 +311,7 @@ def ingest(
                 _ingest_chunk(con, contract[name], chunk, state, report, released)
         _log_unread(con, [f for f in files if not f.is_known], state, report)
         if lake_dir is not None:
-            report.lake = sync_lake(con, lake_dir)
+            report.lake = sync_lake(con, lake_dir, extracts)
     finally:
         if connection is None:
             con.close()
@@ -785,8 +785,8 @@ def log_stray_files(
     try:
         ensure_raw_schema(con, load_contract())
         _log_unread(con, files, LoadState.read(con), report)
-        if lake_dir is not None:
-            report.lake = sync_lake(con, lake_dir)
+        if lake_dir is not None:  # only the load log changed
+            report.lake = sync_lake(con, lake_dir, set())
     finally:
         if connection is None:
             con.close()

@@ -106,3 +106,301 @@
         {%- endif %}
     )
 {%- endmacro %}
+
+
+{#-
+    outlier_runs(judged, subject): CTEs (for a with list) ending in <judged>_runs: the rows of
+    the CTE judged whose is_outlier holds, each with first_seen_date and last_seen_date of its
+    run of consecutive flagged observed_dates of the same subject (the columns listed), and
+    rank_in_run (1 = the run's worst: highest score, then earliest date). One exception per run.
+-#}
+{% macro outlier_runs(judged, subject) -%}
+    {%- set keys = [] -%}
+    {%- for column in subject -%}{%- do keys.append(judged ~ '_flagged.' ~ column) -%}{%- endfor %}
+    {{ judged }}_flagged as (
+        select
+            {{ judged }}.*,
+            sum(case when {{ judged }}.is_outlier then 0 else 1 end) over (
+                partition by
+                {%- for column in subject %} {{ judged }}.{{ column }}{% if not loop.last %},{% endif %}
+                {%- endfor %}
+                order by {{ judged }}.observed_date
+                rows between unbounded preceding and current row
+            ) as passes_so_far
+        from {{ judged }}
+    ),
+
+    {{ judged }}_runs as (
+        select
+            {{ judged }}_flagged.*,
+            min({{ judged }}_flagged.observed_date) over (
+                partition by {{ keys | join(', ') }}, {{ judged }}_flagged.passes_so_far
+            ) as first_seen_date,
+            max({{ judged }}_flagged.observed_date) over (
+                partition by {{ keys | join(', ') }}, {{ judged }}_flagged.passes_so_far
+            ) as last_seen_date,
+            row_number() over (
+                partition by {{ keys | join(', ') }}, {{ judged }}_flagged.passes_so_far
+                order by {{ judged }}_flagged.score desc, {{ judged }}_flagged.observed_date asc
+            ) as rank_in_run
+        from {{ judged }}_flagged
+        where {{ judged }}_flagged.is_outlier
+    )
+{%- endmacro %}
+
+
+{#-
+    return_rate_outliers(exception_type, scoped_lines, source_system, verb): the exception
+    queue's return-rate outliers of one scope (docs/decisions.md, "Anomalies against history and
+    peers"): the rest of a with list that defines scoped_lines, and the query, with the type's
+    thresholds from seed anomaly_thresholds (window_days, history_days, min_history, min_score,
+    min_ratio, min_volume, mad_floor). scoped_lines are the sales lines (fct_sales_lines
+    columns) of the scope, each with
+    * subject: the text that identifies what is judged (a store, a SKU, a customer hash);
+    * subject_label: how the explanation names it ('store S101');
+    * subject_rows: how the explanation's last sentence names the rows' subject ('S101');
+    * subject_location_id, subject_sku: the exception's location_id and sku (null if none).
+    A subject's sales of a rolling week (window_days: every weekday once) and what has come
+    back of them so far (a return counts on the day of the sale it returns, through
+    original_sales_line_id) make its return rate; the baseline is the median and MAD of its own
+    earlier weeks with sales (history_days back, never overlapping the judged week). A week is
+    an outlier when its robust score, rate over baseline and returned units pass the seed; one
+    exception per subject (and entity) and run of flagged weeks, keyed by the first week's end
+    date, explained by its worst week and valued at that week's refunds above the baseline.
+-#}
+{% macro return_rate_outliers(exception_type, scoped_lines, source_system, verb='sold') -%}
+thresholds as (
+    {{ anomaly_thresholds(exception_type, [
+        'window_days', 'history_days', 'min_history', 'min_score', 'min_ratio',
+        'min_volume', 'mad_floor',
+    ]) }}
+),
+
+-- each subject's sales of a day and, of those lines, what has come back so far
+returned as (
+    select
+        sales.subject,
+        sales.entity_code,
+        sales.business_date,
+        sum(returns.units) as units_returned,
+        count(*) as return_lines,
+        sum(returns.net_amount_reporting) as refunds_reporting
+    from {{ scoped_lines }} as returns
+    inner join {{ scoped_lines }} as sales
+        on returns.original_sales_line_id = sales.sales_line_id
+    where returns.is_return
+    group by sales.subject, sales.entity_code, sales.business_date
+),
+
+daily as (
+    select
+        scoped.subject,
+        scoped.entity_code,
+        scoped.business_date,
+        sum(scoped.units) as units_sold,
+        max(coalesce(returned.units_returned, 0)) as units_returned,
+        max(coalesce(returned.return_lines, 0)) as return_lines,
+        max(coalesce(returned.refunds_reporting, 0)) as refunds_reporting
+    from {{ scoped_lines }} as scoped
+    left join returned
+        on
+            scoped.subject = returned.subject
+            and scoped.entity_code = returned.entity_code
+            and scoped.business_date = returned.business_date
+    where not scoped.is_return
+    group by scoped.subject, scoped.entity_code, scoped.business_date
+),
+
+subjects as (
+    select
+        scoped.subject,
+        scoped.entity_code,
+        max(scoped.subject_label) as subject_label,
+        max(scoped.subject_location_id) as subject_location_id,
+        max(scoped.subject_sku) as subject_sku,
+        max(scoped.subject_rows) as subject_rows,
+        min(scoped.business_date) as first_date,
+        max(scoped.business_date) as last_date
+    from {{ scoped_lines }} as scoped
+    where not scoped.is_return
+    group by scoped.subject, scoped.entity_code
+),
+
+-- every subject and date from its first sale to its last (a day without a return is a zero)
+subject_days as (
+    select
+        subjects.subject,
+        subjects.entity_code,
+        calendar_days.date_day as business_date,
+        {{ dbt.datediff(
+            'subjects.first_date', 'calendar_days.date_day', 'day'
+        ) }} as day_number
+    from subjects
+    inner join {{ ref('int_calendar_days') }} as calendar_days
+        on calendar_days.date_day between subjects.first_date and subjects.last_date
+),
+
+weeks as (
+    select
+        subject_days.subject,
+        subject_days.entity_code,
+        subject_days.business_date as observed_date,
+        subject_days.day_number,
+        thresholds.window_days,
+        thresholds.history_days,
+        {{ add_days('cast(1 - thresholds.window_days as integer)', 'subject_days.business_date') }}
+            as window_start_date,
+        sum(coalesce(daily.units_sold, 0)) as units_sold,
+        sum(coalesce(daily.units_returned, 0)) as units_returned,
+        sum(coalesce(daily.return_lines, 0)) as return_lines,
+        sum(coalesce(daily.refunds_reporting, 0)) as refunds_reporting
+    from subject_days
+    cross join thresholds
+    inner join daily
+        on
+            subject_days.subject = daily.subject
+            and subject_days.entity_code = daily.entity_code
+            and subject_days.business_date >= daily.business_date
+            and {{ dbt.datediff(
+                'daily.business_date', 'subject_days.business_date', 'day'
+            ) }} < thresholds.window_days
+    -- full weeks only
+    where subject_days.day_number >= thresholds.window_days - 1
+    group by
+        subject_days.subject,
+        subject_days.entity_code,
+        subject_days.business_date,
+        subject_days.day_number,
+        thresholds.window_days,
+        thresholds.history_days
+),
+
+-- weeks with sales (a week without is no rate, not a zero)
+observed as (
+    select
+        weeks.*,
+        1.0 * weeks.units_returned / weeks.units_sold as return_rate
+    from weeks
+    where weeks.units_sold > 0
+),
+
+{{ robust_baseline(
+    'observed',
+    ['subject', 'entity_code', 'observed_date'],
+    'return_rate',
+    "observation.subject = history.subject
+    and observation.entity_code = history.entity_code
+    and history.day_number <= observation.day_number - observation.window_days
+    and history.day_number >= observation.day_number - observation.history_days"
+) }},
+
+scored as (
+    select
+        baselined.*,
+        (baselined.return_rate - baselined.baseline_median)
+        / {{ robust_spread(
+            'baselined.baseline_mad', 'thresholds.mad_floor', 'baselined.baseline_median',
+            'baselined.units_sold'
+        ) }} as score,
+        thresholds.min_score,
+        thresholds.min_ratio,
+        thresholds.min_volume,
+        thresholds.min_history
+    from observed_baselined as baselined
+    cross join thresholds
+),
+
+judged as (
+    select
+        scored.*,
+        scored.history_count >= scored.min_history
+        and scored.score >= scored.min_score
+        and scored.return_rate >= scored.min_ratio * scored.baseline_median
+        and scored.units_returned >= scored.min_volume as is_outlier
+    from scored
+),
+
+{{ outlier_runs('judged', ['subject', 'entity_code']) }},
+
+worst as (
+    select
+        runs.*,
+        subjects.subject_label,
+        subjects.subject_location_id,
+        subjects.subject_sku,
+        subjects.subject_rows,
+        runs.refunds_reporting
+        * (1 - runs.baseline_median / runs.return_rate) as excess_refunds_reporting
+    from judged_runs as runs
+    inner join subjects
+        on runs.subject = subjects.subject and runs.entity_code = subjects.entity_code
+    where runs.rank_in_run = 1
+)
+
+select
+    {{ dbt.hash(
+        "'" ~ exception_type ~ "|' || worst.subject || '|' || " ~ to_text('worst.first_seen_date')
+    ) }} as exception_id,
+    '{{ exception_type }}' as exception_type,
+    worst.subject || '|' || {{ to_text('worst.first_seen_date') }} as natural_key,
+    worst.entity_code,
+    worst.subject_location_id as location_id,
+    worst.subject_sku as sku,
+    {{ source_system }} as source_system,
+    cast(worst.units_returned as bigint) as affected_units,
+    {{ round_money('worst.excess_refunds_reporting') }} as affected_value_reporting,
+    {{ reporting_currency_code() }} as reporting_currency_code,
+    'Of the ' || {{ to_text('worst.units_sold') }} || ' units ' || worst.subject_label
+    || ' {{ verb }} from ' || {{ to_text('worst.window_start_date') }} || ' to '
+    || {{ to_text('worst.observed_date') }} || ', ' || {{ to_text('worst.units_returned') }}
+    || ' came back in ' || {{ to_text('worst.return_lines') }}
+    || ' return lines: a return rate of '
+    || {{ to_text('round(100 * worst.return_rate, 1)') }} || '% against its own baseline of '
+    || {{ to_text('round(100 * worst.baseline_median, 1)') }} || '% (median of '
+    || {{ to_text('worst.history_count') }} || ' earlier weeks, MAD '
+    || {{ to_text('round(100 * worst.baseline_mad, 1)') }} || ' points), robust score '
+    || {{ to_text('round(worst.score, 1)') }} || '; outlier weeks ended '
+    || {{ to_text('worst.first_seen_date') }} || ' to ' || {{ to_text('worst.last_seen_date') }}
+    || '. The rows: fct_sales_lines returns of ' || worst.subject_rows
+    || ' whose original_sales_line_id is a sale of that week.'
+        as explanation,
+    worst.first_seen_date,
+    worst.last_seen_date,
+    cast(null as date) as resolved_date
+from worst
+{%- endmacro %}
+
+
+{#-
+    feed_baseline(value, name=none, same_weekday=false): the volume-break detector's baseline
+    CTEs (robust_baseline) of value over a feed's earlier dates in the CTE observed (columns
+    extract_name, observed_date, day_number, warmup_days, history_days and value): dates before
+    the one judged, within history_days and past the feed's warm-up, and with same_weekday only
+    those a whole number of weeks back. With a name, the CTE <name> first keeps observed's
+    identity and value (ending in <name>_baselined); without, observed_baselined keeps all of
+    observed's columns.
+-#}
+{% macro feed_baseline(value, name=none, same_weekday=false) -%}
+    {%- if name is not none %}
+    {{ name }} as (
+        select
+            observed.extract_name,
+            observed.observed_date,
+            observed.day_number,
+            observed.warmup_days,
+            observed.history_days,
+            observed.{{ value }}
+        from observed
+    ),
+    {% endif -%}
+    {{ robust_baseline(
+        'observed' if name is none else name,
+        ['extract_name', 'observed_date'],
+        value,
+        "observation.extract_name = history.extract_name
+        and history.day_number < observation.day_number
+        and history.day_number >= observation.day_number - observation.history_days
+        and history.day_number >= history.warmup_days"
+        ~ (" and mod(observation.day_number - history.day_number, 7) = 0" if same_weekday else "")
+    ) }}
+{%- endmacro %}

@@ -39,3 +39,26 @@
     {%- endfor -%}
     {{ columns | join(',\n    ') }}
 {%- endmacro %}
+
+
+{#-
+    Period close (docs/glossary.md, Period close). join_posting_period(alias, business_date,
+    source_file, entity_code): a left join naming `alias` the row of int_late_posting_periods
+    of an event (its entity, its file and the calendar month of its business date), present
+    only when the event arrived after its period's close. posting_date(alias, business_date):
+    the date the event posts on (its business date, or the late row's posting date);
+    `alias`.adjusts_period_start_date names the closed period a late event adjusts.
+-#}
+{% macro join_posting_period(alias, business_date, source_file, entity_code) -%}
+    left join {{ ref('int_late_posting_periods') }} as {{ alias }}
+        on
+            {{ entity_code }} = {{ alias }}.entity_code
+            and {{ source_file }} = {{ alias }}.source_file
+            and cast({{ dbt.date_trunc('month', business_date) }} as date)
+            = {{ alias }}.adjusts_period_start_date
+{%- endmacro %}
+
+
+{% macro posting_date(alias, business_date) -%}
+    coalesce({{ alias }}.posting_date, {{ business_date }})
+{%- endmacro %}

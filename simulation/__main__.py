@@ -2,7 +2,7 @@
 
 python -m simulation --seed N --scale-factor X --days D --start-date YYYY-MM-DD --out DIR [--clean]
     [--master-data snapshots|deltas] [--opening-balances] [--single-currency]
-    [--no-supplier-invoices] [--sparse-master] [--no-anomalies]
+    [--no-supplier-invoices] [--sparse-master] [--no-anomalies] [--late-events]
 """
 
 from __future__ import annotations
@@ -69,6 +69,12 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         help="inject none of the operational anomalies (simulation/anomalies.py)",
     )
     parser.add_argument(
+        "--late-events",
+        action="store_true",
+        help="deliver one POS file of the first month on the 10th of the next "
+        "(simulation/late_events.py)",
+    )
+    parser.add_argument(
         "--defect-rate",
         action="append",
         default=[],
@@ -95,6 +101,7 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         supplier_invoices=not args.no_supplier_invoices,
         sparse_master=args.sparse_master,
         anomalies=not args.no_anomalies,
+        late_events=args.late_events,
         defect_rates=rates,
     )
 

@@ -59,6 +59,44 @@ KINDS = (
 )
 
 
+NO_TIMES = np.zeros(0, dtype=np.int64)
+
+
+def schedule_returns(
+    sim: Simulation,
+    rng: np.random.Generator,
+    queue: str,
+    chosen: pd.DataFrame,
+    d: int,
+    first_day: int,
+    restock_share: float,
+) -> None:
+    """Schedule the whole return of chosen store sale lines of day d in the pending queue, one
+    to three days later (never before first_day), restocked with restock_share (draws: rng)."""
+    n = len(chosen)
+    schedule = chosen.assign(
+        return_units=chosen["units"].to_numpy(),
+        restock=rng.random(n) < restock_share,
+        return_day=np.maximum(first_day, d + rng.integers(1, 4, n)),
+    )
+    for day, group in schedule.groupby("return_day"):
+        sim.pending[queue][int(day)].append(group)
+
+
+def returns_due(
+    sim: Simulation, rng: np.random.Generator, queue: str, d: int
+) -> tuple[list, np.ndarray]:
+    """The returns of a pending queue due on day d and their local times in store hours
+    (draws: rng)."""
+    due = sim.pending[queue].pop(d, [])
+    if not due:
+        return [], NO_TIMES
+    frame = pd.concat(due, ignore_index=True)
+    hours = w.LOCATIONS.loc[frame["loc"], ["open_hour", "close_hour"]].to_numpy()
+    local = rng.integers((hours[:, 0] * 3600).astype(int), (hours[:, 1] * 3600).astype(int))
+    return [frame], local
+
+
 class Anomalies:
     """Where and when each anomaly happens in one world, and its manifest rows."""
 
@@ -146,26 +184,11 @@ class Anomalies:
         chosen = mine[self.rng.random(len(mine)) < FRAUD_RETURN_SHARE]
         if chosen.empty:
             return
-        n = len(chosen)
-        schedule = chosen.assign(
-            return_units=chosen["units"].to_numpy(),
-            restock=self.rng.random(n) < 0.85,
-            return_day=np.maximum(self.fraud_from, d + self.rng.integers(1, 4, n)),
-        )
-        for day, group in schedule.groupby("return_day"):
-            sim.pending["fraud_returns"][int(day)].append(group)
+        schedule_returns(sim, self.rng, "fraud_returns", chosen, d, self.fraud_from, 0.85)
 
     def fraud_returns_due(self, sim: Simulation, d: int) -> tuple[list, np.ndarray]:
         """The fraud returns due today and their local times (from this module's stream)."""
-        due = sim.pending["fraud_returns"].pop(d, []) if self.active else []
-        if not due:
-            return [], np.zeros(0, dtype=np.int64)
-        frame = pd.concat(due, ignore_index=True)
-        hours = w.LOCATIONS.loc[frame["loc"], ["open_hour", "close_hour"]].to_numpy()
-        local = self.rng.integers(
-            (hours[:, 0] * 3600).astype(int), (hours[:, 1] * 3600).astype(int)
-        )
-        return [frame], local
+        return returns_due(sim, self.rng, "fraud_returns", d) if self.active else ([], NO_TIMES)
 
     def underprice(self, sim: Simulation, d: int, lines: pd.DataFrame) -> None:
         """The under-pricing store's tills discount many more lines, and deeper."""
@@ -252,7 +275,7 @@ class Anomalies:
 
         returned = {
             (r, int(n))
-            for queue in ("pos_returns", "fraud_returns")
+            for queue in ("pos_returns", "fraud_returns", "defect_returns")
             for days in dlv.sim.pending[queue].values()
             for group in days
             for r, n in zip(group["receipt_number"], group["receipt_line_number"], strict=True)

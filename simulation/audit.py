@@ -11,6 +11,7 @@ order) raise no exception and are counted apart.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+
+from ingestion.pii import pii_salt
+from simulation.delivery.webshop import customer_email
 
 # The defect kinds the controls can see, and the exception types that show each one.
 DETECTED_KINDS = {
@@ -82,8 +86,11 @@ DETECTED_KINDS = {
 # half-empty file also loses its rows' sales like a lost file.
 ANOMALY_KINDS = {
     "return_rate_outlier": "return_rate_outlier",
+    "sku_return_rate_outlier": "sku_return_rate_outlier",
+    "customer_return_rate_outlier": "customer_return_rate_outlier",
     "systematic_underpricing": "systematic_underpricing",
     "stock_imbalance": "stock_imbalance",
+    "stock_out_risk": "stock_out_risk",
     "shrink_spike": "shrink_spike",
     "supplier_cost_creep": "supplier_cost_creep",
     "volume_break": "volume_break",
@@ -312,6 +319,13 @@ def matches(queue: Queue, defect: Defect) -> pd.DataFrame:
     return pd.concat(parts) if parts else queue.exceptions.iloc[0:0]
 
 
+def customer_hash(customer_id: str) -> str:
+    """A webshop customer's hash as the warehouse holds it (macro hash_pii: SHA-256 of the
+    salt, '|' and the normalised e-mail address), with this environment's salt."""
+    email = customer_email(pd.Series([customer_id]))[0]
+    return hashlib.sha256(f"{pii_salt()}|{email.strip().lower()}".encode()).hexdigest()
+
+
 def anomaly_matches(queue: Queue, defect: Defect) -> pd.DataFrame:
     """The exceptions of an anomaly's own detector that point at it: its store, SKU, supplier
     or feed, seen on or after the anomaly began."""
@@ -323,9 +337,12 @@ def anomaly_matches(queue: Queue, defect: Defect) -> pd.DataFrame:
         return found[found["natural_key"] == f"pos_sales|{d['business_date']}"]
     prefix = {
         "return_rate_outlier": lambda: f"{d['location_id']}|",
+        "sku_return_rate_outlier": lambda: f"{d['sku']}|",
+        "customer_return_rate_outlier": lambda: f"{customer_hash(d['customer_id'])}|",
         "systematic_underpricing": lambda: f"{d['location_id']}|",
         "stock_imbalance": lambda: f"{d['out_of_stock_location_id']}|{d['sku']}|",
         "supplier_cost_creep": lambda: f"{d['supplier_id']}|",
+        "stock_out_risk": lambda: f"{d['entity_code']}|{d['sku']}|",
     }[defect.kind]()
     return found[
         found["natural_key"].str.startswith(prefix)

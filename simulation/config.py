@@ -83,6 +83,8 @@ class WorldConfig:
     sparse_master: bool = False
     # operational anomalies for the detectors (simulation/anomalies.py); never in a clean world
     anomalies: bool = True
+    # one POS file of the first month delivered on the 10th of the next (simulation/late_events.py)
+    late_events: bool = False
     defect_rates: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_DEFECT_RATES))
 
     def __post_init__(self) -> None:

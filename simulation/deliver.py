@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulation import minimal_erp
+from simulation import late_events, minimal_erp
 from simulation import world as w
 from simulation.defects import DefectPlan, inject_loss_row_defects, inject_row_defects
 from simulation.delivery import (
@@ -50,6 +50,8 @@ class Deliverer:
         self.skus = sim.skus
         self.truth = TruthWriter(sim, out_dir / "truth")
         self.master_deltas = MasterDeltas(self) if self.config.master_data == "deltas" else None
+        self.late_file = late_events.plan(self.config)
+        late_events.write_truth(self.late_file, self.config, out_dir / "truth")
 
     # ------------------------------------------------------------------ writing files
     def write_file(
@@ -69,6 +71,7 @@ class Deliverer:
             if frame is None:
                 return
         extract = self.writer.contract[extract_name]
+        delivery_day = late_events.delivery_day(self.late_file, extract_name, day, delivery_day)
         business_date = self.config.day(day)
         delivery = self.config.day(day if delivery_day is None else delivery_day)
         path = self.writer.path_for(extract, business_date, delivery)

@@ -27,6 +27,8 @@ from simulation.config import WorldConfig
 from simulation.events import erp, marketplace, planning, pos, valuing, webshop, wms
 from simulation.money import round_half_up
 from simulation.purchasing import PurchaseLineBook
+from simulation.return_anomalies import ReturnAnomalies
+from simulation.stockout_risk import StockOutRisk
 from simulation.valuation import INBOUND_PRIORITY, OTHER_PRIORITY, ValuationLedger
 from simulation.wholesale import Wholesale
 
@@ -108,6 +110,8 @@ class Simulation:
         self.work_orders: dict[str, kits.WorkOrder] = {}
         self.wholesale = Wholesale(self)  # trade customers of the DCs, on their own draws
         self.anomalies = Anomalies(self)  # issue 18's anomalies, on their own draws
+        self.return_anomalies = ReturnAnomalies(self)  # a faulty SKU, a serial returner
+        self.stockout_risk = StockOutRisk(self)  # a missed promotion in the forecast
 
     # ----------------------------------------------------------------- set-up helpers
     def _demand_rates(self) -> np.ndarray:

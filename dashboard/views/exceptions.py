@@ -1,7 +1,10 @@
 """Exceptions: the queue by owner, severity and SLA (overdue first), each with its explanation and
-impact, waivers and acknowledgements, drill-down to the rows behind it."""
+impact, waivers and acknowledgements, drill-down to the rows behind it (an anomaly's: the sales,
+returns, movements or network positions of the dates it names)."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import streamlit as st
 
@@ -10,6 +13,8 @@ from dashboard.semantic import where_in
 
 APPLIES = {"entity", "location"}  # the queue is the state as of the publication, not a range
 OPEN = ("open", "acknowledged")
+RETURN_RATES = ("return_rate_outlier", "sku_return_rate_outlier", "customer_return_rate_outlier")
+WEEK = timedelta(days=6)  # a flagged week ends on its date: its sales start six days before
 COLUMNS = (
     "priority, exception_id, exception_type, severity, owning_role, status, entity_code, "
     "location_id, sku, source_system, affected_units, affected_value_reporting, "
@@ -107,6 +112,33 @@ if choice:
             "select * from marts.fct_sales_lines where business_date between ? and ? "
             f"and {match} and (? is null or source_system = ?) order by business_date limit 500",
             [*span, *key_params, row["source_system"], row["source_system"]],
+        )
+    elif kind == "stock_out_risk":  # the network positions of the risk dates
+        behind = reader.frame(
+            "select * from marts.mart_days_of_supply where as_of_date between ? and ? "
+            "and entity_code = ? and sku = ? order by as_of_date",
+            [*span, keys[0], keys[2]],
+        )
+    elif kind in RETURN_RATES:  # the returns of the subject's sales in the flagged weeks
+        subject = row["natural_key"].split("|")[0]
+        behind = reader.frame(
+            "select returns.* from marts.fct_sales_lines as returns "
+            "inner join marts.fct_sales_lines as sales "
+            "on returns.original_sales_line_id = sales.sales_line_id "
+            "where sales.business_date between ? and ? and returns.entity_code = ? "
+            "and case ? when 'return_rate_outlier' then sales.location_id "
+            "when 'sku_return_rate_outlier' then sales.sku else sales.customer_hash end = ? "
+            "order by returns.business_date limit 500",
+            [row["first_seen_date"] - WEEK, span[1], keys[0], kind, subject],
+        )
+    elif kind in ("systematic_underpricing", "stock_imbalance", "shrink_spike"):
+        behind = reader.frame(
+            "select * from marts.fct_inventory_movements where business_date between ? and ? "
+            f"and {match} order by business_date limit 500"
+            if kind != "systematic_underpricing"
+            else "select * from marts.fct_sales_lines where business_date between ? and ? "
+            f"and {match} and discount_amount > 0 order by business_date limit 500",
+            [row["first_seen_date"] - WEEK, span[1], *key_params],
         )
     else:
         behind = reader.frame(

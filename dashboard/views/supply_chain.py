@@ -1,5 +1,6 @@
 """Supply chain: available inventory by location and SKU, negative and zero stock, in transit, on
-order, days of supply; receipts and landed cost."""
+order, days of supply; each entity's network days of supply against the supplier lead time and
+the SKUs at risk of a stock-out; receipts and landed cost."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ RECEIPTS = [
     ("receipt_freight_and_duty", "money"),
     ("landed_cost_per_unit_received", "money"),
 ]
+NETWORK = [("network_days_of_supply", "number"), ("stock_out_risk_skus", "units")]
 APPLIES = {"time", "entity", "location", "category"}  # inventory and receipts have no channel
+BY_ENTITY = {"time", "entity"}  # the network is an entity's: no location or category
 
 reader, filters = page("Supply chain", APPLIES)
 layer = reader.layer
@@ -65,6 +68,26 @@ negative, zero = st.columns(2)
 negative.metric("SKU-locations with negative available stock", (stock.available_units < 0).sum())
 zero.metric("SKU-locations with zero available stock", (stock.available_units == 0).sum())
 table(stock, "stock_by_location_and_sku")
+
+st.header(f"Network days of supply and stock-out risk on {as_of}")
+tiles(reader, filters, NETWORK, use=BY_ENTITY)
+where, params = filters.sql_where(None, "d.entity_code", None, None, None)
+risk = reader.frame(
+    "select d.entity_code, d.sku, p.product_name, d.on_hand_units, d.available_units, "
+    "d.on_order_units, d.forecast_units_next_28_days, d.forecast_daily_units, "
+    "d.days_of_supply, d.lead_time_days "
+    "from marts.mart_days_of_supply as d "
+    "left join marts.dim_product_current as p on d.sku = p.sku "
+    f"where d.as_of_date = ? and d.is_stock_out_risk and {where} "
+    "order by d.days_of_supply, d.entity_code, d.sku",
+    [as_of, *params],
+)
+table(
+    risk,
+    "stock_out_risks",
+    "Days of supply (available x 28 / the next 28 days' forecast, over all the entity's "
+    "locations) under the supplier lead time even counting what is on order.",
+)
 
 st.header("Receipts and landed cost")
 tiles(reader, filters, RECEIPTS)

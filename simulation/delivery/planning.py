@@ -22,6 +22,7 @@ def forecast(dlv: Deliverer, d: int) -> pd.DataFrame:
     for week in range(4):
         noise = dlv.sim.rng.uniform(0.85, 1.15, (len(selling), dlv.sim.n_sku))
         units = round_half_up(dlv.sim.demand[selling] * 1.35 * 7 * noise)
+        dlv.sim.stockout_risk.promote(d, selling, units)  # issue 18's missed promotion
         frames.append(
             pd.DataFrame(
                 {

@@ -19,6 +19,25 @@ FIRST_NAMES = ["Ava", "Ben", "Chloe", "David", "Emma", "Felix", "Grace", "Hugo",
 LAST_NAMES = ["Smith", "Muller", "Jones", "Schmidt", "Brown", "Fischer", "Taylor", "Weber"]
 
 
+def customer_email(customer_ids: pd.Series) -> np.ndarray:
+    """The e-mail address the webshop holds for each customer number (C0001234)."""
+    number = customer_ids.str[1:].astype(int).to_numpy()
+    first = np.array(FIRST_NAMES)[number % len(FIRST_NAMES)]
+    last = np.array(LAST_NAMES)[number % len(LAST_NAMES)]
+    return (
+        (
+            pd.Series(first)
+            + "."
+            + pd.Series(last)
+            + "."
+            + customer_ids.str[1:].to_numpy()
+            + "@example.com"
+        )
+        .str.lower()
+        .to_numpy()
+    )
+
+
 def webshop_events(dlv: Deliverer, d: int, out: DayOutput) -> None:
     events: list[dict] = list(out.extracts.get("web_events", []))
     variant = dlv.products["variant_sku"].to_numpy()
@@ -46,16 +65,7 @@ def webshop_events(dlv: Deliverer, d: int, out: DayOutput) -> None:
                 "event_at": orders["placed_at"].astype(int),
                 "currency_code": [w.ENTITY_CURRENCY[e] for e in dlv.sim.entity_of[orders["loc"]]],
                 "customer_id": orders["customer_id"],
-                "email": (
-                    pd.Series(first)
-                    + "."
-                    + pd.Series(last)
-                    + "."
-                    + orders["customer_id"].str[1:].to_numpy()
-                    + "@example.com"
-                )
-                .str.lower()
-                .to_numpy(),
+                "email": customer_email(orders["customer_id"]),
                 "full_name": pd.Series(first) + " " + pd.Series(last),
                 "phone": "+1555" + orders["customer_id"].str[1:].str.zfill(7),
                 "fulfillment_location_id": dlv.loc_ids[orders["loc"]],

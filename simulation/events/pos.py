@@ -74,11 +74,14 @@ def store_sales(sim: Simulation, d: int, out: DayOutput) -> None:
     for day, group in schedule.groupby("return_day"):
         sim.pending["pos_returns"][int(day)].append(group)
     sim.anomalies.fraud_sales(sim, d, lines, returned)
+    sim.return_anomalies.defect_sales(sim, d, lines, returned)
 
 
 def store_returns(sim: Simulation, d: int, out: DayOutput) -> None:
     due = sim.pending["pos_returns"].pop(d, [])
     fraud, fraud_local = sim.anomalies.fraud_returns_due(sim, d)
+    faulty, faulty_local = sim.return_anomalies.defect_returns_due(sim, d)
+    fraud, fraud_local = fraud + faulty, np.concatenate([fraud_local, faulty_local])
     if not due and not fraud:
         return
     orig = pd.concat(due + fraud, ignore_index=True)

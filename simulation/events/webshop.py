@@ -66,6 +66,7 @@ def webshop_orders(sim: Simulation, d: int, out: DayOutput) -> None:
     lines["tax"] = round_half_up((lines["gross"] - lines["discount"]) * tax_rate)
     customers = sim.rng.integers(1, 5000 + int(20000 * sim.config.scale_factor), len(orders))
     orders["customer_id"] = [f"C{c:07d}" for c in customers]
+    sim.return_anomalies.serial_orders_placed(sim, d, orders)
     fate = sim.rng.random(len(orders))
     orders["cancelled"] = fate < 0.03
     orders["ship_day"] = d + np.where(fate < 0.5, 1, 2)
@@ -152,10 +153,11 @@ def webshop_shipments(sim: Simulation, d: int, out: DayOutput) -> None:
     chosen["refund_day"] = chosen["order_id"].map(refund_day).to_numpy()
     for day, group in chosen.groupby("refund_day"):
         sim.pending["web_refund"][int(day)].append(group)
+    sim.return_anomalies.serial_shipped(sim, d, lines, refund_order)
 
 
 def webshop_refunds(sim: Simulation, d: int, out: DayOutput) -> None:
-    due = sim.pending["web_refund"].pop(d, [])
+    due = sim.pending["web_refund"].pop(d, []) + sim.return_anomalies.serial_refunds_due(sim, d)
     if not due:
         return
     orig = pd.concat(due, ignore_index=True)
@@ -177,7 +179,7 @@ def webshop_refunds(sim: Simulation, d: int, out: DayOutput) -> None:
     )
     ret["discount"] = round_half_up(ret["gross"] - ret["refund_amount"])
     orders = ret.groupby("order_id")["loc"].first()
-    at = sim.utc(orders.to_numpy(), d, sim.rng.integers(9 * 3600, 17 * 3600, len(orders)))
+    at = sim.utc(orders.to_numpy(), d, sim.return_anomalies.refund_times(sim, orders.index))
     ret["event_at"] = ret["order_id"].map(pd.Series(at, index=orders.index)).to_numpy()
     sim.take_back(d, ret, CHANNEL_WEBSHOP, out)
     currency = np.array([w.ENTITY_CURRENCY[e] for e in sim.entity_of[ret["loc"]]])

@@ -19,6 +19,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Test worlds live outside the default landing zone, which needs a salt of its own
 # (ingestion/pii.py); a test value, not a secret.
 os.environ.setdefault("CONCORD_PII_SALT", "concord-test-salt-not-secret")
+# Each test warehouse keeps its raw lake beside it (ingestion/lake.py): a lake belongs to one
+# warehouse, so one set for the shell must not be shared by the tests' many warehouses.
+os.environ.pop("CONCORD_LAKE_DIR", None)
 # Long enough for replenishment, cross-entity transfers, returns and a price change to happen.
 WORLD_ARGS = [
     "--seed",

@@ -1,5 +1,6 @@
 """Anomaly detection (issue 18): the simulator's operational anomalies (simulation/anomalies.py,
-in truth/defects.csv) against the detectors' exceptions in the queue (marts.mart_exceptions).
+return_anomalies.py and stockout_risk.py, in truth/defects.csv) against the detectors'
+exceptions in the queue (marts.mart_exceptions).
 
 Detection quality is measured per detector on two seeds: the shared defective world (seed 21,
 45 days) and a tiny world of its own (seed 5, 28 days, scale 0.02; about 90 s to build).
@@ -26,6 +27,8 @@ from simulation.audit import (
     load_queue,
     manifest,
 )
+from simulation.return_anomalies import KINDS as RETURN_KINDS
+from simulation.stockout_risk import KIND as STOCK_OUT_RISK
 
 # a world of another seed, long enough for every detector's baseline (simulation/anomalies.py)
 ANOMALY_WORLD_ARGS = [
@@ -92,7 +95,8 @@ def quality(worlds: list[BuiltWorld]) -> pd.DataFrame:
 def test_every_anomaly_kind_is_injected_in_the_defective_world(
     defective_world: BuiltWorld,
 ) -> None:
-    assert {a.kind for a in anomalies_of(defective_world)} == set(KINDS) == set(ANOMALY_KINDS)
+    kinds = {a.kind for a in anomalies_of(defective_world)}
+    assert kinds == {*KINDS, *RETURN_KINDS, STOCK_OUT_RISK} == set(ANOMALY_KINDS)
 
 
 def test_detection_quality_per_detector_on_two_seeds(

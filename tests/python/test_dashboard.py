@@ -84,6 +84,12 @@ def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) ->
     return dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
 
 
+def in_reporting(con: duckdb.DuckDBPyConnection, label: str) -> str:
+    """A money tile's label in the reporting currency, which the tile names."""
+    currency = con.execute("select min(reporting_currency_code) from marts.dim_entity").fetchone()
+    return f"{label} ({currency[0]})"
+
+
 def ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
     if numerator is None or not denominator:
         return None
@@ -134,13 +140,13 @@ def finance_figures(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str, s
         params,
     )
     return {
-        "Net sales": format_value(sales["n"], "money"),
-        "COGS": format_value(cogs["c"], "money"),
-        "Gross margin": format_value(cogs["m"], "money"),
+        in_reporting(con, "Net sales"): format_value(sales["n"], "money"),
+        in_reporting(con, "COGS"): format_value(cogs["c"], "money"),
+        in_reporting(con, "Gross margin"): format_value(cogs["m"], "money"),
         "Gross margin %": format_value(ratio(cogs["m"], sales["n"]), "pct"),
         "Reconciliation comparisons": format_value(recs["n"], "units"),
         "Reconciliation breaks": format_value(recs["b"], "units"),
-        "Value of reconciliation breaks": format_value(recs["v"], "money"),
+        in_reporting(con, "Value of reconciliation breaks"): format_value(recs["v"], "money"),
         "_net_sales_functional": format_value(sales["nf"], "money"),
         "_cogs_functional": format_value(cogs["cf"], "money"),
     }
@@ -165,8 +171,8 @@ def merchandising_figures(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[
         params,
     )
     return {
-        "Net sales": format_value(sales["n"], "money"),
-        "Gross margin": format_value(margin["m"], "money"),
+        in_reporting(con, "Net sales"): format_value(sales["n"], "money"),
+        in_reporting(con, "Gross margin"): format_value(margin["m"], "money"),
         "Gross margin %": format_value(ratio(margin["m"], sales["n"]), "pct"),
         "Return rate": format_value(ratio(sales["r"], sales["s"]), "pct"),
         "Units received": format_value(received["u"], "units"),
@@ -190,6 +196,13 @@ def supply_chain_figures(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[s
         f"from marts.mart_available_inventory where as_of_date = ? and {where}",
         [last, *params],
     )
+    network = one(
+        con,
+        "select sum(available_units) * 28 / nullif(sum(forecast_units_next_28_days), 0) as d, "
+        "count(*) filter (where is_stock_out_risk) as r "
+        f"from marts.mart_days_of_supply where as_of_date = ? and {where}",
+        [last, *params],
+    )
     where, params = scope.where("business_date", channel=False)
     receipts = one(
         con,
@@ -202,11 +215,13 @@ def supply_chain_figures(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[s
         "Available units": format_value(stock["a"], "units"),
         "In-transit units": format_value(stock["t"], "units"),
         "On-order units": format_value(stock["o"], "units"),
-        "Inventory value": format_value(stock["v"], "money"),
+        in_reporting(con, "Inventory value"): format_value(stock["v"], "money"),
         "SKU-locations with negative available stock": str(stock["neg"]),
         "SKU-locations with zero available stock": str(stock["zero"]),
-        "Landed value received": format_value(receipts["l"], "money"),
-        "Freight and duty received": format_value(receipts["c"], "money"),
+        "Network days of supply": format_value(network["d"], "number"),
+        "SKUs at risk of a stock-out": format_value(network["r"], "units"),
+        in_reporting(con, "Landed value received"): format_value(receipts["l"], "money"),
+        in_reporting(con, "Freight and duty received"): format_value(receipts["c"], "money"),
     }
 
 
@@ -246,7 +261,7 @@ def exceptions_figures(con: duckdb.DuckDBPyConnection, scope: Scope) -> dict[str
     )
     return {
         "Open exceptions": format_value(queue["n"], "units"),
-        "Impact of open exceptions": format_value(queue["v"], "money"),
+        in_reporting(con, "Impact of open exceptions"): format_value(queue["v"], "money"),
         f"Open and overdue on {as_of}": format_value(queue["late"], "units"),
     }
 
@@ -390,12 +405,18 @@ def test_the_drill_down_shows_the_rows_behind_an_exception(served_copy: Path) ->
     app = render("exceptions")
     drill = next(w for w in app.selectbox if w.key == "drill")
     # a reconciliation break (the anomaly volume_break is not one), a price mismatch, a
-    # quarantined row and a missing delivery; an option reads "#<n> <type> <natural key>"
+    # quarantined row, a missing delivery and anomalies (a stock-out risk's network positions,
+    # the returns behind a SKU's or a customer's return rate, a shrink spike's movements); an
+    # option reads "#<n> <type> <natural key>"
     wanted = (
         lambda kind: kind.endswith("_break") and kind != "volume_break",
         lambda kind: kind == "pos_price_mismatch",
         lambda kind: kind == "quarantined_row",
         lambda kind: kind == "missing_delivery",
+        lambda kind: kind == "stock_out_risk",
+        lambda kind: kind == "sku_return_rate_outlier",
+        lambda kind: kind == "customer_return_rate_outlier",
+        lambda kind: kind == "shrink_spike",
     )
     picked = [next(o for o in drill.options if wants(o.split()[1])) for wants in wanted]
     for label in picked:
@@ -458,7 +479,8 @@ def test_pages_show_either_version_completely_while_versions_are_published(
         run = json.loads((world.root / "target" / "run_results.json").read_text())
         with duckdb.connect(str(world.warehouse), read_only=True) as con:
             figures = finance_figures(con, Scope())
-        expected[run["metadata"]["invocation_id"]] = figures["Net sales"]
+            net_sales = in_reporting(con, "Net sales")
+        expected[run["metadata"]["invocation_id"]] = figures[net_sales]
     assert len(set(expected.values())) == 2, "the two builds must differ to tell versions apart"
     invocation_of: dict[str, str] = {}  # version name -> the build it holds
 
@@ -479,7 +501,7 @@ def test_pages_show_either_version_completely_while_versions_are_published(
             app = AppTest.from_file(str(PAGES_DIR / "finance.py"), default_timeout=120).run()
             assert not app.exception, [e.value for e in app.exception]
             version = app.sidebar.markdown[0].value.strip("*").removeprefix("Publication ")
-            seen.append((version, shown(app)["Net sales"]))
+            seen.append((version, shown(app)[net_sales]))
     finally:
         thread.join()
     for version, net_sales in seen:

@@ -124,9 +124,9 @@ def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFacto
         deliver(defective_world.landing, replay, day)
         ingest(replay, warehouse)
         # landed cost reads the owners' decisions on suspected duplicate charges, and sales lines
-        # resolve their item codes by the channels seed (with its accounts): seeds that `dbt run`
-        # does not load
-        seeds = ("exception_actions", "channels", "chart_of_accounts")
+        # resolve their item codes by the channels seed (with its accounts), and the marts read
+        # the close calendar (empty): seeds that `dbt run` does not load
+        seeds = ("exception_actions", "channels", "chart_of_accounts", "close_calendar")
         dbt("seed", "--select", *seeds, warehouse=warehouse)
         dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse)
 

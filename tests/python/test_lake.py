@@ -15,8 +15,9 @@ from conftest import BuiltWorld
 from test_ingestion import delimited, land, pos_sale
 
 from ingestion.__main__ import main as cli_main
-from ingestion.contract import load_contract
-from ingestion.lake import LakeMismatchError, lake_row_breaks, sync_lake
+from ingestion.contract import PROJECT_ROOT, load_contract
+from ingestion.contract_docs import render_lake
+from ingestion.lake import LakeMismatchError, LakeTable, lake_row_breaks, lake_type, sync_lake
 from ingestion.load import ingest
 
 CONTRACT = load_contract()
@@ -257,7 +258,11 @@ def test_sync_repairs_a_lake_left_behind(tmp_path: Path) -> None:
         with duckdb.connect() as reader:
             assert _count(reader, lake) == sum(raw.values()) - 2
         assert lake_row_breaks(con, lake)["pos_sales"] == (sum(raw.values()), sum(raw.values()) - 2)
-        restored = sync_lake(con, lake)
+        # a sync of other extracts (an ingestion of another system) neither sees nor repairs it
+        other = sync_lake(con, lake, {"erp_products"})
+        assert (other.files_written, other.files_removed, other.breaks) == (0, 0, {})
+        assert not lost.exists() and leftover.exists()
+        restored = sync_lake(con, lake, {"pos_sales"})
         assert (restored.files_written, restored.files_removed) == (1, 1)
         assert lost.exists() and not leftover.exists()
         assert _pos_lake_rows(lake) == raw
@@ -316,3 +321,18 @@ def test_cli_writes_the_lake_beside_the_warehouse_or_where_told(
     # a run with nothing new to load still repairs the lake
     assert cli_main(["--landing", str(landing), "--warehouse", str(tmp_path / "w2.duckdb")]) == 0
     assert "1 part files written (2 rows)" in capsys.readouterr().out
+
+
+def test_the_lake_page_is_generated_from_the_contract() -> None:
+    page = PROJECT_ROOT / "docs" / "raw_lake.md"
+    assert page.read_text() == render_lake(), (
+        f"run: python -m ingestion.contract_docs --lake > {page}"
+    )
+
+
+def test_a_type_no_engine_shares_is_refused_by_name() -> None:
+    assert lake_type("decimal(18, 2)") == "DECIMAL(18,2)"
+    for bad in ("HUGEINT", "UUID", "INTERVAL", "UBIGINT", "MAP(VARCHAR, INTEGER)"):
+        table = LakeTable("pos_sales", (("amount", bad),), "extract")
+        with pytest.raises(ValueError, match=rf"raw.pos_sales.amount: raw type {re.escape(bad)} "):
+            table.select_list()

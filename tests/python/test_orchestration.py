@@ -326,8 +326,8 @@ def test_a_failed_ranged_ingestion_marks_only_the_dates_it_did_not_finish(
         write(landing / "pos" / day.isoformat() / f"pos_sales_{day:%Y%m%d}.csv", "x\n")
     real_ingest = ingest.ingest
 
-    def stops_after_two_dates(landing_dir, warehouse_path, dates, names):  # noqa: ANN001, ANN202
-        real_ingest(landing_dir, warehouse_path, set(sorted(dates)[:2]), names)
+    def stops_after_two_dates(landing_dir, warehouse_path, dates, names, **options):  # noqa: ANN001, ANN003, ANN202
+        real_ingest(landing_dir, warehouse_path, set(sorted(dates)[:2]), names, **options)
         raise RuntimeError("disk full (injected fault)")
 
     monkeypatch.setattr(ingest, "ingest", stops_after_two_dates)

@@ -99,6 +99,18 @@ FIGURES: dict[str, Figure] = {
     "forecast_units_next_28_days": Figure(
         "mart_demand_forecast", "as_of_date", "forecast_units_next_28_days", "position", True
     ),
+    "network_available_units": Figure(
+        "mart_days_of_supply", "as_of_date", "available_units", "position"
+    ),
+    "network_forecast_units_next_28_days": Figure(
+        "mart_days_of_supply", "as_of_date", "forecast_units_next_28_days", "position", True
+    ),
+    "stock_out_risk_skus": Figure(
+        "mart_days_of_supply",
+        "as_of_date",
+        "case when is_stock_out_risk then 1 else 0 end",
+        "position",
+    ),
     "on_hand_net_change": flow("fct_inventory_movements", "business_date", "on_hand_units"),
     "units_received": flow(
         "fct_inventory_movements",
@@ -154,6 +166,9 @@ RATIOS = {
     "average_inventory_value": lambda v: v["inventory_value_daily_total"] / v["inventory_days"],
     "inventory_turns": lambda v: v["cogs"] / v["average_inventory_value"],
     "days_of_supply": lambda v: v["available_units"] * 28 / v["forecast_units_next_28_days"],
+    "network_days_of_supply": (
+        lambda v: v["network_available_units"] * 28 / v["network_forecast_units_next_28_days"]
+    ),
     "forecast_wape": lambda v: v["forecast_absolute_error_units"] / v["forecast_actual_units_sold"],
     "forecast_bias": lambda v: v["forecast_error_units"] / v["forecast_actual_units_sold"],
     "sell_through_pct": lambda v: (
@@ -289,7 +304,15 @@ CLEAN_QUERIES = [
         ("metric_time__retail_period", "product__category"),
     ),
 ]
+NETWORK = (
+    "network_days_of_supply",
+    "network_available_units",
+    "network_forecast_units_next_28_days",
+    "stock_out_risk_skus",
+)
 CLEAN_QUERIES += [
+    Query(NETWORK, ("metric_time__retail_week", "legal_entity")),
+    Query(NETWORK, ("metric_time__retail_period", "product__category")),
     Query(FORECAST_ACCURACY, ("forecast_week__horizon_weeks",)),
     Query(FORECAST_ACCURACY, ("forecast_week__forecast_category", "forecast_week__horizon_weeks")),
     Query(FORECAST_ACCURACY, ("metric_time__retail_week", "location")),

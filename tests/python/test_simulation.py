@@ -228,7 +228,6 @@ def test_defective_world_breaks_the_contract_only_where_the_manifest_says(defect
 
 
 def test_every_defect_kind_is_injected_and_counted(defective: Path) -> None:
-    from simulation.anomalies import KINDS as ANOMALY_KINDS
     from simulation.config import DEFAULT_DEFECT_RATES
 
     m = manifest(defective)

@@ -2,7 +2,9 @@
 -- return lines, marketplace fees, goods receipts, supplier invoice lines, transfers, stock
 -- adjustments), its journal, its amount components in functional and reporting currency, and
 -- the file and row it came from. fct_gl_postings sums these per journal and applies the
--- posting rules (seed posting_rules).
+-- posting rules (seed posting_rules). An event whose file arrived after its period's close posts
+-- on a date of the first open period, in a journal of its own naming the closed period it
+-- adjusts (docs/glossary.md, Period close).
 
 with
 
@@ -16,7 +18,8 @@ events as (
 
 select
     events.event_id,
-    -- one journal per business date, entity, location and event type (and channel for sales)
+    -- one journal per business date, entity, location and event type (and channel for sales),
+    -- and per posting date for events posted after their period's close
     {{ dbt.concat([
         'events.entity_code',
         "'-'",
@@ -26,6 +29,7 @@ select
         "'-'",
         'events.event_type',
         "coalesce('-' || events.channel, '')",
+        "coalesce('-adjustment-' || cast(late.posting_date as " ~ dbt.type_string() ~ "), '')",
     ]) }} as journal_id,
     events.event_type,
     events.business_date,
@@ -40,5 +44,10 @@ select
     events.source_row_number,
     events.functional_currency_code,
     events.reporting_currency_code,
-    {{ posting_amount_column_list('events') }}
+    {{ posting_amount_column_list('events') }},
+    {{ posting_date('late', 'events.business_date') }} as posting_date,
+    late.adjusts_period_start_date
 from events
+{{ join_posting_period(
+    'late', 'events.business_date', 'events.source_file', 'events.entity_code'
+) }}

@@ -7,7 +7,8 @@
 -- A journal whose events net to nothing (a transfer at zero cost, a gain and a loss that cancel)
 -- is kept, as zero lines on the accounts its rules touch, so that every event has its journal
 -- (docs/decisions.md, "Journals that net to zero"); otherwise a line that nets to zero is left
--- out.
+-- out. A journal posts on its posting_date: its business date, unless its events arrived after
+-- their period's close (an adjustment naming that period in adjusts_period_start_date).
 
 with
 
@@ -37,6 +38,8 @@ journals as (
         events.event_type,
         events.functional_currency_code,
         events.reporting_currency_code,
+        events.posting_date,
+        events.adjusts_period_start_date,
         count(*) as event_count,
         count(distinct events.source_file) as source_file_count,
     {%- for component in posting_amount_components() %}
@@ -53,7 +56,9 @@ journals as (
         events.channel,
         events.event_type,
         events.functional_currency_code,
-        events.reporting_currency_code
+        events.reporting_currency_code,
+        events.posting_date,
+        events.adjusts_period_start_date
 ),
 
 -- one row per journal and amount component that carries an amount (any component a journal
@@ -170,6 +175,8 @@ select
     ) as credit_amount_reporting,
     journals.reporting_currency_code,
     journals.event_count,
-    journals.source_file_count
+    journals.source_file_count,
+    journals.posting_date,
+    journals.adjusts_period_start_date
 from kept
 inner join journals on kept.journal_id = journals.journal_id

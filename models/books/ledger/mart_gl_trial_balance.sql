@@ -2,7 +2,9 @@
 -- and the group reporting currency, from the warehouse's own postings (fct_gl_postings): opening
 -- balance, the period's debits and credits, closing balance (debit positive). Reporting amounts
 -- are the postings' own (each converted at its business date's rate). An account appears from
--- the first period in which the entity posts to it.
+-- the first period in which the entity posts to it. A posting counts in the period of its
+-- posting_date: a late event of a closed period in the first open one (docs/glossary.md, Period
+-- close), so a closed period's balance never changes.
 
 with
 
@@ -20,8 +22,8 @@ periods as (
 
 posting_range as (
     select
-        min(postings.business_date) as first_business_date,
-        max(postings.business_date) as last_business_date
+        min(postings.posting_date) as first_business_date,
+        max(postings.posting_date) as last_business_date
     from postings
 ),
 
@@ -47,7 +49,7 @@ movements as (
         sum(postings.credit_amount_reporting) as credit_amount_reporting
     from postings
     inner join ledger_periods as periods
-        on postings.business_date between periods.period_start_date and periods.period_end_date
+        on postings.posting_date between periods.period_start_date and periods.period_end_date
     group by
         postings.entity_code,
         postings.account_code,

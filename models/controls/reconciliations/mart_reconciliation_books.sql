@@ -5,7 +5,9 @@
 -- goods sold account against COGS (mart_cogs). Inventory: the inventory account's closing
 -- balance against inventory value (mart_available_inventory) at the period's last date with
 -- postings. Goods in transit between an entity's own locations sit in the in-transit account,
--- as they are not on hand anywhere.
+-- as they are not on hand anywhere. Stock is physical: events of a closed period that arrived
+-- after its close moved it then, while the ledger posted them in a later period, so the ledger
+-- side adds those later adjustments to the inventory account (mart_gl_restatements).
 
 with
 
@@ -57,6 +59,25 @@ ledger as (
     group by
         balances.entity_code,
         balances.period_start_date
+),
+
+-- inventory moved by events up to the period's end that posted after it (late for a closed
+-- period)
+restated_inventory as (
+    select
+        periods.entity_code,
+        periods.period_start_date,
+        sum(restatements.net_amount) as net_amount
+    from {{ ref('mart_gl_restatements') }} as restatements
+    inner join periods
+        on
+            restatements.entity_code = periods.entity_code
+            and restatements.adjusts_period_start_date <= periods.period_start_date
+            and restatements.posting_date > periods.comparison_date
+    where restatements.account_role = 'inventory'
+    group by
+        periods.entity_code,
+        periods.period_start_date
 ),
 
 net_sales as (
@@ -124,7 +145,7 @@ comparisons as (
             case measures.measure
                 when 'revenue' then ledger.net_revenue
                 when 'cogs' then ledger.cogs
-                else ledger.inventory_balance
+                else ledger.inventory_balance + coalesce(restated_inventory.net_amount, 0)
             end as decimal(18, 2)
         ) as left_value,
         cast(coalesce(
@@ -143,6 +164,10 @@ comparisons as (
         on
             periods.entity_code = ledger.entity_code
             and periods.period_start_date = ledger.period_start_date
+    left join restated_inventory
+        on
+            periods.entity_code = restated_inventory.entity_code
+            and periods.period_start_date = restated_inventory.period_start_date
     left join net_sales
         on
             periods.entity_code = net_sales.entity_code

@@ -4,7 +4,12 @@
 -- move the entity's stock and are left out; codes that did not resolve cannot be valued.
 -- Rebuilt by load on the events' UTC date: an incremental build sequences the window's events
 -- on top of the stock and inbound count each entity and SKU had before it (docs/decisions.md).
+-- A movement that arrived after its period's close is valued when it posts: at the start of its
+-- posting date in the first open period, business_date then being that date (docs/glossary.md,
+-- Period close), so the costs and averages of a closed period never change.
 -- depends_on: {{ ref('int_receipt_costs_backdated') }}
+{%- set valued_at = "coalesce(cast(late.posting_date as " ~ dbt.type_timestamp()
+    ~ "), movements.moved_at)" %}
 
 with
 
@@ -13,8 +18,15 @@ movements as (
     where
         sku <> '{{ var("unresolved_sku") }}'
         -- a stored date the scan can skip blocks by: a business date is at most a day before
-        -- the UTC date the window is on (the exact condition is below)
-        and {{ in_load_window('business_date', margin_days=1) }}
+        -- the UTC date the window is on (the exact condition is below), or it arrived after
+        -- its period's close and is valued on its posting date
+        and (
+            {{ in_load_window('business_date', margin_days=1) }}
+            or source_file in (
+                select late_files.source_file
+                from {{ ref('int_late_posting_periods') }} as late_files
+            )
+        )
 ),
 
 locations as (
@@ -88,9 +100,10 @@ events as (
         locations.entity_code,
         movements.sku,
         movements.location_id,
-        movements.business_date,
-        movements.moved_at as event_at,
-        cast(movements.moved_at as date) as event_date,
+        -- the date the valuation applies it: its business date, or its posting date
+        {{ posting_date('late', 'movements.business_date') }} as business_date,
+        {{ valued_at }} as event_at,
+        cast({{ valued_at }} as date) as event_date,
         movements.movement_type as event_type,
         movements.on_hand_units as units,
         coalesce(
@@ -115,6 +128,9 @@ events as (
         on
             movements.movement_type in ('transfer_out', 'transfer_in')
             and movements.document_number = transfers.document_number
+    {{ join_posting_period(
+        'late', 'movements.business_date', 'movements.source_file', 'locations.entity_code'
+    ) }}
     where
         movements.on_hand_units <> 0
         and movements.movement_type in (
@@ -126,7 +142,7 @@ events as (
             movements.movement_type not in ('transfer_out', 'transfer_in')
             or transfers.sender_entity_code <> transfers.receiver_entity_code
         )
-        and {{ in_load_window('cast(movements.moved_at as date)') }}
+        and {{ in_load_window('cast(' ~ valued_at ~ ' as date)') }}
 ),
 
 -- each entity's stock and count of inbound events of a SKU before the window (none on a full

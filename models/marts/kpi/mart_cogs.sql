@@ -2,14 +2,27 @@
 -- sale at the moving-average cost of the moment, less restocked returns at the cost they were
 -- issued at; with net units, net sales and gross margin, in functional and reporting currency.
 -- Rebuilt by load: a day's lines are costed again when a new event or a re-costed receipt
--- falls on or before it (docs/decisions.md, "Incremental event facts").
+-- falls on or before it (docs/decisions.md, "Incremental event facts"). Lines that arrived after
+-- their period's close are reported on their posting date in the first open period, in rows of
+-- their own naming the business date and period they belong to (docs/glossary.md, Period
+-- close), converted at their business date's rate as the ledger posts them.
 -- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
 sales_lines as (
-    select * from {{ ref('fct_sales_lines') }}
-    where {{ in_load_window('business_date') }}
+    select
+        sales_facts.*,
+        late.adjusts_period_start_date,
+        {{ posting_date('late', 'sales_facts.business_date') }} as posting_date
+    from {{ ref('fct_sales_lines') }} as sales_facts
+    {{ join_posting_period(
+        'late',
+        'sales_facts.business_date',
+        'sales_facts.source_file',
+        'sales_facts.entity_code',
+    ) }}
+    where {{ in_load_window(posting_date('late', 'sales_facts.business_date')) }}
 ),
 
 costs as (
@@ -21,19 +34,32 @@ costs as (
     from {{ ref('int_valuation_events_costed') }} as costed
     where
         costed.event_type in ('issue', 'return_restock')
-        -- the costs of the window's lines: their UTC dates are at most a day earlier
-        and {{ in_load_window('costed.event_date', margin_days=1) }}
+        -- the costs of the window's lines: their UTC dates are at most a day earlier, unless
+        -- the line arrived after its period's close
+        and (
+            {{ in_load_window('costed.event_date', margin_days=1) }}
+            or costed.sales_line_id in (
+                select sales_lines.sales_line_id
+                from sales_lines
+                where sales_lines.adjusts_period_start_date is not null
+            )
+        )
 ),
 
 costed_lines as (
     select
+        sales_lines.posting_date,
         sales_lines.business_date,
+        sales_lines.adjusts_period_start_date,
         sales_lines.entity_code,
         sales_lines.location_id,
         sales_lines.channel,
         sales_lines.sku,
         sales_lines.functional_currency_code,
         sales_lines.reporting_currency_code,
+        case
+            when sales_lines.adjusts_period_start_date is not null then sales_lines.business_date
+        end as adjusted_business_date,
         case
             when sales_lines.is_return then -sales_lines.units else sales_lines.units
         end as net_units,
@@ -60,7 +86,7 @@ costed_lines as (
 )
 
 select
-    costed_lines.business_date,
+    costed_lines.posting_date as business_date,
     costed_lines.entity_code,
     costed_lines.location_id,
     costed_lines.channel,
@@ -80,7 +106,9 @@ select
         - {{ round_money('sum(coalesce(costed_lines.cogs, 0)) * max(rates.exchange_rate)') }}
         as decimal(18, 2)
     ) as gross_margin_reporting,
-    costed_lines.reporting_currency_code
+    costed_lines.reporting_currency_code,
+    costed_lines.adjusted_business_date,
+    costed_lines.adjusts_period_start_date
 from costed_lines
 {{ join_fx_rate(
     'rates',
@@ -89,10 +117,12 @@ from costed_lines
     'costed_lines.reporting_currency_code',
 ) }}
 group by
-    costed_lines.business_date,
+    costed_lines.posting_date,
     costed_lines.entity_code,
     costed_lines.location_id,
     costed_lines.channel,
     costed_lines.sku,
     costed_lines.functional_currency_code,
-    costed_lines.reporting_currency_code
+    costed_lines.reporting_currency_code,
+    costed_lines.adjusted_business_date,
+    costed_lines.adjusts_period_start_date

@@ -1,11 +1,18 @@
 -- Net sales per business date, entity, location, channel and SKU (docs/glossary.md): gross sales
 -- less discounts less returns, in the entity's functional and the group reporting currency.
+-- Lines that arrived after their period's close are reported on their posting date in the first
+-- open period, in rows of their own naming the business date and period they belong to
+-- (docs/glossary.md, Period close): a closed period's rows never change.
 
 with
 
 classified as (
     select
-        sales_lines.business_date,
+        {{ posting_date('late', 'sales_lines.business_date') }} as business_date,
+        case
+            when late.adjusts_period_start_date is not null then sales_lines.business_date
+        end as adjusted_business_date,
+        late.adjusts_period_start_date,
         sales_lines.entity_code,
         sales_lines.location_id,
         sales_lines.channel,
@@ -33,7 +40,10 @@ classified as (
             when sales_lines.is_return then sales_lines.net_amount_reporting else 0
         end as returns_reporting
     from {{ ref('fct_sales_lines') }} as sales_lines
-    where {{ in_load_window('sales_lines.business_date') }}
+    {{ join_posting_period(
+        'late', 'sales_lines.business_date', 'sales_lines.source_file', 'sales_lines.entity_code'
+    ) }}
+    where {{ in_load_window(posting_date('late', 'sales_lines.business_date')) }}
 )
 
 select
@@ -61,7 +71,9 @@ select
         - sum(classified.discounts_reporting)
         - sum(classified.returns_reporting)
         as decimal(18, 2)
-    ) as net_sales_reporting
+    ) as net_sales_reporting,
+    classified.adjusted_business_date,
+    classified.adjusts_period_start_date
 from classified
 group by
     classified.business_date,
@@ -70,4 +82,6 @@ group by
     classified.channel,
     classified.sku,
     classified.functional_currency_code,
-    classified.reporting_currency_code
+    classified.reporting_currency_code,
+    classified.adjusted_business_date,
+    classified.adjusts_period_start_date

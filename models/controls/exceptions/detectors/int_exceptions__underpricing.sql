@@ -187,40 +187,14 @@ judged as (
     from scored
 ),
 
-flagged as (
-    select
-        judged.*,
-        sum(case when judged.is_outlier then 0 else 1 end) over (
-            partition by judged.location_id
-            order by judged.observed_date
-            rows between unbounded preceding and current row
-        ) as passes_so_far
-    from judged
-),
-
-runs as (
-    select
-        flagged.*,
-        min(flagged.observed_date) over (
-            partition by flagged.location_id, flagged.passes_so_far
-        ) as first_seen_date,
-        max(flagged.observed_date) over (
-            partition by flagged.location_id, flagged.passes_so_far
-        ) as last_seen_date,
-        row_number() over (
-            partition by flagged.location_id, flagged.passes_so_far
-            order by flagged.score desc, flagged.observed_date asc
-        ) as rank_in_run
-    from flagged
-    where flagged.is_outlier
-),
+{{ outlier_runs('judged', ['location_id']) }},
 
 worst as (
     select
         runs.*,
         runs.given_away_reporting
         - runs.depth_baseline_median * runs.list_value_reporting as excess_given_away_reporting
-    from runs
+    from judged_runs as runs
     where runs.rank_in_run = 1
 )
 

@@ -58,59 +58,12 @@ observed as (
     inner join feeds on deliveries.extract_name = feeds.extract_name
 ),
 
-{{ robust_baseline(
-    'observed',
-    ['extract_name', 'observed_date'],
-    'rows_loaded',
-    "observation.extract_name = history.extract_name
-    and history.day_number < observation.day_number
-    and history.day_number >= observation.day_number - observation.history_days
-    and history.day_number >= history.warmup_days"
-) }},
+{{ feed_baseline('rows_loaded') }},
 
 -- the same weekday's earlier dates: a busy weekday is judged against its own level
-weekday_observed as (
-    select
-        observed.extract_name,
-        observed.observed_date,
-        observed.day_number,
-        observed.warmup_days,
-        observed.history_days,
-        observed.rows_loaded
-    from observed
-),
+{{ feed_baseline('rows_loaded', 'weekday_observed', same_weekday=true) }},
 
-{{ robust_baseline(
-    'weekday_observed',
-    ['extract_name', 'observed_date'],
-    'rows_loaded',
-    "observation.extract_name = history.extract_name
-    and history.day_number < observation.day_number
-    and history.day_number >= observation.day_number - observation.history_days
-    and history.day_number >= history.warmup_days
-    and mod(observation.day_number - history.day_number, 7) = 0"
-) }},
-
-net_sales_observed as (
-    select
-        observed.extract_name,
-        observed.observed_date,
-        observed.day_number,
-        observed.warmup_days,
-        observed.history_days,
-        observed.net_sales_reporting
-    from observed
-),
-
-{{ robust_baseline(
-    'net_sales_observed',
-    ['extract_name', 'observed_date'],
-    'net_sales_reporting',
-    "observation.extract_name = history.extract_name
-    and history.day_number < observation.day_number
-    and history.day_number >= observation.day_number - observation.history_days
-    and history.day_number >= history.warmup_days"
-) }},
+{{ feed_baseline('net_sales_reporting', 'net_sales_observed') }},
 
 -- the baseline: the higher of all earlier dates' median and the same weekday's
 chosen as (

@@ -1,0 +1,75 @@
+"""python -m benchmarks.lake --landing DIR [--repeat N]: the cost of the raw lake's sync.
+
+Ingests every business date but the last into a fresh warehouse (no lake), then times, REPEAT
+times each (medians): the first sync into an empty lake (every partition written), one more
+business date ingested with its sync (the sync's own seconds and the part files it wrote), and a
+sync with nothing new. Prints the lake's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+from ingestion.discover import discover
+from ingestion.lake import sync_lake
+from ingestion.load import ingest
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.lake", description=__doc__)
+    parser.add_argument("--landing", required=True)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scratch", default=None, help="folder for the scratch warehouses")
+    args = parser.parse_args(argv)
+    landing = Path(args.landing)
+    dates = sorted({f.business_date for f in discover(landing) if f.is_known and not f.is_rejected})
+    scratch = Path(tempfile.mkdtemp(prefix="concord-lake-bench-", dir=args.scratch))
+    try:
+        full, day, nothing, files = [], [], [], 0
+        for i in range(args.repeat):
+            warehouse, lake = scratch / f"w{i}.duckdb", scratch / f"lake{i}"
+            ingest(landing, warehouse, business_dates=set(dates[:-1]))
+            with duckdb.connect(str(warehouse)) as con:
+                started = time.perf_counter()
+                first = sync_lake(con, lake)
+                full.append(time.perf_counter() - started)
+                assert not first.breaks, first.summary()
+            report = ingest(landing, warehouse, business_dates={dates[-1]}, lake_dir=lake)
+            assert report.lake is not None and not report.lake.breaks, report.summary()
+            day.append(report.lake.seconds)
+            files = report.lake.files_written
+            with duckdb.connect(str(warehouse)) as con:
+                again = sync_lake(con, lake)
+                assert again.files_written == again.files_removed == 0
+                nothing.append(again.seconds)
+            size = _size(lake)
+            shutil.rmtree(lake)
+            warehouse.unlink()
+        print(
+            f"first sync of {len(dates) - 1} business dates ({first.files_written} part files, "
+            f"{first.rows_written} rows): median {statistics.median(full):.2f} s over "
+            f"{len(full)} runs"
+        )
+        print(
+            f"one more business date ({dates[-1]}, {files} part files): sync median "
+            f"{statistics.median(day):.2f} s"
+        )
+        print(f"a sync with nothing new: median {statistics.median(nothing):.2f} s")
+        print(f"lake size {size / 2**20:.1f} MiB")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
