@@ -37,7 +37,7 @@ TEST_WORKERS ?= 2
 SQL_PATHS := models tests
 
 .PHONY: help install world dirs parse lint lint-python lint-sql run serve ui test clean distclean \
-	versions postgres postgres-stop semantic dashboard chromium
+	versions postgres postgres-stop semantic dashboard chromium test-spark
 
 help:
 	@echo "make run        set up, generate the default world if the landing zone is empty, run the pipeline"
@@ -49,6 +49,7 @@ help:
 	@echo "make dashboard  the control tower (Streamlit) on the served copy, http://127.0.0.1:$(DASHBOARD_PORT)"
 	@echo "make chromium   install Debian's chromium (headless browser of the dashboard test) if missing"
 	@echo "make postgres   install (if needed) and start a local PostgreSQL on 127.0.0.1 for BI tools"
+	@echo "make test-spark the spark dbt target proven equal to DuckDB on a small world (needs Java 17)"
 	@echo "make lint       ruff and sqlfluff only"
 	@echo "make semantic   validate the semantic layer (mf validate-configs; no warehouse needed)"
 	@echo "make clean      remove data/, target/, logs/, dbt_packages/ (distclean also removes .venv)"
@@ -169,6 +170,17 @@ test: install chromium
 	$(MAKE) --no-print-directory lint-sql
 	$(MAKE) --no-print-directory lint-python
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+
+# The spark dbt target proven equal to DuckDB on a small world (docs/spark.md): needs Java 17
+# (Debian's openjdk-17-jre-headless) and the optional extra `spark`, installed here on demand.
+# Not part of `make test`: a local Spark session takes minutes and a core of its own.
+$(VENV)/.installed-spark: $(VENV)/.installed requirements-spark.lock
+	$(BIN)/python -m pip install --quiet -r requirements-spark.lock
+	touch $@
+
+test-spark: $(VENV)/.installed-spark
+	@command -v java >/dev/null || { echo "test-spark: no java; install openjdk-17-jre-headless" >&2; exit 1; }
+	SPARK_LOCAL_IP=127.0.0.1 $(BIN)/python -m pytest -p no:xdist tests/spark
 
 # ---- housekeeping ----------------------------------------------------------------------------
 

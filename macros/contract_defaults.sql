@@ -33,7 +33,7 @@
     {%- if meta.get('default') is not none -%}
         {{- return(
             'coalesce(' ~ value ~ ', cast(' ~ "'" ~ meta.get('default') ~ "'" ~ ' as '
-            ~ data_type ~ '))'
+            ~ contract_type(data_type) ~ '))'
         ) -}}
     {%- elif meta.get('default_from') is not none -%}
         {{- return('coalesce(' ~ value ~ ', ' ~ contract_default(

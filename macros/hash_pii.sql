@@ -14,11 +14,31 @@
     {%- if var('pii_test_salt', none) is not none -%}
         '{{ var("pii_test_salt") | replace("'", "''") }}'
     {%- else -%}
+        {{ adapter.dispatch('connection_pii_salt', 'concord')() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The salt the connection holds, never rendered: DuckDB's variable set by the plugin. -#}
+{% macro default__connection_pii_salt() -%}
         coalesce(
             getvariable('concord_pii_salt'),
             cast(error('the connection has no concord_pii_salt: dbt sets it from CONCORD_PII_SALT through the ingestion.pii plugin of profiles/profiles.yml') as varchar)
         )
-    {%- endif -%}
+{%- endmacro %}
+
+{#- Spark: the session's configuration spark.concord.pii_salt (profiles/profiles.yml, from
+    CONCORD_PII_SALT), substituted by Spark's parser, not by dbt: the SQL dbt renders holds the
+    reference only. Unset or empty, the query fails; so does a salt that Spark redacts (one
+    matching spark.redaction.regex: containing secret, password, token or access key), which
+    it would substitute as '*********(redacted)'. -#}
+{% macro spark__connection_pii_salt() -%}
+        case
+            when '${spark.concord.pii_salt}' in ('', '$' || '{spark.concord.pii_salt}')
+                then cast(raise_error('the Spark session has no spark.concord.pii_salt: profiles/profiles.yml sets it from CONCORD_PII_SALT') as string)
+            when '${spark.concord.pii_salt}' like '%(redacted)'
+                then cast(raise_error('Spark redacts this CONCORD_PII_SALT (it matches spark.redaction.regex: secret, password, token, access key): choose a salt without those words') as string)
+            else '${spark.concord.pii_salt}'
+        end
 {%- endmacro %}
 
 {#- The text that is hashed: salt, a separator, the normalised value (null stays null). -#}

@@ -11,7 +11,7 @@
 {#- Where each incremental model records how far the loads it has processed go. -#}
 {% macro load_watermarks_relation() -%}
     {{ return(api.Relation.create(
-        database=target.database,
+        database=target.get("database"),
         schema=generate_schema_name('intermediate', none),
         identifier='incremental_load_watermarks',
     )) }}
@@ -20,6 +20,10 @@
 {#- Run once at the start of every dbt invocation (on-run-start): creating it from each
     model's hooks would race between threads. -#}
 {% macro create_load_watermarks() -%}
+    {{ return(adapter.dispatch('create_load_watermarks', 'concord')()) }}
+{%- endmacro %}
+
+{% macro default__create_load_watermarks() -%}
     create schema if not exists {{ load_watermarks_relation().without_identifier() }};
     create table if not exists {{ load_watermarks_relation() }} (
         model_name {{ dbt.type_string() }},
@@ -177,8 +181,9 @@
         {%- do conditions.append(window) -%}
     {%- endif -%}
     {%- if conditions -%}
-        {%- do return('(select * from ' ~ relation ~ ' where ' ~ conditions | join(' and ')
-            ~ ') dbt_subquery') -%}
+        {#- the relation aliased: Spark would read `where (...)` right after it as an alias -#}
+        {%- do return('(select * from ' ~ relation ~ ' as tested_relation where '
+            ~ conditions | join(' and ') ~ ') dbt_subquery') -%}
     {%- endif -%}
     {%- do return(relation) -%}
 {%- endmacro %}

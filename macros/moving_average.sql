@@ -23,23 +23,18 @@
     {{ return(adapter.dispatch('moving_average_chain', 'concord')(inbound)) }}
 {%- endmacro %}
 
+{#- One recursive query on every engine; its lists through the array helpers below. -#}
 {% macro default__moving_average_chain(inbound) -%}
-    {{ exceptions.raise_compiler_error(
-        'moving_average_chain is implemented for duckdb only so far (adapter: '
-        ~ adapter.type() ~ ')'
-    ) }}
-{%- endmacro %}
-
-{% macro duckdb__moving_average_chain(inbound) -%}
     {%- set value -%}
         case
             when step.event_type = 'return_restock'
                 then step.units * coalesce(
                     case
                         when step.return_segment > 0
-                            then chain.segment_costs[
-                                cast(step.return_segment - chain.first_segment + 1 as bigint)
-                            ]
+                            then {{ array_element(
+                                'chain.segment_costs',
+                                'cast(step.return_segment - chain.first_segment + 1 as bigint)',
+                            ) }}
                     end,
                     chain.average_cost,
                     step.fallback_unit_cost
@@ -50,9 +45,9 @@
     {%- set average -%}
         case
             when step.units_before <= 0 or chain.average_cost is null
-                then ({{ value }}) / step.units
+                then cast({{ value }} as double) / step.units
             else
-                (step.units_before * chain.average_cost + ({{ value }}))
+                (step.units_before * chain.average_cost + cast({{ value }} as double))
                 / (step.units_before + step.units)
         end
     {%- endset -%}
@@ -63,7 +58,7 @@
             cast(0 as bigint) as inbound_seq,
             cast(null as double) as average_cost,
             cast(null as double) as inbound_value,
-            cast([] as double []) as segment_costs,
+            {{ empty_double_array() }} as segment_costs,
             cast(1 as bigint) as first_segment
         from {{ inbound }} as inbound
         union all
@@ -71,13 +66,13 @@
             step.entity_code,
             step.sku,
             step.inbound_seq,
-            {{ average }} as average_cost,
-            {{ value }} as inbound_value,
-            list_slice(
-                list_append(chain.segment_costs, {{ average }}),
-                cast(greatest(step.keep_from_segment, 1) - chain.first_segment + 1 as bigint),
-                cast(step.inbound_seq - chain.first_segment + 1 as bigint)
-            ) as segment_costs,
+            cast({{ average }} as double) as average_cost,
+            cast({{ value }} as double) as inbound_value,
+            {{ array_slice(
+                array_append('chain.segment_costs', 'cast(' ~ average ~ ' as double)'),
+                'cast(greatest(step.keep_from_segment, 1) - chain.first_segment + 1 as bigint)',
+                'cast(step.inbound_seq - chain.first_segment + 1 as bigint)',
+            ) }} as segment_costs,
             cast(greatest(step.keep_from_segment, 1) as bigint) as first_segment
         from chain
         inner join {{ inbound }} as step
@@ -95,6 +90,65 @@
         chain.inbound_value
     from chain
     where chain.inbound_seq > 0
+{%- endmacro %}
+
+
+{#-
+    Lists of doubles for the recursion (1-based positions): empty_double_array(),
+    array_element(array, position) (null beyond the end), array_append(array, value),
+    array_slice(array, first, last) (positions first to last, inclusive; empty when last <
+    first). DuckDB's list functions; Spark's arrays.
+-#}
+{% macro empty_double_array() -%}
+    {{ return(adapter.dispatch('empty_double_array', 'concord')()) }}
+{%- endmacro %}
+
+{% macro default__empty_double_array() -%}
+    cast([] as double [])
+{%- endmacro %}
+
+{% macro spark__empty_double_array() -%}
+    cast(array() as array<double>)
+{%- endmacro %}
+
+{% macro array_element(array, position) -%}
+    {{ return(adapter.dispatch('array_element', 'concord')(array, position)) }}
+{%- endmacro %}
+
+{% macro default__array_element(array, position) -%}
+    {{ array }}[{{ position }}]
+{%- endmacro %}
+
+{% macro spark__array_element(array, position) -%}
+    try_element_at({{ array }}, cast({{ position }} as int))
+{%- endmacro %}
+
+{% macro array_append(array, value) -%}
+    {{ return(adapter.dispatch('array_append', 'concord')(array, value)) }}
+{%- endmacro %}
+
+{% macro default__array_append(array, value) -%}
+    list_append({{ array }}, {{ value }})
+{%- endmacro %}
+
+{% macro spark__array_append(array, value) -%}
+    concat({{ array }}, array({{ value }}))
+{%- endmacro %}
+
+{% macro array_slice(array, first, last) -%}
+    {{ return(adapter.dispatch('array_slice', 'concord')(array, first, last)) }}
+{%- endmacro %}
+
+{% macro default__array_slice(array, first, last) -%}
+    list_slice({{ array }}, {{ first }}, {{ last }})
+{%- endmacro %}
+
+{% macro spark__array_slice(array, first, last) -%}
+    slice(
+        {{ array }},
+        cast({{ first }} as int),
+        cast(greatest({{ last }} - ({{ first }}) + 1, 0) as int)
+    )
 {%- endmacro %}
 
 

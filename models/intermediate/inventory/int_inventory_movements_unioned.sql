@@ -10,9 +10,9 @@ with
 receipts as (
     select
         'receipt:' || receipts.goods_receipt_number || ':'
-        || cast(receipts.goods_receipt_line_number as varchar) as movement_id,
+        || cast(receipts.goods_receipt_line_number as string) as movement_id,
         'receipt' as movement_type,
-        cast(null as varchar) as reason_code,
+        cast(null as string) as reason_code,
         receipts.location_id,
         receipts.sku,
         receipts.business_date,
@@ -20,11 +20,11 @@ receipts as (
         receipts.received_units as on_hand_units,
         0 as quarantined_units,
         0 as in_transit_units,
-        cast(null as varchar) as in_transit_location_id,
-        cast(null as varchar) as channel,
+        cast(null as string) as in_transit_location_id,
+        cast(null as string) as channel,
         receipts.goods_receipt_number as document_number,
-        cast(null as varchar) as sales_line_id,
-        cast(null as varchar) as original_sales_line_id,
+        cast(null as string) as sales_line_id,
+        cast(null as string) as original_sales_line_id,
         'erp' as source_system,
         receipts.source_file,
         receipts.source_row_number
@@ -34,11 +34,11 @@ receipts as (
 transfers as (
     select
         'transfer_' || transfers.event_type || ':' || transfers.transfer_number || ':'
-        || cast(transfers.transfer_line_number as varchar) as movement_id,
+        || cast(transfers.transfer_line_number as string) as movement_id,
         case
             when transfers.event_type = 'shipped' then 'transfer_out' else 'transfer_in'
         end as movement_type,
-        cast(null as varchar) as reason_code,
+        cast(null as string) as reason_code,
         case
             when transfers.event_type = 'shipped' then transfers.from_location_id
             else transfers.to_location_id
@@ -54,11 +54,11 @@ transfers as (
             when transfers.event_type = 'shipped' then transfers.units else -transfers.units
         end as in_transit_units,
         transfers.to_location_id as in_transit_location_id,
-        cast(null as varchar) as channel,
-        transfers.transfer_number || ':' || cast(transfers.transfer_line_number as varchar)
+        cast(null as string) as channel,
+        transfers.transfer_number || ':' || cast(transfers.transfer_line_number as string)
             as document_number,
-        cast(null as varchar) as sales_line_id,
-        cast(null as varchar) as original_sales_line_id,
+        cast(null as string) as sales_line_id,
+        cast(null as string) as original_sales_line_id,
         'erp' as source_system,
         transfers.source_file,
         transfers.source_row_number
@@ -73,7 +73,7 @@ sales as (
             when sales_lines.is_restocked then 'return_restock'
             else 'return_damaged'
         end as movement_type,
-        cast(null as varchar) as reason_code,
+        cast(null as string) as reason_code,
         sales_lines.location_id,
         sales_lines.sku,
         sales_lines.business_date,
@@ -85,7 +85,7 @@ sales as (
         end as on_hand_units,
         0 as quarantined_units,
         0 as in_transit_units,
-        cast(null as varchar) as in_transit_location_id,
+        cast(null as string) as in_transit_location_id,
         sales_lines.channel,
         sales_lines.order_id as document_number,
         sales_lines.sales_line_id,
@@ -114,11 +114,11 @@ store_adjustments as (
         adjustments.units as on_hand_units,
         0 as quarantined_units,
         0 as in_transit_units,
-        cast(null as varchar) as in_transit_location_id,
-        cast(null as varchar) as channel,
+        cast(null as string) as in_transit_location_id,
+        cast(null as string) as channel,
         adjustments.stock_adjustment_number as document_number,
-        cast(null as varchar) as sales_line_id,
-        cast(null as varchar) as original_sales_line_id,
+        cast(null as string) as sales_line_id,
+        cast(null as string) as original_sales_line_id,
         'erp' as source_system,
         adjustments.source_file,
         adjustments.source_row_number
@@ -129,7 +129,7 @@ opening_balances as (
     select
         {{ opening_balance_movement_id('openings') }} as movement_id,
         'opening_balance' as movement_type,
-        cast(null as varchar) as reason_code,
+        cast(null as string) as reason_code,
         openings.location_id,
         openings.sku,
         openings.business_date,
@@ -137,11 +137,11 @@ opening_balances as (
         openings.units as on_hand_units,
         0 as quarantined_units,
         0 as in_transit_units,
-        cast(null as varchar) as in_transit_location_id,
-        cast(null as varchar) as channel,
-        'opening:' || cast(openings.business_date as varchar) as document_number,
-        cast(null as varchar) as sales_line_id,
-        cast(null as varchar) as original_sales_line_id,
+        cast(null as string) as in_transit_location_id,
+        cast(null as string) as channel,
+        'opening:' || cast(openings.business_date as string) as document_number,
+        cast(null as string) as sales_line_id,
+        cast(null as string) as original_sales_line_id,
         'erp' as source_system,
         openings.source_file,
         openings.source_row_number
@@ -157,7 +157,7 @@ production as (
             when completion_lines.line_role = 'output' then 'production_receipt'
             else 'production_issue'
         end as movement_type,
-        cast(null as varchar) as reason_code,
+        cast(null as string) as reason_code,
         completion_lines.location_id,
         completion_lines.sku,
         completion_lines.business_date,
@@ -168,11 +168,11 @@ production as (
         end as on_hand_units,
         0 as quarantined_units,
         0 as in_transit_units,
-        cast(null as varchar) as in_transit_location_id,
-        cast(null as varchar) as channel,
+        cast(null as string) as in_transit_location_id,
+        cast(null as string) as channel,
         completion_lines.work_order_number as document_number,
-        cast(null as varchar) as sales_line_id,
-        cast(null as varchar) as original_sales_line_id,
+        cast(null as string) as sales_line_id,
+        cast(null as string) as original_sales_line_id,
         'erp' as source_system,
         completion_lines.source_file,
         completion_lines.source_row_number
@@ -209,11 +209,11 @@ warehouse_movements as (
             else 0
         end as quarantined_units,
         0 as in_transit_units,
-        cast(null as varchar) as in_transit_location_id,
-        cast(null as varchar) as channel,
+        cast(null as string) as in_transit_location_id,
+        cast(null as string) as channel,
         movements.movement_number as document_number,
-        cast(null as varchar) as sales_line_id,
-        cast(null as varchar) as original_sales_line_id,
+        cast(null as string) as sales_line_id,
+        cast(null as string) as original_sales_line_id,
         'wms' as source_system,
         movements.source_file,
         movements.source_row_number

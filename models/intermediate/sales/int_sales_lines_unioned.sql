@@ -13,7 +13,7 @@ pos as (
         'store' as channel,
         'pos' as source_system,
         'pos:' || pos_lines.pos_store_code || ':' || pos_lines.receipt_number || ':'
-        || cast(pos_lines.receipt_line_number as varchar) as sales_line_id,
+        || cast(pos_lines.receipt_line_number as string) as sales_line_id,
         pos_lines.receipt_number as order_id,
         pos_lines.receipt_line_number as order_line_number,
         pos_lines.transaction_type = 'return' as is_return,
@@ -22,7 +22,7 @@ pos as (
                 then
                     'pos:' || pos_lines.pos_store_code || ':'
                     || pos_lines.original_receipt_number || ':'
-                    || cast(pos_lines.original_receipt_line_number as varchar)
+                    || cast(pos_lines.original_receipt_line_number as string)
         end as original_sales_line_id,
         coalesce(pos_lines.return_condition = 'restock', false) as is_restocked,
         pos_lines.barcode as source_item_code,
@@ -37,8 +37,8 @@ pos as (
         pos_lines.tax_amount,
         cast(0 as decimal(18, 2)) as fee_amount,
         pos_lines.currency_code,
-        cast(null as varchar) as customer_hash,
-        cast(null as varchar) as customer_account,
+        cast(null as string) as customer_hash,
+        cast(null as string) as customer_account,
         pos_lines.source_file,
         pos_lines.source_row_number
     from {{ ref('stg_pos__sales_lines') }} as pos_lines
@@ -49,11 +49,11 @@ webshop_sales as (
         'webshop' as channel,
         'webshop' as source_system,
         'webshop:' || order_lines.order_id || ':'
-        || cast(order_lines.line_number as varchar) as sales_line_id,
+        || cast(order_lines.line_number as string) as sales_line_id,
         order_lines.order_id,
         order_lines.line_number as order_line_number,
         false as is_return,
-        cast(null as varchar) as original_sales_line_id,
+        cast(null as string) as original_sales_line_id,
         false as is_restocked,
         order_lines.variant_sku as source_item_code,
         order_lines.ship_from_location_id as location_id,
@@ -68,7 +68,7 @@ webshop_sales as (
         cast(0 as decimal(18, 2)) as fee_amount,
         order_lines.currency_code,
         order_lines.customer_hash,
-        cast(null as varchar) as customer_account,
+        cast(null as string) as customer_account,
         order_lines.source_file,
         order_lines.source_row_number
     from {{ ref('stg_webshop__order_lines') }} as order_lines
@@ -80,12 +80,12 @@ webshop_returns as (
         'webshop' as channel,
         'webshop' as source_system,
         'webshop-refund:' || refund_lines.event_id || ':'
-        || cast(refund_lines.line_number as varchar) as sales_line_id,
+        || cast(refund_lines.line_number as string) as sales_line_id,
         refund_lines.order_id,
         refund_lines.line_number as order_line_number,
         true as is_return,
         'webshop:' || refund_lines.order_id || ':'
-        || cast(refund_lines.line_number as varchar) as original_sales_line_id,
+        || cast(refund_lines.line_number as string) as original_sales_line_id,
         refund_lines.is_restocked,
         order_lines.variant_sku as source_item_code,
         refund_lines.location_id,
@@ -114,7 +114,7 @@ webshop_returns as (
         cast(0 as decimal(18, 2)) as fee_amount,
         refund_lines.currency_code,
         order_lines.customer_hash,
-        cast(null as varchar) as customer_account,
+        cast(null as string) as customer_account,
         refund_lines.source_file,
         refund_lines.source_row_number
     from {{ ref('stg_webshop__refund_lines') }} as refund_lines
@@ -141,10 +141,10 @@ marketplace as (
             when settlement.transaction_type = 'order'
                 then
                     'marketplace:' || settlement.order_id || ':'
-                    || cast(settlement.order_line_number as varchar)
+                    || cast(settlement.order_line_number as string)
             else
                 'marketplace-refund:' || settlement.settlement_id || ':'
-                || cast(settlement.settlement_row_number as varchar)
+                || cast(settlement.settlement_row_number as string)
         end as sales_line_id,
         settlement.order_id,
         settlement.order_line_number,
@@ -153,7 +153,7 @@ marketplace as (
             when settlement.transaction_type = 'refund'
                 then
                     'marketplace:' || settlement.order_id || ':'
-                    || cast(settlement.order_line_number as varchar)
+                    || cast(settlement.order_line_number as string)
         end as original_sales_line_id,
         -- marketplace returns go back to the stock the marketplace holds for us
         settlement.transaction_type = 'refund' as is_restocked,
@@ -176,8 +176,8 @@ marketplace as (
         settlement.tax_amount,
         settlement.fee_amount,
         settlement.currency_code,
-        cast(null as varchar) as customer_hash,
-        cast(null as varchar) as customer_account,
+        cast(null as string) as customer_hash,
+        cast(null as string) as customer_account,
         settlement.source_file,
         settlement.source_row_number
     from {{ ref('stg_marketplace__settlement_lines') }} as settlement
@@ -195,10 +195,10 @@ wholesale as (
             when order_lines.line_type = 'return'
                 then
                     'erp-credit:' || order_lines.document_number || ':'
-                    || cast(order_lines.document_line_number as varchar)
+                    || cast(order_lines.document_line_number as string)
             else
                 'erp:' || order_lines.order_number || ':'
-                || cast(order_lines.order_line_number as varchar)
+                || cast(order_lines.order_line_number as string)
         end as sales_line_id,
         order_lines.order_number as order_id,
         order_lines.order_line_number,
@@ -207,7 +207,7 @@ wholesale as (
             when order_lines.line_type = 'return'
                 then
                     'erp:' || order_lines.order_number || ':'
-                    || cast(order_lines.order_line_number as varchar)
+                    || cast(order_lines.order_line_number as string)
         end as original_sales_line_id,
         coalesce(order_lines.return_condition = 'restock', false) as is_restocked,
         order_lines.sku as source_item_code,
@@ -222,7 +222,7 @@ wholesale as (
         order_lines.tax_amount,
         cast(0 as decimal(18, 2)) as fee_amount,
         order_lines.currency_code,
-        cast(null as varchar) as customer_hash,
+        cast(null as string) as customer_hash,
         -- a trade customer's account is a business identifier: kept, not hashed
         order_lines.customer_account,
         order_lines.source_file,

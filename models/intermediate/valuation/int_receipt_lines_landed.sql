@@ -66,7 +66,7 @@ goods as (
         order_lines.unit_cost,
         entities.functional_currency_code,
         'receipt:' || receipts.goods_receipt_number || ':'
-        || cast(receipts.goods_receipt_line_number as varchar) as movement_id,
+        || cast(receipts.goods_receipt_line_number as string) as movement_id,
         cast(receipts.received_units as double) * cast(order_lines.unit_cost as double)
         * cast(goods_rates.exchange_rate as double) as goods_value
     from receipts

@@ -20,7 +20,9 @@ invoices as (
         min(invoice_lines.goods_receipt_number) as goods_receipt_number,
         min(invoice_lines.source_file) as source_file,
         max(invoice_lines.loaded_at) as loaded_at,
-        upper(regexp_replace(invoice_lines.supplier_invoice_number, '[^A-Za-z0-9]', '', 'g'))
+        upper({{ regexp_replace_all(
+            "invoice_lines.supplier_invoice_number", "'[^A-Za-z0-9]'", "''"
+        ) }})
             as normalized_number
     from {{ ref('stg_erp__supplier_invoice_lines') }} as invoice_lines
     group by

@@ -38,7 +38,7 @@ transfers as (
         from_locations.entity_code as sender_entity_code,
         to_locations.entity_code as receiver_entity_code,
         shipped.business_date as shipped_business_date,
-        shipped.transfer_number || ':' || cast(shipped.transfer_line_number as varchar)
+        shipped.transfer_number || ':' || cast(shipped.transfer_line_number as string)
             as document_number
     from {{ ref('stg_erp__transfer_events') }} as shipped
     left join locations as from_locations on shipped.from_location_id = from_locations.location_id

@@ -11,10 +11,9 @@ select
     model_columns.table_schema,
     model_columns.table_name,
     model_columns.column_name
-from information_schema.columns as model_columns
+from {{ built_columns() }} as model_columns
 where
-    model_columns.table_catalog = '{{ target.database }}'
-    and lower(model_columns.table_schema) <> 'raw'
+    lower(model_columns.table_schema) <> 'raw'
     and (
         lower(model_columns.column_name) in ('customer', 'full_name')
         or lower(model_columns.column_name) like '%email%'

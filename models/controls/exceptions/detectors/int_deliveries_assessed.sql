@@ -121,7 +121,7 @@ dates as (
         (
             case extract_spans.cadence
                 when 'daily' then true
-                when 'weekdays' then extract(isodow from calendar_days.date_day) <= 5
+                when 'weekdays' then {{ iso_day_of_week('calendar_days.date_day') }} <= 5
                 when 'weekly_snapshot'
                     then
                         calendar_days.date_day = extract_spans.first_business_date
