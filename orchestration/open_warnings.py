@@ -44,12 +44,15 @@ def not_passing(memory: Path) -> set[str]:
 
 
 def remember(memory: Path, run_results: Path) -> None:
-    """Merge a build's test results into the memory (atomically)."""
+    """Merge a build's test results into the memory (atomically). A test that did not run
+    (skipped after an upstream failure) keeps its last result: only a pass clears a warning."""
     if not run_results.is_file():
         return
     results = json.loads(run_results.read_text()).get("results", [])
     merged = last_results(memory) | {
-        r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("test.")
+        r["unique_id"]: r["status"]
+        for r in results
+        if r["unique_id"].startswith("test.") and r["status"] != "skipped"
     }
     partial = memory.with_name(memory.name + ".partial")
     partial.write_text(json.dumps(merged, indent=0, sort_keys=True))

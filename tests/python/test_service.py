@@ -12,6 +12,7 @@ into, which the shared worlds are not).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -154,6 +155,24 @@ def test_the_daily_close_tests_the_whole_history() -> None:
     assert whole_history_tests(config, {"test.concord.some_test"}) == {open_warnings.EVERY_TEST}
     with open_warnings.tested_whole(whole_history_tests(config, set())):
         assert os.environ[open_warnings.ENV] == "*"
+
+
+def test_a_skipped_test_keeps_its_warning_and_only_a_pass_clears_it(tmp_path: Path) -> None:
+    memory = tmp_path / "warehouse.test_results.json"
+    run_results = tmp_path / "run_results.json"
+
+    def build(status: str) -> None:
+        run_results.write_text(
+            json.dumps({"results": [{"unique_id": "test.concord.old_rows", "status": status}]})
+        )
+        open_warnings.remember(memory, run_results)
+
+    build("warn")
+    assert open_warnings.not_passing(memory) == {"test.concord.old_rows"}
+    build("skipped")  # an upstream model failed: the test did not run
+    assert open_warnings.not_passing(memory) == {"test.concord.old_rows"}
+    build("pass")
+    assert open_warnings.not_passing(memory) == set()
 
 
 def test_the_first_tick_on_a_loaded_landing_zone_asks_for_nothing(service: dict) -> None:

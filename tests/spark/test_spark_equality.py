@@ -34,8 +34,10 @@ SPARK_WORLD_ARGS = [
     "--start-date",
     "2026-03-01",
 ]
-# Relations compared row for row: every mart (the dimensions, the facts, the KPI marts, the
-# postings and trial balances, the reconciliations, completeness and the exception queue).
+# Relations compared row for row: the marts that existed when the Spark target was proven (the
+# dimensions, the facts, the KPI marts, the postings and trial balances, the reconciliations,
+# completeness and the exception queue). Not yet compared: mart_days_of_supply and
+# mart_gl_restatements, which landed in the same change (docs/spark.md, "Not yet proven").
 # Columns that record when a build ran (not a figure) are left out: any two builds differ there.
 COMPARED = {
     f"marts.{name}": []

@@ -62,7 +62,8 @@ ledger as (
 ),
 
 -- inventory moved by events up to the period's end that posted after it (late for a closed
--- period)
+-- period): the period's closing balance holds every posting dated in the period, even one
+-- dated after the comparison date, so only postings after the period's end are added
 restated_inventory as (
     select
         periods.entity_code,
@@ -73,7 +74,7 @@ restated_inventory as (
         on
             restatements.entity_code = periods.entity_code
             and restatements.adjusts_period_start_date <= periods.period_start_date
-            and restatements.posting_date > periods.comparison_date
+            and restatements.posting_date > periods.period_end_date
     where restatements.account_role = 'inventory'
     group by
         periods.entity_code,

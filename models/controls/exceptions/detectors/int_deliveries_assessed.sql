@@ -282,23 +282,37 @@ unioned as (
     select * from scope_level
 ),
 
-channel_sales as (
+-- a delivery's sales on the date they happened: a late line reported in an open period
+-- (Period close) counts on its own business date
+sales_by_own_date as (
     select
         net_sales.channel,
-        net_sales.business_date,
-        sum(net_sales.net_sales_reporting) as net_sales_reporting
+        net_sales.location_id,
+        net_sales.net_sales_reporting,
+        coalesce(net_sales.adjusted_business_date, net_sales.business_date) as business_date
     from {{ ref('mart_net_sales') }} as net_sales
-    group by net_sales.channel, net_sales.business_date
+),
+
+channel_sales as (
+    select
+        sales_by_own_date.channel,
+        sales_by_own_date.business_date,
+        sum(sales_by_own_date.net_sales_reporting) as net_sales_reporting
+    from sales_by_own_date
+    group by sales_by_own_date.channel, sales_by_own_date.business_date
 ),
 
 location_sales as (
     select
-        net_sales.channel,
-        net_sales.business_date,
-        net_sales.location_id,
-        sum(net_sales.net_sales_reporting) as net_sales_reporting
-    from {{ ref('mart_net_sales') }} as net_sales
-    group by net_sales.channel, net_sales.business_date, net_sales.location_id
+        sales_by_own_date.channel,
+        sales_by_own_date.business_date,
+        sales_by_own_date.location_id,
+        sum(sales_by_own_date.net_sales_reporting) as net_sales_reporting
+    from sales_by_own_date
+    group by
+        sales_by_own_date.channel,
+        sales_by_own_date.business_date,
+        sales_by_own_date.location_id
 ),
 
 judged as (
