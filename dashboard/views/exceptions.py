@@ -15,6 +15,16 @@ APPLIES = {"entity", "location"}  # the queue is the state as of the publication
 OPEN = ("open", "acknowledged")
 RETURN_RATES = ("return_rate_outlier", "sku_return_rate_outlier", "customer_return_rate_outlier")
 WEEK = timedelta(days=6)  # a flagged week ends on its date: its sales start six days before
+
+
+def key_match(prefix: str) -> str:
+    """SQL matching an exception's entity, location and SKU where it names them (3 x 2 params)."""
+    return (
+        f"(? is null or {prefix}entity_code = ?) and (? is null or {prefix}location_id = ?) "
+        f"and (? is null or {prefix}sku = ?)"
+    )
+
+
 COLUMNS = (
     "priority, exception_id, exception_type, severity, owning_role, status, entity_code, "
     "location_id, sku, source_system, affected_units, affected_value_reporting, "
@@ -95,10 +105,7 @@ if choice:
     kind = row["exception_type"]
     span = [row["first_seen_date"], row["last_seen_date"] or row["first_seen_date"]]
     keys = [row["entity_code"], row["location_id"], row["sku"]]
-    match = (
-        "(? is null or entity_code = ?) and (? is null or location_id = ?) "
-        "and (? is null or sku = ?)"
-    )
+    match = key_match("")
     key_params = [keys[0], keys[0], keys[1], keys[1], keys[2], keys[2]]
     if kind.endswith("_break"):
         behind = reader.frame(
@@ -126,6 +133,8 @@ if choice:
             "inner join marts.fct_sales_lines as sales "
             "on returns.original_sales_line_id = sales.sales_line_id "
             "where sales.business_date between ? and ? and returns.entity_code = ? "
+            "and sales.channel in (select channel from marts.dim_channel "
+            "where channel_kind = 'retail') "
             "and case ? when 'return_rate_outlier' then sales.location_id "
             "when 'sku_return_rate_outlier' then sales.sku else sales.customer_hash end = ? "
             "order by returns.business_date limit 500",
@@ -136,8 +145,15 @@ if choice:
             "select * from marts.fct_inventory_movements where business_date between ? and ? "
             f"and {match} order by business_date limit 500"
             if kind != "systematic_underpricing"
-            else "select * from marts.fct_sales_lines where business_date between ? and ? "
-            f"and {match} and discount_amount > 0 order by business_date limit 500",
+            # the detector's "below the list": a discount, or a unit price under the list price
+            else "select sales.*, prices.list_price from marts.fct_sales_lines as sales "
+            "left join marts.dim_product_price as prices on sales.entity_code = prices.entity_code "
+            "and sales.sku = prices.sku and sales.business_date >= prices.valid_from_date "
+            "and (prices.valid_to_date is null or sales.business_date <= prices.valid_to_date) "
+            f"where sales.business_date between ? and ? and {key_match('sales.')} "
+            "and not sales.is_return and sales.unit_price > 0 "
+            "and (sales.discount_amount <> 0 or coalesce(prices.list_price > sales.unit_price, "
+            "false)) order by sales.business_date limit 500",
             [row["first_seen_date"] - WEEK, span[1], *key_params],
         )
     else:

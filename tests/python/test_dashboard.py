@@ -406,8 +406,8 @@ def test_the_drill_down_shows_the_rows_behind_an_exception(served_copy: Path) ->
     drill = next(w for w in app.selectbox if w.key == "drill")
     # a reconciliation break (the anomaly volume_break is not one), a price mismatch, a
     # quarantined row, a missing delivery and anomalies (a stock-out risk's network positions,
-    # the returns behind a SKU's or a customer's return rate, a shrink spike's movements); an
-    # option reads "#<n> <type> <natural key>"
+    # the returns behind a SKU's or a customer's return rate, a shrink spike's movements, a
+    # store's lines sold below the list); an option reads "#<n> <type> <natural key>"
     wanted = (
         lambda kind: kind.endswith("_break") and kind != "volume_break",
         lambda kind: kind == "pos_price_mismatch",
@@ -417,6 +417,7 @@ def test_the_drill_down_shows_the_rows_behind_an_exception(served_copy: Path) ->
         lambda kind: kind == "sku_return_rate_outlier",
         lambda kind: kind == "customer_return_rate_outlier",
         lambda kind: kind == "shrink_spike",
+        lambda kind: kind == "systematic_underpricing",
     )
     picked = [next(o for o in drill.options if wants(o.split()[1])) for wants in wanted]
     for label in picked:
