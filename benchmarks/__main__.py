@@ -238,6 +238,23 @@ def step_seconds(dagster_home: Path) -> dict[str, float]:
     return out
 
 
+def production_build(project: Path, scratch: Path, env: dict[str, str]) -> None:
+    """The production `dbt build` (no unit tests) of the project into the scratch warehouse."""
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "dbt"),
+            "--quiet",
+            "build",
+            "--exclude-resource-type",
+            "unit_test",
+            *["--project-dir", str(project), "--profiles-dir", str(project / "profiles")],
+            *["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
+        ],
+        env=env,
+        check=True,
+    )
+
+
 def bench_refresh(args: argparse.Namespace) -> None:
     import os
 
@@ -258,19 +275,7 @@ def bench_refresh(args: argparse.Namespace) -> None:
         replay(landing, scratch / "landing", deliveries[:-1])
         ingest(scratch / "landing", scratch / "warehouse.duckdb")
         started = time.perf_counter()
-        subprocess.run(
-            [
-                str(Path(sys.executable).parent / "dbt"),
-                "--quiet",
-                "build",
-                "--exclude-resource-type",
-                "unit_test",
-                *["--project-dir", str(project), "--profiles-dir", str(project / "profiles")],
-                *["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
-            ],
-            env=env,
-            check=True,
-        )
+        production_build(project, scratch, env)
         print(
             f"full dbt build over {len(deliveries) - 1} deliveries: "
             f"{time.perf_counter() - started:.1f} s"
@@ -373,19 +378,7 @@ def full_state_directly(scratch: Path, env: dict[str, str], project: Path) -> No
     started = time.perf_counter()
     warehouse = scratch / "warehouse.duckdb"
     ingest(scratch / "landing", warehouse, lake_dir=lake_dir_for(warehouse))
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "--quiet",
-            "build",
-            "--exclude-resource-type",
-            "unit_test",
-            *["--project-dir", str(project), "--profiles-dir", str(project / "profiles")],
-            *["--target-path", str(scratch / "target"), "--log-path", str(scratch / "logs")],
-        ],
-        env=env,
-        check=True,
-    )
+    production_build(project, scratch, env)
     results = scratch / "warehouse.run_results.json"  # where orchestration's build leaves them
     shutil.copy(scratch / "target" / "run_results.json", results)
     subprocess.run(
