@@ -6,7 +6,10 @@
 -- period would lose the first delivery's events: an error, naming the file, rather than a
 -- closed period that silently changes (docs/decisions.md, "Period close: a closed month's file
 -- delivered again").
-{{ config(severity='error') }}
+{{ config(
+    severity='error',
+    meta={'dagster': {'ref': {'name': 'int_late_posting_periods'}}}
+) }}
 {%- set event_extracts = [] %}
 {%- if execute %}
     {%- for node in graph.sources.values() %}

@@ -3,7 +3,10 @@
 -- closed period's balances would change. int_late_posting_periods pairs a close only with the
 -- files that can hold the period's events (by the date in the file's name); this test proves
 -- no event falls outside that scope.
-{{ config(severity='error') }}
+{{ config(
+    severity='error',
+    meta={'dagster': {'ref': {'name': 'fct_gl_posting_events'}}}
+) }}
 
 with
 
