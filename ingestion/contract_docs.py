@@ -188,11 +188,15 @@ Where: `CONCORD_LAKE_DIR`, else `lake/` beside the warehouse file (`data/lake` b
   of that extract and business date (a part file of no rows for a delivery of none);
 * `raw/quarantine/extract=<extract>/business_date=YYYY-MM-DD/part-<load_id>.parquet`: the
   quarantined rows of that live file, when it has any;
+* `raw/replaced_rows/extract=<extract>/business_date=YYYY-MM-DD/part-<load_id>.parquet`: the
+  rows a file had when a later delivery replaced it (`raw.replaced_rows`), one part file per
+  replaced load;
 * `raw/load_log/load_log.parquet`: the whole load log, by load id.
 
-A partition directory holds one part file, named after the load id of the live file; a
-re-delivery that replaces it replaces the part file. Hive-style directory names add the columns
-`business_date` (and `extract` for quarantine) to a reader that asks for Hive partitioning; the
+A partition directory of an extract holds one part file, named after the load id of the live
+file; a re-delivery that replaces it replaces the part file (and adds the replaced load's part
+file to the replaced rows). Hive-style directory names add the columns `business_date` (and
+`extract` for quarantine and the replaced rows) to a reader that asks for Hive partitioning; the
 files themselves hold exactly the raw table's columns, in its order, lineage columns included.
 
 Types: the raw table's, except JSON, written as VARCHAR (its text), and TIMESTAMP, written as

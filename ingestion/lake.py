@@ -18,6 +18,10 @@ Layout under the lake directory:
 * ``raw/quarantine/extract=<extract>/business_date=YYYY-MM-DD/part-<load_id>.parquet``: the
   ``raw.quarantine`` rows of the live file of that extract and business date, for live files
   with quarantined rows only.
+* ``raw/replaced_rows/extract=<extract>/business_date=YYYY-MM-DD/part-<load_id>.parquet``: the
+  ``raw.replaced_rows`` of each replaced load (the load id of the file replaced): one part file
+  per load that a later delivery replaced, several in a partition when a business date was
+  replaced more than once. Those rows never change either, so the part files are immutable.
 * ``raw/load_log/load_log.parquet``: the whole ``raw.load_log``, by load id, rewritten by every
   sync.
 
@@ -66,7 +70,14 @@ import duckdb
 
 from ingestion.contract import load_contract
 from ingestion.validate import ident
-from ingestion.warehouse import LIVE_STATUSES, LOAD_LOG_DDL, QUARANTINE_DDL, RAW_SCHEMA, raw_columns
+from ingestion.warehouse import (
+    LIVE_STATUSES,
+    LOAD_LOG_DDL,
+    QUARANTINE_DDL,
+    RAW_SCHEMA,
+    REPLACED_ROWS_DDL,
+    raw_columns,
+)
 
 __all__ = [
     "DEFAULT_LAKE_NAME",
@@ -86,6 +97,7 @@ LAKE_ENV = "CONCORD_LAKE_DIR"
 DEFAULT_LAKE_NAME = "lake"  # beside the warehouse file: data/lake for data/warehouse.duckdb
 RAW_DIR = "raw"
 QUARANTINE = "quarantine"
+REPLACED_ROWS = "replaced_rows"
 LOAD_LOG = "load_log"
 PART_RE = re.compile(r"part-(\d+)\.parquet")
 TEMP_PREFIX = ".part-"
@@ -135,7 +147,7 @@ class LakeTable:
 
     name: str  # the raw table
     columns: tuple[tuple[str, str], ...]  # (name, DuckDB type in raw)
-    kind: str  # "extract", "quarantine" or "load_log"
+    kind: str  # "extract", "quarantine", "replaced" or "load_log"
 
     @property
     def lake_columns(self) -> list[tuple[str, str]]:
@@ -160,9 +172,10 @@ class LakeTable:
 
 
 def lake_tables() -> list[LakeTable]:
-    """Every table the lake holds: each extract of the contract, then quarantine and load log."""
+    """Every table the lake holds: each extract of the contract, then quarantine, the replaced
+    rows and the load log."""
     contract = load_contract()
-    clash = {QUARANTINE, LOAD_LOG} & set(contract)
+    clash = {QUARANTINE, REPLACED_ROWS, LOAD_LOG} & set(contract)
     if clash:
         raise ValueError(f"extracts named {sorted(clash)} would collide with the lake's own tables")
     tables = [
@@ -172,6 +185,7 @@ def lake_tables() -> list[LakeTable]:
     return [
         *tables,
         LakeTable(QUARANTINE, QUARANTINE_DDL, "quarantine"),
+        LakeTable(REPLACED_ROWS, REPLACED_ROWS_DDL, "replaced"),
         LakeTable(LOAD_LOG, LOAD_LOG_DDL, "load_log"),
     ]
 
@@ -208,8 +222,8 @@ class LakeSync:
 
 def _partition_dir(root: Path, table: LakeTable, extract: str, business_date: date) -> Path:
     day = f"business_date={business_date.isoformat()}"
-    if table.kind == "quarantine":
-        return root / RAW_DIR / QUARANTINE / f"extract={extract}" / day
+    if table.kind in ("quarantine", "replaced"):
+        return root / RAW_DIR / table.name / f"extract={extract}" / day
     return root / RAW_DIR / extract / day
 
 
@@ -323,7 +337,7 @@ def sync_lake(
         _check_same_warehouse(con, root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet")
         live = _live_loads(con)
         for table in tables:
-            if table.kind == "quarantine" or table.name in scope:
+            if table.kind in ("quarantine", "replaced") or table.name in scope:
                 _sync_table(con, root, table, [e for e in live if e[0] in scope], result, scope)
         log = by_kind["load_log"]
         _copy(
@@ -351,20 +365,29 @@ def _sync_table(
     result: LakeSync,
     scope: set[str],
 ) -> None:
+    expected: dict[Path, set[int]] = {}
     if table.kind == "quarantine":
-        expected = {
-            _partition_dir(root, table, extract, day): load_id
-            for extract, day, load_id, quarantined in live
-            if quarantined
-        }
+        for extract, day, load_id, quarantined in live:
+            if quarantined:
+                expected[_partition_dir(root, table, extract, day)] = {load_id}
         source = f"select {table.select_list()} from {RAW_SCHEMA}.quarantine where load_id = ?"
         order = " order by source_row_number"
+    elif table.kind == "replaced":
+        for extract, day, load_id in con.execute(
+            f"""
+            select distinct extract_name, business_date, load_id
+            from {RAW_SCHEMA}.{REPLACED_ROWS}
+            where extract_name in (select unnest(?))
+            """,
+            [sorted(scope)],
+        ).fetchall():
+            expected.setdefault(_partition_dir(root, table, extract, day), set()).add(load_id)
+        source = f"select {table.select_list()} from {RAW_SCHEMA}.{REPLACED_ROWS} where load_id = ?"
+        order = " order by source_row_number"
     else:
-        expected = {
-            _partition_dir(root, table, extract, day): load_id
-            for extract, day, load_id, _ in live
-            if extract == table.name
-        }
+        for extract, day, load_id, _ in live:
+            if extract == table.name:
+                expected[_partition_dir(root, table, extract, day)] = {load_id}
         source = (
             f"select {table.select_list()} from {RAW_SCHEMA}.{ident(table.name)} where _load_id = ?"
         )
@@ -374,32 +397,32 @@ def _sync_table(
         parts, leftovers = _present(directory)
         present |= parts
         temporary += leftovers
-    for partition, load_id in expected.items():
-        if load_id not in present.get(partition, set()):
+    for partition, load_ids in expected.items():
+        for load_id in sorted(load_ids - present.get(partition, set())):
             result.rows_written += _copy(
                 con, source + order, [load_id], partition / f"part-{load_id}.parquet"
             )
             result.files_written += 1
     for partition, ids in present.items():
-        keep = expected.get(partition)
-        for load_id in sorted(ids - {keep}):
+        keep = expected.get(partition, set())
+        for load_id in sorted(ids - keep):
             (partition / f"part-{load_id}.parquet").unlink(missing_ok=True)
             result.files_removed += 1
-        if keep is None and not any(partition.iterdir()):
+        if not keep and not any(partition.iterdir()):
             partition.rmdir()
     for path in temporary:
         path.unlink(missing_ok=True)
         result.files_removed += 1
-    if table.kind == "quarantine":  # extract=... directories left empty
+    if table.kind in ("quarantine", "replaced"):  # extract=... directories left empty
         for directory in _scanned_dirs(root, table, scope):
             if directory.is_dir() and not any(directory.iterdir()):
                 shutil.rmtree(directory)
 
 
 def _scanned_dirs(root: Path, table: LakeTable, scope: set[str]) -> list[Path]:
-    """The directories a sync of ``scope`` lists: an extract's own, or the quarantine
-    directories of the extracts in scope."""
-    if table.kind == "quarantine":
+    """The directories a sync of ``scope`` lists: an extract's own, or the quarantine (replaced
+    rows) directories of the extracts in scope."""
+    if table.kind in ("quarantine", "replaced"):
         return [_table_dir(root, table) / f"extract={name}" for name in sorted(scope)]
     return [_table_dir(root, table)]
 
@@ -421,7 +444,7 @@ def lake_row_breaks(
             files = [root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet"]
             files = [f for f in files if f.is_file()]
             where, params = "", []
-        elif table.kind == "quarantine":
+        elif table.kind in ("quarantine", "replaced"):
             files = [
                 f
                 for directory in _scanned_dirs(root, table, scope)

@@ -15,12 +15,19 @@ What ``ingest`` writes (DuckDB schema ``raw``):
   ``ingestion.validate`` for the rules and their order). A row with several problems gets one
   quarantine row, for the first failing check: structure first, then the columns in contract
   order.
+* ``raw.replaced_rows``: every row a replaced file had in its raw table, once, moved there in
+  the transaction that replaces it: the replaced load's id and lineage, ``replaced_by_load_id``
+  (the load that replaced it) and ``row_values``, the contract columns as one JSON object of
+  the raw table's values. A closed period keeps what it was closed with from them
+  (docs/decisions.md, "Period close: a closed month's file delivered again").
 * ``raw.load_log``: one row per file seen (per distinct content of a path), with a status:
 
   ``loaded``     rows loaded (and bad rows quarantined).
   ``replaced``   a later delivery of the same extract and business date with different content:
                  loaded, and the rows (and quarantine rows) of the file that was live for that
-                 extract and business date were deleted; ``related_load_id`` names that file.
+                 extract and business date were deleted from the raw table (and quarantine);
+                 ``related_load_id`` names that file. Its loaded rows are kept in
+                 ``raw.replaced_rows`` (below).
   ``duplicate``  same content hash as the live file of the same extract and business date:
                  nothing loaded; ``related_load_id`` names the live file.
                  Also a file with data rows whose content equals a file of the same extract
@@ -556,6 +563,7 @@ def _ingest_chunk(
     try:
         table = f"{RAW_SCHEMA}.{ident(extract.name)}"
         if to_delete:
+            _keep_replaced_rows(con, extract, staged, to_delete)
             con.execute(f"delete from {table} where _load_id in (select unnest(?))", [to_delete])
             con.execute(
                 f"delete from {RAW_SCHEMA}.quarantine where load_id in (select unnest(?))",
@@ -572,6 +580,39 @@ def _ingest_chunk(
         _drop_temp(con, entries)
     for entry in entries:
         report.add(entry.result())
+
+
+def _keep_replaced_rows(
+    con: duckdb.DuckDBPyConnection, extract: Extract, staged: list[_Entry], replaced: list[int]
+) -> None:
+    """Copy the raw rows of the replaced loads into raw.replaced_rows, each with the load that
+    replaced it (the staged file whose related_load_id names it)."""
+    replaced_by = {
+        e.related_load_id: e.load_id
+        for e in staged
+        if e.status == "replaced" and e.related_load_id in replaced
+    }
+    pairs = pd.DataFrame(
+        {"old_load_id": list(replaced_by), "new_load_id": list(replaced_by.values())},
+        dtype="int64",
+    )
+    values = ", ".join(f"{ident(c.name)} := r.{ident(c.name)}" for c in extract.columns)
+    con.register(META_TABLE, pairs)
+    try:
+        con.execute(
+            f"""
+            insert into {RAW_SCHEMA}.replaced_rows
+            select r._load_id, r._source_system, ?, r._source_file, r._source_row_number,
+                   r._business_date, r._loaded_at, m.new_load_id,
+                   cast(to_json(struct_pack({values})) as varchar)
+            from {RAW_SCHEMA}.{ident(extract.name)} r
+            join {META_TABLE} m on m.old_load_id = r._load_id
+            order by r._load_id, r._source_row_number
+            """,
+            [extract.name],
+        )
+    finally:
+        con.unregister(META_TABLE)
 
 
 def _stage(con: duckdb.DuckDBPyConnection, extract: Extract, staged: list[_Entry]) -> None:

@@ -53,6 +53,22 @@ QUARANTINE_DDL = (
     ("reason", "VARCHAR"),
 )
 
+# The rows a replaced load had in its raw table, kept when a later delivery replaces them
+# (docs/decisions.md, "Period close: a closed month's file delivered again"): the replaced
+# load's lineage and its contract columns as one JSON object (the raw table's values; the
+# staging models read them back through the contract's types: macro replaced_rows).
+REPLACED_ROWS_DDL = (
+    ("load_id", "BIGINT"),
+    ("source_system", "VARCHAR"),
+    ("extract_name", "VARCHAR"),
+    ("source_file", "VARCHAR"),
+    ("source_row_number", "BIGINT"),
+    ("business_date", "DATE"),
+    ("loaded_at", "TIMESTAMP"),
+    ("replaced_by_load_id", "BIGINT"),
+    ("row_values", "VARCHAR"),
+)
+
 STATUSES = (
     "loaded",
     "replaced",
@@ -90,12 +106,14 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
 
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: dict[str, Extract]) -> None:
     """Create the raw schema, every raw table (typed from the contract, even for extracts with
-    no files yet), raw.load_log and raw.quarantine; refuse tables whose columns have drifted."""
+    no files yet), raw.load_log, raw.quarantine and raw.replaced_rows; refuse tables whose
+    columns have drifted."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for extract in contract.values():
         _create(con, extract.name, raw_columns(extract))
     _create(con, "load_log", LOAD_LOG_DDL)
     _create(con, "quarantine", QUARANTINE_DDL)
+    _create(con, "replaced_rows", REPLACED_ROWS_DDL)
 
 
 @dataclass

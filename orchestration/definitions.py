@@ -10,7 +10,13 @@ from orchestration.automation import close_schedule, landing_sensor, transform_a
 from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
 from orchestration.exposures import exposure_specs
 from orchestration.freshness import with_freshness
-from orchestration.ingest import INGEST_ASSETS, landing_specs, load_log, quarantine_spec
+from orchestration.ingest import (
+    INGEST_ASSETS,
+    landing_specs,
+    load_log,
+    quarantine_spec,
+    replaced_rows_spec,
+)
 from orchestration.jobs import ingest_job, transform_job
 from orchestration.publish import publishing_assets
 
@@ -29,6 +35,7 @@ def build_definitions(
             *INGEST_ASSETS,
             load_log,
             quarantine_spec(),
+            replaced_rows_spec(),
             concord_dbt_assets,
             *publishing_assets(),
             *exposure_specs(),

@@ -22,13 +22,14 @@ POLICY = dg.FreshnessPolicy.time_window(fail_window=FAIL_AFTER, warn_window=WARN
 
 
 def is_watched(spec: dg.AssetSpec) -> bool:
-    """The raw tables (ingestion's assets, keys raw/<extract>, not the load log or quarantine,
-    which every ingestion writes) and the KPI marts."""
+    """The raw tables (ingestion's assets, keys raw/<extract>, not the load log, quarantine or
+    replaced rows, which every ingestion writes) and the KPI marts."""
     key = spec.key.path
     if key[0] == RAW_PREFIX:
         return any(kind == "duckdb" for kind in spec.kinds) and key[-1] not in {
             "load_log",
             "quarantine",
+            "replaced_rows",
         }
     return spec.group_name == KPI_GROUP
 

@@ -29,6 +29,7 @@ DAILY = dg.DailyPartitionsDefinition(
 )
 LOAD_LOG_KEY = dg.AssetKey(["raw", "load_log"])
 QUARANTINE_KEY = dg.AssetKey(["raw", "quarantine"])
+REPLACED_ROWS_KEY = dg.AssetKey(["raw", "replaced_rows"])
 LANDING_PREFIX = "landing"
 
 
@@ -426,5 +427,19 @@ def quarantine_spec() -> dg.AssetSpec:
         owners=groups.integration_owners(),
         description="raw.quarantine: every row ingestion rejected, with its file, line, column, "
         "value and the rule it broke. Written by each ingestion asset as it loads.",
+        kinds={"duckdb"},
+    )
+
+
+def replaced_rows_spec() -> dg.AssetSpec:
+    """raw.replaced_rows: written by every ingestion asset that replaces a file, read by the
+    period close (docs/decisions.md, "Period close: a closed month's file delivered again")."""
+    return dg.AssetSpec(
+        REPLACED_ROWS_KEY,
+        deps=[raw_key(e) for e in load_contract().values()],
+        group_name="controls",
+        owners=groups.integration_owners(),
+        description="raw.replaced_rows: the rows a file had when a later delivery of its "
+        "extract and business date replaced it. Written by each ingestion asset as it loads.",
         kinds={"duckdb"},
     )

@@ -52,6 +52,8 @@ class Deliverer:
         self.master_deltas = MasterDeltas(self) if self.config.master_data == "deltas" else None
         self.late_file = late_events.plan(self.config)
         late_events.write_truth(self.late_file, self.config, out_dir / "truth")
+        self.redelivery = late_events.plan_redelivery(self.config, self.late_file)
+        self.truth_dir = out_dir / "truth"
 
     # ------------------------------------------------------------------ writing files
     def write_file(
@@ -65,7 +67,7 @@ class Deliverer:
         sent = minimal_erp.as_delivered(self.config, extract_name, frame)
         if sent is None:
             return
-        frame = sent
+        frame = late_events.redeliver(self, extract_name, day, sent)
         if self.master_deltas is not None:  # a master sent as change records: no snapshot
             frame = self.master_deltas.snapshot_frame(extract_name, day, frame)
             if frame is None:

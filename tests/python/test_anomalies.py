@@ -10,6 +10,9 @@ detector's exceptions that point at an injected anomaly. The clean world raises 
 
 from __future__ import annotations
 
+import csv
+import re
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -163,3 +166,56 @@ def test_observed_values_equal_the_truth(defective_world: BuiltWorld) -> None:
             )
             rows = d["rows_delivered"] - quarantined
             assert f" loaded {rows} rows against a baseline of " in shown["explanation"].iloc[0]
+
+
+def test_stock_out_risk_scores_the_days_short_counting_what_is_on_order(
+    defective_world: BuiltWorld,
+) -> None:
+    """The score of a stock-out risk (days short of the lead time) follows the rule of its flag
+    and impact: available and on order cover (available + on order) x 28 / forecast days. The
+    worst date of each run is the one short the most days by that rule; every flagged date is
+    short some (score > 0), which a score without the units on order would not tell."""
+    queue = queue_of(defective_world)
+    risks = queue.exceptions[queue.exceptions["exception_type"] == "stock_out_risk"]
+    assert len(risks) > 0
+    with duckdb.connect(str(defective_world.warehouse), read_only=True) as con:
+        days = con.execute(
+            "select entity_code, sku, as_of_date, available_units, on_order_units, "
+            "cast(forecast_units_next_28_days as double) as forecast, "
+            "cast(lead_time_days as double) as lead_time, is_stock_out_risk "
+            "from marts.mart_days_of_supply where forecast_units_next_28_days > 0"
+        ).df()
+    days["as_of_date"] = pd.to_datetime(days["as_of_date"]).dt.date
+    days["short"] = (
+        days["lead_time"]
+        - (days["available_units"] + days["on_order_units"]) * 28 / days["forecast"]
+    )
+    pattern = re.compile(
+        r"^On (\d{4}-\d{2}-\d{2}) .* on hand \(\d+ available, (\d+) on order\).* "
+        r"short (-?[\d.]+) days \(the score\)"
+    )
+    seed = Path(__file__).resolve().parents[2] / "seeds" / "anomaly_thresholds.csv"
+    with seed.open(newline="") as handle:
+        (min_volume,) = [
+            float(r["value"])
+            for r in csv.DictReader(handle)
+            if (r["exception_type"], r["parameter"]) == ("stock_out_risk", "min_volume")
+        ]
+    for risk in risks.itertuples():
+        match = pattern.search(risk.explanation)
+        assert match, risk.explanation
+        observed, score = date.fromisoformat(match.group(1)), float(match.group(3))
+        run = days[
+            (days["entity_code"] == risk.entity_code)
+            & (days["sku"] == risk.sku)
+            & (days["as_of_date"] >= pd.Timestamp(risk.first_seen_date).date())
+            & (days["as_of_date"] <= pd.Timestamp(risk.last_seen_date).date())
+            & days["is_stock_out_risk"]
+            & (days["forecast"] >= min_volume)
+        ]
+        assert (run["short"] > 0).all(), run
+        worst = run[run["as_of_date"] == observed]
+        assert len(worst) == 1, (risk.explanation, run)
+        assert worst["short"].iloc[0] == pytest.approx(run["short"].max(), abs=1e-9)
+        assert score == pytest.approx(worst["short"].iloc[0], abs=0.05 + 1e-9)
+        assert score > 0

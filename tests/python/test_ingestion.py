@@ -416,7 +416,7 @@ def test_every_raw_table_exists_typed_even_without_files(landing: Path, warehous
 
     assert report.files_seen == 0
     tables = all_raw_tables(warehouse)
-    assert sorted(tables) == sorted([*CONTRACT, "load_log", "quarantine"])
+    assert sorted(tables) == sorted([*CONTRACT, "load_log", "quarantine", "replaced_rows"])
     assert all(rows == [] for rows in tables.values())
     types = dict(
         query(
@@ -1001,6 +1001,19 @@ def test_corrected_redelivery_replaces_the_earlier_rows(
         ("pos/2026-01-08/pos_sales_20260105_2.csv", 2, 2),
     ]
     assert query(warehouse, "select count(*) from raw.quarantine") == [(0,)]
+    # the replaced rows are kept (a file replaced within the run that loaded it never had any)
+    kept = query(
+        warehouse,
+        "select source_file, source_row_number, replaced_by_load_id, "
+        "cast(row_values ->> 'quantity' as integer) from raw.replaced_rows order by all",
+    )
+    if runs == "two runs":
+        assert kept == [
+            ("pos/2026-01-06/pos_sales_20260105.csv", 1, second["load_id"], 2),
+            ("pos/2026-01-06/pos_sales_20260105.csv", 2, second["load_id"], 2),
+        ]
+    else:
+        assert kept == []
 
 
 def test_older_delivery_arriving_after_a_newer_one_is_superseded(

@@ -213,19 +213,50 @@ def test_sync_rewrites_only_what_changed(tmp_path: Path) -> None:
     before = _part_files(lake)
     old_part = next(p for p in before if "2026-01-06" in str(p))
 
-    # a corrected re-delivery of one day: its partition gets the new part file, the old one goes
+    # a corrected re-delivery of one day: its partition gets the new part file, the old one goes;
+    # the old file's rows move to the replaced rows, which get a part file of their own
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        old_rows = con.execute(
+            "select * exclude (_load_id, _loaded_at) from raw.pos_sales "
+            "where _business_date = ? order by _source_row_number",
+            [days[1]],
+        ).fetchall()
     _pos_day(landing, days[1], 4, sequence=2, quantity="3")
     second = ingest(landing, warehouse, lake_dir=lake, actions=None)
     assert [f.status for f in second.files] == ["replaced"]
     after = _part_files(lake)
     assert not old_part.exists()
     new_part = old_part.parent / f"part-{second.files[0].load_id}.parquet"
-    assert set(after) == set(before) - {old_part} | {new_part}
+    kept = (
+        lake
+        / "raw"
+        / "replaced_rows"
+        / "extract=pos_sales"
+        / "business_date=2026-01-06"
+        / old_part.name
+    )
+    assert set(after) == set(before) - {old_part} | {new_part, kept}
     assert {p: after[p] for p in before if p != old_part} == {
         p: s for p, s in before.items() if p != old_part
     }
-    assert (second.lake.files_written, second.lake.files_removed) == (1, 1)
+    assert (second.lake.files_written, second.lake.files_removed) == (2, 1)
     assert sorted(p.name for p in old_part.parent.iterdir()) == [new_part.name]
+    # the replaced rows give back the old file's rows, value for value, through the contract
+    contract = load_contract()["pos_sales"]
+    values = ", ".join(
+        f"cast(row_values ->> '{c.name}' as {c.data_type}) as {c.name}" for c in contract.columns
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        kept_rows = con.execute(
+            f"select {values}, source_system, source_file, source_row_number, business_date "
+            "from raw.replaced_rows order by source_row_number"
+        ).fetchall()
+        (replaced_by,) = con.execute(
+            "select distinct replaced_by_load_id from raw.replaced_rows"
+        ).fetchone()
+        lake_kept = con.execute(f"select count(*) from read_parquet('{kept}')").fetchone()[0]
+    assert kept_rows == old_rows and len(old_rows) == 3 == lake_kept
+    assert replaced_by == second.files[0].load_id
 
     # the same landing zone again: nothing written, nothing touched
     third = ingest(landing, warehouse, lake_dir=lake, actions=None)

@@ -12,17 +12,24 @@ January's trial balance and KPI rows are identical in the three; the late file's
 its delivery date in February as adjustments naming January, the restatement log holds them at
 their truth values, and the KPI marts equal the truth with the late date's store sales moved to
 the delivery date.
+The same world delivers the POS file of 31 January on time with two mistakes and again,
+corrected, on 11 February, after the close (late_events.py, truth/redelivered_lines.csv): the
+first delivery is in build 1, the correction arrives with the late file in build 2. January
+keeps what it was closed with; February posts the corrected file less the first delivery, as
+adjustments naming January, which the test computes from the simulation's lines.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
@@ -81,7 +88,11 @@ class Builds:
     late_date: date
     delivery_date: date
     late_file: str  # relative to the landing zone
+    redelivered_date: date  # the business date of the file delivered again
+    redelivery_date: date
+    redelivered_file: str  # the corrected delivery, relative to the landing zone
     truth: Path
+    warehouse: Path
     open_january: dict[str, pd.DataFrame]
     after_close: dict[str, pd.DataFrame]
     full_refresh: dict[str, pd.DataFrame]
@@ -120,6 +131,9 @@ def relations(warehouse: Path) -> dict[str, pd.DataFrame]:
         "restatements": "marts.mart_gl_restatements",
         "net_sales": "marts.mart_net_sales",
         "cogs": "marts.mart_cogs",
+        "late_files": "intermediate.int_late_posting_periods",
+        "posting_events": "marts.fct_gl_posting_events",
+        "replaced_rows": "raw.replaced_rows",
     }
     frames = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -146,6 +160,13 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     delivery_date = date.fromisoformat(late["delivery_date"])
     (late_path,) = (root / "landing").glob(f"*/{delivery_date}/*_{late_date:%Y%m%d}.csv")
     late_file = late_path.relative_to(root / "landing").as_posix()
+    lines = pd.read_csv(root / "truth" / "redelivered_lines.csv")
+    redelivered_date = date.fromisoformat(lines["business_date"].iloc[0])
+    redelivery_date = date.fromisoformat(lines["redelivery_date"].iloc[0])
+    (redelivered_path,) = (root / "landing").glob(
+        f"*/{redelivery_date}/*_{redelivered_date:%Y%m%d}_2.csv"
+    )
+    redelivered_file = redelivered_path.relative_to(root / "landing").as_posix()
 
     # the project as finance runs it, with a close calendar of its own
     project = root / "project"
@@ -158,12 +179,14 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
             shutil.copy2(source, project / part)
     shutil.copytree(PROJECT_ROOT / "tests" / "dbt", project / "tests" / "dbt")
 
-    # 1. every file but the late one; January open
+    # 1. every file but the late one and the correction; January open
     landing = root / "delivered"
     shutil.copytree(
         root / "landing",
         landing,
-        ignore=lambda d, names: [n for n in names if (Path(d) / n) == late_path],
+        ignore=lambda d, names: [
+            n for n in names if (Path(d) / n) in (late_path, redelivered_path)
+        ],
     )
     warehouse = root / "warehouse.duckdb"
     ingest(landing, warehouse)
@@ -182,10 +205,15 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
         writer = csv.writer(handle, lineterminator="\n")
         for entity in entities:
             writer.writerow([entity, JANUARY.isoformat(), closed_on.isoformat()])
-    target = landing / late_path.relative_to(root / "landing")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(late_path, target)
-    ingest(landing, warehouse)
+    for path in (late_path, redelivered_path):
+        target = landing / path.relative_to(root / "landing")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    report = ingest(landing, warehouse)
+    assert {f.source_file: f.status for f in report.files} == {
+        late_file: "loaded",
+        redelivered_file: "replaced",
+    }
     run_dbt(project, warehouse, "seed", "--select", "close_calendar")
     # (and dim_product, which the KPI marts' tests refer to)
     run_dbt(
@@ -204,7 +232,17 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     run_dbt(project, warehouse, "run", "--full-refresh", "--select", *LEDGER_AND_KPIS)
     full_refresh = relations(warehouse)
     return Builds(
-        late_date, delivery_date, late_file, root / "truth", open_january, after_close, full_refresh
+        late_date,
+        delivery_date,
+        late_file,
+        redelivered_date,
+        redelivery_date,
+        redelivered_file,
+        root / "truth",
+        warehouse,
+        open_january,
+        after_close,
+        full_refresh,
     )
 
 
@@ -236,9 +274,14 @@ def test_late_events_post_in_february_as_adjustments_naming_january(builds: Buil
     adjustments = postings[postings["adjusts_period_start_date"].notna()]
     assert len(adjustments) > 0
     assert set(pd.to_datetime(adjustments["adjusts_period_start_date"]).dt.date) == {JANUARY}
-    assert set(pd.to_datetime(adjustments["posting_date"]).dt.date) == {builds.delivery_date}
-    assert set(pd.to_datetime(adjustments["business_date"]).dt.date) == {builds.late_date}
-    assert adjustments["journal_id"].str.endswith(f"-adjustment-{builds.delivery_date}").all()
+    posted = pd.to_datetime(adjustments["posting_date"]).dt.date
+    belongs = pd.to_datetime(adjustments["business_date"]).dt.date
+    assert set(zip(belongs, posted, strict=True)) == {
+        (builds.late_date, builds.delivery_date),
+        (builds.redelivered_date, builds.redelivery_date),
+    }
+    suffixes = "-adjustment-" + posted.astype(str)
+    assert all(j.endswith(x) for j, x in zip(adjustments["journal_id"], suffixes, strict=True))
     # February's sales accounts moved by exactly the adjustments (its stock and cost accounts
     # also by the late issues' effect on the moving average of later events: touched_pairs)
     key = ["entity_code", "account_code"]
@@ -257,8 +300,10 @@ def test_late_events_post_in_february_as_adjustments_naming_january(builds: Buil
 
 def test_restatement_log_holds_the_late_file_at_its_truth_value(builds: Builds) -> None:
     log = builds.after_close["restatements"]
-    assert set(log["source_files"]) == {builds.late_file}
+    assert set(log["source_files"]) == {builds.late_file, builds.redelivered_file}
     assert set(pd.to_datetime(log["posting_period_start_date"]).dt.date) == {FEBRUARY}
+    log = log[pd.to_datetime(log["business_date"]).dt.date == builds.late_date]
+    assert set(log["source_files"]) == {builds.late_file}
     by_role = log.pivot_table(
         index="entity_code", columns="account_role", values="net_amount", aggfunc="sum"
     ).astype(float)
@@ -276,7 +321,7 @@ def test_restatement_log_holds_the_late_file_at_its_truth_value(builds: Builds) 
     # the cost of the late lines (valued when they post, see touched_pairs): the ledger's
     # adjustment equals the COGS mart's adjustment rows
     cogs = builds.after_close["cogs"]
-    adjusted = cogs[cogs["adjusts_period_start_date"].notna()]
+    adjusted = cogs[pd.to_datetime(cogs["adjusted_business_date"]).dt.date == builds.late_date]
     mart_cogs = adjusted.groupby("entity_code")["cogs"].sum().astype(float)
     assert (mart_cogs != 0).all()
     pd.testing.assert_series_equal(
@@ -285,16 +330,20 @@ def test_restatement_log_holds_the_late_file_at_its_truth_value(builds: Builds) 
 
 
 def touched_pairs(builds: Builds) -> set[tuple[str, str]]:
-    """The entity and SKU pairs the late file moves. Its lines are valued when they post (on the
-    delivery date, as an ERP values a posting), while the simulation's truth values them when
-    they happened: from the late date on, the moving average of these pairs differs from the
-    truth by design, so their COGS is compared in units only."""
+    """The entity and SKU pairs the late file and the re-delivered file move. Their lines are
+    valued when they post (on the delivery date, as an ERP values a posting; the first delivery
+    of the re-delivered file as it was booked), while the simulation's truth values the
+    corrected lines when they happened: from the late date on, the moving average of these
+    pairs differs from the truth by design, so their COGS is compared in units only."""
     events = pd.read_parquet(builds.truth / "events.parquet")
     late = events[
         (pd.to_datetime(events["business_date"]).dt.date == builds.late_date)
         & (events["channel"] == "store")
     ]
-    return set(zip(late["entity_code"], late["sku"], strict=True))
+    lines = redelivered_lines(builds)
+    return set(zip(late["entity_code"], late["sku"], strict=True)) | set(
+        zip(lines["entity_code"], lines["sku"], strict=True)
+    )
 
 
 def rebucketed(truth: pd.DataFrame, builds: Builds) -> pd.DataFrame:
@@ -306,7 +355,54 @@ def rebucketed(truth: pd.DataFrame, builds: Builds) -> pd.DataFrame:
     truth["adjusted_business_date"] = pd.Series([None] * len(truth), dtype=object)
     truth.loc[late, "adjusted_business_date"] = builds.late_date
     truth.loc[late, "business_date"] = builds.delivery_date
-    return truth
+    # the re-delivered date: January keeps the first delivery, February adjusts by the
+    # corrected lines less the first delivery's (rows of every SKU either delivery has)
+    redelivered = (truth["business_date"] == builds.redelivered_date) & (
+        truth["channel"] == "store"
+    )
+    first, corrected = line_sums(builds, "first"), line_sums(builds, "corrected")
+    change = corrected.sub(first, fill_value=0)
+    kept = first.reset_index().assign(business_date=builds.redelivered_date)
+    adjustment = change.reset_index().assign(
+        business_date=builds.redelivery_date, adjusted_business_date=builds.redelivered_date
+    )
+    rows = pd.concat([kept, adjustment], ignore_index=True).assign(channel="store")
+    return pd.concat([truth[~redelivered], rows[rows.columns.intersection(truth.columns)]])
+
+
+def redelivered_lines(builds: Builds) -> pd.DataFrame:
+    return pd.read_csv(builds.truth / "redelivered_lines.csv", dtype={"sku": str})
+
+
+def cents(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def line_sums(builds: Builds, delivery: str) -> pd.DataFrame:
+    """The store sales of one delivery of the re-delivered file per entity, location and SKU
+    (docs/glossary.md, Sales), computed from the simulation's lines: a line's gross is units x
+    unit price rounded to cents; a return is what it was sold for after its discount."""
+    lines = redelivered_lines(builds)
+    lines = lines[lines["delivery"] == delivery].copy()
+    sale = lines["transaction_type"] == "sale"
+    gross = [cents(q * p) for q, p in zip(lines["quantity"], lines["unit_price"], strict=True)]
+    discount = [cents(d) for d in lines["discount_amount"]]
+    lines["gross_sales"] = [g if s else Decimal(0) for g, s in zip(gross, sale, strict=True)]
+    lines["discounts"] = [d if s else Decimal(0) for d, s in zip(discount, sale, strict=True)]
+    lines["returns"] = [
+        Decimal(0) if s else g - d for g, d, s in zip(gross, discount, sale, strict=True)
+    ]
+    lines["tax"] = [cents(t) for t in lines["tax_amount"]]
+    lines["units_sold"] = lines["quantity"].where(sale, 0)
+    lines["units_returned"] = lines["quantity"].where(~sale, 0)
+    lines["net_units"] = lines["units_sold"] - lines["units_returned"]
+    sums = lines.groupby(["entity_code", "location_id", "sku"])[
+        ["units_sold", "units_returned", "net_units", "gross_sales", "discounts", "returns", "tax"]
+    ].sum()
+    sums["net_sales"] = sums["gross_sales"] - sums["discounts"] - sums["returns"]
+    for column in ("gross_sales", "discounts", "returns", "tax", "net_sales"):
+        sums[column] = sums[column].astype(float)
+    return sums
 
 
 @pytest.mark.parametrize(
@@ -340,7 +436,8 @@ def test_kpi_marts_equal_the_truth_rebucketed_by_the_close(
             [p in pairs for p in zip(both["entity_code"], both["sku"], strict=True)],
             index=both.index,
         )
-        checked = ~(touched & (both["business_date"] >= builds.late_date))
+        first_moved = min(builds.late_date, builds.redelivered_date)
+        checked = ~(touched & (both["business_date"] >= first_moved))
         assert checked.sum() > len(both) / 2
     tolerance = 0.0100001 if name == "cogs" else 0.005
     for column in money:
@@ -354,3 +451,104 @@ def test_late_events_need_a_world_that_reaches_the_delivery() -> None:
     with pytest.raises(ValueError, match="2026-02-10"):
         late_events.plan(short)
     assert late_events.plan(WorldConfig(start_date=date(2026, 1, 15), days=30)) is None
+    shorter = WorldConfig(start_date=date(2026, 1, 15), days=27, late_events=True)
+    with pytest.raises(ValueError, match="2026-02-11"):
+        late_events.plan_redelivery(shorter, late_events.plan(shorter))
+
+
+def test_a_file_delivered_again_after_the_close_posts_new_less_old_in_february(
+    builds: Builds,
+) -> None:
+    log = builds.after_close["restatements"]
+    log = log[pd.to_datetime(log["business_date"]).dt.date == builds.redelivered_date]
+    assert set(log["source_files"]) == {builds.redelivered_file}
+    assert set(pd.to_datetime(log["posting_date"]).dt.date) == {builds.redelivery_date}
+    by_role = log.pivot_table(
+        index="entity_code", columns="account_role", values="net_amount", aggfunc="sum"
+    ).astype(float)
+    change = (
+        line_sums(builds, "corrected")
+        .sub(line_sums(builds, "first"), fill_value=0)
+        .groupby("entity_code")
+        .sum()
+    )
+    assert (change["gross_sales"] != 0).sum() >= 1 and (change["units_sold"] < 0).any()
+    for entity, row in change.iterrows():
+        roles = by_role.loc[entity] if entity in by_role.index else pd.Series(dtype=float)
+        # revenue and tax payable are credits (negative net); discounts and returns debits
+        assert roles.get("revenue", 0) == pytest.approx(-row["gross_sales"], abs=0.005)
+        assert roles.get("discounts", 0) == pytest.approx(row["discounts"], abs=0.005)
+        assert roles.get("returns", 0) == pytest.approx(row["returns"], abs=0.005)
+        assert roles.get("sales_tax_payable", 0) == pytest.approx(-row["tax"], abs=0.005)
+    # the cost: the ledger's adjustment equals the COGS mart's adjustment rows of that date,
+    # whose units are the corrected file's less the first delivery's
+    cogs = builds.after_close["cogs"]
+    adjusted = cogs[
+        pd.to_datetime(cogs["adjusted_business_date"]).dt.date == builds.redelivered_date
+    ]
+    assert set(pd.to_datetime(adjusted["business_date"]).dt.date) == {builds.redelivery_date}
+    units = adjusted.groupby("entity_code")["net_units"].sum()
+    pd.testing.assert_series_equal(
+        units.astype(int), change["net_units"].astype(int).reindex(units.index), check_names=False
+    )
+    mart_cogs = adjusted.groupby("entity_code")["cogs"].sum().astype(float)
+    assert (mart_cogs != 0).any()
+    ledger_cogs = by_role["cogs"].reindex(mart_cogs.index).fillna(0)
+    pd.testing.assert_series_equal(ledger_cogs, mart_cogs, check_names=False)
+
+
+def test_the_closed_month_keeps_the_first_delivery_and_february_reverses_it(
+    builds: Builds,
+) -> None:
+    """The first delivery's lines stay in January (from its file) and are reversed line by
+    line in February (from the correction), beside the correction's own lines."""
+    events = builds.after_close["posting_events"]
+    events = events[pd.to_datetime(events["business_date"]).dt.date == builds.redelivered_date]
+    first = redelivered_lines(builds).query("delivery == 'first'")
+    booked = events[events["event_id"].str.contains(":replaced:", regex=False)]
+    reversed_ = events[events["event_id"].str.contains(":reversal:", regex=False)]
+    own = events[
+        (events["source_file"] == builds.redelivered_file)
+        & ~events["event_id"].str.contains(":reversal:", regex=False)
+    ]
+    assert len(own) == len(redelivered_lines(builds).query("delivery == 'corrected'"))
+    assert len(booked) == len(reversed_) == len(first)
+    assert set(pd.to_datetime(booked["posting_date"]).dt.date) == {builds.redelivered_date}
+    assert booked["adjusts_period_start_date"].isna().all()
+    assert booked["source_file"].str.endswith(f"_{builds.redelivered_date:%Y%m%d}.csv").all()
+    for frame in (reversed_, own):
+        assert set(pd.to_datetime(frame["posting_date"]).dt.date) == {builds.redelivery_date}
+        assert set(frame["source_file"]) == {builds.redelivered_file}
+    amounts = ["gross_amount", "discount_amount", "returned_value_amount", "tax_amount"]
+    key = booked["event_id"].str.replace(":replaced:", ":", regex=False)
+    back = reversed_.assign(event_id=reversed_["event_id"].str.replace(":reversal:", ":"))
+    pd.testing.assert_frame_equal(
+        booked.assign(event_id=key).set_index("event_id")[amounts].sort_index().astype(float),
+        -back.set_index("event_id")[amounts].sort_index().astype(float),
+    )
+    # raw keeps the first delivery's rows
+    kept = builds.after_close["replaced_rows"]
+    assert len(kept) == len(first)
+    assert kept["source_file"].str.endswith(f"_{builds.redelivered_date:%Y%m%d}.csv").all()
+
+
+def test_only_files_that_can_hold_january_are_paired_with_its_close(builds: Builds) -> None:
+    """int_late_posting_periods pairs January's close with files dated from 31 December to
+    January's last day plus the lookback and two days (and supplier invoices), not every file
+    delivered after it."""
+    files = set(builds.after_close["late_files"]["source_file"])
+    assert {builds.late_file, builds.redelivered_file} <= files
+    # supplier invoices are always paired: an invoice posts on its own date, which nothing bounds
+    files = {f for f in files if "/erp_supplier_invoices_" not in f}
+    named = [
+        date(*map(int, re.search(r"_(\d{4})(\d{2})(\d{2})(_\d+)?\.", f).groups()[:3]))
+        for f in files
+    ]
+    last = date(2026, 1, 31) + timedelta(days=3 + 2)
+    assert all(date(2025, 12, 31) <= d <= last for d in named), sorted(set(named))
+    with duckdb.connect(str(builds.warehouse), read_only=True) as con:
+        (later,) = con.execute(
+            "select count(*) from raw.load_log where business_date > ? and delivery_date > ?",
+            [last, builds.delivery_date - timedelta(days=5)],
+        ).fetchone()
+    assert later > 0  # files delivered after the close that the scope leaves out

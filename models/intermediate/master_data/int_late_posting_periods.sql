@@ -5,6 +5,16 @@
 -- (a later month with no close, or one closed on or after that date), on the delivery date,
 -- moved into that period if it lies outside it. Lateness is decided from the delivery folder's
 -- date (raw.load_log) and the seed, so a full refresh decides exactly as the builds before it.
+-- Only files that can hold the closed period's events are paired with its close: those whose
+-- business date (the date in the file name) lies from the day before the period's first day (a
+-- file of a UTC date holds events of the next local date east of UTC) to its last day plus the
+-- load lookback and two days (test assert_events_within_the_load_lookback: an event is at most
+-- incremental_lookback_days older than its file, a stock movement's UTC date one day more, and
+-- its local date one more again), and every supplier invoice file (an invoice posts on its
+-- invoice date, which the lookback does not bound). Any other file delivered after the close
+-- holds no event of the period: pairing it would only make the valuation and the KPI marts
+-- read it (docs/decisions.md, "Period close").
+{%- set unbounded_extracts = ['erp_supplier_invoices'] %}
 
 with
 
@@ -19,9 +29,14 @@ closes as (
 files as (
     select distinct
         load_log.source_file,
+        load_log.extract_name,
+        load_log.business_date,
         load_log.delivery_date
     from {{ source('ingestion', 'load_log') }} as load_log
-    where load_log.extract_name is not null and load_log.delivery_date is not null
+    where
+        load_log.extract_name is not null
+        and load_log.delivery_date is not null
+        and load_log.business_date is not null
 ),
 
 months as (
@@ -40,7 +55,19 @@ late_files as (
         files.source_file,
         files.delivery_date
     from closes
-    inner join files on closes.closed_on < files.delivery_date
+    inner join files
+        on
+            closes.closed_on < files.delivery_date
+            and (
+                files.extract_name in ('{{ unbounded_extracts | join("', '") }}')
+                or files.business_date
+                between cast({{ dbt.dateadd('day', -1, 'closes.period_start_date') }} as date)
+                and cast({{ dbt.dateadd(
+                    'day',
+                    var('incremental_lookback_days') | int + 1,
+                    dbt.dateadd('month', 1, 'closes.period_start_date'),
+                ) }} as date)
+            )
 ),
 
 -- the later months still open at the delivery

@@ -8,12 +8,41 @@
 
 with
 
+-- the stores' lines, and those a closed period keeps of a file delivered again after its close
+-- with their reversals (int_pos_sales_lines_restated; docs/glossary.md, Period close)
+pos_lines as (
+    select
+        live.pos_store_code,
+        live.receipt_number,
+        live.receipt_line_number,
+        live.transaction_type,
+        live.original_receipt_number,
+        live.original_receipt_line_number,
+        live.return_condition,
+        live.barcode,
+        live.location_id,
+        live.business_date,
+        live.transaction_at,
+        live.quantity,
+        live.unit_price,
+        live.discount_amount,
+        live.tax_amount,
+        live.currency_code,
+        live.source_file,
+        live.source_row_number,
+        '' as line_version
+    from {{ ref('stg_pos__sales_lines') }} as live
+    union all
+    select * from {{ ref('int_pos_sales_lines_restated') }}
+),
+
 pos as (
     select
         'store' as channel,
         'pos' as source_system,
         'pos:' || pos_lines.pos_store_code || ':' || pos_lines.receipt_number || ':'
-        || cast(pos_lines.receipt_line_number as string) as sales_line_id,
+        || cast(pos_lines.receipt_line_number as string) || pos_lines.line_version
+            as sales_line_id,
         pos_lines.receipt_number as order_id,
         pos_lines.receipt_line_number as order_line_number,
         pos_lines.transaction_type = 'return' as is_return,
@@ -41,7 +70,7 @@ pos as (
         cast(null as string) as customer_account,
         pos_lines.source_file,
         pos_lines.source_row_number
-    from {{ ref('stg_pos__sales_lines') }} as pos_lines
+    from pos_lines
 ),
 
 webshop_sales as (

@@ -47,7 +47,13 @@ select
                 'abs(events.units) * coalesce(segment_costs.average_cost,'
                 ~ ' cast(events.fallback_unit_cost as double))'
             ) }}
-            * case when events.units < 0 and events.event_type = 'adjustment' then -1 else 1 end
+            -- a loss of stock costs less; an issue of units back (the reversal of a line of a
+            -- closed period's file delivered again: int_pos_sales_lines_restated) gives back
+            * case
+                when events.units < 0 and events.event_type = 'adjustment' then -1
+                when events.units > 0 and events.event_type = 'issue' then -1
+                else 1
+            end
     end as cost_amount
 from events
 left join costs as own

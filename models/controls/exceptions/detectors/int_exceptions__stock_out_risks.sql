@@ -4,9 +4,10 @@
 -- supplier lead time (mart_days_of_supply): an order placed that day would arrive after the
 -- forecast demand has used up the stock. Judged when the 28 days' forecast reaches min_volume
 -- units (seed anomaly_thresholds). One exception per entity, SKU and run of risk dates, keyed
--- by its first date and explained by its worst date (the most days short of the lead time: the
--- score); the impact is the forecast units the stock and what is on order cannot cover within
--- the lead time, at the entity's moving-average cost, in the reporting currency.
+-- by its first date and explained by its worst date (the most days short of the lead time
+-- counting the units on order, as the flag and the impact count them: the score); the impact
+-- is the forecast units the stock and what is on order cannot cover within the lead time, at
+-- the entity's moving-average cost, in the reporting currency.
 
 with
 
@@ -19,7 +20,8 @@ judged as (
         positions.*,
         positions.as_of_date as observed_date,
         positions.entity_code || '|' || positions.sku as subject,
-        positions.lead_time_days - positions.available_units * 28.0
+        positions.lead_time_days
+        - (positions.available_units + positions.on_order_units) * 28.0
         / positions.forecast_units_next_28_days as score,
         positions.is_stock_out_risk
         and positions.forecast_units_next_28_days >= thresholds.min_volume as is_outlier
@@ -74,9 +76,11 @@ select
     || {{ to_text('worst.on_order_units') }} || ' on order) against a forecast demand of '
     || {{ to_text('worst.forecast_units_next_28_days') }} || ' units over the next 28 days ('
     || {{ to_text('round(worst.forecast_daily_units, 1)') }} || ' a day): '
-    || {{ to_text('worst.days_of_supply') }} || ' days of supply against its baseline, the '
-    || 'supplier lead time of ' || {{ to_text('worst.lead_time_days') }}
-    || ' days (median quoted by its purchase orders), short '
+    || {{ to_text('worst.days_of_supply') }} || ' days of supply, '
+    || {{ to_text('round(worst.lead_time_days - worst.score, 1)') }}
+    || ' counting the units on order, against its baseline, the supplier lead time of '
+    || {{ to_text('worst.lead_time_days') }}
+    || ' days (median quoted by its purchase orders): short '
     || {{ to_text('round(worst.score, 1)') }} || ' days (the score); '
     || {{ to_text('ceil(worst.short_units)') }}
     || ' forecast units the stock and what is on order leave uncovered within the lead time;'
