@@ -3,6 +3,8 @@ build_definitions() makes the same code location over other paths (tests, `orche
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
 from orchestration import resources
@@ -29,6 +31,11 @@ def build_definitions(
     """The code location; each resource not given comes from the environment as it is now.
     The raw tables and the KPI marts carry freshness policies (orchestration/freshness.py)."""
     defaults = resources.from_environment()
+    # map_asset_specs is a preview API of the pinned Dagster 1.13; its warning would open every
+    # `make run` and `make ui` with four lines that ask nothing of the user
+    warnings.filterwarnings(
+        "ignore", category=dg.PreviewWarning, message=r".*map_(resolved_)?asset_specs"
+    )
     return dg.Definitions(
         assets=[
             *landing_specs(),
