@@ -271,6 +271,8 @@ def bench_refresh(args: argparse.Namespace) -> None:
         "DAGSTER_HOME": str(scratch / "dagster_home"),
         "PYTHONPATH": str(project),
     }
+    # this process reads the runs' history too: Concord's event log finds it through DAGSTER_HOME
+    os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
     try:
         replay(landing, scratch / "landing", deliveries[:-1])
         ingest(scratch / "landing", scratch / "warehouse.duckdb")
@@ -411,6 +413,8 @@ def bench_service(args: argparse.Namespace) -> None:
         "DAGSTER_HOME": str(home),
         "PYTHONPATH": str(project),
     }
+    # this process reads the runs' history too: Concord's event log finds it through DAGSTER_HOME
+    os.environ["DAGSTER_HOME"] = str(home)
 
     def one_run(what: str) -> float:
         before = run_ids(home)

@@ -16,7 +16,9 @@ it, and the warehouse, which does not live here, is not affected.
 Everything else (files, schema, migrations, readers such as the webserver and the daemon) is
 Dagster's own: a DAGSTER_HOME written by this storage opens with the default one and back.
 Configured in orchestration/dagster.yaml; `base_dir` defaults to where Dagster's default event
-log lives (`$DAGSTER_HOME/history/runs`).
+log lives (`$DAGSTER_HOME/history/runs`), so a process opening this instance must have
+DAGSTER_HOME set to its folder (as `make` and every Dagster command line do; a storage class is
+not told which folder its dagster.yaml came from).
 """
 
 import os
@@ -42,7 +44,8 @@ def default_base_dir() -> str:
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         raise RuntimeError(
-            "ConcordSqliteEventLogStorage needs base_dir in dagster.yaml or DAGSTER_HOME set"
+            "orchestration.event_log: set DAGSTER_HOME to the Dagster instance's folder (the "
+            "one holding this dagster.yaml), or give the event log a base_dir in dagster.yaml"
         )
     return os.path.join(home, "history", "runs")
 
