@@ -93,14 +93,23 @@ class Builds:
     redelivered_file: str  # the corrected delivery, relative to the landing zone
     truth: Path
     warehouse: Path
+    landing: Path  # the files delivered, as ingested
+    project: Path
+    closed_on: date
     open_january: dict[str, pd.DataFrame]
     after_close: dict[str, pd.DataFrame]
     full_refresh: dict[str, pd.DataFrame]
 
 
 def run_dbt(project: Path, warehouse: Path, *args: str) -> None:
+    result = dbt(project, warehouse, *args)
+    if result.returncode != 0:
+        pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr}")
+
+
+def dbt(project: Path, warehouse: Path, *args: str) -> subprocess.CompletedProcess:
     env = os.environ | {"CONCORD_WAREHOUSE": str(warehouse)}
-    result = subprocess.run(
+    return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
             *args,
@@ -118,8 +127,6 @@ def run_dbt(project: Path, warehouse: Path, *args: str) -> None:
         capture_output=True,
         text=True,
     )
-    if result.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr}")
 
 
 def relations(warehouse: Path) -> dict[str, pd.DataFrame]:
@@ -240,6 +247,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
         redelivered_file,
         root / "truth",
         warehouse,
+        landing,
+        project,
+        closed_on,
         open_january,
         after_close,
         full_refresh,
@@ -552,3 +562,106 @@ def test_only_files_that_can_hold_january_are_paired_with_its_close(builds: Buil
             [last, builds.delivery_date - timedelta(days=5)],
         ).fetchone()
     assert later > 0  # files delivered after the close that the scope leaves out
+
+
+# extracts that post, with the column dating their events (a UTC time): where the test looks
+# for a closed month's file and an unrelated one to deliver again
+REDELIVERABLE = {
+    "wms_movements": "moved_at",
+    "erp_goods_receipts": "received_at",
+    "erp_stock_adjustments": "adjusted_at",
+}
+
+
+def deliver_again(landing: Path, source_file: str, delivery: date) -> str:
+    """Deliver a file again, corrected (its last data row dropped), on ``delivery``: the
+    ``_2`` file of its business date. Returns the new file's path in the landing zone."""
+    original = landing / source_file
+    lines = original.read_bytes().splitlines(keepends=True)
+    assert len(lines) >= 4, source_file
+    target = (
+        landing / original.parent.parent.name / delivery.isoformat()
+        / f"{original.stem}_2{original.suffix}"
+    )  # fmt: skip
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"".join(lines[:-1]))
+    return target.relative_to(landing).as_posix()
+
+
+def closed_period_failures(project: Path, warehouse: Path) -> list[tuple[str, str]] | None:
+    """Rebuild the close's pairing and run its tests: None when they pass, else the rows
+    assert_closed_periods_keep_replaced_files returns (extract, file)."""
+    result = dbt(project, warehouse, "build", "--select", "int_late_posting_periods",
+                 "--store-failures")  # fmt: skip
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = con.execute(
+            "select table_schema from information_schema.tables "
+            "where table_name = 'assert_closed_periods_keep_replaced_files'"
+        ).fetchall()
+        if result.returncode == 0:
+            return None
+        assert len(stored) == 1, result.stdout[-4000:]
+        return con.execute(
+            "select distinct extract_name, source_file from "
+            f'"{stored[0][0]}".assert_closed_periods_keep_replaced_files order by all'
+        ).fetchall()
+
+
+def test_only_a_non_pos_redelivery_holding_closed_events_fails_the_build(
+    builds: Builds, tmp_path: Path
+) -> None:
+    """After January's close, a file of February's first days delivered again (paired with the
+    close: it could hold January's events, but holds none) passes; a January file of an
+    extract that posts, delivered again, fails the build naming it (docs/decisions.md,
+    "Period close: a closed month's file delivered again")."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(builds.warehouse, warehouse)
+    shutil.copytree(builds.warehouse.parent / "target", tmp_path / "target")  # partial parse
+    landing = tmp_path / "landing"
+    shutil.copytree(builds.landing, landing)
+    delivery = builds.closed_on + timedelta(days=7)
+    assert delivery <= builds.redelivery_date + timedelta(days=2)
+
+    def files(extract: str, column: str) -> pd.DataFrame:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.execute(
+                f"""
+                select r._source_file as source_file, r._business_date as business_date,
+                       count(*) as n, min(cast(r.{column} as date)) as first_day,
+                       max(cast(r.{column} as date)) as last_day
+                from raw.{extract} r join raw.load_log l on l.load_id = r._load_id
+                where l.status = 'loaded' group by all order by n desc, source_file
+                """
+            ).df()
+
+    for extract, column in REDELIVERABLE.items():
+        found = files(extract, column)
+        found = found[found["n"] >= 3]
+        day = pd.to_datetime(found["first_day"]).dt.date
+        last = pd.to_datetime(found["last_day"]).dt.date
+        business = pd.to_datetime(found["business_date"]).dt.date
+        january = found[(day >= date(2026, 1, 16)) & (last <= date(2026, 1, 28))]
+        unrelated = found[
+            (business >= FEBRUARY) & (business <= FEBRUARY + timedelta(days=3))
+            & (day >= FEBRUARY + timedelta(days=1))
+        ]  # fmt: skip
+        if len(january) and len(unrelated):
+            break
+    else:
+        pytest.fail(f"no extract of {list(REDELIVERABLE)} has files to deliver again")
+
+    unrelated_file = deliver_again(landing, unrelated["source_file"].iloc[0], delivery)
+    report = ingest(landing, warehouse)
+    assert {f.source_file: f.status for f in report.files} == {unrelated_file: "replaced"}
+    assert closed_period_failures(builds.project, warehouse) is None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        paired = con.execute(
+            "select count(*) from intermediate.int_late_posting_periods where source_file = ?",
+            [unrelated_file],
+        ).fetchone()
+    assert paired[0] > 0  # the close pairs it: the old assertion failed on it
+
+    january_file = deliver_again(landing, january["source_file"].iloc[0], delivery)
+    report = ingest(landing, warehouse)
+    assert {f.source_file: f.status for f in report.files} == {january_file: "replaced"}
+    assert closed_period_failures(builds.project, warehouse) == [(extract, january_file)]
