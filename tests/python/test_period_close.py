@@ -544,12 +544,15 @@ def test_the_closed_month_keeps_the_first_delivery_and_february_reverses_it(
 
 def test_only_files_that_can_hold_january_are_paired_with_its_close(builds: Builds) -> None:
     """int_late_posting_periods pairs January's close with files dated from 31 December to
-    January's last day plus the lookback and two days (and supplier invoices), not every file
-    delivered after it."""
+    January's last day plus the lookback and two days (and every supplier invoice and webshop
+    order events file), not every file delivered after it."""
     files = set(builds.after_close["late_files"]["source_file"])
     assert {builds.late_file, builds.redelivered_file} <= files
-    # supplier invoices are always paired: an invoice posts on its own date, which nothing bounds
-    files = {f for f in files if "/erp_supplier_invoices_" not in f}
+    # always paired: an invoice posts on its own date and a webshop sale when it ships (from
+    # the file of its placement), which the file's date does not bound
+    unbounded = ("/erp_supplier_invoices_", "/webshop_order_events_")
+    assert any(u in f for f in files for u in unbounded)
+    files = {f for f in files if not any(u in f for u in unbounded)}
     named = [
         date(*map(int, re.search(r"_(\d{4})(\d{2})(\d{2})(_\d+)?\.", f).groups()[:3]))
         for f in files
@@ -665,3 +668,43 @@ def test_only_a_non_pos_redelivery_holding_closed_events_fails_the_build(
     report = ingest(landing, warehouse)
     assert {f.source_file: f.status for f in report.files} == {january_file: "replaced"}
     assert closed_period_failures(builds.project, warehouse) == [(extract, january_file)]
+
+
+def test_restatement_lines_are_marked_so_operational_checks_see_the_corrected_file(
+    builds: Builds,
+) -> None:
+    """fct_sales_lines marks the first delivery's booked lines and their reversals
+    (restatement_role); without them, the lines are exactly the corrected file's, which the
+    exception detectors and line counts read (docs/decisions.md, "Period close: a closed
+    month's file delivered again")."""
+    lines = redelivered_lines(builds)
+    with duckdb.connect(str(builds.warehouse), read_only=True) as con:
+        roles = dict(
+            con.execute(
+                "select coalesce(restatement_role, 'none'), count(*) from marts.fct_sales_lines "
+                "where restatement_role is not null group by all"
+            ).fetchall()
+        )
+        live = con.execute(
+            "select order_id, order_line_number, units from marts.fct_sales_lines "
+            "where source_file = ? and restatement_role is null order by all",
+            [builds.redelivered_file],
+        ).fetchall()
+        first_file_live = con.execute(
+            "select count(*) from marts.fct_sales_lines "
+            "where source_file like ? and restatement_role is null",
+            [f"%_{builds.redelivered_date:%Y%m%d}.csv"],
+        ).fetchone()
+    first = lines[lines["delivery"] == "first"]
+    assert roles == {"booked": len(first), "reversal": len(first)}
+    corrected = lines[lines["delivery"] == "corrected"]
+    expected = sorted(
+        zip(
+            corrected["receipt_number"],
+            corrected["receipt_line_number"].astype(int),
+            corrected["quantity"].astype(int),
+            strict=True,
+        )
+    )
+    assert [(o, int(n), int(u)) for o, n, u in live] == expected
+    assert first_file_live == (0,)
