@@ -596,13 +596,13 @@ def closed_period_failures(project: Path, warehouse: Path) -> list[tuple[str, st
     assert_closed_periods_keep_replaced_files returns (extract, file)."""
     result = dbt(project, warehouse, "build", "--select", "int_late_posting_periods",
                  "--store-failures")  # fmt: skip
+    if result.returncode == 0:
+        return None
     with duckdb.connect(str(warehouse), read_only=True) as con:
         stored = con.execute(
             "select table_schema from information_schema.tables "
             "where table_name = 'assert_closed_periods_keep_replaced_files'"
         ).fetchall()
-        if result.returncode == 0:
-            return None
         assert len(stored) == 1, result.stdout[-4000:]
         return con.execute(
             "select distinct extract_name, source_file from "
@@ -610,36 +610,21 @@ def closed_period_failures(project: Path, warehouse: Path) -> list[tuple[str, st
         ).fetchall()
 
 
-def test_only_a_non_pos_redelivery_holding_closed_events_fails_the_build(
-    builds: Builds, tmp_path: Path
-) -> None:
-    """After January's close, a file of February's first days delivered again (paired with the
-    close: it could hold January's events, but holds none) passes; a January file of an
-    extract that posts, delivered again, fails the build naming it (docs/decisions.md,
-    "Period close: a closed month's file delivered again")."""
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copy2(builds.warehouse, warehouse)
-    shutil.copytree(builds.warehouse.parent / "target", tmp_path / "target")  # partial parse
-    landing = tmp_path / "landing"
-    shutil.copytree(builds.landing, landing)
-    delivery = builds.closed_on + timedelta(days=7)
-    assert delivery <= builds.redelivery_date + timedelta(days=2)
-
-    def files(extract: str, column: str) -> pd.DataFrame:
+def redeliverable_files(warehouse: Path) -> tuple[str, str, str]:
+    """An extract that posts with a January file (events of mid-January only) and a file of
+    February's first days whose events all lie after January and its day of margin."""
+    for extract, column in REDELIVERABLE.items():
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            return con.execute(
+            found = con.execute(
                 f"""
                 select r._source_file as source_file, r._business_date as business_date,
-                       count(*) as n, min(cast(r.{column} as date)) as first_day,
+                       min(cast(r.{column} as date)) as first_day,
                        max(cast(r.{column} as date)) as last_day
                 from raw.{extract} r join raw.load_log l on l.load_id = r._load_id
-                where l.status = 'loaded' group by all order by n desc, source_file
+                where l.status = 'loaded' group by all having count(*) >= 3
+                order by count(*) desc, source_file
                 """
             ).df()
-
-    for extract, column in REDELIVERABLE.items():
-        found = files(extract, column)
-        found = found[found["n"] >= 3]
         day = pd.to_datetime(found["first_day"]).dt.date
         last = pd.to_datetime(found["last_day"]).dt.date
         business = pd.to_datetime(found["business_date"]).dt.date
@@ -649,25 +634,45 @@ def test_only_a_non_pos_redelivery_holding_closed_events_fails_the_build(
             & (day >= FEBRUARY + timedelta(days=1))
         ]  # fmt: skip
         if len(january) and len(unrelated):
-            break
-    else:
-        pytest.fail(f"no extract of {list(REDELIVERABLE)} has files to deliver again")
+            return extract, january["source_file"].iloc[0], unrelated["source_file"].iloc[0]
+    pytest.fail(f"no extract of {list(REDELIVERABLE)} has files to deliver again")
 
-    unrelated_file = deliver_again(landing, unrelated["source_file"].iloc[0], delivery)
-    report = ingest(landing, warehouse)
-    assert {f.source_file: f.status for f in report.files} == {unrelated_file: "replaced"}
-    assert closed_period_failures(builds.project, warehouse) is None
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        paired = con.execute(
-            "select count(*) from intermediate.int_late_posting_periods where source_file = ?",
-            [unrelated_file],
-        ).fetchone()
-    assert paired[0] > 0  # the close pairs it: the old assertion failed on it
 
-    january_file = deliver_again(landing, january["source_file"].iloc[0], delivery)
-    report = ingest(landing, warehouse)
-    assert {f.source_file: f.status for f in report.files} == {january_file: "replaced"}
-    assert closed_period_failures(builds.project, warehouse) == [(extract, january_file)]
+def test_only_a_non_pos_redelivery_holding_closed_events_fails_the_build(
+    builds: Builds, tmp_path: Path
+) -> None:
+    """After January's close, two files of an extract that posts are delivered again: one of
+    February's first days (paired with the close, as it could hold January's events, but holds
+    none) and one of January. The build fails naming the January file only (docs/decisions.md,
+    "Period close: a closed month's file delivered again"). Run on the world's warehouse (its
+    path and parse kept: one dbt build), which is put back as it was afterwards."""
+    landing = tmp_path / "landing"
+    shutil.copytree(builds.landing, landing)
+    delivery = builds.closed_on + timedelta(days=7)
+    assert delivery <= builds.redelivery_date + timedelta(days=2)
+    extract, january, unrelated = redeliverable_files(builds.warehouse)
+    kept = tmp_path / "warehouse.duckdb"
+    shutil.copy2(builds.warehouse, kept)
+    try:
+        january_file = deliver_again(landing, january, delivery)
+        unrelated_file = deliver_again(landing, unrelated, delivery)
+        report = ingest(landing, builds.warehouse)
+        assert {f.source_file: f.status for f in report.files} == {
+            january_file: "replaced",
+            unrelated_file: "replaced",
+        }
+        failures = closed_period_failures(builds.project, builds.warehouse)
+        with duckdb.connect(str(builds.warehouse), read_only=True) as con:
+            paired = con.execute(
+                "select distinct source_file from intermediate.int_late_posting_periods "
+                "where source_file in (?, ?) order by all",
+                [january_file, unrelated_file],
+            ).fetchall()
+    finally:
+        os.replace(kept, builds.warehouse)
+    # the close pairs both (the assertion before this scope failed on the unrelated file too)
+    assert paired == sorted([(january_file,), (unrelated_file,)])
+    assert failures == [(extract, january_file)]
 
 
 def test_restatement_lines_are_marked_so_operational_checks_see_the_corrected_file(

@@ -13,7 +13,7 @@
 -- its local date one more again), and every file of the extracts whose events post on a date
 -- the file's does not bound: supplier invoices (an invoice posts on its invoice date) and the
 -- webshop's order events (a sale takes its placement file as its source and posts when it
--- ships, possibly weeks later; docs/decisions.md, "Period close: the files a close pairs").
+-- ships, possibly weeks later; docs/decisions.md, "Period close").
 -- Any other file delivered after the close
 -- holds no event of the period: pairing it would only make the valuation and the KPI marts
 -- read it (docs/decisions.md, "Period close").
@@ -62,7 +62,11 @@ late_files as (
         on
             closes.closed_on < files.delivery_date
             and (
-                files.extract_name in ('{{ unbounded_extracts | join("', '") }}')
+                files.extract_name in (
+                    {%- for name in unbounded_extracts %}
+                        '{{ name }}'{{ ',' if not loop.last }}
+                    {%- endfor %}
+                )
                 or files.business_date
                 between cast({{ dbt.dateadd('day', -1, 'closes.period_start_date') }} as date)
                 and cast({{ dbt.dateadd(
