@@ -16,10 +16,12 @@ What ``ingest`` writes (DuckDB schema ``raw``):
   quarantine row, for the first failing check: structure first, then the columns in contract
   order.
 * ``raw.replaced_rows``: every row a replaced file had in its raw table, once, moved there in
-  the transaction that replaces it: the replaced load's id and lineage, ``replaced_by_load_id``
-  (the load that replaced it) and ``row_values``, the contract columns as one JSON object of
-  the raw table's values. A closed period keeps what it was closed with from them
-  (docs/decisions.md, "Period close: a closed month's file delivered again").
+  the transaction that replaces it (a file replaced by a later file of the same run never
+  reaches the raw table: its loaded rows are kept from the stage, with the same values and
+  lineage, so one run and several give the same rows): the replaced load's id and lineage,
+  ``replaced_by_load_id`` (the load that replaced it) and ``row_values``, the contract columns
+  as one JSON object of the raw table's values. A closed period keeps what it was closed with
+  from them (docs/decisions.md, "Period close: a closed month's file delivered again").
 * ``raw.load_log``: one row per file seen (per distinct content of a path), with a status:
 
   ``loaded``     rows loaded (and bad rows quarantined).
@@ -557,13 +559,19 @@ def _ingest_chunk(
     live_ids = {live.load_id for live in state.live.values()}
     keep = {e.load_id for e in staged if e.load_id in live_ids}
     staged_ids = {e.load_id for e in staged}
-    to_delete = sorted({e.related_load_id for e in staged if e.status == "replaced"} - staged_ids)
+    replaced_by = {e.related_load_id: e.load_id for e in staged if e.status == "replaced"}
+    to_delete = sorted(set(replaced_by) - staged_ids)
+    # a file replaced within this chunk never reaches the raw table: its rows are kept from
+    # the stage, as a later run would have kept them from the raw table
+    replaced_here = {old: new for old, new in replaced_by.items() if old in staged_ids}
     loaded_at = _utc_now()
     con.execute("begin transaction")
     try:
         table = f"{RAW_SCHEMA}.{ident(extract.name)}"
+        if replaced_here:
+            _keep_staged_replaced_rows(con, extract, staged, replaced_here, loaded_at)
         if to_delete:
-            _keep_replaced_rows(con, extract, staged, to_delete)
+            _keep_replaced_rows(con, extract, {old: replaced_by[old] for old in to_delete})
             con.execute(f"delete from {table} where _load_id in (select unnest(?))", [to_delete])
             con.execute(
                 f"delete from {RAW_SCHEMA}.quarantine where load_id in (select unnest(?))",
@@ -583,15 +591,73 @@ def _ingest_chunk(
 
 
 def _keep_replaced_rows(
-    con: duckdb.DuckDBPyConnection, extract: Extract, staged: list[_Entry], replaced: list[int]
+    con: duckdb.DuckDBPyConnection, extract: Extract, replaced_by: dict[int, int]
 ) -> None:
-    """Copy the raw rows of the replaced loads into raw.replaced_rows, each with the load that
-    replaced it (the staged file whose related_load_id names it)."""
-    replaced_by = {
-        e.related_load_id: e.load_id
-        for e in staged
-        if e.status == "replaced" and e.related_load_id in replaced
-    }
+    """Copy the raw rows of the replaced loads (keys of ``replaced_by``) into raw.replaced_rows,
+    each with the load that replaced it (its value)."""
+    _insert_replaced_rows(
+        con,
+        extract,
+        replaced_by,
+        f"""
+        select r.*, r._load_id as old_load_id
+        from {RAW_SCHEMA}.{ident(extract.name)} r
+        """,
+        [],
+    )
+
+
+def _keep_staged_replaced_rows(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    staged: list[_Entry],
+    replaced_by: dict[int, int],
+    loaded_at: datetime,
+) -> None:
+    """Copy the staged rows (those that pass validation, as the raw table would have held them)
+    of the loads replaced by a later file of the same chunk into raw.replaced_rows, with the
+    lineage a load of this run gives its rows: the same rows, whatever the batching."""
+    files = [e for e in staged if e.load_id in replaced_by]
+    files_table = f"{META_TABLE}_files"
+    con.register(
+        files_table,
+        pd.DataFrame(
+            {
+                "file_key": pd.Series([e.load_id for e in files], dtype="int64"),
+                "source_file": [e.file.source_file for e in files],
+                "business_date": [e.file.business_date for e in files],
+            }
+        ),
+    )
+    columns = ", ".join(f"s.{ident(c.name)}" for c in extract.columns)
+    try:
+        _insert_replaced_rows(
+            con,
+            extract,
+            replaced_by,
+            f"""
+            select {columns}, ? as _source_system, f.source_file as _source_file,
+                   s.row_number as _source_row_number, f.business_date as _business_date,
+                   s.file_key as _load_id, ? as _loaded_at, s.file_key as old_load_id
+            from {STAGE_TABLE} s join {files_table} f using (file_key)
+            where s.problem is null
+            """,
+            [extract.system, loaded_at],
+        )
+    finally:
+        con.unregister(files_table)
+
+
+def _insert_replaced_rows(
+    con: duckdb.DuckDBPyConnection,
+    extract: Extract,
+    replaced_by: dict[int, int],
+    rows_sql: str,
+    params: list[object],
+) -> None:
+    """Insert into raw.replaced_rows the rows of ``rows_sql`` (the raw table's columns and
+    old_load_id) of the loads replaced, each with the load that replaced it: one definition of
+    the row's shape for rows taken from the raw table and from the stage."""
     pairs = pd.DataFrame(
         {"old_load_id": list(replaced_by), "new_load_id": list(replaced_by.values())},
         dtype="int64",
@@ -605,11 +671,11 @@ def _keep_replaced_rows(
             select r._load_id, r._source_system, ?, r._source_file, r._source_row_number,
                    r._business_date, r._loaded_at, m.new_load_id,
                    cast(to_json(struct_pack({values})) as varchar)
-            from {RAW_SCHEMA}.{ident(extract.name)} r
-            join {META_TABLE} m on m.old_load_id = r._load_id
+            from ({rows_sql}) r
+            join {META_TABLE} m on m.old_load_id = r.old_load_id
             order by r._load_id, r._source_row_number
             """,
-            [extract.name],
+            [extract.name, *params],
         )
     finally:
         con.unregister(META_TABLE)

@@ -155,7 +155,7 @@
     peers"): the rest of a with list that defines scoped_lines, and the query, with the type's
     thresholds from seed anomaly_thresholds (window_days, history_days, min_history, min_score,
     min_ratio, min_volume, mad_floor). scoped_lines are the sales lines (fct_sales_lines
-    columns) of the scope, each with
+    columns; the restatement lines are left out here) of the scope, each with
     * subject: the text that identifies what is judged (a store, a SKU, a customer hash);
     * subject_label: how the explanation names it ('store S101');
     * subject_rows: how the explanation's last sentence names the rows' subject ('S101');
@@ -169,6 +169,14 @@
     date, explained by its worst week and valued at that week's refunds above the baseline.
 -#}
 {% macro return_rate_outliers(exception_type, scoped_lines, source_system, verb='sold') -%}
+-- the scope's lines as their channels recorded them: not a closed period's booked line of a
+-- file delivered again nor its reversal (fct_sales_lines.restatement_role), which net to zero
+-- in units and money but not in line counts
+operational_lines as (
+    select * from {{ scoped_lines }}
+    where restatement_role is null
+),
+
 thresholds as (
     {{ anomaly_thresholds(exception_type, [
         'window_days', 'history_days', 'min_history', 'min_score', 'min_ratio',
@@ -185,8 +193,8 @@ returned as (
         sum(returns.units) as units_returned,
         count(*) as return_lines,
         sum(returns.net_amount_reporting) as refunds_reporting
-    from {{ scoped_lines }} as returns
-    inner join {{ scoped_lines }} as sales
+    from operational_lines as returns
+    inner join operational_lines as sales
         on returns.original_sales_line_id = sales.sales_line_id
     where returns.is_return
     group by sales.subject, sales.entity_code, sales.business_date
@@ -201,7 +209,7 @@ daily as (
         max(coalesce(returned.units_returned, 0)) as units_returned,
         max(coalesce(returned.return_lines, 0)) as return_lines,
         max(coalesce(returned.refunds_reporting, 0)) as refunds_reporting
-    from {{ scoped_lines }} as scoped
+    from operational_lines as scoped
     left join returned
         on
             scoped.subject = returned.subject
@@ -221,7 +229,7 @@ subjects as (
         max(scoped.subject_rows) as subject_rows,
         min(scoped.business_date) as first_date,
         max(scoped.business_date) as last_date
-    from {{ scoped_lines }} as scoped
+    from operational_lines as scoped
     where not scoped.is_return
     group by scoped.subject, scoped.entity_code
 ),

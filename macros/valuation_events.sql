@@ -14,6 +14,18 @@
 {%- endmacro %}
 
 {#-
+    is_inbound_event(event_type, units): whether a valuation event is inbound (enters the
+    moving-average chain, which needs units > 0). A restocked return with negative units (the
+    reversal of a closed period's return of a file delivered again: int_pos_sales_lines_restated)
+    takes units out: it is costed as an outbound at the average of its segment, outside the
+    chain (docs/decisions.md, "Period close: a closed month's file delivered again").
+-#}
+{% macro is_inbound_event(event_type, units) -%}
+    ({{ event_type }} in {{ inbound_event_types() }}
+    and not ({{ event_type }} = 'return_restock' and {{ units }} < 0))
+{%- endmacro %}
+
+{#-
     revaluing_event_types(): the inbound event types that, finding stock below zero, book the
     difference between the ledger and the restarted stock value to purchase price variance
     (docs/decisions.md, "Issues before any receipt" and "Opening balances").

@@ -1001,19 +1001,54 @@ def test_corrected_redelivery_replaces_the_earlier_rows(
         ("pos/2026-01-08/pos_sales_20260105_2.csv", 2, 2),
     ]
     assert query(warehouse, "select count(*) from raw.quarantine") == [(0,)]
-    # the replaced rows are kept (a file replaced within the run that loaded it never had any)
+    # the replaced file's loaded rows are kept, whether or not the run that replaced it loaded
+    # it too (its quarantined row is not: it was never in the raw table)
     kept = query(
         warehouse,
-        "select source_file, source_row_number, replaced_by_load_id, "
+        "select load_id, source_file, source_row_number, business_date, replaced_by_load_id, "
         "cast(row_values ->> 'quantity' as integer) from raw.replaced_rows order by all",
     )
-    if runs == "two runs":
-        assert kept == [
-            ("pos/2026-01-06/pos_sales_20260105.csv", 1, second["load_id"], 2),
-            ("pos/2026-01-06/pos_sales_20260105.csv", 2, second["load_id"], 2),
+    assert kept == [
+        (first["load_id"], "pos/2026-01-06/pos_sales_20260105.csv", 1, BUSINESS_DATE,
+         second["load_id"], 2),
+        (first["load_id"], "pos/2026-01-06/pos_sales_20260105.csv", 2, BUSINESS_DATE,
+         second["load_id"], 2),
+    ]  # fmt: skip
+
+
+def test_replaced_rows_do_not_depend_on_how_the_deliveries_are_batched(tmp_path: Path) -> None:
+    """Three deliveries of one business date (A, then B replacing it, then C replacing B),
+    ingested in one run, or in runs split anywhere: the same raw table, quarantine, log and
+    replaced rows (but when they were loaded)."""
+    deliveries = [
+        ([pos_sale(1), pos_sale(2), pos_sale(3, quantity="x")], date(2026, 1, 6), 1),
+        ([pos_sale(1, quantity="5"), pos_sale(2)], date(2026, 1, 8), 2),
+        ([pos_sale(1, quantity="7"), pos_sale(2), pos_sale(4)], date(2026, 1, 9), 3),
+    ]
+    snapshots = {}
+    for batches in ([3], [1, 2], [2, 1], [1, 1, 1]):
+        name = "-".join(map(str, batches))
+        landing, warehouse = tmp_path / name, tmp_path / f"{name}.duckdb"
+        landing.mkdir()
+        pending = iter(deliveries)
+        for size in batches:
+            for rows, delivery, sequence in [next(pending) for _ in range(size)]:
+                land(landing, "pos_sales", delimited("pos_sales", rows), delivery=delivery,
+                     sequence=sequence)  # fmt: skip
+            ingest(landing, warehouse)
+        snapshots[name] = [
+            query(warehouse, sql)
+            for sql in (
+                "select * exclude (_loaded_at) from raw.pos_sales order by all",
+                "select * from raw.quarantine order by all",
+                "select load_id, source_file, status, rows_read, rows_loaded, rows_quarantined, "
+                "related_load_id from raw.load_log order by all",
+                "select * exclude (loaded_at) from raw.replaced_rows order by all",
+            )
         ]
-    else:
-        assert kept == []
+    one_run = snapshots["3"]
+    assert [len(table) for table in one_run] == [3, 0, 3, 4]  # A's 2 rows and B's 2 kept
+    assert {name: s == one_run for name, s in snapshots.items()} == dict.fromkeys(snapshots, True)
 
 
 def test_older_delivery_arriving_after_a_newer_one_is_superseded(

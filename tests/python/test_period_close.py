@@ -93,14 +93,23 @@ class Builds:
     redelivered_file: str  # the corrected delivery, relative to the landing zone
     truth: Path
     warehouse: Path
+    landing: Path  # the files delivered, as ingested
+    project: Path
+    closed_on: date
     open_january: dict[str, pd.DataFrame]
     after_close: dict[str, pd.DataFrame]
     full_refresh: dict[str, pd.DataFrame]
 
 
 def run_dbt(project: Path, warehouse: Path, *args: str) -> None:
+    result = dbt(project, warehouse, *args)
+    if result.returncode != 0:
+        pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr}")
+
+
+def dbt(project: Path, warehouse: Path, *args: str) -> subprocess.CompletedProcess:
     env = os.environ | {"CONCORD_WAREHOUSE": str(warehouse)}
-    result = subprocess.run(
+    return subprocess.run(
         [
             str(Path(sys.executable).parent / "dbt"),
             *args,
@@ -118,8 +127,6 @@ def run_dbt(project: Path, warehouse: Path, *args: str) -> None:
         capture_output=True,
         text=True,
     )
-    if result.returncode != 0:
-        pytest.fail(f"dbt {' '.join(args)} failed:\n{result.stdout[-6000:]}\n{result.stderr}")
 
 
 def relations(warehouse: Path) -> dict[str, pd.DataFrame]:
@@ -240,6 +247,9 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
         redelivered_file,
         root / "truth",
         warehouse,
+        landing,
+        project,
+        closed_on,
         open_january,
         after_close,
         full_refresh,
@@ -534,12 +544,15 @@ def test_the_closed_month_keeps_the_first_delivery_and_february_reverses_it(
 
 def test_only_files_that_can_hold_january_are_paired_with_its_close(builds: Builds) -> None:
     """int_late_posting_periods pairs January's close with files dated from 31 December to
-    January's last day plus the lookback and two days (and supplier invoices), not every file
-    delivered after it."""
+    January's last day plus the lookback and two days (and every supplier invoice and webshop
+    order events file), not every file delivered after it."""
     files = set(builds.after_close["late_files"]["source_file"])
     assert {builds.late_file, builds.redelivered_file} <= files
-    # supplier invoices are always paired: an invoice posts on its own date, which nothing bounds
-    files = {f for f in files if "/erp_supplier_invoices_" not in f}
+    # always paired: an invoice posts on its own date and a webshop sale when it ships (from
+    # the file of its placement), which the file's date does not bound
+    unbounded = ("/erp_supplier_invoices_", "/webshop_order_events_")
+    assert any(u in f for f in files for u in unbounded)
+    files = {f for f in files if not any(u in f for u in unbounded)}
     named = [
         date(*map(int, re.search(r"_(\d{4})(\d{2})(\d{2})(_\d+)?\.", f).groups()[:3]))
         for f in files
@@ -552,3 +565,151 @@ def test_only_files_that_can_hold_january_are_paired_with_its_close(builds: Buil
             [last, builds.delivery_date - timedelta(days=5)],
         ).fetchone()
     assert later > 0  # files delivered after the close that the scope leaves out
+
+
+# extracts that post, with the column dating their events (a UTC time): where the test looks
+# for a closed month's file and an unrelated one to deliver again
+REDELIVERABLE = {
+    "wms_movements": "moved_at",
+    "erp_goods_receipts": "received_at",
+    "erp_stock_adjustments": "adjusted_at",
+}
+
+
+def deliver_again(landing: Path, source_file: str, delivery: date) -> str:
+    """Deliver a file again, corrected (its last data row dropped), on ``delivery``: the
+    ``_2`` file of its business date. Returns the new file's path in the landing zone."""
+    original = landing / source_file
+    lines = original.read_bytes().splitlines(keepends=True)
+    assert len(lines) >= 4, source_file
+    target = (
+        landing / original.parent.parent.name / delivery.isoformat()
+        / f"{original.stem}_2{original.suffix}"
+    )  # fmt: skip
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(b"".join(lines[:-1]))
+    return target.relative_to(landing).as_posix()
+
+
+def closed_period_failures(project: Path, warehouse: Path) -> list[tuple[str, str]] | None:
+    """Rebuild the close's pairing and run its tests: None when they pass, else the rows
+    assert_closed_periods_keep_replaced_files returns (extract, file)."""
+    result = dbt(project, warehouse, "build", "--select", "int_late_posting_periods",
+                 "--store-failures")  # fmt: skip
+    if result.returncode == 0:
+        return None
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = con.execute(
+            "select table_schema from information_schema.tables "
+            "where table_name = 'assert_closed_periods_keep_replaced_files'"
+        ).fetchall()
+        assert len(stored) == 1, result.stdout[-4000:]
+        return con.execute(
+            "select distinct extract_name, source_file from "
+            f'"{stored[0][0]}".assert_closed_periods_keep_replaced_files order by all'
+        ).fetchall()
+
+
+def redeliverable_files(warehouse: Path) -> tuple[str, str, str]:
+    """An extract that posts with a January file (events of mid-January only) and a file of
+    February's first days whose events all lie after January and its day of margin."""
+    for extract, column in REDELIVERABLE.items():
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            found = con.execute(
+                f"""
+                select r._source_file as source_file, r._business_date as business_date,
+                       min(cast(r.{column} as date)) as first_day,
+                       max(cast(r.{column} as date)) as last_day
+                from raw.{extract} r join raw.load_log l on l.load_id = r._load_id
+                where l.status = 'loaded' group by all having count(*) >= 3
+                order by count(*) desc, source_file
+                """
+            ).df()
+        day = pd.to_datetime(found["first_day"]).dt.date
+        last = pd.to_datetime(found["last_day"]).dt.date
+        business = pd.to_datetime(found["business_date"]).dt.date
+        january = found[(day >= date(2026, 1, 16)) & (last <= date(2026, 1, 28))]
+        unrelated = found[
+            (business >= FEBRUARY) & (business <= FEBRUARY + timedelta(days=3))
+            & (day >= FEBRUARY + timedelta(days=1))
+        ]  # fmt: skip
+        if len(january) and len(unrelated):
+            return extract, january["source_file"].iloc[0], unrelated["source_file"].iloc[0]
+    pytest.fail(f"no extract of {list(REDELIVERABLE)} has files to deliver again")
+
+
+def test_only_a_non_pos_redelivery_holding_closed_events_fails_the_build(
+    builds: Builds, tmp_path: Path
+) -> None:
+    """After January's close, two files of an extract that posts are delivered again: one of
+    February's first days (paired with the close, as it could hold January's events, but holds
+    none) and one of January. The build fails naming the January file only (docs/decisions.md,
+    "Period close: a closed month's file delivered again"). Run on the world's warehouse (its
+    path and parse kept: one dbt build), which is put back as it was afterwards."""
+    landing = tmp_path / "landing"
+    shutil.copytree(builds.landing, landing)
+    delivery = builds.closed_on + timedelta(days=7)
+    assert delivery <= builds.redelivery_date + timedelta(days=2)
+    extract, january, unrelated = redeliverable_files(builds.warehouse)
+    kept = tmp_path / "warehouse.duckdb"
+    shutil.copy2(builds.warehouse, kept)
+    try:
+        january_file = deliver_again(landing, january, delivery)
+        unrelated_file = deliver_again(landing, unrelated, delivery)
+        report = ingest(landing, builds.warehouse)
+        assert {f.source_file: f.status for f in report.files} == {
+            january_file: "replaced",
+            unrelated_file: "replaced",
+        }
+        failures = closed_period_failures(builds.project, builds.warehouse)
+        with duckdb.connect(str(builds.warehouse), read_only=True) as con:
+            paired = con.execute(
+                "select distinct source_file from intermediate.int_late_posting_periods "
+                "where source_file in (?, ?) order by all",
+                [january_file, unrelated_file],
+            ).fetchall()
+    finally:
+        os.replace(kept, builds.warehouse)
+    # the close pairs both (the assertion before this scope failed on the unrelated file too)
+    assert paired == sorted([(january_file,), (unrelated_file,)])
+    assert failures == [(extract, january_file)]
+
+
+def test_restatement_lines_are_marked_so_operational_checks_see_the_corrected_file(
+    builds: Builds,
+) -> None:
+    """fct_sales_lines marks the first delivery's booked lines and their reversals
+    (restatement_role); without them, the lines are exactly the corrected file's, which the
+    exception detectors and line counts read (docs/decisions.md, "Period close: a closed
+    month's file delivered again")."""
+    lines = redelivered_lines(builds)
+    with duckdb.connect(str(builds.warehouse), read_only=True) as con:
+        roles = dict(
+            con.execute(
+                "select coalesce(restatement_role, 'none'), count(*) from marts.fct_sales_lines "
+                "where restatement_role is not null group by all"
+            ).fetchall()
+        )
+        live = con.execute(
+            "select order_id, order_line_number, units from marts.fct_sales_lines "
+            "where source_file = ? and restatement_role is null order by all",
+            [builds.redelivered_file],
+        ).fetchall()
+        first_file_live = con.execute(
+            "select count(*) from marts.fct_sales_lines "
+            "where source_file like ? and restatement_role is null",
+            [f"%_{builds.redelivered_date:%Y%m%d}.csv"],
+        ).fetchone()
+    first = lines[lines["delivery"] == "first"]
+    assert roles == {"booked": len(first), "reversal": len(first)}
+    corrected = lines[lines["delivery"] == "corrected"]
+    expected = sorted(
+        zip(
+            corrected["receipt_number"],
+            corrected["receipt_line_number"].astype(int),
+            corrected["quantity"].astype(int),
+            strict=True,
+        )
+    )
+    assert [(o, int(n), int(u)) for o, n, u in live] == expected
+    assert first_file_live == (0,)

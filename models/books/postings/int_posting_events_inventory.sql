@@ -90,7 +90,8 @@ valuation_order as (
                 order by
                     costed.event_at asc,
                     case
-                        when costed.event_type in {{ inbound_event_types() }} then 0 else 1
+                        when {{ is_inbound_event('costed.event_type', 'costed.units') }} then 0
+                        else 1
                     end asc,
                     costed.event_id asc
                 rows between unbounded preceding and current row

@@ -10,11 +10,14 @@
 -- file of a UTC date holds events of the next local date east of UTC) to its last day plus the
 -- load lookback and two days (test assert_events_within_the_load_lookback: an event is at most
 -- incremental_lookback_days older than its file, a stock movement's UTC date one day more, and
--- its local date one more again), and every supplier invoice file (an invoice posts on its
--- invoice date, which the lookback does not bound). Any other file delivered after the close
+-- its local date one more again), and every file of the extracts whose events post on a date
+-- the file's does not bound: supplier invoices (an invoice posts on its invoice date) and the
+-- webshop's order events (a sale takes its placement file as its source and posts when it
+-- ships, possibly weeks later; docs/decisions.md, "Period close").
+-- Any other file delivered after the close
 -- holds no event of the period: pairing it would only make the valuation and the KPI marts
 -- read it (docs/decisions.md, "Period close").
-{%- set unbounded_extracts = ['erp_supplier_invoices'] %}
+{%- set unbounded_extracts = ['erp_supplier_invoices', 'webshop_order_events'] %}
 
 with
 
@@ -59,7 +62,11 @@ late_files as (
         on
             closes.closed_on < files.delivery_date
             and (
-                files.extract_name in ('{{ unbounded_extracts | join("', '") }}')
+                files.extract_name in (
+                    {%- for name in unbounded_extracts %}
+                        '{{ name }}'{{ ',' if not loop.last }}
+                    {%- endfor %}
+                )
                 or files.business_date
                 between cast({{ dbt.dateadd('day', -1, 'closes.period_start_date') }} as date)
                 and cast({{ dbt.dateadd(

@@ -7,7 +7,11 @@
 -- quantity, discount and tax negated, from the replacing file, so it posts as that file's
 -- lines do, in the first open period as an adjustment of the closed one. The replacing file's
 -- own lines come through stg_pos__sales_lines. line_version keeps their ids apart
--- (int_sales_lines_unioned): ':replaced:<load id>' and ':reversal:<load id>' of the replaced load.
+-- (int_sales_lines_unioned): ':replaced:<load id>' and ':reversal:<load id>' of the replaced load;
+-- restatement_role says which ('booked' or 'reversal'), so that operational checks leave both
+-- out (fct_sales_lines.restatement_role). A return citing a sale of the same replaced file
+-- cites that sale's line of the same version (original_line_version), so the closed period's
+-- return keeps the cost of the sale it was closed with.
 
 with
 
@@ -37,30 +41,49 @@ kept as (
             and replacing_files.source_file = late.source_file
             and cast({{ dbt.date_trunc('month', 'replaced.business_date') }} as date)
             = late.adjusts_period_start_date
+),
+
+-- a return citing a sale of the same replaced file cites that sale's booked line (or its
+-- reversal), so it is costed as it was when the period closed, not against the correction
+citing as (
+    select
+        kept.*,
+        originals.load_id is not null as cites_same_file
+    from kept
+    left join kept as originals
+        on
+            kept.load_id = originals.load_id
+            and kept.pos_store_code = originals.pos_store_code
+            and kept.original_receipt_number = originals.receipt_number
+            and kept.original_receipt_line_number = originals.receipt_line_number
 )
 
 {% for version, sign in [('replaced', 1), ('reversal', -1)] %}
     select
-        kept.pos_store_code,
-        kept.receipt_number,
-        kept.receipt_line_number,
-        kept.transaction_type,
-        kept.original_receipt_number,
-        kept.original_receipt_line_number,
-        kept.return_condition,
-        kept.barcode,
-        kept.location_id,
-        kept.business_date,
-        kept.transaction_at,
-        {{ sign }} * kept.quantity as quantity,
-        kept.unit_price,
-        cast({{ sign }} * kept.discount_amount as decimal(18, 2)) as discount_amount,
-        cast({{ sign }} * kept.tax_amount as decimal(18, 2)) as tax_amount,
-        kept.currency_code,
-        {{ 'kept.source_file' if version == 'replaced' else 'kept.replacing_source_file' }}
+        citing.pos_store_code,
+        citing.receipt_number,
+        citing.receipt_line_number,
+        citing.transaction_type,
+        citing.original_receipt_number,
+        citing.original_receipt_line_number,
+        citing.return_condition,
+        citing.barcode,
+        citing.location_id,
+        citing.business_date,
+        citing.transaction_at,
+        {{ sign }} * citing.quantity as quantity,
+        citing.unit_price,
+        cast({{ sign }} * citing.discount_amount as decimal(18, 2)) as discount_amount,
+        cast({{ sign }} * citing.tax_amount as decimal(18, 2)) as tax_amount,
+        citing.currency_code,
+        {{ 'citing.source_file' if version == 'replaced' else 'citing.replacing_source_file' }}
             as source_file,
-        kept.source_row_number,
-        ':{{ version }}:' || kept.load_id as line_version
-    from kept
+        citing.source_row_number,
+        ':{{ version }}:' || citing.load_id as line_version,
+        '{{ 'booked' if version == 'replaced' else 'reversal' }}' as restatement_role,
+        case
+            when citing.cites_same_file then ':{{ version }}:' || citing.load_id else ''
+        end as original_line_version
+    from citing
     {% if not loop.last %}union all{% endif %}
 {% endfor %}

@@ -30,7 +30,9 @@ pos_lines as (
         live.currency_code,
         live.source_file,
         live.source_row_number,
-        '' as line_version
+        '' as line_version,
+        cast(null as string) as restatement_role,
+        '' as original_line_version
     from {{ ref('stg_pos__sales_lines') }} as live
     union all
     select * from {{ ref('int_pos_sales_lines_restated') }}
@@ -52,6 +54,7 @@ pos as (
                     'pos:' || pos_lines.pos_store_code || ':'
                     || pos_lines.original_receipt_number || ':'
                     || cast(pos_lines.original_receipt_line_number as string)
+                    || pos_lines.original_line_version
         end as original_sales_line_id,
         coalesce(pos_lines.return_condition = 'restock', false) as is_restocked,
         pos_lines.barcode as source_item_code,
@@ -69,7 +72,9 @@ pos as (
         cast(null as string) as customer_hash,
         cast(null as string) as customer_account,
         pos_lines.source_file,
-        pos_lines.source_row_number
+        pos_lines.source_row_number,
+        -- a line a closed period keeps of a file delivered again ('booked') or its reversal
+        pos_lines.restatement_role
     from pos_lines
 ),
 
@@ -99,7 +104,8 @@ webshop_sales as (
         order_lines.customer_hash,
         cast(null as string) as customer_account,
         order_lines.source_file,
-        order_lines.source_row_number
+        order_lines.source_row_number,
+        cast(null as string) as restatement_role
     from {{ ref('stg_webshop__order_lines') }} as order_lines
     where order_lines.shipped_at is not null
 ),
@@ -145,7 +151,8 @@ webshop_returns as (
         order_lines.customer_hash,
         cast(null as string) as customer_account,
         refund_lines.source_file,
-        refund_lines.source_row_number
+        refund_lines.source_row_number,
+        cast(null as string) as restatement_role
     from {{ ref('stg_webshop__refund_lines') }} as refund_lines
     left join {{ ref('stg_webshop__order_lines') }} as order_lines
         on
@@ -208,7 +215,8 @@ marketplace as (
         cast(null as string) as customer_hash,
         cast(null as string) as customer_account,
         settlement.source_file,
-        settlement.source_row_number
+        settlement.source_row_number,
+        cast(null as string) as restatement_role
     from {{ ref('stg_marketplace__settlement_lines') }} as settlement
     left join marketplace_promotions as promotions
         on settlement.order_id = promotions.order_id
@@ -255,7 +263,8 @@ wholesale as (
         -- a trade customer's account is a business identifier: kept, not hashed
         order_lines.customer_account,
         order_lines.source_file,
-        order_lines.source_row_number
+        order_lines.source_row_number,
+        cast(null as string) as restatement_role
     from {{ ref('stg_erp__sales_order_lines') }} as order_lines
 ),
 

@@ -14,7 +14,7 @@ inbound as (
             order by costed.segment desc
         ) as last_of_day
     from {{ ref('int_valuation_events_costed') }} as costed
-    where costed.event_type in {{ inbound_event_types() }}
+    where {{ is_inbound_event('costed.event_type', 'costed.units') }}
 )
 
 select

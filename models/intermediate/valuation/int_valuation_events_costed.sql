@@ -48,10 +48,13 @@ select
                 ~ ' cast(events.fallback_unit_cost as double))'
             ) }}
             -- a loss of stock costs less; an issue of units back (the reversal of a line of a
-            -- closed period's file delivered again: int_pos_sales_lines_restated) gives back
+            -- closed period's file delivered again: int_pos_sales_lines_restated) gives back,
+            -- a restocked return taken back out (is_inbound_event) reverses its value
             * case
                 when events.units < 0 and events.event_type = 'adjustment' then -1
                 when events.units > 0 and events.event_type = 'issue' then -1
+                -- the reversal of a restocked return takes its units out again
+                when events.units < 0 and events.event_type = 'return_restock' then -1
                 else 1
             end
     end as cost_amount

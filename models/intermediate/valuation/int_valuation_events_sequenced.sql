@@ -115,7 +115,8 @@ events as (
         transfers.sender_entity_code,
         transfers.shipped_business_date,
         case
-            when movements.movement_type in {{ inbound_event_types() }} then 0
+            when {{ is_inbound_event('movements.movement_type', 'movements.on_hand_units') }}
+                then 0
             else 1
         end as priority
     from movements
@@ -186,7 +187,7 @@ sequenced as (
             coalesce(before_window.segments_before_window, 0)
             + sum(
                 case
-                    when events.event_type in {{ inbound_event_types() }} then 1
+                    when {{ is_inbound_event('events.event_type', 'events.units') }} then 1
                     else 0
                 end
             )
@@ -197,7 +198,7 @@ sequenced as (
                 )
             as bigint
         ) as segment,
-        events.event_type in {{ inbound_event_types() }} as is_inbound
+        {{ is_inbound_event('events.event_type', 'events.units') }} as is_inbound
     from events
     left join before_window
         on events.entity_code = before_window.entity_code and events.sku = before_window.sku

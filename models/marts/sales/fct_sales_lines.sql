@@ -46,6 +46,7 @@ select
     sales_lines.tax_amount_reporting,
     sales_lines.reporting_currency_code,
     sales_lines.source_file,
-    sales_lines.source_row_number
+    sales_lines.source_row_number,
+    sales_lines.restatement_role
 from {{ ref('int_sales_lines_converted') }} as sales_lines
 where {{ in_load_window('sales_lines.business_date') }}

@@ -18,6 +18,8 @@ sale_lines as (
         channels.checks_list_price
         and not sales_lines.is_return
         and sales_lines.sku <> '{{ var("unresolved_sku") }}'
+        -- as the channel recorded them: not a closed period's booked line nor its reversal
+        and sales_lines.restatement_role is null
 ),
 
 priced as (

@@ -57,6 +57,8 @@ sale_lines as (
         locations.location_type = 'store'
         and not sales_lines.is_return
         and sales_lines.unit_price > 0
+        -- as the till rang them up: not a closed period's booked line nor its reversal
+        and sales_lines.restatement_role is null
 ),
 
 daily as (

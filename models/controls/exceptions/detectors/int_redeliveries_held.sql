@@ -50,6 +50,8 @@ file_sales as (
             end
         ) as net_sales_reporting
     from {{ ref('fct_sales_lines') }} as sales_lines
+    -- the file's own lines: a reversal of a replaced file's line carries the replacing file
+    where sales_lines.restatement_role is null
     group by sales_lines.source_file
 ),
 
