@@ -98,7 +98,7 @@ parse: install dirs
 # orchestration.run exits 1 when files of the run need attention; in the default simulated
 # world they are the simulator's injected defects (data/truth/defects.csv), caught by design.
 run: install world parse
-	@$(BIN)/python -m orchestration.run
+	@$(BIN)/python -m orchestration.run $(if $(FULL_REFRESH),--full-refresh)
 
 versions: install
 	$(BIN)/python -m publishing versions

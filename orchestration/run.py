@@ -10,6 +10,10 @@ When nothing is new (every landing file in the load log, the served copy the las
 no dbt project file changed since: orchestration/up_to_date.py) it says so in one line and exits
 0 without starting Dagster or dbt.
 
+`--full-refresh` (`make run FULL_REFRESH=1`) rebuilds the models rebuilt by load from all
+history; a build that fails because a model's columns changed with a new version of Concord (an
+incremental model keeps its table between builds) ends by saying so.
+
 Exit status: 0 when both jobs succeeded and every file this run logged loaded; 1 when a job
 failed or a file of this run failed, was held, rejected or unknown (the output ends with which
 and why); 2 when the run could not start (no landing dir, no salt for personal data outside the
@@ -109,9 +113,19 @@ def ingest_range(paths: Paths) -> tuple[str, str]:
     return pending[0].isoformat(), pending[-1].isoformat()
 
 
-def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> list:
+def transform_config(full_refresh: bool) -> dict:
+    """The transform job's run config: quiet, and the dbt build's options."""
+    if not full_refresh:
+        return QUIET
+    return {**QUIET, "ops": {"concord_dbt_assets": {"config": {"full_refresh": True}}}}
+
+
+def run_pipeline(
+    defs: dg.Definitions, dagster_instance: dg.DagsterInstance, full_refresh: bool = False
+) -> list:
     """Ingest the business dates of the definitions' landing zone that have files not yet
-    loaded (ingest_range), then transform. Returns the two run results."""
+    loaded (ingest_range), then transform (from all history with full_refresh). Returns the
+    two run results."""
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
@@ -136,7 +150,7 @@ def run_pipeline(defs: dg.Definitions, dagster_instance: dg.DagsterInstance) -> 
         return [ingest]
     transform = defs.resolve_job_def("transform_job").execute_in_process(
         instance=dagster_instance,
-        run_config=QUIET,
+        run_config=transform_config(full_refresh),
         tags=recovery.launcher_tags(),
         raise_on_error=False,
     )
@@ -335,12 +349,21 @@ def load_definitions() -> dg.Definitions:
     return build_definitions()
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
     from ingestion.pii import PiiSaltMissing, pii_salt
 
+    parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__)
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the models rebuilt by load from all history (make run FULL_REFRESH=1)",
+    )
+    args = parser.parse_args([] if argv is None else argv)
     try:
         business_date_range(settings.landing_dir())  # a missing landing zone is said first
-        idle = up_to_date.nothing_new(
+        idle = not args.full_refresh and up_to_date.nothing_new(
             settings.landing_dir(),
             settings.warehouse_path(),
             publishing_settings.served_path(),
@@ -363,7 +386,7 @@ def main() -> int:
     log = progress.run_log_path(settings.PROJECT_ROOT / "logs")
     print(f"concord: the full log of dbt and Dagster goes to {log}")
     with progress.captured_output(log):
-        results = run_pipeline(defs, instance())
+        results = run_pipeline(defs, instance(), full_refresh=args.full_refresh)
     text, status = report(results, before, paths)
     print(text)
     return status
@@ -431,6 +454,7 @@ def report(results: list[dg.ExecuteInProcessResult], before: int, paths: Paths) 
     for result in results:
         lines.append(job_line(result))
         lines += [f"  failed step {failure}" for failure in step_failures(result)]
+    lines += changed_shapes(publishing_settings.build_results_path(paths.warehouse))
     lines.append(publish_status(results))
     lines.append(summary(served_path))
     audit_lines, known_files = simulated_defects(paths.landing, served_path)
@@ -458,5 +482,30 @@ def report(results: list[dg.ExecuteInProcessResult], before: int, paths: Paths) 
     return "\n".join(lines), 0 if ok and not news else 1
 
 
+# dbt's error when an incremental model's columns differ from its table's (on_schema_change fail)
+SHAPE_CHANGED = "schemas on this incremental model are out of sync"
+
+
+def changed_shapes(run_results: Path) -> list[str]:
+    """A line naming the models whose columns changed since their table was built, with the
+    remedy; none when the last build's results say nothing of it."""
+    try:
+        results = json.loads(run_results.read_text()).get("results") or []
+    except (OSError, ValueError):
+        return []
+    models = sorted(
+        r["unique_id"].split(".")[-1]
+        for r in results
+        if r.get("status") == "error" and SHAPE_CHANGED in (r.get("message") or "")
+    )
+    if not models:
+        return []
+    return [
+        f"  the columns of {', '.join(models)} changed with this version of Concord; their "
+        "tables keep the old ones: rebuild once from all history with `make run FULL_REFRESH=1` "
+        "(python -m orchestration.run --full-refresh)"
+    ]
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

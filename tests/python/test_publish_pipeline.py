@@ -364,3 +364,50 @@ def test_a_check_failing_at_error_in_dagster_publishes_nothing(world: World) -> 
     assert "ASSET_MATERIALIZATION" not in publication_events
     assert "STEP_START" not in publication_events, "the publication ran after a failed check"
     assert served_state(world) == before
+
+
+def test_a_model_whose_columns_changed_is_named_with_its_remedy(world: World) -> None:
+    """A new version of Concord that changes an incremental model's columns meets the table an
+    older version built: the dbt step fails on that model, the run's summary names it with the
+    remedy, and the full refresh it names rebuilds the table with the model's columns."""
+    from orchestration import run
+    from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
+    from orchestration.resources import ServedCopy, Warehouse
+    from publishing import settings as publishing_settings
+
+    older = world.root / "older.duckdb"
+    shutil.copy(world.warehouse, older)
+    with duckdb.connect(str(older)) as con:
+        con.execute("alter table staging.stg_webshop__order_lines add column retired integer")
+    model = get_asset_key_for_model([concord_dbt_assets], "stg_webshop__order_lines")
+
+    def build(full_refresh: bool) -> dg.ExecuteInProcessResult:
+        return dg.materialize(
+            [concord_dbt_assets],
+            selection=[model],
+            resources={
+                "dbt": DBT_RESOURCE,
+                "warehouse": Warehouse(path=str(older)),
+                "served_copy": ServedCopy(path=str(world.served)),
+            },
+            run_config=run.transform_config(full_refresh),
+            instance=dg.DagsterInstance.ephemeral(),
+            raise_on_error=False,
+        )
+
+    results = publishing_settings.build_results_path(older)
+    assert not build(full_refresh=False).success
+    (line,) = run.changed_shapes(results)
+    assert "the columns of stg_webshop__order_lines changed" in line
+    assert "make run FULL_REFRESH=1" in line
+    assert build(full_refresh=True).success
+    assert run.changed_shapes(results) == []
+    with duckdb.connect(str(older), read_only=True) as con:
+        columns = {
+            row[0]
+            for row in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'staging' and table_name = 'stg_webshop__order_lines'"
+            ).fetchall()
+        }
+    assert "retired" not in columns and "order_id" in columns
