@@ -69,9 +69,9 @@ install: $(VENV)/.installed
 
 dirs:
 	@mkdir -p "$(DAGSTER_HOME)" "$(dir $(CONCORD_WAREHOUSE))" "$(dir $(CONCORD_SERVED_WAREHOUSE))"
+	@[ -f "$(DAGSTER_HOME)/dagster.yaml" ] || cp orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
 	@cmp -s orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml" || \
-		{ cp orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml" && \
-		  echo "dirs: $(DAGSTER_HOME)/dagster.yaml set from orchestration/dagster.yaml"; }
+		echo "dirs: $(DAGSTER_HOME)/dagster.yaml differs from orchestration/dagster.yaml (kept as it is; copy the latter over it for this version's settings)"
 
 # ---- data ------------------------------------------------------------------------------------
 

@@ -141,14 +141,17 @@ def classify(
     )
 
 
-def _not_regular(mode: int) -> str | None:
-    """Why an entry of the landing zone must not be opened (None for a regular file). The walk
-    descends only into real folders (a symbolic link is refused, never followed), so every path
-    it finds is inside the landing directory without resolving each one."""
+def _not_regular(mode: int, folder_inside: bool) -> str | None:
+    """Why an entry of the landing zone must not be opened (None for a regular file inside).
+    The walk descends only into real folders (a symbolic link is refused, never followed); each
+    folder is resolved once more when it is read, so a folder swapped for a link during the walk
+    is refused too, without resolving every file."""
     if stat.S_ISLNK(mode):
         return "is a symbolic link; only regular files inside the landing directory are read"
     if not stat.S_ISREG(mode):
         return "is not a regular file (a pipe, socket or device); never read"
+    if not folder_inside:
+        return "resolves to a path outside the landing directory; never read"
     return None
 
 
@@ -156,9 +159,12 @@ def _walk(landing_dir: Path) -> list[tuple[Path, str | None]]:
     """Every non-hidden entry under the landing dir that is not a plain folder, without
     following symbolic links: (path, why it is refused or None)."""
     found: list[tuple[Path, str | None]] = []
+    root = landing_dir.resolve()
     pending = [landing_dir]
     while pending:
-        with os.scandir(pending.pop()) as entries:
+        folder = pending.pop()
+        folder_inside = folder.resolve().is_relative_to(root)
+        with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.name.startswith("."):
                     continue
@@ -167,7 +173,7 @@ def _walk(landing_dir: Path) -> list[tuple[Path, str | None]]:
                 if stat.S_ISDIR(mode):
                     pending.append(path)
                 else:
-                    found.append((path, _not_regular(mode)))
+                    found.append((path, _not_regular(mode, folder_inside)))
     return found
 
 

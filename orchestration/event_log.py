@@ -9,54 +9,88 @@ commits with SQLite's default `synchronous=FULL` (an fsync per commit). At SF1 t
 the dbt step's time outside dbt itself (docs/benchmarks.md, "Dagster's event log"). This storage
 keeps one open connection per database file (the storage's lock already serializes every use,
 so one is enough; the most recently used databases only) and commits with `synchronous=NORMAL`
-in WAL mode (Dagster already switches its databases to WAL): each commit is atomic and survives
-a crash of any process; a power cut can lose the last commits of the run history, never corrupt
-it, and the warehouse, which does not live here, is not affected.
+in WAL mode (Dagster already switches its databases to WAL). What that changes, and how each
+consequence is handled (docs/decisions.md, "Dagster's run history: one kept connection per
+database, commits without an fsync each"):
+
+* durability: a commit is atomic and survives the crash of any process; a power cut can lose
+  the commits the operating system had not yet written, in each database separately, never
+  corrupt one. A run's pool slot freed in a lost commit is freed again by the next
+  `orchestration.run` (orchestration/recovery.py frees the slots of finished runs);
+* a commit now writes only the write-ahead log, which Dagster's file watcher (the live run
+  logs in the UI) does not watch: the database file's modification time is touched after each
+  write to a run's database, which the watcher does see;
+* a database deleted or replaced under an open connection (`make clean` while the UI runs, a
+  wipe) would keep receiving writes in the deleted file: the file's identity is checked before
+  each use, and a changed or missing file gets a new connection.
 
 Everything else (files, schema, migrations, readers such as the webserver and the daemon) is
 Dagster's own: a DAGSTER_HOME written by this storage opens with the default one and back.
 Configured in orchestration/dagster.yaml; `base_dir` defaults to where Dagster's default event
-log lives (`$DAGSTER_HOME/history/runs`), so a process opening this instance must have
+log lives (`$DAGSTER_HOME/history/runs`), so a process opening the instance must have
 DAGSTER_HOME set to its folder (as `make` and every Dagster command line do; a storage class is
-not told which folder its dagster.yaml came from).
+not told which folder its dagster.yaml came from); an instance opened from another folder is
+refused rather than written into the wrong history.
 """
 
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from dagster._config import Field, StringSource
 from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.pool import QueuePool
 
-# Dagster's own busy timeout for its SQLite files (seconds).
-BUSY_TIMEOUT_SECONDS = 120
 # Databases kept open: the index, the run being written, and a few a reader looks at.
 OPEN_DATABASES = 16
+INDEX_SHARD = "index"
 
 
-def default_base_dir() -> str:
-    """Where Dagster keeps the event log of the instance in DAGSTER_HOME by default."""
+def default_home() -> str:
+    """The Dagster instance's folder, from DAGSTER_HOME."""
     home = os.environ.get("DAGSTER_HOME")
     if not home:
         raise RuntimeError(
             "orchestration.event_log: set DAGSTER_HOME to the Dagster instance's folder (the "
             "one holding this dagster.yaml), or give the event log a base_dir in dagster.yaml"
         )
-    return os.path.join(home, "history", "runs")
+    return home
+
+
+class FileIdentity(NamedTuple):
+    device: int
+    inode: int
+
+
+def identity_of(path: str) -> FileIdentity | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return FileIdentity(found.st_dev, found.st_ino)
+
+
+class KeptEngine(NamedTuple):
+    engine: sa.Engine
+    identity: FileIdentity | None
 
 
 class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
-    """SqliteEventLogStorage with one engine per database and `synchronous=NORMAL` commits."""
+    """SqliteEventLogStorage with one kept connection per database and `synchronous=NORMAL`."""
 
     def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):
         # before Dagster's __init__, which connects
-        self._engines: OrderedDict[str, sa.Engine] = OrderedDict()
-        super().__init__(base_dir or default_base_dir(), inst_data=inst_data)
+        self._engines: OrderedDict[str, KeptEngine] = OrderedDict()
+        self._home_from_environment = None if base_dir else default_home()
+        super().__init__(
+            base_dir or os.path.join(self._home_from_environment, "history", "runs"),
+            inst_data=inst_data,
+        )
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
@@ -68,9 +102,28 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
     ) -> "ConcordSqliteEventLogStorage":
         return cls(inst_data=inst_data, **config_value)
 
-    def _engine(self, shard: str) -> sa.Engine:
-        engine = self._engines.get(shard)
-        if engine is None:
+    def register_instance(self, instance: Any) -> None:
+        """Refuse an instance opened from another folder than DAGSTER_HOME: its event log
+        would be this process's DAGSTER_HOME's, another instance's history."""
+        super().register_instance(instance)
+        home = self._home_from_environment
+        if home and os.path.realpath(instance.root_directory) != os.path.realpath(home):
+            raise RuntimeError(
+                f"orchestration.event_log: the Dagster instance in {instance.root_directory} "
+                f"was opened while DAGSTER_HOME is {home}; set DAGSTER_HOME to the instance's "
+                "folder (its event log is found through it)"
+            )
+
+    def _kept(self, shard: str) -> sa.Engine:
+        """The shard's engine, new when none is kept or its file was deleted or replaced."""
+        path = self.path_for_shard(shard)
+        kept = self._engines.get(shard)
+        if kept is not None and (kept.identity is None or identity_of(path) != kept.identity):
+            self._engines.pop(shard)
+            kept.engine.dispose()
+            self._initialized_dbs.discard(shard)
+            kept = None
+        if kept is None:
             # one connection kept, used by one thread at a time (under the storage's lock);
             # Dagster's schema set-up opens a second one for a moment
             engine = sa.create_engine(
@@ -78,32 +131,50 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
                 poolclass=QueuePool,
                 pool_size=1,
                 max_overflow=4,
-                connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+                connect_args={
+                    "timeout": SQLITE_BUSY_TIMEOUT_SECONDS,
+                    "check_same_thread": False,
+                },
             )
             sa.event.listen(engine, "connect", _commit_without_fsync)
-            self._engines[shard] = engine
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            kept = KeptEngine(engine, identity_of(path))
+            self._engines[shard] = kept
             while len(self._engines) > OPEN_DATABASES:
-                self._engines.popitem(last=False)[1].dispose()
+                self._engines.popitem(last=False)[1].engine.dispose()
         self._engines.move_to_end(shard)
-        return engine
+        return kept.engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:
         """Dagster's _connect (one transaction per use, under the storage's lock), on a kept
-        engine."""
+        connection; a write to a run's database touches the file for Dagster's watcher."""
         with self._db_lock:
-            engine = self._engine(shard)
-            if shard not in self._initialized_dbs:
-                self._initdb(engine)
-                self._initialized_dbs.add(shard)
-            with engine.connect() as conn, conn.begin():
-                yield conn
+            engine = self._kept(shard)
+            with engine.connect() as conn:
+                sqlite = conn.connection.dbapi_connection
+                changes = sqlite.total_changes
+                with conn.begin():
+                    yield conn
+                if shard != INDEX_SHARD and sqlite.total_changes != changes:
+                    os.utime(self.path_for_shard(shard))
+
+    def wipe(self) -> None:
+        with self._db_lock:
+            self._dispose_engines()
+        super().wipe()
 
     def dispose(self) -> None:
-        for engine in self._engines.values():
-            engine.dispose()
-        self._engines.clear()
+        with self._db_lock:
+            self._dispose_engines()
         super().dispose()
+
+    def _dispose_engines(self) -> None:
+        kept, self._engines = list(self._engines.values()), OrderedDict()
+        for each in kept:
+            each.engine.dispose()
 
 
 def _commit_without_fsync(dbapi_connection: Any, _record: Any) -> None:

@@ -73,3 +73,18 @@ def release_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         released.append(run.run_id)
     return released
+
+
+def release_slots_of_finished_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Free the pool slots still held by runs that finished (or no longer exist): a slot whose
+    release was lost (a power cut after the run finished: orchestration/event_log.py commits
+    without an fsync each) would otherwise keep every later warehouse step waiting."""
+    storage = instance.event_log_storage
+    released = []
+    for pool in sorted(storage.get_concurrency_keys()):
+        for run_id in sorted(storage.get_concurrency_info(pool).active_run_ids):
+            run = instance.get_run_by_id(run_id)
+            if run is None or run.is_finished:
+                storage.free_concurrency_slots_for_run(run_id)
+                released.append(run_id)
+    return released

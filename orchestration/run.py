@@ -135,6 +135,7 @@ def run_pipeline(
 
     start, end = ingest_range(paths_of(defs))
     recovery.release_abandoned_runs(dagster_instance)
+    recovery.release_slots_of_finished_runs(dagster_instance)
     ingest = defs.resolve_job_def("ingest_job").execute_in_process(
         instance=dagster_instance,
         run_config=QUIET,

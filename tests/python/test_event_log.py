@@ -1,9 +1,12 @@
 """Concord's Dagster event log (orchestration/event_log.py): the instance configured by
-orchestration/dagster.yaml uses it, a run's events are stored and read back, by it and by
-Dagster's default storage on the same DAGSTER_HOME, and commits do not fsync."""
+orchestration/dagster.yaml uses it; a run's events are stored and read back, by it and by
+Dagster's default storage on the same DAGSTER_HOME; its connections commit with
+synchronous=NORMAL and stay open; the UI's watcher still sees every write; a database deleted
+under it is opened again; an instance opened from another folder than DAGSTER_HOME is refused."""
 
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -61,7 +64,7 @@ def test_the_configured_instance_stores_runs_dagster_can_read(home: Path) -> Non
     assert latest.run_id == again.run_id
 
 
-def test_commits_do_not_fsync_and_connections_are_kept(home: Path) -> None:
+def test_connections_commit_with_synchronous_normal_and_stay_open(home: Path) -> None:
     instance = instance_at(home)
     storage = instance.event_log_storage
     dg.materialize([numbers], instance=instance)
@@ -78,7 +81,65 @@ def test_commits_do_not_fsync_and_connections_are_kept(home: Path) -> None:
             conn.exec_driver_sql("select 1")
     assert len(storage._engines) == OPEN_DATABASES
     storage.dispose()
+    assert storage._engines == {}
     # a closed storage left its databases whole
-    assert sqlite3.connect(home / "history" / "runs" / "index.db").execute(
-        "pragma integrity_check"
-    ).fetchone() == ("ok",)
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as check:
+        assert check.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def log_entry(run_id: str, message: str):
+    from dagster._core.events.log import EventLogEntry
+
+    return EventLogEntry(
+        error_info=None,
+        level=20,
+        user_message=message,
+        run_id=run_id,
+        timestamp=time.time(),
+        dagster_event=None,
+    )
+
+
+def test_a_watcher_in_another_instance_sees_each_write(home: Path) -> None:
+    """The UI's live run logs watch the run's database file: a commit that writes only the
+    write-ahead log must still reach them."""
+    writer = instance_at(home).event_log_storage
+    reader = instance_at(home).event_log_storage
+    writer.store_event(log_entry("run-a", "first"))
+    seen: list[str] = []
+    reader.watch("run-a", None, lambda entry, _cursor: seen.append(entry.user_message))
+    try:
+        for message in ("second", "third"):
+            writer.store_event(log_entry("run-a", message))
+            deadline = time.time() + 10
+            while message not in seen and time.time() < deadline:
+                time.sleep(0.05)
+            assert message in seen, seen
+    finally:
+        reader.dispose()
+        writer.dispose()
+
+
+def test_a_deleted_database_is_opened_again_not_written_in_the_dark(home: Path) -> None:
+    storage = instance_at(home).event_log_storage
+    storage.store_event(log_entry("run-b", "before"))
+    database = Path(storage.path_for_shard("run-b"))
+    for leftover in database.parent.glob("run-b.db*"):
+        leftover.unlink()  # as `make clean` would, while the storage holds it open
+    storage.store_event(log_entry("run-b", "after"))
+    fresh = instance_at(home).event_log_storage
+    assert [r.event_log_entry.user_message for r in fresh.get_records_for_run("run-b").records] == [
+        "after"
+    ]
+    storage.dispose()
+    fresh.dispose()
+
+
+def test_an_instance_opened_from_another_folder_than_dagster_home_is_refused(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(elsewhere))
+    with pytest.raises(Exception, match="set DAGSTER_HOME to the instance's folder"):
+        instance_at(home)

@@ -379,6 +379,32 @@ def test_a_killed_runs_pool_slot_is_freed_and_a_live_runs_kept(tmp_path: Path) -
     assert storage.get_concurrency_info("concord_warehouse").active_slot_count == 0
 
 
+def test_a_slot_still_held_by_a_finished_run_is_freed_and_a_running_ones_kept(
+    tmp_path: Path,
+) -> None:
+    """A release lost after the run finished (orchestration/event_log.py) frees on next start."""
+    import dagster as dg
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    from orchestration import recovery
+
+    instance = dg.DagsterInstance.local_temp(str(tmp_path))
+    storage = instance.event_log_storage
+    storage.set_concurrency_slots("concord_warehouse", 2)
+    for run_id, status in (
+        ("finished", dg.DagsterRunStatus.SUCCESS),
+        ("running", dg.DagsterRunStatus.STARTED),
+    ):
+        instance.add_run(DagsterRun(job_name="transform_job", run_id=run_id, status=status))
+        storage.claim_concurrency_slot("concord_warehouse", run_id, "concord_dbt_assets")
+    assert storage.get_concurrency_info("concord_warehouse").active_run_ids == {
+        "finished",
+        "running",
+    }
+    assert recovery.release_slots_of_finished_runs(instance) == ["finished"]
+    assert storage.get_concurrency_info("concord_warehouse").active_run_ids == {"running"}
+
+
 def test_a_full_disk_while_publishing_leaves_the_previous_version(
     place: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
