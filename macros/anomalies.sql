@@ -234,53 +234,67 @@ subjects as (
     group by scoped.subject, scoped.entity_code
 ),
 
--- every subject and date from its first sale to its last (a day without a return is a zero)
-subject_days as (
+-- 0 .. window_days - 1: how many days after a sale date the rolling weeks that hold it end
+window_offsets as (
     select
-        subjects.subject,
-        subjects.entity_code,
-        calendar_days.date_day as business_date,
-        {{ dbt.datediff(
-            'subjects.first_date', 'calendar_days.date_day', 'day'
-        ) }} as day_number
-    from subjects
-    inner join {{ ref('int_calendar_days') }} as calendar_days
-        on calendar_days.date_day between subjects.first_date and subjects.last_date
+        {{ dbt.datediff('calendar_start.date_day', 'calendar_days.date_day', 'day') }}
+            as day_offset
+    from {{ ref('int_calendar_days') }} as calendar_days
+    cross join (
+        select min(all_days.date_day) as date_day
+        from {{ ref('int_calendar_days') }} as all_days
+    ) as calendar_start
+    cross join thresholds
+    where
+        {{ dbt.datediff('calendar_start.date_day', 'calendar_days.date_day', 'day') }}
+        < thresholds.window_days
 ),
 
+-- each subject's rolling weeks with sales, by the date they end: every sale date adds its day
+-- to the window_days weeks that hold it (an equality join to a few offsets, never a join of
+-- every day to every day of its window)
+week_sums as (
+    select
+        daily.subject,
+        daily.entity_code,
+        {{ add_days('window_offsets.day_offset', 'daily.business_date') }} as observed_date,
+        sum(daily.units_sold) as units_sold,
+        sum(daily.units_returned) as units_returned,
+        sum(daily.return_lines) as return_lines,
+        sum(daily.refunds_reporting) as refunds_reporting
+    from daily
+    cross join window_offsets
+    group by
+        daily.subject,
+        daily.entity_code,
+        {{ add_days('window_offsets.day_offset', 'daily.business_date') }}
+),
+
+-- full weeks only, ending by the subject's last sale date
 weeks as (
     select
-        subject_days.subject,
-        subject_days.entity_code,
-        subject_days.business_date as observed_date,
-        subject_days.day_number,
+        week_sums.subject,
+        week_sums.entity_code,
+        week_sums.observed_date,
+        {{ dbt.datediff('subjects.first_date', 'week_sums.observed_date', 'day') }}
+            as day_number,
         thresholds.window_days,
         thresholds.history_days,
-        {{ add_days('cast(1 - thresholds.window_days as integer)', 'subject_days.business_date') }}
+        thresholds.min_volume,
+        {{ add_days('cast(1 - thresholds.window_days as integer)', 'week_sums.observed_date') }}
             as window_start_date,
-        sum(coalesce(daily.units_sold, 0)) as units_sold,
-        sum(coalesce(daily.units_returned, 0)) as units_returned,
-        sum(coalesce(daily.return_lines, 0)) as return_lines,
-        sum(coalesce(daily.refunds_reporting, 0)) as refunds_reporting
-    from subject_days
+        week_sums.units_sold,
+        week_sums.units_returned,
+        week_sums.return_lines,
+        week_sums.refunds_reporting
+    from week_sums
+    inner join subjects
+        on week_sums.subject = subjects.subject and week_sums.entity_code = subjects.entity_code
     cross join thresholds
-    inner join daily
-        on
-            subject_days.subject = daily.subject
-            and subject_days.entity_code = daily.entity_code
-            and subject_days.business_date >= daily.business_date
-            and {{ dbt.datediff(
-                'daily.business_date', 'subject_days.business_date', 'day'
-            ) }} < thresholds.window_days
-    -- full weeks only
-    where subject_days.day_number >= thresholds.window_days - 1
-    group by
-        subject_days.subject,
-        subject_days.entity_code,
-        subject_days.business_date,
-        subject_days.day_number,
-        thresholds.window_days,
-        thresholds.history_days
+    where
+        {{ dbt.datediff('subjects.first_date', 'week_sums.observed_date', 'day') }}
+        >= thresholds.window_days - 1
+        and week_sums.observed_date <= subjects.last_date
 ),
 
 -- weeks with sales (a week without is no rate, not a zero)
@@ -292,6 +306,8 @@ observed as (
     where weeks.units_sold > 0
 ),
 
+-- the baseline of the weeks that can be flagged (enough units returned): the others are no
+-- outlier whatever their baseline, and still end a run of flagged weeks
 {{ robust_baseline(
     'observed',
     ['subject', 'entity_code', 'observed_date'],
@@ -299,7 +315,8 @@ observed as (
     "observation.subject = history.subject
     and observation.entity_code = history.entity_code
     and history.day_number <= observation.day_number - observation.window_days
-    and history.day_number >= observation.day_number - observation.history_days"
+    and history.day_number >= observation.day_number - observation.history_days
+    and observation.units_returned >= observation.min_volume"
 ) }},
 
 scored as (
@@ -312,7 +329,6 @@ scored as (
         ) }} as score,
         thresholds.min_score,
         thresholds.min_ratio,
-        thresholds.min_volume,
         thresholds.min_history
     from observed_baselined as baselined
     cross join thresholds

@@ -48,23 +48,44 @@ judged as (
         <= sales_through.last_business_date
 ),
 
+-- 1 .. 7
+week_day_numbers as (
+    {{ dbt.generate_series(7) }}
+),
+
+-- each location, SKU and week forecast (once, however many publications forecast it) and its
+-- seven days: an equality join to the daily sales, not a join of every week to every day
+week_days as (
+    select
+        weeks.week_start_date,
+        weeks.location_id,
+        weeks.sku,
+        {{ add_days(
+            'cast(week_day_numbers.generated_number - 1 as integer)', 'weeks.week_start_date'
+        ) }} as business_date
+    from (
+        select distinct
+            judged.week_start_date,
+            judged.location_id,
+            judged.sku
+        from judged
+    ) as weeks
+    cross join week_day_numbers
+),
+
 actuals as (
     select
-        judged.forecast_created_date,
-        judged.week_start_date,
-        judged.location_id,
-        judged.sku,
+        week_days.week_start_date,
+        week_days.location_id,
+        week_days.sku,
         coalesce(sum(daily_units_sold.units_sold), 0) as units_sold
-    from judged
+    from week_days
     left join daily_units_sold
         on
-            judged.location_id = daily_units_sold.location_id
-            and judged.sku = daily_units_sold.sku
-            and judged.week_start_date <= daily_units_sold.business_date
-            and {{ dbt.dateadd('day', 7, 'judged.week_start_date') }}
-            > daily_units_sold.business_date
-    group by
-        judged.forecast_created_date, judged.week_start_date, judged.location_id, judged.sku
+            week_days.location_id = daily_units_sold.location_id
+            and week_days.sku = daily_units_sold.sku
+            and week_days.business_date = daily_units_sold.business_date
+    group by week_days.week_start_date, week_days.location_id, week_days.sku
 )
 
 select
@@ -87,8 +108,7 @@ select
 from judged
 inner join actuals
     on
-        judged.forecast_created_date = actuals.forecast_created_date
-        and judged.week_start_date = actuals.week_start_date
+        judged.week_start_date = actuals.week_start_date
         and judged.location_id = actuals.location_id
         and judged.sku = actuals.sku
 left join {{ ref('dim_location') }} as locations
