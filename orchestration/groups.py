@@ -35,7 +35,7 @@ GROUPS: dict[str, str] = {
     "dashboard": "The control tower's pages (dbt exposures): what each reads of the served copy.",
 }
 
-# Folder of a dbt resource's file (under models/, or seeds/ and snapshots/) -> group, in the
+# Folder of a dbt resource's file (under models/, or seeds/) -> group, in the
 # order the data flows (docs/layers.md).
 FOLDER_GROUPS: dict[str, str] = {
     "staging/pos": "pos",
@@ -57,7 +57,6 @@ FOLDER_GROUPS: dict[str, str] = {
     "books": "books",
     "controls": "controls",
     "seeds": "master_data",
-    "snapshots": "controls",
 }
 
 

@@ -3,7 +3,7 @@ new answers in seconds (docs/benchmarks.md, "Nothing new").
 
 Nothing is new when, at once:
 * the build's results (warehouse.run_results.json) are newer than every file of the dbt project
-  (models, macros, seeds, snapshots, dbt_project.yml): no model changed and no owner recorded an
+  (models, macros, seeds, dbt_project.yml): no model changed and no owner recorded an
   action in a seed since the last build;
 * the served copy's current version is that build (same dbt invocation) and counted the same
   load log (files by status): every ingestion since was built and published;
@@ -22,7 +22,7 @@ import duckdb
 from publishing import served
 from publishing import settings as publishing_settings
 
-PROJECT_INPUTS = ("models", "macros", "seeds", "snapshots", "dbt_project.yml")
+PROJECT_INPUTS = ("models", "macros", "seeds", "dbt_project.yml")
 
 
 def newest_input(project_root: Path) -> float:

@@ -446,7 +446,6 @@ PROJECT_PARTS = [
     "models",
     "macros",
     "seeds",
-    "snapshots",
     "tests/dbt",
     "profiles",
 ]

@@ -28,9 +28,6 @@ LAYERS = [
     ("reconciliations", "models/controls/reconciliations/"),
     ("exceptions", "models/controls/exceptions/"),
 ]
-# Nodes outside models/ that sit in a layer: the exception queue's memory (snapshots/) reads
-# the detectors and is read by the queue.
-PLACED = {"exception_history": "exceptions"}
 # What a staging model may read besides its own extracts, and why.
 STAGING_LOOKUPS = {
     "stg_erp__locations": "a location's time zone gives a record its business date",
@@ -41,8 +38,6 @@ CONTROL_SOURCE = "ingestion"
 
 
 def layer_of(node: dict) -> str | None:
-    if node["name"] in PLACED:
-        return PLACED[node["name"]]
     path = node.get("original_file_path", "")
     for name, folder in LAYERS:
         if path.startswith(folder):

@@ -55,7 +55,7 @@ CLOSE_WORLD_ARGS = [
     "--clean",
     "--late-events",
 ]
-PROJECT_PARTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds", "snapshots")
+PROJECT_PARTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds")
 LEDGER_AND_KPIS = [
     "+mart_gl_trial_balance_consolidated",
     "+mart_gl_restatements",

@@ -2,7 +2,7 @@
 -- The exception queue: one row per problem the controls found, in this build or an earlier one
 -- of this warehouse, routed by the seed exception_routing (severity, owning role, SLA days;
 -- finance edits it) and decided by the seed exception_actions (acknowledge, waive). The types
--- are listed in int_exceptions_detected. Memory comes from the snapshot exception_history: an
+-- are listed in int_exceptions_detected. Memory comes from the model exception_history: an
 -- exception keeps its id and earliest first-seen date for as long as it lasts; one that a build
 -- no longer detects stays, resolved on the date of that build. A view, so that a build whose
 -- failing tests skip some controls still shows what the others found (docs/decisions.md).

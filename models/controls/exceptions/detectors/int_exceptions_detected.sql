@@ -4,7 +4,7 @@
 -- type adds its model to the list and its routing row to seed exception_routing. A view, so
 -- that the queue reads each type's latest build even when a build skips another type's model
 -- (a failing upstream test skips its dependants, never the types that do not depend on it).
--- The snapshot exception_history keeps the memory; mart_exceptions routes and ranks.
+-- The model exception_history keeps the memory; mart_exceptions routes and ranks.
 {%- set exception_models = [
     'int_exceptions__unresolved_codes',
     'int_exceptions__fx_gaps',
