@@ -49,7 +49,7 @@ help:
 	@echo "make dashboard  the control tower (Streamlit) on the served copy, http://127.0.0.1:$(DASHBOARD_PORT)"
 	@echo "make chromium   install Debian's chromium (headless browser of the dashboard test) if missing"
 	@echo "make postgres   install (if needed) and start a local PostgreSQL on 127.0.0.1 for BI tools"
-	@echo "make test-spark the spark dbt target proven equal to DuckDB on a small world (needs Java 17)"
+	@echo "make test-spark the spark dbt target proven equal to DuckDB on two small worlds (needs Java 17)"
 	@echo "make lint       ruff and sqlfluff only"
 	@echo "make semantic   validate the semantic layer (mf validate-configs; no warehouse needed)"
 	@echo "make clean      remove data/, target/, logs/, dbt_packages/ (distclean also removes .venv)"
