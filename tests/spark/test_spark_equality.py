@@ -31,6 +31,7 @@ import duckdb
 import pytest
 from conftest import PROJECT_ROOT, BuiltWorld
 from test_kpi_marts import cogs_mismatches, inventory_mismatches, net_sales_mismatches, query
+from test_period_close import CLOSE_WORLD_ARGS
 
 from ingestion.load import ingest
 from simulation.__main__ import generate, parse_args
@@ -55,18 +56,7 @@ class World:
 WORLDS = {
     # tests/python/test_period_close.py's world, built once with January closed
     "clean_with_a_closed_period": World(
-        [
-            "--seed",
-            "23",
-            "--scale-factor",
-            "0.02",
-            "--days",
-            "30",
-            "--start-date",
-            "2026-01-15",
-            "--clean",
-            "--late-events",
-        ],
+        list(CLOSE_WORLD_ARGS),
         close_days_before_late_file=5,
         spark_runs_tests=False,
     ),
