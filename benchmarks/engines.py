@@ -98,6 +98,16 @@ def build(engine: str, scratch: Path, what: str) -> None:
     )
 
 
+def ingest_timed(scratch: Path, what: str) -> None:
+    """Ingest the scratch landing zone into its warehouse and lake, and say how long it took."""
+    report = ingest(scratch / "landing", scratch / "warehouse.duckdb", lake_dir=scratch / "lake")
+    print(
+        f"ingest (raw tables and lake) of {what}: "
+        f"{report.seconds:.1f} s, {report.rows_loaded:,} rows",
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.engines", description=__doc__)
     parser.add_argument("--landing", required=True)
@@ -110,25 +120,11 @@ def main(argv: list[str] | None = None) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="concord-engines-", dir=args.scratch))
     try:
         replay(landing, scratch / "landing", deliveries[:-1])
-        report = ingest(
-            scratch / "landing", scratch / "warehouse.duckdb", lake_dir=scratch / "lake"
-        )
-        print(
-            f"ingest (raw tables and lake) of {len(deliveries) - 1} deliveries: "
-            f"{report.seconds:.1f} s, {report.rows_loaded:,} rows",
-            flush=True,
-        )
+        ingest_timed(scratch, f"{len(deliveries) - 1} deliveries")
         for engine in engines:
             build(engine, scratch, f"full, {len(deliveries) - 1} deliveries")
         replay(landing, scratch / "landing", deliveries[-1:])
-        report = ingest(
-            scratch / "landing", scratch / "warehouse.duckdb", lake_dir=scratch / "lake"
-        )
-        print(
-            f"ingest (raw tables and lake) of one more delivery ({deliveries[-1]}): "
-            f"{report.seconds:.1f} s, {report.rows_loaded:,} rows",
-            flush=True,
-        )
+        ingest_timed(scratch, f"one more delivery ({deliveries[-1]})")
         for engine in engines:
             build(engine, scratch, f"one more day ({deliveries[-1]}), incremental")
     finally:

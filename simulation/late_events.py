@@ -54,18 +54,26 @@ class LateFile:
     delivery_day: int
 
 
+def delivered_next_month(config: WorldConfig, day: int, what: str) -> tuple[date, date]:
+    """The first day of the month after the world's first, and its `day`: when --late-events
+    delivers `what` of the first month. The world must run at least to that day."""
+    start = config.start_date
+    next_month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    delivery = next_month.replace(day=day)
+    if delivery > config.end_date:
+        raise ValueError(
+            f"--late-events delivers {what} of the first month on {delivery}: the world "
+            f"({config.start_date} to {config.end_date}) must run at least to that day"
+        )
+    return next_month, delivery
+
+
 def plan(config: WorldConfig) -> LateFile | None:
     """The late file of a world run with --late-events (None without the flag)."""
     if not config.late_events:
         return None
     start = config.start_date
-    next_month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-    delivery = next_month.replace(day=DELIVERY_DAY_OF_MONTH)
-    if delivery > config.end_date:
-        raise ValueError(
-            f"--late-events delivers a file of the first month on {delivery}: the world "
-            f"({config.start_date} to {config.end_date}) must run at least to that day"
-        )
+    next_month, delivery = delivered_next_month(config, DELIVERY_DAY_OF_MONTH, "a file")
     first_month_days = (next_month - start).days
     rng = np.random.default_rng([config.seed, RNG_STREAM])
     business_day = int(rng.integers(0, first_month_days))
@@ -109,13 +117,7 @@ def plan_redelivery(config: WorldConfig, late: LateFile | None) -> Redelivery | 
     if late is None:
         return None
     start = config.start_date
-    next_month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
-    redelivery = next_month.replace(day=REDELIVERY_DAY_OF_MONTH)
-    if redelivery > config.end_date:
-        raise ValueError(
-            f"--late-events delivers a file of the first month again on {redelivery}: the "
-            f"world ({config.start_date} to {config.end_date}) must run at least to that day"
-        )
+    next_month, redelivery = delivered_next_month(config, REDELIVERY_DAY_OF_MONTH, "a file again")
     last_day = (next_month - start).days - 1
     day = last_day if last_day != late.business_day else last_day - 1
     return Redelivery(LATE_EXTRACT, day, (redelivery - start).days)
