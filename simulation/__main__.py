@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from simulation import late_events
 from simulation.config import DEFAULT_DEFECT_RATES, MASTER_DATA_MODES, WorldConfig
 from simulation.defects import DefectPlan
 from simulation.deliver import Deliverer
@@ -88,7 +89,7 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         if kind not in rates:
             parser.error(f"unknown defect kind {kind!r} in --defect-rate {item!r}")
         rates[kind] = float(value)
-    return WorldConfig(
+    config = WorldConfig(
         seed=args.seed,
         scale_factor=args.scale_factor,
         days=args.days,
@@ -104,6 +105,11 @@ def parse_args(argv: list[str] | None = None) -> WorldConfig:
         late_events=args.late_events,
         defect_rates=rates,
     )
+    try:  # the flags' own requirements on the world, before minutes of simulation
+        late_events.plan_redelivery(config, late_events.plan(config))
+    except ValueError as error:
+        parser.error(str(error))
+    return config
 
 
 def generate(config: WorldConfig) -> dict[str, int]:

@@ -466,6 +466,19 @@ def test_late_events_need_a_world_that_reaches_the_delivery() -> None:
         late_events.plan_redelivery(shorter, late_events.plan(shorter))
 
 
+def test_the_simulator_refuses_a_too_short_late_events_world_in_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    args = ["--start-date", "2026-01-15", "--days", "20", "--late-events", "--out", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_info:
+        parse_args(args)
+    assert exit_info.value.code == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert errors[-1].startswith("python -m simulation: error: --late-events delivers a file")
+    assert "2026-02-10" in errors[-1] and "Traceback" not in "".join(errors)
+    assert not (tmp_path / "landing").exists()
+
+
 def test_a_file_delivered_again_after_the_close_posts_new_less_old_in_february(
     builds: Builds,
 ) -> None:
