@@ -13,6 +13,7 @@ from uuid import uuid4
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from packaging import version
 
 from orchestration import check_descriptions, groups, open_warnings, settings
@@ -146,10 +147,29 @@ def concord_dbt_assets(
         invocation = dbt.cli(args, context=context, target_path=target)
     try:
         yield from with_progress(context, say_why(invocation.stream(), retested))
+    except KeyError as error:
+        raise_if_project_changed(error, context.assets_def)
+        raise
     finally:
         keep_run_results(Path(invocation.target_path) / "run_results.json", results)
         open_warnings.remember(memory, results)
         copy_atomically(target / PARTIAL_PARSE, parsed)
+
+
+def raise_if_project_changed(error: KeyError, assets_def: dg.AssetsDefinition) -> None:
+    """dbt parses the project's files as they are when the build starts; a node the definitions
+    this run loaded do not know means the project changed since (a deploy, a `make parse` of
+    edited models): say so in one line instead of dagster-dbt's bare KeyError."""
+    node = error.args[0] if error.args else None
+    manifest, _ = get_manifest_and_translator_from_dbt_assets([assets_def])
+    if isinstance(node, str) and node not in manifest.get("nodes", {}):
+        raise dg.Failure(
+            description=(
+                f"the dbt project changed while this run was in flight: dbt built {node}, "
+                "which the definitions this run loaded do not have; reload the code location "
+                "(restart `make serve`, or reload it in the UI) and run again"
+            )
+        ) from None
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"
