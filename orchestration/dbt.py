@@ -4,6 +4,8 @@ import hashlib
 import importlib.metadata
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
@@ -147,8 +149,10 @@ def concord_dbt_assets(
         invocation = dbt.cli(args, context=context, target_path=target)
     try:
         yield from with_progress(context, say_why(invocation.stream(), retested))
-    except KeyError as error:
-        raise_if_project_changed(error, context.assets_def)
+    except Exception as error:
+        stop(invocation)
+        if isinstance(error, KeyError):
+            raise_if_project_changed(error, context.assets_def)
         raise
     finally:
         keep_run_results(Path(invocation.target_path) / "run_results.json", results)
@@ -161,7 +165,7 @@ def raise_if_project_changed(error: KeyError, assets_def: dg.AssetsDefinition) -
     this run loaded do not know means the project changed since (a deploy, a `make parse` of
     edited models): say so in one line instead of dagster-dbt's bare KeyError."""
     node = error.args[0] if error.args else None
-    manifest, _ = get_manifest_and_translator_from_dbt_assets([assets_def])
+    manifest = get_manifest_and_translator_from_dbt_assets([assets_def])[0]
     if isinstance(node, str) and node not in manifest.get("nodes", {}):
         raise dg.Failure(
             description=(
@@ -170,6 +174,19 @@ def raise_if_project_changed(error: KeyError, assets_def: dg.AssetsDefinition) -
                 "(restart `make serve`, or reload it in the UI) and run again"
             )
         ) from None
+
+
+def stop(invocation: Any) -> None:
+    """End a dbt build this step gives up on, as dagster-dbt does on an interrupt: a build left
+    running would hold the warehouse's lock against the run's summary and the next run."""
+    process = invocation.process
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=invocation.termination_timeout_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 PARTIAL_PARSE = "partial_parse.msgpack"

@@ -168,7 +168,10 @@ def step_failures(result: dg.ExecuteInProcessResult) -> list[str]:
             cause = error
             while cause is not None and cause.cause is not None:
                 cause = cause.cause
-            message = (cause or error).message.strip().splitlines()
+            message = (cause or error).message.strip()
+            if (cause or error).cls_name == "Failure":  # Concord's own sentence, no class name
+                message = message.split(": ", 1)[-1]
+            message = message.splitlines()
             out.append(f"{event.step_key}: {message[0] if message else 'failed'}")
     return out
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import duckdb
@@ -20,7 +21,14 @@ from dagster._core.storage.tags import (
 
 from ingestion.contract import load_contract, max_days_after_delivery
 from orchestration import automation, graph_snapshot, groups, ingest, settings
-from orchestration.dbt import DBT_PROJECT, DbtBuildConfig, dbt_build_args
+from orchestration.dbt import (
+    DBT_PROJECT,
+    DbtBuildConfig,
+    concord_dbt_assets,
+    dbt_build_args,
+    raise_if_project_changed,
+    stop,
+)
 from orchestration.definitions import defs
 from orchestration.resources import LandingZone, Warehouse
 
@@ -350,3 +358,16 @@ def test_a_failed_ranged_ingestion_marks_only_the_dates_it_did_not_finish(
         key
     )
     assert set(failed) == {days[2].isoformat()}
+
+
+def test_a_node_the_loaded_definitions_lack_fails_the_dbt_step_in_one_line() -> None:
+    known = next(iter(json.loads(DBT_PROJECT.manifest_path.read_text())["nodes"]))
+    assert raise_if_project_changed(KeyError(known), concord_dbt_assets) is None
+    with pytest.raises(dg.Failure, match="the dbt project changed while this run was in flight"):
+        raise_if_project_changed(KeyError("test.concord.added_after_load"), concord_dbt_assets)
+
+
+def test_a_dbt_build_the_step_gives_up_on_is_stopped() -> None:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    stop(SimpleNamespace(process=process, termination_timeout_seconds=5))
+    assert process.poll() is not None
