@@ -273,7 +273,7 @@ def test_required_columns_are_one_not_null_test_per_model() -> None:
     for node in manifest["nodes"].values():
         test = (node.get("test_metadata") or {}).get("name")
         model = (node.get("attached_node") or "").split(".")[-1]
-        config = (str(node["config"]["severity"]).lower(), node["config"].get("where"), model)
+        config = (str(node["config"].get("severity")).lower(), node["config"].get("where"), model)
         if test == "not_null_columns":
             assert node["name"].startswith(f"not_null_{model}"), node["name"]
             assert config not in grouped, f"{node['name']} repeats {grouped.get(config)}"
