@@ -20,6 +20,12 @@ def _listed(values: Any) -> str:
     return ", ".join(f"`{v}`" for v in values)
 
 
+def _and_listed(values: Any) -> str:
+    """`a`, `b` and `c`."""
+    names = [f"`{v}`" for v in values]
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+
+
 def _column(kwargs: Mapping[str, Any]) -> str:
     name = kwargs.get("column_name")
     return f"`{name}`" if name else "the row"
@@ -28,6 +34,10 @@ def _column(kwargs: Mapping[str, Any]) -> str:
 # Generic test name -> its sentence from the test's arguments (tests/dbt/generic and dbt's own).
 SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "not_null": lambda k: f"{_column(k)} is never null.",
+    "not_null_columns": lambda k: (
+        f"{_and_listed(k.get('column_names', []))} "
+        f"{'are' if len(k.get('column_names', [])) > 1 else 'is'} never null."
+    ),
     "unique": lambda k: f"{_column(k)} is unique: no two rows share a value.",
     "accepted_values": lambda k: f"{_column(k)} is one of: {_listed(k.get('values', []))}.",
     "relationships": lambda k: (

@@ -18,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from packaging import version
 
-from orchestration import check_descriptions, groups, open_warnings, settings
+from orchestration import check_descriptions, groups, null_columns, open_warnings, settings
 from orchestration.ingest import LOAD_LOG_KEY
 from orchestration.progress import Ticker
 from orchestration.resources import Warehouse
@@ -148,7 +148,13 @@ def concord_dbt_assets(
     with warehouse.for_dbt(), open_warnings.tested_whole(whole_history_tests(config, retested)):
         invocation = dbt.cli(args, context=context, target_path=target)
     try:
-        yield from with_progress(context, say_why(invocation.stream(), retested))
+        events = null_columns.name_null_columns(
+            say_why(invocation.stream(), retested),
+            invocation.manifest,
+            Path(invocation.target_path) / "run_results.json",
+            warehouse.file,
+        )
+        yield from with_progress(context, events)
     except Exception as error:
         stop(invocation)
         if isinstance(error, KeyError):

@@ -404,6 +404,7 @@ def job_line(result: dg.ExecuteInProcessResult) -> str:
     failed = [e for e in evaluations if not e.passed]
     blocking = sorted(
         f"{e.asset_key.to_user_string()}:{e.check_name}"
+        + (f" ({e.description})" if e.description else "")
         for e in failed
         if e.severity == dg.AssetCheckSeverity.ERROR
     )

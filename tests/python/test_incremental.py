@@ -23,6 +23,7 @@ import pytest
 from conftest import BuiltWorld, dbt
 
 from ingestion.load import ingest
+from orchestration import null_columns
 
 KPI_CHAIN = [
     "+mart_net_sales",
@@ -209,8 +210,16 @@ def test_an_incremental_build_tests_the_rows_it_rewrote(replayed: Replayed, tmp_
     # a row the last build did not rewrite loses its key: only a test of the whole history sees it
     execute(f"update {model} set sales_line_id = null where sales_line_id = '{old_line}'")
     assert tests_failing() == set()
+
+    def null_in_last_run() -> list[tuple[str, int]]:
+        """What the failing not-null test's rows name: (column, rows)."""
+        compiled = null_columns.compiled_tests(warehouse.parent / "target" / "run_results.json")
+        (sql,) = [sql for test, sql in compiled.items() if ".not_null_int_sales_lines" in test]
+        return null_columns.null_counts(warehouse, sql)
+
     whole = ("--vars", json.dumps({"test_whole_history": True}))
-    assert tests_failing(*whole) == {"not_null_int_sales_lines_unioned_sales_line_id"}
+    assert tests_failing(*whole) == {"not_null_int_sales_lines_unioned"}
+    assert null_in_last_run() == [("sales_line_id", 1)]
     execute(f"update {model} set sales_line_id = '{old_line}' where sales_line_id is null")
     # a rewritten row that repeats an older row's key fails the uniqueness test
     execute(f"update {model} set sales_line_id = '{old_line}' where sales_line_id = '{new_line}'")
@@ -220,4 +229,5 @@ def test_an_incremental_build_tests_the_rows_it_rewrote(replayed: Replayed, tmp_
         f"update {model} set sales_line_id = null where sales_line_id = '{old_line}' "
         f"and business_date >= date '{window_start}'"
     )
-    assert tests_failing() == {"not_null_int_sales_lines_unioned_sales_line_id"}
+    assert tests_failing() == {"not_null_int_sales_lines_unioned"}
+    assert null_in_last_run() == [("sales_line_id", 1)]

@@ -20,7 +20,14 @@ from dagster._core.storage.tags import (
 )
 
 from ingestion.contract import load_contract, max_days_after_delivery
-from orchestration import automation, graph_snapshot, groups, ingest, settings
+from orchestration import (
+    automation,
+    check_descriptions,
+    graph_snapshot,
+    groups,
+    ingest,
+    settings,
+)
 from orchestration.dbt import (
     DBT_PROJECT,
     DbtBuildConfig,
@@ -262,6 +269,41 @@ def test_every_check_has_a_description_and_every_dbt_test_is_a_check() -> None:
     manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
     tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
     assert tests - {s.name for s in specs} == set()
+
+
+def test_required_columns_are_one_not_null_test_per_model() -> None:
+    """docs/style.md: a model's required columns are one not_null_columns test, named
+    not_null_<model>, whose check lists them; a column keeps a not_null of its own only with
+    another configuration (severity, where) than its model's grouped test."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    grouped: dict[tuple, str] = {}
+    single = []
+    for node in manifest["nodes"].values():
+        test = (node.get("test_metadata") or {}).get("name")
+        model = (node.get("attached_node") or "").split(".")[-1]
+        config = (str(node["config"].get("severity")).lower(), node["config"].get("where"), model)
+        if test == "not_null_columns":
+            assert node["name"].startswith(f"not_null_{model}"), node["name"]
+            assert config not in grouped, f"{node['name']} repeats {grouped.get(config)}"
+            grouped[config] = node["name"]
+            columns = node["test_metadata"]["kwargs"]["column_names"]
+            assert set(columns) <= set(node_columns(manifest, node["attached_node"])), node["name"]
+        elif test == "not_null":
+            single.append((config, node["name"]))
+    assert len(grouped) > 100
+    configs = [config for config, _ in single]
+    assert [n for c, n in single if c in grouped or configs.count(c) > 1] == []
+
+
+def node_columns(manifest: dict, unique_id: str) -> list[str]:
+    """The documented columns of a model or seed."""
+    return list(manifest["nodes"][unique_id]["columns"])
+
+
+def test_a_grouped_not_null_check_names_its_columns() -> None:
+    sentence = check_descriptions.SENTENCES["not_null_columns"]
+    assert sentence({"column_names": ["sku"]}) == "`sku` is never null."
+    assert sentence({"column_names": ["a", "b", "c"]}) == "`a`, `b` and `c` are never null."
 
 
 def test_an_unmapped_dbt_folder_is_an_error_not_a_new_group() -> None:

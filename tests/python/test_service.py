@@ -300,8 +300,9 @@ def test_a_warning_on_old_rows_stays_until_the_data_changes(service: dict) -> No
     """Tests that don't flicker (docs/decisions.md): a whole-history test warns on an old row;
     the next scoped build, with no data change, still warns (it tests that check over every
     row, and says why); once the row is corrected the next scoped build passes, and the build
-    after it tests the rewritten rows again. Runs last in this module: its builds replace the
-    warehouse's build results."""
+    after it tests the rewritten rows again. The same row's two required columns made null
+    fail the model's one not-null check, which names them (orchestration/null_columns.py). Runs
+    last in this module: its builds replace the warehouse's build results."""
     defs, instance, warehouse = service["defs"], service["instance"], service["paths"].warehouse
     model = "stg_wms__movements"
     key = next(k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[-1] == model)
@@ -311,6 +312,8 @@ def test_a_warning_on_old_rows_stays_until_the_data_changes(service: dict) -> No
         if c.name.startswith(f"accepted_values_{model}_movement_type_")
     )
     first_date = "(select min(business_date) from staging.stg_wms__movements)"
+    not_null = f"not_null_{model}"
+    evaluations: dict[str, dg.AssetCheckEvaluation] = {}
 
     def build(whole_history: bool) -> dg.AssetCheckEvaluation:
         result = defs.resolve_job_def("transform_job").execute_in_process(
@@ -320,32 +323,39 @@ def test_a_warning_on_old_rows_stays_until_the_data_changes(service: dict) -> No
                 "ops": {"concord_dbt_assets": {"config": {"test_whole_history": whole_history}}}
             },
         )
-        (evaluation,) = [e for e in run.check_evaluations(result) if e.check_name == check_name]
-        return evaluation
+        evaluations.update({e.check_name: e for e in run.check_evaluations(result)})
+        return evaluations[check_name]
 
     with duckdb.connect(str(warehouse)) as con:
-        (row, movement_type) = con.execute(
-            f"select rowid, movement_type from staging.{model} "  # noqa: S608
+        (row, movement_type, sku, uom) = con.execute(
+            f"select rowid, movement_type, wms_item_code, unit_of_measure from staging.{model} "  # noqa: S608
             f"where business_date = {first_date} limit 1"
         ).fetchone()
         con.execute(
-            f"update staging.{model} set movement_type = 'teleport' where rowid = ?",  # noqa: S608
+            f"update staging.{model} set movement_type = 'teleport', wms_item_code = null, "  # noqa: S608
+            "unit_of_measure = null where rowid = ?",
             [row],
         )
     try:
         closed = build(whole_history=True)
         assert not closed.passed and closed.severity == dg.AssetCheckSeverity.WARN
+        nulls = evaluations[not_null]
+        assert not nulls.passed and nulls.severity == dg.AssetCheckSeverity.WARN
+        assert nulls.description == "null: `unit_of_measure` (1 row), `wms_item_code` (1 row)"
+        assert nulls.metadata["null_columns"].value == {"unit_of_measure": 1, "wms_item_code": 1}
         scoped = build(whole_history=False)
         assert not scoped.passed, "a scoped build with no data change cleared the warning"
         assert "every row" in scoped.metadata["tested_rows"].value
     finally:
         with duckdb.connect(str(warehouse)) as con:
             con.execute(
-                f"update staging.{model} set movement_type = ? where rowid = ?",  # noqa: S608
-                [movement_type, row],
+                f"update staging.{model} set movement_type = ?, wms_item_code = ?, "  # noqa: S608
+                "unit_of_measure = ? where rowid = ?",
+                [movement_type, sku, uom, row],
             )
     corrected = build(whole_history=False)
     assert corrected.passed, "the data changed, the warning should clear"
+    assert evaluations[not_null].passed and evaluations[not_null].description is None
     assert "every row" in corrected.metadata["tested_rows"].value
     # passed: the next build tests only the rewritten rows again
     memory = open_warnings.memory_path(warehouse)
