@@ -10,13 +10,13 @@ build is fingerprinted (one scan of the build) and compared with that record:
 * equal: the relation is kept as the previous version holds it (nothing written);
 * same columns, different content: the rows are matched by their row hash; rows of the previous
   version whose hash the build no longer has are deleted and rows of the build whose hash the
-  previous version lacks are inserted. If either side holds two rows with one hash (duplicate
-  rows, or a collision), or more than half of the rows changed, the relation is rewritten
-  whole instead;
+  previous version lacks are inserted. If a hash found on both sides is held by two rows on
+  either (duplicate rows, or a collision), or more than half of the rows changed, the relation
+  is rewritten whole instead;
 * new, or with other columns: written whole.
 
-After the change the relation in the new version is fingerprinted again and must equal the
-build's; a mismatch is an error and nothing is published. Exactness rests on the row hash: a
+After the change the relation in the new version must hold the build's row count; a mismatch is
+an error and nothing is published. Exactness rests on the row hash: a
 changed relation is read as unchanged only if its count and 64-bit hash sum both stay equal,
 and a changed row is kept stale only if it has the very hash of a removed row (docs/decisions.md,
 "Publishing by difference").
@@ -133,40 +133,39 @@ def patch(
 ) -> Change:
     """Turn `target` (the previous version's rows) into the table `source` (the build's) by
     deleting and inserting the rows that differ, matched by their row hash; the source's hashes
-    are in `_concord_new` (stage_hashes). Rewrites the target whole instead when a hash is held
-    by two rows on one side or most rows changed."""
+    are in `_concord_new` (stage_hashes). Rewrites the target whole instead when a hash found on
+    both sides is held by more than one row on either, or when most rows changed."""
     try:
         con.execute(
             f"create temporary table _concord_old as "
             f"select rowid as rid, hash({ROW}) as h from {target} {ROW}"
         )
-        distinct_old, distinct_new = con.execute(
-            "select (select count(distinct h) from _concord_old), "
-            "(select count(distinct h) from _concord_new)"
+        con.execute(
+            "create temporary table _concord_pairs as select o.rid as old_rid, n.rid as new_rid "
+            "from _concord_old o full join _concord_new n using (h)"
+        )
+        matched, deleted, inserted = con.execute(
+            "select count(*) filter (where old_rid is not null and new_rid is not null), "
+            "count(*) filter (where new_rid is null), count(*) filter (where old_rid is null) "
+            "from _concord_pairs"
         ).fetchone()
-        if distinct_old != rows_before or distinct_new != rows_after:
+        # A hash held by o rows before and n rows after pairs o x n times: the matched pairs
+        # equal the rows kept on both sides only if every such hash is held once on each side.
+        if not matched == rows_before - deleted == rows_after - inserted:
             write_whole(con, source, target)
-            return Change("written", reason="two rows share a row hash")
-        con.execute(
-            "create temporary table _concord_removed as "
-            "select rid from _concord_old anti join _concord_new using (h)"
-        )
-        con.execute(
-            "create temporary table _concord_added as "
-            "select rid from _concord_new anti join _concord_old using (h)"
-        )
-        deleted, inserted = con.execute(
-            "select (select count(*) from _concord_removed), (select count(*) from _concord_added)"
-        ).fetchone()
+            return Change("written", reason="rows share a row hash")
         if deleted + inserted > REWRITE_SHARE * max(rows_before, rows_after, 1):
             write_whole(con, source, target)
             return Change("written", reason="most rows changed")
-        con.execute(f"delete from {target} where rowid in (select rid from _concord_removed)")
         con.execute(
-            f"insert into {target} select * from {source} "
-            f"where rowid in (select rid from _concord_added)"
+            f"delete from {target} where rowid in "
+            f"(select old_rid from _concord_pairs where new_rid is null)"
+        )
+        con.execute(
+            f"insert into {target} select * from {source} where rowid in "
+            f"(select new_rid from _concord_pairs where old_rid is null)"
         )
         return Change("patched", deleted=int(deleted), inserted=int(inserted))
     finally:
-        for temp in ("_concord_old", "_concord_removed", "_concord_added"):
+        for temp in ("_concord_old", "_concord_pairs"):
             con.execute(f"drop table if exists temp.{temp}")
