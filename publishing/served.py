@@ -240,6 +240,7 @@ create table main.publication (
     incomplete_dates date[],
     relation_rows varchar,
     written_as varchar,
+    written_from integer,
     relation_changes varchar,
     relation_fingerprints varchar
 )
@@ -505,8 +506,9 @@ def _write_version(
             con.execute(PUBLICATION_DDL)
             if previous is not None:
                 _copy_history(con, previous)
+        written_from = _described(con) if by_difference else None
         written_as = (
-            f"by difference from {core.version_name(_described(con))}" if by_difference else "full"
+            f"by difference from {core.version_name(written_from)}" if written_from else "full"
         )
         metadata = run_results.get("metadata") or {}
         built_at = metadata.get("generated_at")
@@ -538,6 +540,7 @@ def _write_version(
             "incomplete_dates": facts["incomplete_dates"],
             "relation_rows": json.dumps(rows, sort_keys=True),
             "written_as": written_as,
+            "written_from": written_from,
             "relation_changes": json.dumps(
                 {name: change.as_dict() for name, change in changes.items()}, sort_keys=True
             ),
