@@ -482,8 +482,11 @@ def bench_publish(args: argparse.Namespace) -> None:
     manifest = json.loads(Path(args.manifest).read_text())
     scratch = Path(tempfile.mkdtemp(prefix="concord-bench-publish-", dir=args.scratch))
 
+    cpu: dict[int, float] = {}  # CPU seconds (user+sys, every thread) of each publication
+
     def publish(warehouse: Path, place: Path, full: bool) -> served.PublishResult:
-        return served.publish(
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        result = served.publish(
             build=warehouse,
             run_results=served.load_json(settings.build_results_path(warehouse)),
             manifest=manifest,
@@ -491,12 +494,18 @@ def bench_publish(args: argparse.Namespace) -> None:
             keep=5,
             full=full,
         )
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu[id(result)] = sum(
+            getattr(after, f) - getattr(used, f) for f in ("ru_utime", "ru_stime")
+        )
+        return result
 
     def report(what: str, results: list[served.PublishResult]) -> None:
         seconds = statistics.median(r.seconds for r in results)
         print(
             f"{what}: median {seconds:.2f} s of {len(results)} "
-            f"({', '.join(f'{r.seconds:.2f}' for r in results)}); "
+            f"({', '.join(f'{r.seconds:.2f}' for r in results)}), CPU median "
+            f"{statistics.median(cpu[id(r)] for r in results):.2f} s; "
             f"{results[-1].bytes_written:,} bytes; {results[-1].summary()}",
             flush=True,
         )
