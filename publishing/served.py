@@ -384,25 +384,33 @@ class _Written:
 
 def _start_from(path: Path, previous: Path | None, full: bool) -> dict[str, delta.Fingerprint]:
     """Begin the `.partial` file as a copy of the previous version and return the fingerprints
-    that version recorded; an empty dict (and no file) means every relation is written."""
+    that version recorded; an empty dict (and no file) means every relation is written: no
+    previous version, `full`, or a previous version whose `publication` has another layout."""
     if previous is None or full:
         return {}
     shutil.copyfile(previous, path)
     path.chmod(0o644)
     try:
         with duckdb.connect(str(path)) as con:
+            layout = con.execute("select * from main.publication limit 0").description
             recorded = con.execute(
                 "select relation_fingerprints from main.publication order by version desc limit 1"
             ).fetchone()
     except duckdb.Error:  # a version of an older layout: no fingerprints to compare with
-        recorded = None
-    if not recorded or not recorded[0]:
+        layout, recorded = [], None
+    if [d[0] for d in layout] != _publication_columns() or not recorded or not recorded[0]:
         path.unlink()
         Path(f"{path}.wal").unlink(missing_ok=True)
         return {}
     return {
         name: delta.Fingerprint.from_dict(value) for name, value in json.loads(recorded[0]).items()
     }
+
+
+def _publication_columns() -> list[str]:
+    with duckdb.connect() as con:
+        con.execute(PUBLICATION_DDL)
+        return [d[0] for d in con.execute("select * from main.publication limit 0").description]
 
 
 def _publish_relation(

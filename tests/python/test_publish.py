@@ -533,3 +533,14 @@ def test_full_publication_on_request_and_from_a_version_without_fingerprints(
     path.chmod(0o444)
     result = publish(place)
     assert result.written_as == "full" and served_sum(place["served"]) == (3, 101.0)
+    # A version of the layout before these columns: the next one is written whole too.
+    path = place["served"].resolve()
+    path.chmod(0o644)
+    with duckdb.connect(str(path)) as con:
+        con.execute("alter table publication drop column written_from")
+    path.chmod(0o444)
+    result = publish(place)
+    assert result.written_as == "full" and served_sum(place["served"]) == (4, 101.0)
+    with served.connect(place["served"]) as con:
+        assert con.execute("select count(*) from publication").fetchone()[0] == 4
+    assert publish(place).written_as == "by difference from v000004"
