@@ -201,10 +201,6 @@ def _retain(versions: Path, keep: int, current: int | None) -> list[int]:
     return doomed
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, name: str) -> bool:
     return bool(
         con.execute(
@@ -489,7 +485,7 @@ def _write_version(
     try:
         con.execute(f"attach {_literal(build)} as build (read_only)")
         for schema in sorted({r.schema for r in relations}):
-            con.execute(f"create schema if not exists {_quote(schema)}")
+            con.execute(f"create schema if not exists {delta.quote(schema)}")
         for relation in relations:
             if not _exists(con, "build", relation.schema, relation.name):
                 raise RuntimeError(
