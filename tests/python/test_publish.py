@@ -460,7 +460,23 @@ def test_a_changed_value_of_one_mart_is_published_and_the_rest_kept(place: dict)
     assert served_sum(place["served"]) == (2, 101.01)
     assert recorded["marts.mart_net_sales"] == {"action": "patched", "deleted": 1, "inserted": 1}
     assert history == [(1, "full"), (2, "by difference from v000001")]
-    # The previous version is untouched (immutable): rollback shows the value it served.
+    # A view of the build (the exception queue) is patched from one evaluation of it.
+    with duckdb.connect(str(place["build"])) as con:
+        con.execute(
+            "create or replace view marts.mart_exceptions as select * from (values "
+            "('high', 'open'), ('high', 'acknowledged'), ('low', 'open'), ('low', 'resolved'), "
+            "('medium', 'open')) t(severity, status)"
+        )
+    third = publish(place)
+    assert changes(third) == {"marts.mart_exceptions": "patched", "marts.mart_net_sales": "kept"}
+    assert (third.changes["marts.mart_exceptions"].inserted, third.relations) == (
+        1,
+        {"marts.mart_exceptions": 5, "marts.mart_net_sales": 10},
+    )
+    with served.connect(place["served"]) as con:
+        severities = con.execute("select severity from marts.mart_exceptions").fetchall()
+        assert sorted(r[0] for r in severities) == ["high", "high", "low", "low", "medium"]
+    # The previous versions are untouched (immutable): rollback shows the value v000001 served.
     served.rollback(1, served=place["served"])
     assert served_sum(place["served"]) == (1, 101.0)
 
