@@ -1,5 +1,6 @@
-"""python -m benchmarks {world,ingest,build,refresh,service} [options]: time the generator, the
-ingestion, the dbt build of the KPI marts, or a one-day refresh from landing to published.
+"""python -m benchmarks {world,ingest,build,refresh,service,publish} [options]: time the
+generator, the ingestion, the dbt build of the KPI marts, a one-day refresh from landing to
+published, or the publication alone.
 
 world:  generate a world REPEAT times into a scratch folder; report the median wall time and
         the peak memory of one generation (resource.getrusage of a child process).
@@ -21,6 +22,11 @@ service: end to end through Dagster as `make run` does it: every delivery but th
         processes beside the wall time (docs/benchmarks.md). --keep-full DIR keeps the state
         after the full run; --from-full DIR starts from it (no full run); --full-direct makes
         that state without Dagster; --repeat-day N runs the one more delivery N times from it.
+publish: the served copy's publication alone, in process as the `publication` asset runs it:
+        BEFORE (a built warehouse) published in full into a fresh served copy, REPEAT times;
+        then, each time from that copy, AFTER (the same warehouse built later, e.g. one more
+        delivery) published by difference, and BEFORE again (nothing changed). Medians, bytes
+        and what the difference did. Each warehouse's run_results.json is read from beside it.
 """
 
 from __future__ import annotations
@@ -470,6 +476,60 @@ def bench_service(args: argparse.Namespace) -> None:
             shutil.rmtree(scratch, ignore_errors=True)
 
 
+def bench_publish(args: argparse.Namespace) -> None:
+    from publishing import served, settings
+
+    manifest = json.loads(Path(args.manifest).read_text())
+    scratch = Path(tempfile.mkdtemp(prefix="concord-bench-publish-", dir=args.scratch))
+
+    cpu: dict[int, float] = {}  # CPU seconds (user+sys, every thread) of each publication
+
+    def publish(warehouse: Path, place: Path, full: bool) -> served.PublishResult:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        result = served.publish(
+            build=warehouse,
+            run_results=served.load_json(settings.build_results_path(warehouse)),
+            manifest=manifest,
+            served=place / "served.duckdb",
+            keep=5,
+            full=full,
+        )
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cpu[id(result)] = sum(
+            getattr(after, f) - getattr(used, f) for f in ("ru_utime", "ru_stime")
+        )
+        return result
+
+    def report(what: str, results: list[served.PublishResult]) -> None:
+        seconds = statistics.median(r.seconds for r in results)
+        print(
+            f"{what}: median {seconds:.2f} s of {len(results)} "
+            f"({', '.join(f'{r.seconds:.2f}' for r in results)}), CPU median "
+            f"{statistics.median(cpu[id(r)] for r in results):.2f} s; "
+            f"{results[-1].bytes_written:,} bytes; {results[-1].summary()}",
+            flush=True,
+        )
+
+    try:
+        before, after = Path(args.before), Path(args.after)
+        full = []
+        for i in range(args.repeat):
+            place = scratch / f"full{i}"
+            full.append(publish(before, place, full=True))
+        report("full publication of BEFORE", full)
+        base = scratch / "full0"
+        for what, warehouse in (("AFTER by difference", after), ("BEFORE again", before)):
+            runs = []
+            for _ in range(args.repeat):
+                place = scratch / "next"
+                shutil.rmtree(place, ignore_errors=True)
+                shutil.copytree(base, place, symlinks=True)
+                runs.append(publish(warehouse, place, full=False))
+            report(what, runs)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     sub = parser.add_subparsers(dest="what", required=True)
@@ -515,6 +575,12 @@ def main(argv: list[str] | None = None) -> None:
         help="one-more-delivery runs, each from the state after the full run (needs "
         "--keep-full or --from-full when above 1)",
     )
+    pub = sub.add_parser("publish")
+    pub.add_argument("--before", required=True, help="a built warehouse, published in full")
+    pub.add_argument("--after", required=True, help="the same warehouse built later")
+    pub.add_argument("--manifest", required=True, help="the dbt manifest of both builds")
+    pub.add_argument("--repeat", type=int, default=3)
+    pub.add_argument("--scratch", default=None, help="folder for the scratch served copies")
     args = parser.parse_args(argv)
     {
         "world": bench_world,
@@ -522,6 +588,7 @@ def main(argv: list[str] | None = None) -> None:
         "build": bench_build,
         "refresh": bench_refresh,
         "service": bench_service,
+        "publish": bench_publish,
     }[args.what](args)
 
 

@@ -54,6 +54,10 @@ def publication_metadata(result: served.PublishResult) -> dict[str, Any]:
             [str(d) for d in publication.get("incomplete_dates") or []]
         ),
         "versions_deleted": dg.MetadataValue.json([core.version_name(v) for v in result.deleted]),
+        "written_as": result.written_as,
+        "relation_changes": dg.MetadataValue.json(
+            {name: change.as_dict() for name, change in result.changes.items()}
+        ),
     }
 
 
@@ -86,7 +90,7 @@ def publication(
     note(
         context,
         f"publish: {result.name} ({len(result.relations)} relations, "
-        f"{result.bytes_written:,} bytes, {result.seconds:.1f} s)",
+        f"{result.bytes_written:,} bytes, {result.seconds:.1f} s; {result.summary()})",
     )
     return dg.MaterializeResult(metadata=publication_metadata(result))
 

@@ -1,7 +1,8 @@
 """python -m publishing publish | versions | rollback VERSION | postgres
 
 * `publish`: audit the last dbt build (its run_results.json, by default the one the pipeline left
-  beside the build warehouse) and, if no blocking check failed, publish a new version.
+  beside the build warehouse) and, if no blocking check failed, publish a new version (by
+  difference from the served version; `--full` writes every relation anew).
 * `versions`: the kept versions, the served one marked.
 * `rollback VERSION`: serve an earlier kept version (`12` or `v000012`).
 * `postgres`: load the served version into PostgreSQL (`CONCORD_PG_DSN`) and switch to it.
@@ -29,6 +30,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     pub.add_argument("--manifest", type=Path, help="dbt manifest (default: target/manifest.json)")
     pub.add_argument("--keep", type=int, help="versions to keep (CONCORD_SERVED_KEEP)")
+    pub.add_argument(
+        "--full",
+        action="store_true",
+        help="write every relation anew instead of by difference from the served version",
+    )
     sub.add_parser("versions", help="list the kept versions")
     back = sub.add_parser("rollback", help="serve an earlier kept version")
     back.add_argument("version", help="e.g. 12 or v000012")
@@ -48,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 manifest=served.load_json(args.manifest or settings.manifest_path()),
                 keep=args.keep,
+                full=args.full,
             )
         except served.PublishBlocked as blocked:
             print(f"{blocked}; the served copy still shows the previous version", file=sys.stderr)
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
             f"published {result.name}: {len(result.relations)} relations, "
             f"{sum(result.relations.values())} rows, {result.bytes_written} bytes in "
             f"{result.seconds:.2f} s; checks passed {len(result.gate.passed)}, warned "
-            f"{len(result.gate.warned)}; served at {settings.served_path()}"
+            f"{len(result.gate.warned)}; served at {settings.served_path()}; {result.summary()}"
         )
         return 0
     if args.command == "versions":

@@ -8,10 +8,16 @@ tools read, `marts`, is renamed back to its version's name and the new version's
 `marts`. Renaming a schema takes no lock on its tables, so a query running on the old version
 finishes on it, and a query starting after the commit reads the new one: never a mixture.
 Older version schemas beyond the retention (`CONCORD_SERVED_KEEP`) are dropped.
+
+By difference where it is exact and simple: when the DuckDB version was written by difference
+from the version PostgreSQL serves now, a relation that version kept unchanged is copied inside
+the server (`create table ... as select` from the served schema) instead of being exported and
+loaded again; every other relation is loaded from the DuckDB version.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 import time
@@ -58,6 +64,7 @@ class PgResult:
     relations: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     dropped: list[str] = field(default_factory=list)
+    copied_in_server: list[str] = field(default_factory=list)  # unchanged since the served one
 
 
 def pg_type(duckdb_type: str) -> str:
@@ -125,7 +132,9 @@ def publish(
                 "'publication')) order by all",
                 [SERVED_SCHEMA],
             ).fetchall()
-            relations = _load(pg, duck, target, tables, grants)
+            reusable = _reusable(pg, publication)
+            relations = _load(pg, duck, target, tables, grants, reusable)
+            reused = sorted(n for s, n in tables if s == SERVED_SCHEMA and n in reusable)
         dropped = _switch_and_retain(pg, target, publication["version"], keep)
     finally:
         pg.close()
@@ -134,7 +143,27 @@ def publish(
         relations=relations,
         seconds=time.monotonic() - started,
         dropped=dropped,
+        copied_in_server=reused,
     )
+
+
+def _reusable(pg: Any, publication: dict[str, Any]) -> set[str]:
+    """The relations the served schema `marts` already holds with the new version's content:
+    those the new DuckDB version kept from the version it was written from, when PostgreSQL
+    serves that very version."""
+    based_on = publication.get("written_from")
+    if based_on is None or not publication.get("relation_changes"):
+        return set()
+    with pg, pg.cursor() as cursor:
+        cursor.execute("select 1 from pg_namespace where nspname = %s", [SERVED_SCHEMA])
+        if cursor.fetchone() is None or _served_version(cursor) != based_on:
+            return set()
+    changes = json.loads(publication["relation_changes"])
+    return {
+        name.split(".", 1)[1]
+        for name, change in changes.items()
+        if name.startswith(f"{SERVED_SCHEMA}.") and change.get("action") == "kept"
+    }
 
 
 def _load(
@@ -143,6 +172,7 @@ def _load(
     target: str,
     tables: list[tuple[str, str]],
     grants: dict[str, tuple[str, ...]],
+    reusable: set[str] = frozenset(),
 ) -> dict[str, int]:
     """One transaction: the version's schema, its tables and rows, its grants. A crash before
     the commit leaves nothing; a schema left by an earlier attempt is replaced."""
@@ -160,6 +190,15 @@ def _load(
                 [source_schema, name],
             ).fetchall()
             table = sql.SQL("{}.{}").format(schema, sql.Identifier(name))
+            if source_schema == SERVED_SCHEMA and name in reusable:
+                cursor.execute(
+                    sql.SQL("create table {} as select * from {}.{}").format(
+                        table, sql.Identifier(SERVED_SCHEMA), sql.Identifier(name)
+                    )
+                )
+                relations[f"{SERVED_SCHEMA}.{name}"] = cursor.rowcount
+                _grant(cursor, table, grants.get(name, ()), readers_of_schema)
+                continue
             cursor.execute(
                 sql.SQL("create table {} ({})").format(
                     table,
@@ -183,17 +222,18 @@ def _load(
                     handle,
                 )
             relations[f"{SERVED_SCHEMA}.{name}"] = cursor.rowcount
-            roles = grants.get(name, ())
-            readers_of_schema |= set(roles)
-            for role in roles:
-                cursor.execute(
-                    sql.SQL("grant select on {} to {}").format(table, sql.Identifier(role))
-                )
+            _grant(cursor, table, grants.get(name, ()), readers_of_schema)
         for role in sorted(readers_of_schema):
             cursor.execute(
                 sql.SQL("grant usage on schema {} to {}").format(schema, sql.Identifier(role))
             )
     return relations
+
+
+def _grant(cursor: Any, table: sql.Composable, roles: tuple[str, ...], readers: set[str]) -> None:
+    readers |= set(roles)
+    for role in roles:
+        cursor.execute(sql.SQL("grant select on {} to {}").format(table, sql.Identifier(role)))
 
 
 def _served_version(cursor: Any) -> int | None:

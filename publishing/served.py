@@ -9,9 +9,13 @@ Layout (CONCORD_SERVED_WAREHOUSE=data/served.duckdb):
 
 A version is written under a `.partial` name, checkpointed, closed and fsynced, renamed to its
 final name, and only then switched in by replacing the link with os.replace (atomic on POSIX),
-after which the directory is fsynced. A crash at any moment leaves the link on a complete file;
-the next publish removes what a crash left behind. A reader keeps the file it opened; a new
-connection opens the version the link names at that moment.
+after which the directory is fsynced. A version is written by difference (publishing/delta.py):
+its `.partial` file starts as a copy of the version served now, relations whose content
+fingerprint is unchanged are kept, changed ones are patched row by row or rewritten; the first
+version, a previous version without fingerprints, and `publish(full=True)` write every relation.
+A crash at any moment leaves the link on a complete file; the next publish removes what a crash
+left behind. A reader keeps the file it opened; a new connection opens the version the link
+names at that moment.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,7 +34,7 @@ from typing import Any
 
 import duckdb
 
-from publishing import core, settings
+from publishing import core, delta, settings
 
 PAUSE_ENV = "CONCORD_PUBLISH_PAUSE_AT"  # crash tests only: "copy" or "swap" (see _stage)
 
@@ -52,10 +57,22 @@ class PublishResult:
     seconds: float = 0.0
     deleted: list[int] = field(default_factory=list)
     publication: dict[str, Any] = field(default_factory=dict)
+    written_as: str = "full"
+    changes: dict[str, delta.Change] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
         return core.version_name(self.version)
+
+    def summary(self) -> str:
+        """`by difference from v000011: 3 kept, 30 patched (-1,316 +4,746 rows), 2 written`."""
+        actions = [c.action for c in self.changes.values()]
+        deleted = sum(c.deleted for c in self.changes.values())
+        inserted = sum(c.inserted for c in self.changes.values())
+        return (
+            f"{self.written_as}: {actions.count('kept')} kept, {actions.count('patched')} "
+            f"patched (-{deleted:,} +{inserted:,} rows), {actions.count('written')} written"
+        )
 
 
 @dataclass(frozen=True)
@@ -184,10 +201,6 @@ def _retain(versions: Path, keep: int, current: int | None) -> list[int]:
     return doomed
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def _exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, name: str) -> bool:
     return bool(
         con.execute(
@@ -221,7 +234,11 @@ create table main.publication (
     open_exceptions integer,
     open_exceptions_by_severity varchar,
     incomplete_dates date[],
-    relation_rows varchar
+    relation_rows varchar,
+    written_as varchar,
+    written_from integer,
+    relation_changes varchar,
+    relation_fingerprints varchar
 )
 """
 
@@ -287,10 +304,12 @@ def publish(
     manifest: Mapping[str, Any] | None = None,
     served: Path | None = None,
     keep: int | None = None,
+    full: bool = False,
 ) -> PublishResult:
     """Audit the build's results, then publish the public relations of `build` as a new version
-    of the served copy. Raises PublishBlocked (and changes nothing) when a blocking check
-    failed or the build's results are missing."""
+    of the served copy, by difference from the version served now unless `full`. Raises
+    PublishBlocked (and changes nothing) when a blocking check failed or the build's results
+    are missing."""
     started = time.monotonic()
     build = build or settings.build_warehouse_path()
     served = served or settings.served_path()
@@ -316,8 +335,15 @@ def publish(
         final = versions / f"{core.version_name(number)}.duckdb"
         partial = final.with_name(final.name + ".partial")
         try:
-            rows, publication = _write_version(
-                partial, build, served if current else None, relations, gate, run_results, number
+            written = _write_version(
+                partial,
+                build,
+                served.resolve() if current else None,
+                relations,
+                gate,
+                run_results,
+                number,
+                full,
             )
             _stage("swap", versions)
             partial.chmod(0o444)  # immutable: no reader opens a version for writing
@@ -334,12 +360,110 @@ def publish(
         version=number,
         path=final,
         gate=gate,
-        relations=rows,
+        relations=written.rows,
         bytes_written=final.stat().st_size,
         seconds=time.monotonic() - started,
         deleted=deleted,
-        publication=publication,
+        publication=written.publication,
+        written_as=written.written_as,
+        changes=written.changes,
     )
+
+
+@dataclass
+class _Written:
+    rows: dict[str, int]
+    publication: dict[str, Any]
+    written_as: str
+    changes: dict[str, delta.Change]
+
+
+def _start_from(path: Path, previous: Path | None, full: bool) -> dict[str, delta.Fingerprint]:
+    """Begin the `.partial` file as a copy of the previous version and return the fingerprints
+    that version recorded; an empty dict (and no file) means every relation is written: no
+    previous version, `full`, or a previous version whose `publication` has another layout."""
+    if previous is None or full:
+        return {}
+    shutil.copyfile(previous, path)
+    path.chmod(0o644)
+    try:
+        with duckdb.connect(str(path)) as con:
+            layout = con.execute("select * from main.publication limit 0").description
+            recorded = con.execute(
+                "select relation_fingerprints from main.publication order by version desc limit 1"
+            ).fetchone()
+    except duckdb.Error:  # a version of an older layout: no fingerprints to compare with
+        layout, recorded = [], None
+    if [d[0] for d in layout] != _publication_columns() or not recorded or not recorded[0]:
+        path.unlink()
+        Path(f"{path}.wal").unlink(missing_ok=True)
+        return {}
+    return {
+        name: delta.Fingerprint.from_dict(value) for name, value in json.loads(recorded[0]).items()
+    }
+
+
+def _publication_columns() -> list[str]:
+    with duckdb.connect() as con:
+        con.execute(PUBLICATION_DDL)
+        return [d[0] for d in con.execute("select * from main.publication limit 0").description]
+
+
+def _publish_relation(
+    con: duckdb.DuckDBPyConnection,
+    relation: core.Relation,
+    before: delta.Fingerprint | None,
+    by_difference: bool,
+) -> tuple[delta.Change, delta.Fingerprint]:
+    """Bring one relation of the new version to the build's content; return what was done and
+    the fingerprint of the relation as the new version holds it."""
+    source = delta.qualified("build", relation.schema, relation.name)
+    target = delta.qualified(None, relation.schema, relation.name)
+    catalog = _catalog(con)
+    if not by_difference:
+        delta.write_whole(con, source, target)
+        return delta.Change("written"), delta.fingerprint(
+            con, catalog, relation.schema, relation.name
+        )
+    is_view = con.execute(
+        "select table_type = 'VIEW' from information_schema.tables where table_catalog = "
+        "'build' and table_schema = ? and table_name = ?",
+        [relation.schema, relation.name],
+    ).fetchone()[0]
+    try:
+        if is_view:
+            # Evaluated once: the rows fingerprinted are the rows written.
+            con.execute(
+                f"create or replace temporary table _concord_view as select * from {source}"
+            )
+            source = "temp.main._concord_view"
+            wanted = delta.stage_hashes(con, "temp", "main", "_concord_view")
+        else:
+            wanted = delta.stage_hashes(con, "build", relation.schema, relation.name)
+        held = before is not None and _exists(con, catalog, relation.schema, relation.name)
+        if held and before == wanted:
+            return delta.Change("kept"), wanted
+        if held and before.columns == wanted.columns:
+            change = delta.patch(con, source, target, before.rows, wanted.rows)
+        else:
+            delta.write_whole(con, source, target)
+            reason = "columns changed" if held else "new relation"
+            change = delta.Change("written", reason=reason)
+    finally:
+        con.execute("drop table if exists temp._concord_new")
+        con.execute("drop table if exists temp._concord_view")
+    rows = con.execute(f"select count(*) from {target}").fetchone()[0]
+    if rows != wanted.rows:
+        raise RuntimeError(
+            f"{relation.qualified}: the new version holds {rows} rows after it was "
+            f"{change.action}, the build {wanted.rows}: nothing published"
+        )
+    return change, wanted
+
+
+def _catalog(con: duckdb.DuckDBPyConnection) -> str:
+    """The catalog of the version file being written (DuckDB names it after the file)."""
+    return con.execute("select current_database()").fetchone()[0]
 
 
 def _write_version(
@@ -350,38 +474,46 @@ def _write_version(
     gate: core.Gate,
     run_results: Mapping[str, Any],
     number: int,
-) -> tuple[dict[str, int], dict[str, Any]]:
+    full: bool = False,
+) -> _Written:
+    before = _start_from(path, previous, full)
+    by_difference = bool(before)
     rows: dict[str, int] = {}
+    changes: dict[str, delta.Change] = {}
+    fingerprints: dict[str, dict[str, object]] = {}
     con = duckdb.connect(str(path))
     try:
         con.execute(f"attach {_literal(build)} as build (read_only)")
         for schema in sorted({r.schema for r in relations}):
-            con.execute(f"create schema if not exists {_quote(schema)}")
+            con.execute(f"create schema if not exists {delta.quote(schema)}")
         for relation in relations:
             if not _exists(con, "build", relation.schema, relation.name):
                 raise RuntimeError(
                     f"{relation.qualified} is in the manifest but not in the build warehouse "
                     f"{build}: was the manifest parsed for another project state?"
                 )
-            columns = [
-                r[0]
-                for r in con.execute(
-                    "select column_name from information_schema.columns where table_catalog = "
-                    "'build' and table_schema = ? and table_name = ?",
-                    [relation.schema, relation.name],
-                ).fetchall()
-            ]
+            columns = [c for c, _ in delta.columns(con, "build", relation.schema, relation.name)]
             if personal := core.personal_columns(columns):
                 raise RuntimeError(f"{relation.qualified} has personal data columns {personal}")
-            target = f"{_quote(relation.schema)}.{_quote(relation.name)}"
-            con.execute(f"create table {target} as select * from build.{target}")
-            rows[relation.qualified] = con.execute(f"select count(*) from {target}").fetchone()[0]
+            change, fingerprint = _publish_relation(
+                con, relation, before.get(relation.qualified), by_difference
+            )
+            changes[relation.qualified] = change
+            fingerprints[relation.qualified] = fingerprint.as_dict()
+            rows[relation.qualified] = fingerprint.rows
             _stage("copy", path.parent)
+        if by_difference:
+            _drop_unpublished(con, relations)
         facts = _build_facts(con)
         con.execute("detach build")
-        con.execute(PUBLICATION_DDL)
-        if previous is not None:
-            _copy_history(con, previous)
+        if not by_difference:
+            con.execute(PUBLICATION_DDL)
+            if previous is not None:
+                _copy_history(con, previous)
+        written_from = _described(con) if by_difference else None
+        written_as = (
+            f"by difference from {core.version_name(written_from)}" if written_from else "full"
+        )
         metadata = run_results.get("metadata") or {}
         built_at = metadata.get("generated_at")
         publication = {
@@ -411,6 +543,12 @@ def _write_version(
             ),
             "incomplete_dates": facts["incomplete_dates"],
             "relation_rows": json.dumps(rows, sort_keys=True),
+            "written_as": written_as,
+            "written_from": written_from,
+            "relation_changes": json.dumps(
+                {name: change.as_dict() for name, change in changes.items()}, sort_keys=True
+            ),
+            "relation_fingerprints": json.dumps(fingerprints, sort_keys=True),
         }
         names = list(publication)
         con.execute(
@@ -421,7 +559,26 @@ def _write_version(
         con.execute("checkpoint")
     finally:
         con.close()
-    return rows, publication
+    return _Written(rows, publication, written_as, changes)
+
+
+def _described(con: duckdb.DuckDBPyConnection) -> int:
+    """The version the copied file described before this publication's row is added."""
+    return con.execute("select max(version) from main.publication").fetchone()[0]
+
+
+def _drop_unpublished(con: duckdb.DuckDBPyConnection, relations: list[core.Relation]) -> None:
+    """A relation the previous version served that the manifest no longer publishes goes."""
+    published = {(r.schema, r.name) for r in relations}
+    catalog = _catalog(con)
+    for schema, name, kind in con.execute(
+        "select table_schema, table_name, table_type from information_schema.tables "
+        "where table_catalog = ? and table_schema <> 'main'",
+        [catalog],
+    ).fetchall():
+        if (schema, name) not in published:
+            what = "view" if kind == "VIEW" else "table"
+            con.execute(f"drop {what} {delta.qualified(None, schema, name)}")
 
 
 def _literal(path: Path) -> str:

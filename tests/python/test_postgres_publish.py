@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import psycopg2
 import pytest
 from psycopg2 import errors
@@ -186,6 +187,46 @@ def test_retention_drops_old_version_schemas(cluster: dict, tmp_path: Path) -> N
         cursor.execute("select nspname from pg_namespace where nspname ~ '^v[0-9]+_marts$'")
         parked = [r[0] for r in cursor.fetchall()]
     assert len(parked) == 1, parked  # with the served `marts`, two versions
+
+
+def test_relations_unchanged_since_the_served_version_are_copied_in_the_server(
+    cluster: dict, tmp_path: Path
+) -> None:
+    build = make_build(tmp_path / "warehouse.duckdb", 100.0)
+    with duckdb.connect(str(build)) as con:  # rows enough that one change is patched
+        con.execute(
+            "insert into marts.mart_net_sales select date '2026-01-03', 'SKU' || i, 0 "
+            "from range(3, 11) r(i)"
+        )
+    served_path = tmp_path / "served" / "served.duckdb"
+    served.publish(build, PASSING, MANIFEST, served_path, keep=5)
+    assert postgres.publish(cluster["dsn"], served_path, MANIFEST, keep=3).copied_in_server == []
+    with duckdb.connect(str(build)) as con:
+        con.execute("update marts.mart_net_sales set net_sales = 250 where sku = 'SKU1'")
+    second = served.publish(build, PASSING, MANIFEST, served_path, keep=5)
+    assert {n: c.action for n, c in second.changes.items()} == {
+        "marts.mart_exceptions": "kept",
+        "marts.mart_net_sales": "patched",
+    }
+    result = postgres.publish(cluster["dsn"], served_path, MANIFEST, keep=3)
+    assert result.copied_in_server == ["mart_exceptions"]
+    assert result.relations["marts.mart_exceptions"] == 4
+    for role in ("finance", "analyst"):  # the grants of the copied relation are the version's
+        with login(cluster, role) as con, con.cursor() as cursor:
+            cursor.execute("select max(version), count(*) from marts.publication")
+            assert cursor.fetchone() == (2, 2)
+            cursor.execute("select sum(net_sales) from marts.mart_net_sales")
+            assert float(cursor.fetchone()[0]) == 251.0
+            if role == "finance":
+                cursor.execute("select severity, status from marts.mart_exceptions order by 1, 2")
+                assert len(cursor.fetchall()) == 4
+            else:
+                with pytest.raises(errors.InsufficientPrivilege, match="permission denied"):
+                    cursor.execute("select count(*) from marts.mart_exceptions")
+    # A version written from one PostgreSQL never served: everything is loaded from DuckDB.
+    served.publish(build, PASSING, MANIFEST, served_path, keep=5)
+    served.publish(build, PASSING, MANIFEST, served_path, keep=5)
+    assert postgres.publish(cluster["dsn"], served_path, MANIFEST, keep=3).copied_in_server == []
 
 
 def test_pg_types_follow_duckdb_types() -> None:

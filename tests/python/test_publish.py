@@ -426,3 +426,137 @@ def test_a_full_disk_while_publishing_leaves_the_previous_version(
     assert not list(versions.glob("*.partial*")), "the failed version was not removed"
     monkeypatch.undo()
     assert publish(place).version == 2 and served_sum(place["served"]) == (2, 778.0)
+
+
+# ---- publishing by difference ------------------------------------------------------------------
+
+
+def changes(result: served.PublishResult) -> dict[str, str]:
+    return {name: change.action for name, change in result.changes.items()}
+
+
+def test_a_changed_value_of_one_mart_is_published_and_the_rest_kept(place: dict) -> None:
+    with duckdb.connect(str(place["build"])) as con:  # rows enough that one change is patched
+        con.execute(
+            "insert into marts.mart_net_sales select date '2026-01-03', 'SKU' || i, 0 "
+            "from range(3, 11) r(i)"
+        )
+    first = publish(place)
+    assert first.written_as == "full" and set(changes(first).values()) == {"written"}
+    with duckdb.connect(str(place["build"])) as con:
+        con.execute("update marts.mart_net_sales set net_sales = 100.01 where sku = 'SKU1'")
+    second = publish(place)
+    assert second.written_as == "by difference from v000001"
+    assert changes(second) == {"marts.mart_exceptions": "kept", "marts.mart_net_sales": "patched"}
+    patched = second.changes["marts.mart_net_sales"]
+    assert (patched.deleted, patched.inserted) == (1, 1)
+    with duckdb.connect(str(place["build"]), read_only=True) as build:
+        expected = sorted(build.execute("select * from marts.mart_net_sales").fetchall())
+    with served.connect(place["served"]) as con:
+        assert sorted(con.execute("select * from marts.mart_net_sales").fetchall()) == expected
+        row = served.current_publication(con)
+        recorded = json.loads(row["relation_changes"])
+        history = con.execute("select version, written_as from publication order by 1").fetchall()
+    assert served_sum(place["served"]) == (2, 101.01)
+    assert recorded["marts.mart_net_sales"] == {"action": "patched", "deleted": 1, "inserted": 1}
+    assert history == [(1, "full"), (2, "by difference from v000001")]
+    # A view of the build (the exception queue) is patched from one evaluation of it.
+    with duckdb.connect(str(place["build"])) as con:
+        con.execute(
+            "create or replace view marts.mart_exceptions as select * from (values "
+            "('high', 'open'), ('high', 'acknowledged'), ('low', 'open'), ('low', 'resolved'), "
+            "('medium', 'open')) t(severity, status)"
+        )
+    third = publish(place)
+    assert changes(third) == {"marts.mart_exceptions": "patched", "marts.mart_net_sales": "kept"}
+    assert (third.changes["marts.mart_exceptions"].inserted, third.relations) == (
+        1,
+        {"marts.mart_exceptions": 5, "marts.mart_net_sales": 10},
+    )
+    with served.connect(place["served"]) as con:
+        severities = con.execute("select severity from marts.mart_exceptions").fetchall()
+        assert sorted(r[0] for r in severities) == ["high", "high", "low", "low", "medium"]
+    # The previous versions are untouched (immutable): rollback shows the value v000001 served.
+    served.rollback(1, served=place["served"])
+    assert served_sum(place["served"]) == (1, 101.0)
+
+
+def test_nothing_changed_keeps_every_relation_and_the_content(place: dict) -> None:
+    publish(place)
+    again = publish(place)
+    assert set(changes(again).values()) == {"kept"} and again.relations == {
+        "marts.mart_exceptions": 4,
+        "marts.mart_net_sales": 2,
+    }
+    with served.connect(place["served"]) as con:
+        assert con.execute("select count(*) from publication").fetchone()[0] == 2
+        fingerprints = json.loads(served.current_publication(con)["relation_fingerprints"])
+    assert fingerprints["marts.mart_net_sales"]["rows"] == 2
+
+
+def test_new_dropped_and_reshaped_relations_and_duplicates_are_written_whole(
+    place: dict,
+) -> None:
+    publish(place)
+    with duckdb.connect(str(place["build"])) as con:
+        con.execute("alter table marts.mart_net_sales add column units integer default 3")
+        con.execute(
+            "create table marts.mart_cogs as select * from (values ('SKU1', 2.5), ('SKU1', 2.5)) "
+            "t(sku, cogs)"
+        )
+    manifest = json.loads(json.dumps(MANIFEST))
+    cogs = manifest["nodes"]["model.concord.mart_net_sales"] | {"name": "mart_cogs"}
+    manifest["nodes"]["model.concord.mart_cogs"] = cogs
+    del manifest["nodes"]["model.concord.mart_exceptions"]
+    result = served.publish(place["build"], PASSING, manifest, place["served"], keep=5)
+    assert {name: (c.action, c.reason) for name, c in result.changes.items()} == {
+        "marts.mart_cogs": ("written", "new relation"),
+        "marts.mart_net_sales": ("written", "columns changed"),
+    }
+    with served.connect(place["served"]) as con:
+        listed = con.execute("select table_name from information_schema.tables").fetchall()
+        tables = {r[0] for r in listed}
+        assert con.execute("select sum(units) from marts.mart_net_sales").fetchone()[0] == 6
+    assert tables == {"publication", "mart_net_sales", "mart_cogs"}
+    # Two equal rows share a row hash: a change there is written whole, never patched.
+    with duckdb.connect(str(place["build"])) as con:
+        con.execute("insert into marts.mart_cogs values ('SKU2', 1.0)")
+    result = served.publish(place["build"], PASSING, manifest, place["served"], keep=5)
+    assert (result.changes["marts.mart_cogs"].action, result.changes["marts.mart_cogs"].reason) == (
+        "written",
+        "rows share a row hash",
+    )
+    with served.connect(place["served"]) as con:
+        rows = con.execute("select sku, cogs from marts.mart_cogs order by all").fetchall()
+    assert [(s, float(c)) for s, c in rows] == [("SKU1", 2.5), ("SKU1", 2.5), ("SKU2", 1.0)]
+
+
+def test_full_publication_on_request_and_from_a_version_without_fingerprints(
+    place: dict,
+) -> None:
+    publish(place)
+    assert (
+        served.publish(
+            place["build"], PASSING, MANIFEST, place["served"], keep=5, full=True
+        ).written_as
+        == "full"
+    )
+    # A version of the layout before fingerprints: the next one is written whole.
+    path = place["served"].resolve()
+    path.chmod(0o644)
+    with duckdb.connect(str(path)) as con:
+        con.execute("update publication set relation_fingerprints = null")
+    path.chmod(0o444)
+    result = publish(place)
+    assert result.written_as == "full" and served_sum(place["served"]) == (3, 101.0)
+    # A version of the layout before these columns: the next one is written whole too.
+    path = place["served"].resolve()
+    path.chmod(0o644)
+    with duckdb.connect(str(path)) as con:
+        con.execute("alter table publication drop column written_from")
+    path.chmod(0o444)
+    result = publish(place)
+    assert result.written_as == "full" and served_sum(place["served"]) == (4, 101.0)
+    with served.connect(place["served"]) as con:
+        assert con.execute("select count(*) from publication").fetchone()[0] == 4
+    assert publish(place).written_as == "by difference from v000004"
