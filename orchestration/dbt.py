@@ -148,13 +148,13 @@ def concord_dbt_assets(
     with warehouse.for_dbt(), open_warnings.tested_whole(whole_history_tests(config, retested)):
         invocation = dbt.cli(args, context=context, target_path=target)
     try:
-        events = null_columns.name_null_columns(
-            say_why(invocation.stream(), retested),
+        # counted as dbt reports them; a failed not-null check is said once dbt has finished
+        yield from null_columns.name_null_columns(
+            with_progress(context, say_why(invocation.stream(), retested)),
             invocation.manifest,
             Path(invocation.target_path) / "run_results.json",
             warehouse.file,
         )
-        yield from with_progress(context, events)
     except Exception as error:
         stop(invocation)
         if isinstance(error, KeyError):

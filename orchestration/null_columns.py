@@ -14,6 +14,7 @@ from typing import Any
 
 import dagster as dg
 import duckdb
+from dagster._core.errors import DagsterExecutionInterruptedError
 
 GROUPED_TEST = "not_null_columns"
 
@@ -34,7 +35,11 @@ def compiled_tests(run_results: Path) -> dict[str, str]:
         results = json.loads(run_results.read_text()).get("results") or []
     except (OSError, ValueError):
         return {}
-    return {r["unique_id"]: r["compiled_code"] for r in results if r.get("compiled_code")}
+    return {
+        r["unique_id"]: r["compiled_code"]
+        for r in results
+        if r.get("unique_id") and r.get("compiled_code")
+    }
 
 
 def null_counts(warehouse: Path, test_sql: str) -> list[tuple[str, int]]:
@@ -75,20 +80,30 @@ def name_null_columns(
                 held.append(event)
                 continue
             yield event
+    except DagsterExecutionInterruptedError:
+        yield from held  # as dbt reported them: no query on a warehouse dbt may still hold
+        raise
     except Exception as error:  # noqa: BLE001 (re-raised below, after the held checks)
         failure = error
-    compiled = compiled_tests(run_results) if held else {}
+    on_duckdb = (manifest.get("metadata") or {}).get("adapter_type") == "duckdb"
+    compiled = compiled_tests(run_results) if held and on_duckdb else {}
     for event in held:
-        sql = compiled.get(_unique_id(event) or "")
-        counts = null_counts(warehouse, sql) if sql else []
-        if counts:
-            event = event._replace(
-                description=said(counts),
-                metadata={
-                    **event.metadata,
-                    "null_columns": dg.MetadataValue.json(dict(counts)),
-                },
-            )
-        yield event
+        yield named(event, compiled, warehouse)
     if failure is not None:
         raise failure
+
+
+def named(event: dg.AssetCheckResult, compiled: Mapping[str, str], warehouse: Path) -> Any:
+    """The check with its null columns said, or as dbt reported it when they cannot be read
+    (its SQL unknown, the warehouse locked or not DuckDB's, any error of this naming)."""
+    sql = compiled.get(_unique_id(event) or "")
+    try:
+        counts = null_counts(warehouse, sql) if sql else []
+    except Exception:  # noqa: BLE001 (naming is a courtesy: never lose or fail the check)
+        counts = []
+    if not counts:
+        return event
+    return event._replace(
+        description=said(counts),
+        metadata={**event.metadata, "null_columns": dg.MetadataValue.json(dict(counts))},
+    )

@@ -6,12 +6,15 @@ test's own SQL, scoped)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from dagster._core.errors import DagsterExecutionInterruptedError
 
 from orchestration import null_columns
 
@@ -22,10 +25,11 @@ COMPILED = " union all ".join(
     f"select '{c}' as null_column from main.t where {c} is null" for c in "abc"
 )
 MANIFEST = {
+    "metadata": {"adapter_type": "duckdb"},
     "nodes": {
         GROUPED: {"test_metadata": {"name": "not_null_columns"}},
         OTHER: {"test_metadata": {"name": "unique"}},
-    }
+    },
 }
 
 
@@ -90,3 +94,51 @@ def test_a_passed_grouped_check_and_an_unreadable_warehouse_keep_dbts_result(
         iter([result(GROUPED, passed=False)]), MANIFEST, run_results, missing
     )
     assert not failed.passed and failed.description is None
+
+
+def test_an_interrupted_build_keeps_its_held_checks_as_dbt_reported_them(
+    build: tuple[Path, Path],
+) -> None:
+    warehouse, run_results = build
+
+    def interrupted() -> Iterator:
+        yield result(GROUPED, passed=False)
+        raise DagsterExecutionInterruptedError
+
+    seen = []
+    with pytest.raises(DagsterExecutionInterruptedError):
+        for event in null_columns.name_null_columns(
+            interrupted(), MANIFEST, run_results, warehouse
+        ):
+            seen.append(event)
+    assert [(e.check_name, e.passed, e.description) for e in seen] == [("not_null_t", False, None)]
+
+
+def test_a_locked_or_foreign_warehouse_keeps_dbts_result(build: tuple[Path, Path]) -> None:
+    warehouse, run_results = build
+    spark = {**MANIFEST, "metadata": {"adapter_type": "spark"}}
+    (on_spark,) = null_columns.name_null_columns(
+        iter([result(GROUPED, passed=False)]), spark, run_results, warehouse
+    )
+    assert on_spark.description is None
+    # a writer elsewhere holds the file (as dbt would): another process's lock
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+            " time.sleep(60)",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        (locked,) = null_columns.name_null_columns(
+            iter([result(GROUPED, passed=False)]), MANIFEST, run_results, warehouse
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not locked.passed and locked.description is None

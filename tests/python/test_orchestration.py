@@ -277,6 +277,8 @@ def test_required_columns_are_one_not_null_test_per_model() -> None:
     another configuration (severity, where) than its model's grouped test."""
     manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
     grouped: dict[tuple, str] = {}
+    grouped_columns: set[tuple[str, str]] = set()
+    singles_columns: list[tuple[str, str]] = []
     single = []
     for node in manifest["nodes"].values():
         test = (node.get("test_metadata") or {}).get("name")
@@ -288,9 +290,12 @@ def test_required_columns_are_one_not_null_test_per_model() -> None:
             grouped[config] = node["name"]
             columns = node["test_metadata"]["kwargs"]["column_names"]
             assert set(columns) <= set(node_columns(manifest, node["attached_node"])), node["name"]
+            grouped_columns |= {(model, column) for column in columns}
         elif test == "not_null":
             single.append((config, node["name"]))
+            singles_columns.append((model, node["test_metadata"]["kwargs"]["column_name"]))
     assert len(grouped) > 100
+    assert [c for c in singles_columns if c in grouped_columns] == [], "tested twice"
     configs = [config for config, _ in single]
     assert [n for c, n in single if c in grouped or configs.count(c) > 1] == []
 
