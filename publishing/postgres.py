@@ -33,6 +33,7 @@ from psycopg2 import sql
 from publishing import core, served, settings
 
 SERVED_SCHEMA = "marts"
+PUBLICATION_LOCK = "concord_publication"  # the advisory lock of loading and switching
 _VERSION_SCHEMA = re.compile(r"^v(\d{6,})_marts$")
 _SIMPLE_TYPES = {
     "BOOLEAN": "boolean",
@@ -132,8 +133,7 @@ def publish(
                 "'publication')) order by all",
                 [SERVED_SCHEMA],
             ).fetchall()
-            reusable = _reusable(pg, publication)
-            relations = _load(pg, duck, target, tables, grants, reusable)
+            relations, reusable = _load(pg, duck, target, tables, grants, publication)
             reused = sorted(n for s, n in tables if s == SERVED_SCHEMA and n in reusable)
         dropped = _switch_and_retain(pg, target, publication["version"], keep)
     finally:
@@ -147,17 +147,32 @@ def publish(
     )
 
 
-def _reusable(pg: Any, publication: dict[str, Any]) -> set[str]:
+def _reusable(
+    cursor: Any, duck: duckdb.DuckDBPyConnection, publication: dict[str, Any]
+) -> set[str]:
     """The relations the served schema `marts` already holds with the new version's content:
     those the new DuckDB version kept from the version it was written from, when PostgreSQL
-    serves that very version."""
+    serves that very version: the same number AND the same publication (its time), so a
+    server fed by another versions folder (reset, or shared by two served copies) never lends
+    its tables. Called under the publication lock, in the transaction that copies them."""
     based_on = publication.get("written_from")
     if based_on is None or not publication.get("relation_changes"):
         return set()
-    with pg, pg.cursor() as cursor:
-        cursor.execute("select 1 from pg_namespace where nspname = %s", [SERVED_SCHEMA])
-        if cursor.fetchone() is None or _served_version(cursor) != based_on:
-            return set()
+    cursor.execute("select 1 from pg_namespace where nspname = %s", [SERVED_SCHEMA])
+    if cursor.fetchone() is None or _served_version(cursor) != based_on:
+        return set()
+    cursor.execute(
+        sql.SQL("select published_at from {}.publication where version = %s").format(
+            sql.Identifier(SERVED_SCHEMA)
+        ),
+        [based_on],
+    )
+    served_here = cursor.fetchall()
+    ours = duck.execute(
+        "select published_at from main.publication where version = ?", [based_on]
+    ).fetchall()
+    if len(served_here) != 1 or served_here != ours:
+        return set()
     changes = json.loads(publication["relation_changes"])
     return {
         name.split(".", 1)[1]
@@ -172,13 +187,18 @@ def _load(
     target: str,
     tables: list[tuple[str, str]],
     grants: dict[str, tuple[str, ...]],
-    reusable: set[str] = frozenset(),
-) -> dict[str, int]:
+    publication: dict[str, Any],
+) -> tuple[dict[str, int], set[str]]:
     """One transaction: the version's schema, its tables and rows, its grants. A crash before
-    the commit leaves nothing; a schema left by an earlier attempt is replaced."""
+    the commit leaves nothing; a schema left by an earlier attempt is replaced. Returns the row
+    counts and the relations copied inside the server (_reusable)."""
     relations: dict[str, int] = {}
     schema = sql.Identifier(target)
     with pg, pg.cursor() as cursor, tempfile.TemporaryDirectory() as scratch:
+        # The publication lock for the whole load: no other publisher switches `marts` between
+        # the check of what it serves and the copy of its tables.
+        cursor.execute(f"select pg_advisory_xact_lock(hashtext('{PUBLICATION_LOCK}'))")
+        reusable = _reusable(cursor, duck, publication)
         _ensure_roles(cursor)
         cursor.execute(sql.SQL("drop schema if exists {} cascade").format(schema))
         cursor.execute(sql.SQL("create schema {}").format(schema))
@@ -197,6 +217,12 @@ def _load(
                     )
                 )
                 relations[f"{SERVED_SCHEMA}.{name}"] = cursor.rowcount
+                expected = duck.execute(f'select count(*) from "{source_schema}"."{name}"')
+                if cursor.rowcount != expected.fetchone()[0]:
+                    raise RuntimeError(
+                        f"{SERVED_SCHEMA}.{name}: PostgreSQL's copy holds {cursor.rowcount} "
+                        "rows, the served DuckDB version another count: nothing published"
+                    )
                 _grant(cursor, table, grants.get(name, ()), readers_of_schema)
                 continue
             cursor.execute(
@@ -227,7 +253,7 @@ def _load(
             cursor.execute(
                 sql.SQL("grant usage on schema {} to {}").format(schema, sql.Identifier(role))
             )
-    return relations
+    return relations, reusable
 
 
 def _grant(cursor: Any, table: sql.Composable, roles: tuple[str, ...], readers: set[str]) -> None:
@@ -253,7 +279,7 @@ def _served_version(cursor: Any) -> int | None:
 def _switch_and_retain(pg: Any, target: str, version: int, keep: int) -> list[str]:
     with pg, pg.cursor() as cursor:
         # One switch at a time; a second publisher waits here, not on readers.
-        cursor.execute("select pg_advisory_xact_lock(hashtext('concord_publication'))")
+        cursor.execute(f"select pg_advisory_xact_lock(hashtext('{PUBLICATION_LOCK}'))")
         cursor.execute("select 1 from pg_namespace where nspname = %s", [SERVED_SCHEMA])
         if cursor.fetchone() is not None:
             previous = _served_version(cursor)

@@ -173,10 +173,14 @@ def _clean_leftovers(served: Path, versions: Path) -> None:
     for path in [
         *versions.glob("*.partial"),
         *versions.glob("*.partial.wal"),
+        *versions.glob("*.partial.tmp"),
         *versions.glob(".paused-*"),
         *served.parent.glob(f".{served.name}.*.swap"),
     ]:
-        path.unlink(missing_ok=True)
+        if path.is_dir():  # DuckDB's spill directory of a large patch (`<file>.tmp`)
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _switch(served: Path, target: Path, action: str) -> None:
@@ -441,13 +445,19 @@ def _publish_relation(
         else:
             wanted = delta.stage_hashes(con, "build", relation.schema, relation.name)
         held = before is not None and _exists(con, catalog, relation.schema, relation.name)
-        if held and before == wanted:
+        hashable = delta.hashable(wanted.columns)
+        if held and hashable and before == wanted:
             return delta.Change("kept"), wanted
-        if held and before.columns == wanted.columns:
+        if held and hashable and before.columns == wanted.columns:
             change = delta.patch(con, source, target, before.rows, wanted.rows)
         else:
             delta.write_whole(con, source, target)
-            reason = "columns changed" if held else "new relation"
+            if not held:
+                reason = "new relation"
+            elif not hashable:
+                reason = "a column type the row hash cannot compare"
+            else:
+                reason = "columns changed"
             change = delta.Change("written", reason=reason)
     finally:
         con.execute("drop table if exists temp._concord_new")

@@ -227,6 +227,17 @@ def test_relations_unchanged_since_the_served_version_are_copied_in_the_server(
     served.publish(build, PASSING, MANIFEST, served_path, keep=5)
     served.publish(build, PASSING, MANIFEST, served_path, keep=5)
     assert postgres.publish(cluster["dsn"], served_path, MANIFEST, keep=3).copied_in_server == []
+    # Another served copy whose version 5 was written from its own version 4, while PostgreSQL
+    # serves the first copy's version 4: same number, another publication: nothing is lent.
+    other = make_build(tmp_path / "other.duckdb", 7.0)
+    other_served = tmp_path / "other" / "served.duckdb"
+    for _ in range(5):
+        last = served.publish(other, PASSING, MANIFEST, other_served, keep=5)
+    assert (last.version, last.written_as) == (5, "by difference from v000004")
+    assert postgres.publish(cluster["dsn"], other_served, MANIFEST, keep=3).copied_in_server == []
+    with login(cluster, "finance") as con, con.cursor() as cursor:
+        cursor.execute("select sum(net_sales) from marts.mart_net_sales")
+        assert float(cursor.fetchone()[0]) == 8.0
 
 
 def test_pg_types_follow_duckdb_types() -> None:
