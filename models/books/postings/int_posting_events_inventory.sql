@@ -87,13 +87,11 @@ valuation_order as (
         )
             over (
                 partition by costed.entity_code, costed.sku
-                order by
-                    costed.event_at asc,
-                    case
-                        when {{ is_inbound_event('costed.event_type', 'costed.units') }} then 0
-                        else 1
-                    end asc,
-                    costed.event_id asc
+                order by {{ valuation_order(
+                    'costed',
+                    'case when ' ~ is_inbound_event('costed.event_type', 'costed.units')
+                    ~ ' then 0 else 1 end',
+                ) }}
                 rows between unbounded preceding and current row
             ) as restart_group
     from costed
