@@ -19,10 +19,15 @@ components as (
     select
         events.transfer_key as work_order_number,
         sum(
-            {{ round_money(
-                'abs(events.units) * coalesce(own_costs.average_cost,'
-                ~ ' cast(events.fallback_unit_cost as double))'
-            ) }}
+            case
+                when own_costs.average_cost is not null
+                    then -{{ stock_value_change(
+                        'events.units_before', 'events.units', 'own_costs.average_cost'
+                    ) }}
+                else {{ round_money(
+                    'abs(events.units) * cast(events.fallback_unit_cost as double)'
+                ) }}
+            end
         ) as components_value
     from events
     left join own_costs
