@@ -11,10 +11,10 @@
 
     Policy (docs/glossary.md): avg = (stock value + value) / (units_before + units), the stock
     value being units_before x avg rounded to cents (what the ledger holds, stock_value) and the
-    value the event's own cents, restarting at value / units when units_before <= 0. A restocked return's value is its units at the
-    cost of the issue it returns, i.e. the average of that issue's segment; the recursion keeps
-    the averages of the segments later returns still need (a bounded window, so memory stays
-    linear in the number of events).
+    value the event's own cents, restarting at value / units when units_before <= 0. A
+    restocked return's value is its units at the cost of the issue it returns, i.e. the average
+    of that issue's segment; the recursion keeps the averages of the segments later returns
+    still need (a bounded window, so memory stays linear in the number of events).
 
     Emits a recursive CTE named chain and the final select: call it as the last item of a
     `with recursive` list. Returns: entity_code, sku, inbound_seq, average_cost (after the

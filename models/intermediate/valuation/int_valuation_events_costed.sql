@@ -1,8 +1,9 @@
 -- Valuation step 6: every valued event with its unit cost and its amount in functional
 -- currency, in cents: inbound events at their value, issues, adjustments and transfers out at
 -- the change they make to the stock value, units x the average of their segment rounded to
--- cents (docs/glossary.md, "Order and rounding"), so the amounts never drift from the stock. An event before any inbound
--- event of its entity and SKU is costed at the latest purchase-order cost and flagged.
+-- cents (docs/glossary.md, "Order and rounding"), so the amounts never drift from the stock.
+-- An event before any inbound event of its entity and SKU is costed at the latest purchase-order
+-- cost and flagged.
 -- Rebuilt by load on the events' UTC date, like the sequence it costs.
 -- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
@@ -49,10 +50,13 @@ select
         -- and a work order's component, itself for an adjustment (a loss takes value out) and
         -- the reversal of a restocked return
         when segment_costs.average_cost is not null
-            then {{ stock_value_change(
-                'events.units_before', 'events.units', 'segment_costs.average_cost'
-            ) }}
-            * case when events.event_type in ('adjustment', 'return_restock') then 1 else -1 end
+            then
+                {{ stock_value_change(
+                    'events.units_before', 'events.units', 'segment_costs.average_cost'
+                ) }}
+                * case
+                    when events.event_type in ('adjustment', 'return_restock') then 1 else -1
+                end
         -- before any inbound event: the units at the fallback cost
         else
             {{ round_money(

@@ -1,8 +1,8 @@
 -- Valuation step 4b: the cost of every completed work order (docs/decisions.md, "Kits: work
 -- order completions"): each component line at the stock value it takes out, the change of
 -- units x the entity's moving average at completion rounded to cents (the first pass, step 3b;
--- the fallback cost per line before any inbound event), as step 6 costs it, and the output at the sum of its components plus the conversion cost its line
--- states.
+-- the fallback cost per line before any inbound event), as step 6 costs it, and the output at
+-- the sum of its components plus the conversion cost its line states.
 
 with
 
