@@ -60,3 +60,17 @@
     ({{ stock_value('(' ~ units_before ~ ') + (' ~ units ~ ')', average) }}
     - {{ stock_value(units_before, average) }})
 {%- endmacro %}
+
+{#-
+    inventory_effect(alias): what a costed valuation event (int_valuation_events_costed, alias)
+    adds to the entity's stock value, signed: its cost taken out for an issue, a transfer out
+    and a work order's component, its amount otherwise (an inbound event's value, an
+    adjustment's value added).
+-#}
+{% macro inventory_effect(alias) -%}
+    case
+        when {{ alias }}.event_type in ('issue', 'transfer_out', 'production_issue')
+            then -{{ alias }}.cost_amount
+        else {{ alias }}.cost_amount
+    end
+{%- endmacro %}

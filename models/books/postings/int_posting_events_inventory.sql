@@ -73,11 +73,7 @@ valuation_order as (
         costed.average_cost_after,
         costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
             as is_restart,
-        case
-            when costed.event_type in ('issue', 'transfer_out', 'production_issue')
-                then -costed.cost_amount
-            else costed.cost_amount
-        end as booked_value,
+        {{ inventory_effect('costed') }} as booked_value,
         sum(
             case
                 when costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
