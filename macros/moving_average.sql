@@ -9,11 +9,12 @@
     the number of inbound events before the issue it returns, 0 if none), fallback_unit_cost,
     keep_from_segment (the oldest segment whose cost a later return still needs).
 
-    Policy (docs/glossary.md): avg = (units_before * avg + value) / (units_before + units),
-    restarting at value / units when units_before <= 0. A restocked return's value is its units at the
-    cost of the issue it returns, i.e. the average of that issue's segment; the recursion keeps
-    the averages of the segments later returns still need (a bounded window, so memory stays
-    linear in the number of events).
+    Policy (docs/glossary.md): avg = (stock value + value) / (units_before + units), the stock
+    value being units_before x avg rounded to cents (what the ledger holds, stock_value) and the
+    value the event's own cents, restarting at value / units when units_before <= 0. A
+    restocked return's value is its units at the cost of the issue it returns, i.e. the average
+    of that issue's segment; the recursion keeps the averages of the segments later returns
+    still need (a bounded window, so memory stays linear in the number of events).
 
     Emits a recursive CTE named chain and the final select: call it as the last item of a
     `with recursive` list. Returns: entity_code, sku, inbound_seq, average_cost (after the
@@ -47,7 +48,11 @@
             when step.units_before <= 0 or chain.average_cost is null
                 then cast({{ value }} as double) / step.units
             else
-                (step.units_before * chain.average_cost + cast({{ value }} as double))
+                cast(
+                    {{ stock_value('step.units_before', 'chain.average_cost') }}
+                    + {{ round_money(value) }}
+                    as double
+                )
                 / (step.units_before + step.units)
         end
     {%- endset -%}

@@ -33,3 +33,44 @@
 {% macro revaluing_event_types() -%}
     ('opening_balance', 'receipt', 'adjustment_at_cost')
 {%- endmacro %}
+
+{#-
+    valuation_order(alias, priority): the order in which the moving-average policy applies an
+    entity's events of a SKU (docs/glossary.md, "Order and rounding"): UTC time, inbound events
+    first at equal times (priority 0 before 1), then location, event type and event id, so that
+    events at the same second apply in an order that does not depend on how they were loaded.
+-#}
+{% macro valuation_order(alias, priority) -%}
+    {{ alias }}.event_at, {{ priority }}, {{ alias }}.location_id, {{ alias }}.event_type,
+    {{ alias }}.event_id
+{%- endmacro %}
+
+{#-
+    stock_value(units, average): the value of an entity's stock of a SKU, units x the moving
+    average rounded to cents: what the inventory account holds of it (docs/glossary.md,
+    inventory value). stock_value_change(units_before, units, average): what an event that does
+    not re-average moves, the change of that value, so that the postings add up to the stock
+    value exactly and an event that empties the stock takes all of what remains.
+-#}
+{% macro stock_value(units, average) -%}
+    {{ round_money('(' ~ units ~ ') * (' ~ average ~ ')') }}
+{%- endmacro %}
+
+{% macro stock_value_change(units_before, units, average) -%}
+    ({{ stock_value('(' ~ units_before ~ ') + (' ~ units ~ ')', average) }}
+    - {{ stock_value(units_before, average) }})
+{%- endmacro %}
+
+{#-
+    inventory_effect(alias): what a costed valuation event (int_valuation_events_costed, alias)
+    adds to the entity's stock value, signed: its cost taken out for an issue, a transfer out
+    and a work order's component, its amount otherwise (an inbound event's value, an
+    adjustment's value added).
+-#}
+{% macro inventory_effect(alias) -%}
+    case
+        when {{ alias }}.event_type in ('issue', 'transfer_out', 'production_issue')
+            then -{{ alias }}.cost_amount
+        else {{ alias }}.cost_amount
+    end
+{%- endmacro %}

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import world as w
-from simulation.valuation import INBOUND_PRIORITY, OTHER_PRIORITY, ValuationLedger, round_cents
+from simulation.valuation import INBOUND_PRIORITY, OTHER_PRIORITY, ValuationLedger
 
 if TYPE_CHECKING:
     from simulation.deliver import Deliverer
@@ -120,11 +120,11 @@ def complete_work_orders(sim: Simulation, d: int, out: DayOutput) -> None:
 
 
 def finished_value(sim: Simulation, ledger: ValuationLedger, entity: str, number: str) -> float:
-    """What the kits of a work order enter stock at: each component line at its units x the
-    entity's average at completion, rounded to cents, plus the stated conversion cost."""
+    """What the kits of a work order enter stock at: each component line at the value its
+    units take out of the entity's stock at completion, plus the stated conversion cost."""
     order = sim.work_orders[number]
     consumed = sum(
-        round_cents(units * order.kits * ledger.unit_cost(entity, sim.skus[part]))
+        ledger.outbound_value(entity, sim.skus[part], units * order.kits)
         for part, units in order.kit.components
     )
     return consumed + (order.conversion_cost or 0.0)

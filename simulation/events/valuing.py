@@ -22,7 +22,11 @@ def value_events(sim: Simulation, d: int, out: DayOutput) -> None:
         out.valued = events.assign(amount=[])  # type: ignore[attr-defined]
         return
     events["seq"] = np.arange(len(events))
-    events = events.sort_values(["event_at", "priority", "seq"], kind="stable")
+    # the policy's order: time, inbound first, then location and event type (docs/glossary.md)
+    events["location_id"] = w.LOCATIONS["location_id"].to_numpy()[events["location"].astype(int)]
+    events = events.sort_values(
+        ["event_at", "priority", "location_id", "event_type", "seq"], kind="stable"
+    )
     amounts = np.zeros(len(events))
     ledger, skus = sim.ledger, sim.skus
     columns = [
@@ -77,4 +81,4 @@ def value_events(sim: Simulation, d: int, out: DayOutput) -> None:
             ledger.receive(entity, sku, units, value, at)
             amounts[i] = round_cents(value)
     events["amount"] = amounts
-    out.valued = events.drop(columns=["seq"])  # type: ignore[attr-defined]
+    out.valued = events.drop(columns=["seq", "location_id"])  # type: ignore[attr-defined]

@@ -134,8 +134,8 @@ def test_opening_balances_enter_the_ledger_first_and_seed_the_average(world: Bui
         world,
         """
         select movements.location_id, movements.sku, movements.on_hand_units,
-            costed.units_before, costed.cost_amount, costed.average_cost_after,
-            costed.segment
+            costed.entity_code, costed.units_before, costed.cost_amount,
+            costed.average_cost_after, costed.segment
         from marts.fct_inventory_movements as movements
         inner join intermediate.int_valuation_events_costed as costed
             on movements.movement_id = costed.event_id
@@ -147,9 +147,19 @@ def test_opening_balances_enter_the_ledger_first_and_seed_the_average(world: Bui
     assert (both["units"] == both["on_hand_units"]).all()
     # the first inbound events of their entity and SKU, on empty stock
     assert (both["units_before"] >= 0).all()
-    assert (both["average_cost_after"] - both["unit_cost"]).abs().max() < 1e-9
     expected = [round_cents(u * c) for u, c in zip(both["units"], both["unit_cost"], strict=True)]
     assert (both["cost_amount"].astype(float) - expected).abs().max() < 1e-9
+    # the first seeds the average at its stated cost; each later one of the entity and SKU
+    # re-averages from the stock value in cents (docs/glossary.md): the values stated so far
+    # over the units
+    both["value"] = expected
+    both = both.sort_values(["entity_code", "sku", "units_before"])
+    group = both.groupby(["entity_code", "sku"])
+    averages = group["value"].cumsum() / group["units"].cumsum()
+    first = group.cumcount() == 0
+    averages[first] = both.loc[first, "unit_cost"]
+    assert (both["average_cost_after"] - averages).abs().max() < 1e-9
+    assert (~first).any()
     # nothing moved any of them before its opening balance
     earlier = query(
         world,

@@ -773,6 +773,24 @@ def test_moving_average_reaverages_on_receipt_and_not_on_issue() -> None:
     assert ledger.issue("E", "A", 3, line_id=2, event_at=4) == 37.5
 
 
+def test_issues_take_cent_shares_of_the_stock_value_and_the_last_what_remains() -> None:
+    ledger = ValuationLedger()
+    ledger.receive("E", "A", 3, 10.0, 1)  # worth 10.00, an average of 3.333...
+    costs = [ledger.issue("E", "A", 1, line_id=n, event_at=1 + n) for n in (1, 2, 3)]
+    # the stock is worth 6.67, 3.33, then nothing: the issues took 10.00 in all
+    assert costs == [3.33, 3.34, 3.33]
+    assert ledger.position("E", "A").value_cents == 0
+
+
+def test_a_receipt_re_averages_from_the_stock_value_in_cents() -> None:
+    ledger = ValuationLedger()
+    ledger.receive("E", "A", 3, 10.0, 1)
+    ledger.issue("E", "A", 1, line_id=1, event_at=2)  # 3.33 out, 6.67 left for 2 units
+    ledger.receive("E", "A", 1, 3.004, 3)  # posts 3.00
+    assert ledger.unit_cost("E", "A") == (667 + 300) / 100 / 3
+    assert ledger.position("E", "A").value_cents == 967
+
+
 def test_moving_average_restarts_at_zero_or_negative_stock() -> None:
     ledger = ValuationLedger()
     ledger.receive("E", "A", 2, 20.0, 1)

@@ -73,11 +73,7 @@ valuation_order as (
         costed.average_cost_after,
         costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
             as is_restart,
-        case
-            when costed.event_type in ('issue', 'transfer_out', 'production_issue')
-                then -costed.cost_amount
-            else costed.cost_amount
-        end as booked_value,
+        {{ inventory_effect('costed') }} as booked_value,
         sum(
             case
                 when costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
@@ -87,13 +83,11 @@ valuation_order as (
         )
             over (
                 partition by costed.entity_code, costed.sku
-                order by
-                    costed.event_at asc,
-                    case
-                        when {{ is_inbound_event('costed.event_type', 'costed.units') }} then 0
-                        else 1
-                    end asc,
-                    costed.event_id asc
+                order by {{ valuation_order(
+                    'costed',
+                    'case when ' ~ is_inbound_event('costed.event_type', 'costed.units')
+                    ~ ' then 0 else 1 end',
+                ) }}
                 rows between unbounded preceding and current row
             ) as restart_group
     from costed

@@ -1,7 +1,9 @@
 -- Valuation step 6: every valued event with its unit cost and its amount in functional
--- currency, rounded to cents at the line: issues, adjustments and transfers out at the average
--- of their segment, inbound events at their value (docs/glossary.md). An event before any inbound
--- event of its entity and SKU is costed at the latest purchase-order cost and flagged.
+-- currency, in cents: inbound events at their value, issues, adjustments and transfers out at
+-- the change they make to the stock value, units x the average of their segment rounded to
+-- cents (docs/glossary.md, "Order and rounding"), so the amounts never drift from the stock.
+-- An event before any inbound event of its entity and SKU is costed at the latest purchase-order
+-- cost and flagged.
 -- Rebuilt by load on the events' UTC date, like the sequence it costs.
 -- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
@@ -42,18 +44,27 @@ select
     end as average_cost_after,
     case
         when events.is_inbound then {{ round_money('own.inbound_value') }}
+        -- the change of the stock value (units x average, in cents) the event makes, so the
+        -- costs add up to the stock value and the event that empties the stock takes what
+        -- remains: its opposite for an issue (a reversal's units give back), a transfer out
+        -- and a work order's component, itself for an adjustment (a loss takes value out) and
+        -- the reversal of a restocked return
+        when segment_costs.average_cost is not null
+            then
+                {{ stock_value_change(
+                    'events.units_before', 'events.units', 'segment_costs.average_cost'
+                ) }}
+                * case
+                    when events.event_type in ('adjustment', 'return_restock') then 1 else -1
+                end
+        -- before any inbound event: the units at the fallback cost
         else
             {{ round_money(
-                'abs(events.units) * coalesce(segment_costs.average_cost,'
-                ~ ' cast(events.fallback_unit_cost as double))'
+                'abs(events.units) * cast(events.fallback_unit_cost as double)'
             ) }}
-            -- a loss of stock costs less; an issue of units back (the reversal of a line of a
-            -- closed period's file delivered again: int_pos_sales_lines_restated) gives back,
-            -- a restocked return taken back out (is_inbound_event) reverses its value
             * case
                 when events.units < 0 and events.event_type = 'adjustment' then -1
                 when events.units > 0 and events.event_type = 'issue' then -1
-                -- the reversal of a restocked return takes its units out again
                 when events.units < 0 and events.event_type = 'return_restock' then -1
                 else 1
             end

@@ -176,7 +176,7 @@ sequenced as (
             + coalesce(
                 sum(events.units) over (
                     partition by events.entity_code, events.sku
-                    order by events.event_at, events.priority, events.event_id
+                    order by {{ valuation_order('events', 'events.priority') }}
                     rows between unbounded preceding and 1 preceding
                 ),
                 0
@@ -193,7 +193,7 @@ sequenced as (
             )
                 over (
                     partition by events.entity_code, events.sku
-                    order by events.event_at, events.priority, events.event_id
+                    order by {{ valuation_order('events', 'events.priority') }}
                     rows between unbounded preceding and current row
                 )
             as bigint

@@ -1,8 +1,8 @@
 -- Valuation step 4b: the cost of every completed work order (docs/decisions.md, "Kits: work
--- order completions"): each component line at its units x the entity's moving average at
--- completion (the first pass, step 3b; the fallback cost before any inbound event), rounded to
--- cents per line, and the output at the sum of its components plus the conversion cost its line
--- states.
+-- order completions"): each component line at the stock value it takes out, the change of
+-- units x the entity's moving average at completion rounded to cents (the first pass, step 3b;
+-- the fallback cost per line before any inbound event), as step 6 costs it, and the output at
+-- the sum of its components plus the conversion cost its line states.
 
 with
 
@@ -19,10 +19,15 @@ components as (
     select
         events.transfer_key as work_order_number,
         sum(
-            {{ round_money(
-                'abs(events.units) * coalesce(own_costs.average_cost,'
-                ~ ' cast(events.fallback_unit_cost as double))'
-            ) }}
+            case
+                when own_costs.average_cost is not null
+                    then -{{ stock_value_change(
+                        'events.units_before', 'events.units', 'own_costs.average_cost'
+                    ) }}
+                else {{ round_money(
+                    'abs(events.units) * cast(events.fallback_unit_cost as double)'
+                ) }}
+            end
         ) as components_value
     from events
     left join own_costs

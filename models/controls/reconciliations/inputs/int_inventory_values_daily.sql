@@ -1,8 +1,9 @@
 -- The inventory subledger per entity at the close of every business date: the units of each
 -- SKU the entity holds (on hand, and in transit between its own locations, which moves no
 -- value; from the valuation ledger) x its moving-average cost after the last inbound event
--- dated on or before the date, rounded per SKU. This is what the ERP's inventory account
--- carries. Codes that did not resolve cannot be valued and are left out.
+-- dated on or before the date, rounded per SKU: the stock value, which the inventory postings
+-- add up to exactly (docs/glossary.md, "Order and rounding"). This is what the ERP's inventory
+-- account carries. Codes that did not resolve cannot be valued and are left out.
 
 with
 
@@ -55,7 +56,7 @@ valued as (
         ranges.entity_code,
         days.date_day as as_of_date,
         ranges.units,
-        {{ round_money('ranges.units * average_costs.average_cost') }} as inventory_value
+        {{ stock_value('ranges.units', 'average_costs.average_cost') }} as inventory_value
     from ranges
     inner join days
         on
