@@ -24,6 +24,22 @@ database, commits without an fsync each"):
   wipe) would keep receiving writes in the deleted file: the file's identity is checked before
   each use, and a changed or missing file gets a new connection.
 
+A run over a range of business dates (a backfill: 25 raw assets x 1,094 dates in a three-year
+one) costs Dagster three more things per asset and date, none of which an operator reads
+(docs/decisions.md, "A backfill's run history in proportion"):
+
+* one "materialization planned" event per asset and date before the run starts: stored as one
+  event per asset carrying the range (Dagster's own switch,
+  `supports_partition_subset_in_asset_materialization_planned_events`). What Dagster derives from
+  the per-date events, the dates left failed by a failed run, ingestion records itself for the
+  dates it did not finish (orchestration/ingest.py, `record_finished_dates`);
+* a "check planned" row per check and date in the check index, although every Concord check is
+  unpartitioned and its one result never completes them (they stay "planned" for ever): a check's
+  planned event is stored without the run's dates, one row its result completes;
+* two schema look-ups per asset event (does the index have the tags table, the asset table's
+  timestamp column): a new engine and a PRAGMA each time; a found table or column is remembered
+  (Dagster never drops one; a replaced index database is looked up again).
+
 Everything else (files, schema, migrations, readers such as the webserver and the daemon) is
 Dagster's own: a DAGSTER_HOME written by this storage opens with the default one and back.
 Configured in orchestration/dagster.yaml; `base_dir` defaults to where Dagster's default event
@@ -41,9 +57,12 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from dagster._config import Field, StringSource
+from dagster._core.events import DagsterEventType
+from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
+from dagster_shared.record import replace
 from sqlalchemy.pool import QueuePool
 
 # Databases kept open: the index, the run being written, and a few a reader looks at.
@@ -86,6 +105,8 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):
         # before Dagster's __init__, which connects
         self._engines: OrderedDict[str, KeptEngine] = OrderedDict()
+        # tables and asset-table columns found in the index database (see has_table)
+        self._found_in_index: set[tuple[str, str]] = set()
         self._home_from_environment = None if base_dir else default_home()
         super().__init__(
             base_dir or os.path.join(self._home_from_environment, "history", "runs"),
@@ -122,6 +143,8 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             self._engines.pop(shard)
             kept.engine.dispose()
             self._initialized_dbs.discard(shard)
+            if shard == INDEX_SHARD:
+                self._found_in_index.clear()
             kept = None
         if kept is None:
             # one connection kept, used by one thread at a time (under the storage's lock);
@@ -161,6 +184,35 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
                 if shard != INDEX_SHARD and sqlite.total_changes != changes:
                     os.utime(self.path_for_shard(shard))
 
+    @property
+    def supports_partition_subset_in_asset_materialization_planned_events(self) -> bool:
+        """A ranged run plans each asset once, with its range, not once per date (see above)."""
+        return True
+
+    def store_event(self, event: EventLogEntry) -> None:
+        """Dagster's, with a check's planned event stored without the run's dates (see above)."""
+        super().store_event(without_run_partitions(event))
+
+    def has_table(self, table_name: str) -> bool:
+        """Dagster's look-up (a new engine and a PRAGMA on each asset event), remembered once
+        the table is found."""
+        if ("table", table_name) in self._found_in_index:
+            return True
+        found = super().has_table(table_name)
+        if found:
+            self._found_in_index.add(("table", table_name))
+        return found
+
+    def _has_asset_key_col_on_connection(self, conn: sa.Connection, column_name: str) -> bool:
+        """Dagster's look-up (a PRAGMA on each asset event), remembered once the column is
+        found."""
+        if ("column", column_name) in self._found_in_index:
+            return True
+        found = super()._has_asset_key_col_on_connection(conn, column_name)
+        if found:
+            self._found_in_index.add(("column", column_name))
+        return found
+
     def wipe(self) -> None:
         with self._db_lock:
             self._dispose_engines()
@@ -172,9 +224,28 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         super().dispose()
 
     def _dispose_engines(self) -> None:
+        self._found_in_index.clear()
         kept, self._engines = list(self._engines.values()), OrderedDict()
         for each in kept:
             each.engine.dispose()
+
+
+def without_run_partitions(event: EventLogEntry) -> EventLogEntry:
+    """A check's planned event without the dates of its run. Dagster gives the planned event of
+    every check of a partitioned run the run's dates, partitioned check or not (DagsterRun.
+    get_resolved_partitions_subset_for_events returns the run's subset whatever the check's
+    partitions), and its index then holds a "planned" row per check and date that the check's one
+    unpartitioned result never completes. Concord has no partitioned check
+    (tests/python/test_event_log.py holds the definitions to that)."""
+    dagster_event = event.dagster_event
+    if (
+        dagster_event is None
+        or dagster_event.event_type != DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+        or dagster_event.event_specific_data.partitions_subset is None
+    ):
+        return event
+    planned = replace(dagster_event.event_specific_data, partitions_subset=None)
+    return event._replace(dagster_event=dagster_event._replace(event_specific_data=planned))
 
 
 def _commit_without_fsync(dbapi_connection: Any, _record: Any) -> None:
