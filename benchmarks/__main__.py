@@ -17,10 +17,12 @@ refresh: replay every delivery but the last into a fresh warehouse, ingest, run 
         and the publication's seconds and bytes. With CONCORD_PG_DSN set, PostgreSQL too.
 service: end to end through Dagster as `make run` does it: every delivery but the last (a full
         run), the last (one more day), then nothing new (REPEAT times); each split into start-up
-        and bookkeeping, ingestion, dbt and publishing, with the CPU time (user+sys) of the run's
-        processes beside the wall time (docs/benchmarks.md). --keep-full DIR keeps the state
-        after the full run; --from-full DIR starts from it (no full run); --full-direct makes
-        that state without Dagster; --repeat-day N runs the one more delivery N times from it.
+        and bookkeeping (outside the steps, and the ingest steps' recording of materializations
+        and checks after the rows are loaded), ingestion, dbt and publishing, with the CPU time
+        (user+sys) of the run's processes beside the wall time (docs/benchmarks.md).
+        --keep-full DIR keeps the state after the full run; --from-full DIR starts from it (no
+        full run); --full-direct makes that state without Dagster; --repeat-day N runs the one
+        more delivery N times from it.
 """
 
 from __future__ import annotations
