@@ -254,3 +254,53 @@ def test_schema_look_ups_are_remembered_not_repeated_per_event(
     assert ranged_run(instance, 2).success
     assert calls["table"] > before["table"] and calls["column"] > before["column"], calls
     storage.dispose()
+
+
+def materialization_entry(run_id: str, partition: str):
+    from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
+    from dagster._core.events.log import EventLogEntry
+
+    materialization = dg.AssetMaterialization(asset_key="burst", partition=partition)
+    return EventLogEntry(
+        error_info=None,
+        level=20,
+        user_message="",
+        run_id=run_id,
+        timestamp=time.time(),
+        dagster_event=DagsterEvent(
+            DagsterEventType.ASSET_MATERIALIZATION.value,
+            "job",
+            event_specific_data=StepMaterializationData(materialization),
+        ),
+    )
+
+
+def test_a_bursts_materializations_are_written_together_before_anything_else(home: Path) -> None:
+    """A partition's materialization is kept back and written with the rest of its burst: before
+    this storage reads or writes anything else (so this process never reads without them, and
+    the run's next event follows them), at the latest when the storage is disposed."""
+    writer, reader = instance_at(home), instance_at(home)  # reader: as another process
+    key = dg.AssetKey("burst")
+    for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
+        writer.event_log_storage.store_event(materialization_entry("run-m", day))
+    assert reader.get_materialized_partitions(key) == set()  # kept back
+    assert writer.get_materialized_partitions(key) == {"2026-01-01", "2026-01-02", "2026-01-03"}
+    writer.event_log_storage.store_event(materialization_entry("run-m", "2026-01-04"))
+    writer.event_log_storage.store_event(log_entry("run-m", "the step's next event"))
+    assert len(reader.get_materialized_partitions(key)) == 4
+    records = reader.event_log_storage.get_records_for_run("run-m").records
+    assert [r.event_log_entry.dagster_event_type for r in records] == [
+        dg.DagsterEventType.ASSET_MATERIALIZATION
+    ] * 4 + [None]
+    assert [r.event_log_entry.dagster_event.partition for r in records[:4]] == [
+        "2026-01-01",
+        "2026-01-02",
+        "2026-01-03",
+        "2026-01-04",
+    ]
+    latest = reader.get_latest_materialization_event(key)
+    assert latest.asset_materialization.partition == "2026-01-04"
+    writer.event_log_storage.store_event(materialization_entry("run-m", "2026-01-05"))
+    writer.dispose()
+    assert len(reader.get_materialized_partitions(key)) == 5
+    reader.dispose()
