@@ -25,14 +25,14 @@ database, commits without an fsync each"):
   each use, and a changed or missing file gets a new connection.
 
 A run over a range of business dates (a backfill: 25 raw assets x 1,094 dates in a three-year
-one) costs Dagster three more things per asset and date, none of which an operator reads
+one) costs Dagster four things per asset and date that an operator does not read as such
 (docs/decisions.md, "A backfill's run history in proportion"):
 
 * one "materialization planned" event per asset and date before the run starts: stored as one
   event per asset carrying the range (Dagster's own switch,
   `supports_partition_subset_in_asset_materialization_planned_events`). What Dagster derives from
   the per-date events, the dates left failed by a failed run, ingestion records itself for the
-  dates it did not finish (orchestration/ingest.py, `record_finished_dates`);
+  dates it did not finish (orchestration/ingest.py, `plan_unfinished_dates`);
 * a "check planned" row per check and date in the check index, although every Concord check is
   unpartitioned and its one result never completes them (they stay "planned" for ever): a check's
   planned event is stored without the run's dates, one row its result completes;
@@ -41,7 +41,7 @@ one) costs Dagster three more things per asset and date, none of which an operat
   (Dagster never drops one; a replaced index database is looked up again);
 * a materialization per asset and date after the step (what the UI's partition status reads,
   kept), each written as its own two transactions with SQLAlchemy statements built per event:
-  the materializations of a partition (a ranged run's burst) are kept back and written together
+  partition materializations (a ranged run's burst) are kept back and written together
   (`PENDING_MATERIALIZATIONS` at most), in order, before any other event is stored and before any
   read or write of this storage, so that this process never reads without them and the run's
   next event (a check, the step's end) follows them. Another process sees them when they are
