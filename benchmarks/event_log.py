@@ -2,12 +2,15 @@
 "Dagster's event log").
 
     python -m benchmarks.event_log [--checks 1000] [--repeat 3]
+    python -m benchmarks.event_log --ranged 200 [--repeat 3] [--concord-only]
 
 One in-process run of a multi-asset with as many asset checks as a day's dbt build reports
 (each check: planned, output and evaluation events, the latter mirrored in the cross-run index),
 in a fresh DAGSTER_HOME per run: Dagster's default SQLite event log, then Concord's
 (orchestration/event_log.py, as orchestration/dagster.yaml configures it). Prints the median
-wall and CPU seconds of each, and per check.
+wall and CPU seconds of each, and per check. With --ranged DAYS: instead, one run over DAYS
+daily partitions of a multi-asset shaped like ingestion's (25 assets with 4 checks each, one
+step, a single-run backfill): what a backfill's run history costs per asset and date.
 """
 
 import argparse
@@ -20,10 +23,15 @@ import time
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = "Dagster's default SQLite event log"
 STORAGES = {
-    "Dagster's default SQLite event log": "telemetry:\n  enabled: false\n",
+    DEFAULT: "telemetry:\n  enabled: false\n",
     "Concord's (orchestration/event_log.py)": (
         PROJECT_ROOT / "orchestration" / "dagster.yaml"
     ).read_text(),
@@ -42,7 +50,30 @@ def checked_asset(checks: int) -> dg.AssetsDefinition:
     return tested
 
 
-def one_run(config: str, checks: int) -> tuple[float, float]:
+RANGED_ASSETS = 25
+DAILY = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_offset=1)
+
+
+def ranged_asset() -> dg.AssetsDefinition:
+    keys = [dg.AssetKey(["raw", f"extract_{n:02d}"]) for n in range(RANGED_ASSETS)]
+    checks = [dg.AssetCheckSpec(c, asset=k) for k in keys for c in ("a", "b", "c", "d")]
+
+    @dg.multi_asset(
+        specs=[dg.AssetSpec(k) for k in keys],
+        check_specs=checks,
+        partitions_def=DAILY,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def ingested():
+        for key in keys:
+            yield dg.MaterializeResult(asset_key=key, metadata={"rows_in_table": 1})
+        for spec in checks:
+            yield dg.AssetCheckResult(asset_key=spec.asset_key, check_name=spec.name, passed=True)
+
+    return ingested
+
+
+def one_run(config: str, checks: int, days: int = 0) -> tuple[float, float]:
     home = Path(tempfile.mkdtemp(prefix="concord-events-"))
     previous = os.environ.get("DAGSTER_HOME")
     try:
@@ -51,10 +82,17 @@ def one_run(config: str, checks: int) -> tuple[float, float]:
         instance = dg.DagsterInstance.from_config(str(home))
         before = resource.getrusage(resource.RUSAGE_SELF)
         started = time.perf_counter()
+        keys = DAILY.get_partition_keys()[:days]
         result = dg.materialize(
-            [checked_asset(checks)],
+            [ranged_asset() if days else checked_asset(checks)],
             instance=instance,
             run_config={"loggers": {"console": {"config": {"log_level": "ERROR"}}}},
+            tags={
+                ASSET_PARTITION_RANGE_START_TAG: keys[0],
+                ASSET_PARTITION_RANGE_END_TAG: keys[-1],
+            }
+            if days
+            else None,
         )
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_SELF)
@@ -75,15 +113,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.event_log")
     parser.add_argument("--checks", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--ranged", type=int, default=0, metavar="DAYS")
+    parser.add_argument("--concord-only", action="store_true", help="skip Dagster's storage")
     args = parser.parse_args()
-    print(f"one run, one asset with {args.checks} checks; median of {args.repeat}", flush=True)
+    if args.ranged:
+        what, count, unit = (
+            f"one run over {args.ranged} dates of {RANGED_ASSETS} assets",
+            args.ranged * RANGED_ASSETS,
+            "asset and date",
+        )
+    else:
+        what, count, unit = f"one run, one asset with {args.checks} checks", args.checks, "check"
+    print(f"{what}; median of {args.repeat}", flush=True)
     for name, config in STORAGES.items():
-        runs = [one_run(config, args.checks) for _ in range(args.repeat)]
+        if args.concord_only and config is STORAGES[DEFAULT]:
+            continue
+        runs = [one_run(config, args.checks, args.ranged) for _ in range(args.repeat)]
         wall = statistics.median(r[0] for r in runs)
         cpu = statistics.median(r[1] for r in runs)
         print(
             f"{name}: {wall:.1f} s wall, {cpu:.1f} s CPU; "
-            f"{1000 * wall / args.checks:.1f} ms wall per check",
+            f"{1000 * wall / count:.2f} ms wall, {1000 * cpu / count:.2f} ms CPU per {unit}",
             flush=True,
         )
 

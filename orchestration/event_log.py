@@ -24,6 +24,30 @@ database, commits without an fsync each"):
   wipe) would keep receiving writes in the deleted file: the file's identity is checked before
   each use, and a changed or missing file gets a new connection.
 
+A run over a range of business dates (a backfill: 25 raw assets x 1,094 dates in a three-year
+one) costs Dagster four things per asset and date that an operator does not read as such
+(docs/decisions.md, "A backfill's run history in proportion"):
+
+* one "materialization planned" event per asset and date before the run starts: stored as one
+  event per asset carrying the range (Dagster's own switch,
+  `supports_partition_subset_in_asset_materialization_planned_events`). What Dagster derives from
+  the per-date events, the dates left failed by a failed run, ingestion records itself for the
+  dates it did not finish (orchestration/ingest.py, `plan_unfinished_dates`);
+* a "check planned" row per check and date in the check index, although every Concord check is
+  unpartitioned and its one result never completes them (they stay "planned" for ever): a check's
+  planned event is stored without the run's dates, one row its result completes;
+* two schema look-ups per asset event (does the index have the tags table, the asset table's
+  timestamp column): a new engine and a PRAGMA each time; a found table or column is remembered
+  (Dagster never drops one; a replaced index database is looked up again);
+* a materialization per asset and date after the step (what the UI's partition status reads,
+  kept), each written as its own two transactions with SQLAlchemy statements built per event:
+  partition materializations (a ranged run's burst) are kept back and written together
+  (`PENDING_MATERIALIZATIONS` at most), in order, before any other event is stored and before any
+  read or write of this storage, so that this process never reads without them and the run's
+  next event (a check, the step's end) follows them. Another process sees them when they are
+  written; a process killed in the burst loses the ones kept back, as it would lose those not
+  yet recorded.
+
 Everything else (files, schema, migrations, readers such as the webserver and the daemon) is
 Dagster's own: a DAGSTER_HOME written by this storage opens with the default one and back.
 Configured in orchestration/dagster.yaml; `base_dir` defaults to where Dagster's default event
@@ -34,6 +58,7 @@ refused rather than written into the wrong history.
 """
 
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,13 +66,18 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from dagster._config import Field, StringSource
-from dagster._core.storage.event_log import SqliteEventLogStorage
+from dagster._core.events import DagsterEventType
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log import SqlEventLogStorageTable, SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
+from dagster_shared.record import replace
 from sqlalchemy.pool import QueuePool
 
 # Databases kept open: the index, the run being written, and a few a reader looks at.
 OPEN_DATABASES = 16
+# Partition materializations kept back to be written together (see above).
+PENDING_MATERIALIZATIONS = 1000
 INDEX_SHARD = "index"
 
 
@@ -86,6 +116,11 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):
         # before Dagster's __init__, which connects
         self._engines: OrderedDict[str, KeptEngine] = OrderedDict()
+        # tables and asset-table columns found in the index database (see has_table)
+        self._found_in_index: set[tuple[str, str]] = set()
+        # partition materializations kept back, written by _write_pending (see above)
+        self._pending: list[EventLogEntry] = []
+        self._pending_lock = threading.RLock()
         self._home_from_environment = None if base_dir else default_home()
         super().__init__(
             base_dir or os.path.join(self._home_from_environment, "history", "runs"),
@@ -122,6 +157,8 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             self._engines.pop(shard)
             kept.engine.dispose()
             self._initialized_dbs.discard(shard)
+            if shard == INDEX_SHARD:
+                self._found_in_index.clear()
             kept = None
         if kept is None:
             # one connection kept, used by one thread at a time (under the storage's lock);
@@ -150,7 +187,10 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:
         """Dagster's _connect (one transaction per use, under the storage's lock), on a kept
-        connection; a write to a run's database touches the file for Dagster's watcher."""
+        connection, after writing the materializations kept back; a write to a run's database
+        touches the file for Dagster's watcher."""
+        with self._pending_lock:
+            self._write_pending()
         with self._db_lock:
             engine = self._kept(shard)
             with engine.connect() as conn:
@@ -161,20 +201,116 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
                 if shard != INDEX_SHARD and sqlite.total_changes != changes:
                     os.utime(self.path_for_shard(shard))
 
+    @property
+    def supports_partition_subset_in_asset_materialization_planned_events(self) -> bool:
+        """A ranged run plans each asset once, with its range, not once per date (see above)."""
+        return True
+
+    def store_event(self, event: EventLogEntry) -> None:
+        """Dagster's, with a check's planned event stored without the run's dates and a
+        partition's materialization kept back to be written with the others of its burst (see
+        above)."""
+        with self._pending_lock:
+            if is_partition_materialization(event):
+                self._pending.append(event)
+                if len(self._pending) >= PENDING_MATERIALIZATIONS:
+                    self._write_pending()
+                return
+            self._write_pending()
+        super().store_event(without_run_partitions(event))
+
+    def _write_pending(self) -> None:
+        """The materializations kept back, as Dagster's store_event writes each (the run's
+        database, then the index with their tags and the asset's latest materialization), in one
+        transaction per database. Called with _pending_lock held."""
+        events, self._pending = self._pending, []
+        if not events:
+            return
+        rows = [self._event_to_row(event) for event in events]
+        for run_id in dict.fromkeys(row["run_id"] for row in rows):
+            with self.run_connection(run_id) as conn:
+                conn.execute(
+                    SqlEventLogStorageTable.insert(), [r for r in rows if r["run_id"] == run_id]
+                )
+        with self.index_transaction() as conn:
+            ids = [
+                conn.execute(SqlEventLogStorageTable.insert(), row).inserted_primary_key[0]
+                for row in rows
+            ]
+            self._store_asset_event_tags(conn, events, ids)
+            latest = {
+                event.dagster_event.asset_key: (event, id_)
+                for event, id_ in zip(events, ids, strict=True)
+            }
+            for event, id_ in latest.values():
+                self._store_asset_event(conn, event, id_)
+
+    def has_table(self, table_name: str) -> bool:
+        """Dagster's look-up (a new engine and a PRAGMA on each asset event), remembered once
+        the table is found."""
+        if ("table", table_name) in self._found_in_index:
+            return True
+        found = super().has_table(table_name)
+        if found:
+            self._found_in_index.add(("table", table_name))
+        return found
+
+    def _has_asset_key_col_on_connection(self, conn: sa.Connection, column_name: str) -> bool:
+        """Dagster's look-up (a PRAGMA on each asset event), remembered once the column is
+        found."""
+        if ("column", column_name) in self._found_in_index:
+            return True
+        found = super()._has_asset_key_col_on_connection(conn, column_name)
+        if found:
+            self._found_in_index.add(("column", column_name))
+        return found
+
     def wipe(self) -> None:
+        with self._pending_lock:
+            self._pending = []
         with self._db_lock:
             self._dispose_engines()
         super().wipe()
 
     def dispose(self) -> None:
+        with self._pending_lock:
+            self._write_pending()
         with self._db_lock:
             self._dispose_engines()
         super().dispose()
 
     def _dispose_engines(self) -> None:
+        self._found_in_index.clear()
         kept, self._engines = list(self._engines.values()), OrderedDict()
         for each in kept:
             each.engine.dispose()
+
+
+def is_partition_materialization(event: EventLogEntry) -> bool:
+    dagster_event = event.dagster_event
+    return (
+        dagster_event is not None
+        and dagster_event.event_type == DagsterEventType.ASSET_MATERIALIZATION
+        and dagster_event.partition is not None
+    )
+
+
+def without_run_partitions(event: EventLogEntry) -> EventLogEntry:
+    """A check's planned event without the dates of its run. Dagster gives the planned event of
+    every check of a partitioned run the run's dates, partitioned check or not (DagsterRun.
+    get_resolved_partitions_subset_for_events returns the run's subset whatever the check's
+    partitions), and its index then holds a "planned" row per check and date that the check's one
+    unpartitioned result never completes. Concord has no partitioned check
+    (tests/python/test_event_log.py holds the definitions to that)."""
+    dagster_event = event.dagster_event
+    if (
+        dagster_event is None
+        or dagster_event.event_type != DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED
+        or dagster_event.event_specific_data.partitions_subset is None
+    ):
+        return event
+    planned = replace(dagster_event.event_specific_data, partitions_subset=None)
+    return event._replace(dagster_event=dagster_event._replace(event_specific_data=planned))
 
 
 def _commit_without_fsync(dbapi_connection: Any, _record: Any) -> None:

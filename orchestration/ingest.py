@@ -4,11 +4,13 @@ of dates loads every file of those dates, business dates in order. When ingestio
 error, the business dates it finished are recorded as materialized one by one, so only the
 dates it did not finish show as failed."""
 
+import logging
 from collections.abc import Iterator
 from datetime import date, timedelta
 
 import dagster as dg
 import duckdb
+from dagster._core.events import AssetMaterializationPlannedData, DagsterEvent
 
 from ingestion.contract import Extract, load_contract, max_days_after_delivery
 from ingestion.load import (
@@ -206,18 +208,19 @@ def record_finished_dates(
 ) -> list[tuple[str, str]]:
     """After ingestion stopped on an error: a materialization of each extract and business date
     of the run whose every file is in the load log (ingestion commits whole business dates),
-    so that Dagster marks failed only the partitions left undone. Returns (extract, date) of
-    those recorded."""
-    if not warehouse.file.exists():
-        return []
-    try:
-        with duckdb.connect(str(warehouse.file)) as con:
-            pending = unlogged_files(landing.root, con, dates, {e.name for e in extracts})
-    except duckdb.Error as error:  # the warehouse cannot say: every date stays failed
-        context.log.warning(f"cannot tell which business dates finished: {error}")
-        return []
-    undone = {(f.extract, f.business_date) for f in pending}
-    done = [(e, d) for e in extracts for d in sorted(dates) if (e.name, d) not in undone]
+    so that Dagster marks failed only the partitions left undone (every date when the warehouse
+    cannot say). Returns (extract, date) of those recorded."""
+    every = {(e.name, d) for e in extracts for d in dates}
+    undone = every
+    if warehouse.file.exists():
+        try:
+            with duckdb.connect(str(warehouse.file)) as con:
+                pending = unlogged_files(landing.root, con, dates, {e.name for e in extracts})
+            undone = {(f.extract, f.business_date) for f in pending} & every
+        except duckdb.Error as error:  # the warehouse cannot say: every date stays failed
+            context.log.warning(f"cannot tell which business dates finished: {error}")
+    ordered = [(e, d) for e in extracts for d in sorted(dates)]
+    done = [(e, d) for e, d in ordered if (e.name, d) not in undone]
     for extract, day in done:
         context.log_event(
             dg.AssetMaterialization(
@@ -226,12 +229,36 @@ def record_finished_dates(
                 metadata={"recorded": "finished before the run stopped on an error"},
             )
         )
+    plan_unfinished_dates(context, [(e, d) for e, d in ordered if (e.name, d) in undone])
     note(
         context,
         f"ingestion stopped: {len(undone)} extract-date(s) unfinished, "
         f"{len(done)} finished and recorded",
     )
     return [(extract.name, day.isoformat()) for extract, day in done]
+
+
+def plan_unfinished_dates(
+    context: dg.AssetExecutionContext, undone: list[tuple[Extract, date]]
+) -> None:
+    """A "planned" event for each extract and business date a failed run did not finish, when
+    the event log planned the run's range as one event per asset (orchestration/event_log.py):
+    Dagster marks failed the dates planned and not materialized by a failed run, so the failed
+    dates show as failed, as they would with a planned event per date, and no others."""
+    storage = context.instance.event_log_storage
+    if not storage.supports_partition_subset_in_asset_materialization_planned_events:
+        return  # Dagster planned every date of the range itself
+    step = context.get_step_execution_context()
+    for extract, day in undone:
+        context.instance.report_dagster_event(
+            DagsterEvent.build_asset_materialization_planned_event(
+                step.job_name,
+                step.step.key,
+                AssetMaterializationPlannedData(raw_key(extract), partition=day.isoformat()),
+            ),
+            run_id=context.run.run_id,
+            log_level=logging.DEBUG,
+        )
 
 
 def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinition:

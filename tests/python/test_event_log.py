@@ -2,15 +2,19 @@
 orchestration/dagster.yaml uses it; a run's events are stored and read back, by it and by
 Dagster's default storage on the same DAGSTER_HOME; its connections commit with
 synchronous=NORMAL and stay open; the UI's watcher still sees every write; a database deleted
-under it is opened again; an instance opened from another folder than DAGSTER_HOME is refused."""
+under it is opened again; an instance opened from another folder than DAGSTER_HOME is refused;
+a ranged run is planned once per asset, its checks' rows completed, its schema look-ups
+remembered."""
 
 import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 
 from orchestration.event_log import OPEN_DATABASES, ConcordSqliteEventLogStorage
 
@@ -143,3 +147,160 @@ def test_an_instance_opened_from_another_folder_than_dagster_home_is_refused(
     monkeypatch.setenv("DAGSTER_HOME", str(elsewhere))
     with pytest.raises(Exception, match="set DAGSTER_HOME to the instance's folder"):
         instance_at(home)
+
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01", end_offset=1)
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec("daily_rows")],
+    check_specs=[dg.AssetCheckSpec("whole_log", asset="daily_rows")],
+    partitions_def=DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def daily_rows() -> Iterator:
+    yield dg.MaterializeResult(asset_key="daily_rows", metadata={"rows": 3})
+    yield dg.AssetCheckResult(asset_key="daily_rows", check_name="whole_log", passed=True)
+
+
+def ranged_run(instance: dg.DagsterInstance, days: int) -> dg.ExecuteInProcessResult:
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    keys = DAYS.get_partition_keys()[:days]
+    return dg.materialize(
+        [daily_rows],
+        instance=instance,
+        tags={ASSET_PARTITION_RANGE_START_TAG: keys[0], ASSET_PARTITION_RANGE_END_TAG: keys[-1]},
+    )
+
+
+def run_events(instance: dg.DagsterInstance, run_id: str, event_type: str) -> list:
+    return [
+        r.dagster_event
+        for r in instance.all_logs(run_id)
+        if r.dagster_event and r.dagster_event.event_type_value == event_type
+    ]
+
+
+def check_rows(home: Path) -> list[tuple[str | None, str]]:
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        return index.execute(
+            "select partition, execution_status from asset_check_executions order by id"
+        ).fetchall()
+
+
+@pytest.mark.parametrize("storage", ["concord", "dagster"])
+def test_a_ranged_run_records_each_date_materialized_and_plans_in_proportion(
+    home: Path, storage: str
+) -> None:
+    """A run over ten dates: each date is materialized (the UI's partition status), the asset is
+    planned once with its range, and its unpartitioned check leaves one row its result completes.
+    Dagster's own storage plans each date and leaves a "planned" check row per date for ever."""
+    if storage == "dagster":
+        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    instance = instance_at(home)
+    result = ranged_run(instance, 10)
+    assert result.success
+    key = dg.AssetKey("daily_rows")
+    ten = set(DAYS.get_partition_keys()[:10])
+    assert instance.get_materialized_partitions(key) == ten
+    status = get_and_update_asset_status_cache_value(instance, key, DAYS)
+    assert set(status.deserialize_materialized_partition_subsets(DAYS).get_partition_keys()) == ten
+    planned = run_events(instance, result.run_id, "ASSET_MATERIALIZATION_PLANNED")
+    if storage == "concord":
+        assert len(planned) == 1
+        assert set(planned[0].partitions_subset.get_partition_keys()) == ten
+        assert check_rows(home) == [(None, "SUCCEEDED")]
+    else:
+        assert len(planned) == 10
+        assert check_rows(home).count((None, "SUCCEEDED")) == 1
+        assert sorted(r[0] for r in check_rows(home) if r[1] == "PLANNED") == sorted(ten)
+    instance.dispose()
+
+
+def test_schema_look_ups_are_remembered_not_repeated_per_event(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Dagster looks up the index's tags table (with a new engine) and the asset table's columns
+    on every asset event; found once, they are not looked up again, until the index database is
+    replaced."""
+    from dagster._core.storage.event_log import SqliteEventLogStorage
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    calls = {"table": 0, "column": 0}
+    has_table = SqliteEventLogStorage.has_table
+    has_column = SqlEventLogStorage._has_asset_key_col_on_connection
+
+    def counted_table(self, name):  # noqa: ANN001, ANN202
+        calls["table"] += 1
+        return has_table(self, name)
+
+    def counted_column(self, conn, name):  # noqa: ANN001, ANN202
+        calls["column"] += 1
+        return has_column(self, conn, name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted_table)
+    monkeypatch.setattr(SqlEventLogStorage, "_has_asset_key_col_on_connection", counted_column)
+    instance = instance_at(home)
+    assert ranged_run(instance, 20).success  # 20 materializations and a planned event
+    assert 1 <= calls["table"] <= 2 and 1 <= calls["column"] <= 2, calls
+    storage = instance.event_log_storage
+    for leftover in (home / "history" / "runs").glob("index.db*"):
+        leftover.unlink()  # a wipe under a running storage: the new index is looked up again
+    before = dict(calls)
+    assert ranged_run(instance, 2).success
+    assert calls["table"] > before["table"] and calls["column"] > before["column"], calls
+    storage.dispose()
+
+
+def materialization_entry(run_id: str, partition: str):
+    from dagster._core.events import DagsterEvent, DagsterEventType, StepMaterializationData
+    from dagster._core.events.log import EventLogEntry
+
+    materialization = dg.AssetMaterialization(asset_key="burst", partition=partition)
+    return EventLogEntry(
+        error_info=None,
+        level=20,
+        user_message="",
+        run_id=run_id,
+        timestamp=time.time(),
+        dagster_event=DagsterEvent(
+            DagsterEventType.ASSET_MATERIALIZATION.value,
+            "job",
+            event_specific_data=StepMaterializationData(materialization),
+        ),
+    )
+
+
+def test_a_bursts_materializations_are_written_together_before_anything_else(home: Path) -> None:
+    """A partition's materialization is kept back and written with the rest of its burst: before
+    this storage reads or writes anything else (so this process never reads without them, and
+    the run's next event follows them), at the latest when the storage is disposed."""
+    writer, reader = instance_at(home), instance_at(home)  # reader: as another process
+    key = dg.AssetKey("burst")
+    for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
+        writer.event_log_storage.store_event(materialization_entry("run-m", day))
+    assert reader.get_materialized_partitions(key) == set()  # kept back
+    assert writer.get_materialized_partitions(key) == {"2026-01-01", "2026-01-02", "2026-01-03"}
+    writer.event_log_storage.store_event(materialization_entry("run-m", "2026-01-04"))
+    writer.event_log_storage.store_event(log_entry("run-m", "the step's next event"))
+    assert len(reader.get_materialized_partitions(key)) == 4
+    records = reader.event_log_storage.get_records_for_run("run-m").records
+    assert [r.event_log_entry.dagster_event_type for r in records] == [
+        dg.DagsterEventType.ASSET_MATERIALIZATION
+    ] * 4 + [None]
+    assert [r.event_log_entry.dagster_event.partition for r in records[:4]] == [
+        "2026-01-01",
+        "2026-01-02",
+        "2026-01-03",
+        "2026-01-04",
+    ]
+    latest = reader.get_latest_materialization_event(key)
+    assert latest.asset_materialization.partition == "2026-01-04"
+    writer.event_log_storage.store_event(materialization_entry("run-m", "2026-01-05"))
+    writer.dispose()
+    assert len(reader.get_materialized_partitions(key)) == 5
+    reader.dispose()

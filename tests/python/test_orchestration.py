@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +15,7 @@ from types import SimpleNamespace
 import dagster as dg
 import duckdb
 import pytest
+from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
@@ -366,11 +368,26 @@ def test_the_stray_file_log_loads_no_data(tmp_path: Path) -> None:
     assert [e.passed for e in unknown] == [False]
 
 
+def instance_of(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dg.DagsterInstance:
+    """Dagster's in-memory instance (a planned event per asset and date), or one configured by
+    orchestration/dagster.yaml (Concord's event log: one planned event per asset with the run's
+    dates)."""
+    if kind == "ephemeral":
+        return dg.DagsterInstance.ephemeral()
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(settings.PROJECT_ROOT / "orchestration" / "dagster.yaml", home)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return dg.DagsterInstance.from_config(str(home))
+
+
+@pytest.mark.parametrize("kind", ["ephemeral", "concord"])
 def test_a_failed_ranged_ingestion_marks_only_the_dates_it_did_not_finish(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     """Ingestion stops on an error after finishing some business dates (it commits whole
-    dates): those dates are materialized, only the others are failed partitions."""
+    dates): those dates are materialized, only the others are failed partitions, whether the
+    run planned each date (Dagster's storage) or its range at once (Concord's)."""
     first = date.fromisoformat(ingest.DAILY.get_first_partition_key())
     days = [first + timedelta(days=i) for i in range(3)]
     landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
@@ -384,7 +401,7 @@ def test_a_failed_ranged_ingestion_marks_only_the_dates_it_did_not_finish(
 
     monkeypatch.setattr(ingest, "ingest", stops_after_two_dates)
     pos = next(a for a in ingest.INGEST_ASSETS if a.op.name == "ingest_pos")
-    instance = dg.DagsterInstance.ephemeral()
+    instance = instance_of(kind, tmp_path, monkeypatch)
     result = dg.materialize(
         [pos],
         resources={
@@ -405,6 +422,24 @@ def test_a_failed_ranged_ingestion_marks_only_the_dates_it_did_not_finish(
         key
     )
     assert set(failed) == {days[2].isoformat()}
+    # what the UI's partition bar reads: Dagster's asset status cache
+    status = get_and_update_asset_status_cache_value(instance, key, ingest.DAILY)
+    failed_keys = status.deserialize_failed_partition_subsets(ingest.DAILY).get_partition_keys()
+    assert set(failed_keys) == {days[2].isoformat()}
+    materialized = status.deserialize_materialized_partition_subsets(ingest.DAILY)
+    assert set(materialized.get_partition_keys()) == {d.isoformat() for d in days[:2]}
+
+
+def test_no_check_is_partitioned() -> None:
+    """Concord's event log stores a check's planned event without its run's dates
+    (orchestration/event_log.py, without_run_partitions): true only while every check judges
+    its asset as a whole."""
+    graph = defs.resolve_asset_graph()
+    partitioned = [
+        node.key.to_user_string() for node in graph.asset_check_nodes if node.partitions_def
+    ]
+    assert graph.asset_check_nodes
+    assert partitioned == []
 
 
 def test_a_node_the_loaded_definitions_lack_fails_the_dbt_step_in_one_line() -> None:
