@@ -28,8 +28,9 @@ A run over a range of business dates (a backfill: 25 raw assets x 1,094 dates in
 one) costs Dagster four things per asset and date that an operator does not read as such
 (docs/decisions.md, "A backfill's run history in proportion"):
 
-* one "materialization planned" event per asset and date before the run starts: stored as one
-  event per asset carrying the range (Dagster's own switch,
+* one "materialization planned" event per asset and date before the run starts: for a long
+  range (orchestration/run.py, compact_planning) stored as one event per asset carrying the
+  range (Dagster's own switch,
   `supports_partition_subset_in_asset_materialization_planned_events`). What Dagster derives from
   the per-date events, the dates left failed by a failed run, ingestion records itself for the
   dates it did not finish (orchestration/ingest.py, `plan_unfinished_dates`);
@@ -62,6 +63,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -78,6 +80,8 @@ from sqlalchemy.pool import QueuePool
 OPEN_DATABASES = 16
 # Partition materializations kept back to be written together (see above).
 PENDING_MATERIALIZATIONS = 1000
+# A run of at most this many dates is planned per date, as Dagster does (compact_planning)
+PLAN_PER_DATE_UP_TO = 31
 INDEX_SHARD = "index"
 
 
@@ -110,6 +114,15 @@ class KeptEngine(NamedTuple):
     identity: FileIdentity | None
 
 
+@dataclass
+class Pending:
+    """A materialization kept back: the event, its row, whether the run's database has it."""
+
+    event: EventLogEntry
+    row: dict[str, Any]
+    in_run_database: bool = False
+
+
 class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
     """SqliteEventLogStorage with one kept connection per database and `synchronous=NORMAL`."""
 
@@ -119,8 +132,10 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         # tables and asset-table columns found in the index database (see has_table)
         self._found_in_index: set[tuple[str, str]] = set()
         # partition materializations kept back, written by _write_pending (see above)
-        self._pending: list[EventLogEntry] = []
+        self._pending: list[Pending] = []
         self._pending_lock = threading.RLock()
+        # set by compact_planning: only a long range is planned as one event per asset
+        self.plan_ranges_compactly = False
         self._home_from_environment = None if base_dir else default_home()
         super().__init__(
             base_dir or os.path.join(self._home_from_environment, "history", "runs"),
@@ -203,8 +218,10 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
 
     @property
     def supports_partition_subset_in_asset_materialization_planned_events(self) -> bool:
-        """A ranged run plans each asset once, with its range, not once per date (see above)."""
-        return True
+        """A long ranged run plans each asset once, with its range, not once per date (see
+        above); any other run (a day's, the sensor's, the UI's) as Dagster does, a planned event
+        per date, so its dates show in progress and, if the run fails, failed."""
+        return self.plan_ranges_compactly
 
     def store_event(self, event: EventLogEntry) -> None:
         """Dagster's, with a check's planned event stored without the run's dates and a
@@ -212,7 +229,8 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         above)."""
         with self._pending_lock:
             if is_partition_materialization(event):
-                self._pending.append(event)
+                # its row now: an event that cannot be stored fails the step that logged it
+                self._pending.append(Pending(event, self._event_to_row(event)))
                 if len(self._pending) >= PENDING_MATERIALIZATIONS:
                     self._write_pending()
                 return
@@ -222,16 +240,42 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
     def _write_pending(self) -> None:
         """The materializations kept back, as Dagster's store_event writes each (the run's
         database, then the index with their tags and the asset's latest materialization), in one
-        transaction per database. Called with _pending_lock held."""
-        events, self._pending = self._pending, []
-        if not events:
+        transaction per database. Called with _pending_lock held. If the burst's transactions
+        fail, its events are written one by one instead; one that fails is kept back with those
+        after it (to be written at the next use) and its error raised to whoever logged or read:
+        nothing of the burst is lost, and none is written twice."""
+        pending, self._pending = self._pending, []
+        if not pending:
             return
-        rows = [self._event_to_row(event) for event in events]
-        for run_id in dict.fromkeys(row["run_id"] for row in rows):
+        try:
+            self._write_burst(pending)
+        except Exception:  # noqa: BLE001 (written one by one below, or kept and raised)
+            for number, entry in enumerate(pending):
+                try:
+                    self._write_one(entry)
+                except Exception:
+                    self._pending = pending[number:] + self._pending
+                    raise
+
+    def _write_run_rows(self, entries: list[Pending]) -> None:
+        for run_id in dict.fromkeys(e.row["run_id"] for e in entries if not e.in_run_database):
+            mine = [e for e in entries if e.row["run_id"] == run_id and not e.in_run_database]
             with self.run_connection(run_id) as conn:
-                conn.execute(
-                    SqlEventLogStorageTable.insert(), [r for r in rows if r["run_id"] == run_id]
-                )
+                conn.execute(SqlEventLogStorageTable.insert(), [e.row for e in mine])
+            for e in mine:
+                e.in_run_database = True
+
+    def _write_one(self, entry: Pending) -> None:
+        self._write_run_rows([entry])
+        with self.index_transaction() as conn:
+            id_ = conn.execute(SqlEventLogStorageTable.insert(), entry.row).inserted_primary_key[0]
+            self._store_asset_event_tags(conn, [entry.event], [id_])
+            self._store_asset_event(conn, entry.event, id_)
+
+    def _write_burst(self, entries: list[Pending]) -> None:
+        self._write_run_rows(entries)
+        events = [e.event for e in entries]
+        rows = [e.row for e in entries]
         with self.index_transaction() as conn:
             ids = [
                 conn.execute(SqlEventLogStorageTable.insert(), row).inserted_primary_key[0]
@@ -264,6 +308,16 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         if found:
             self._found_in_index.add(("column", column_name))
         return found
+
+    @contextmanager
+    def compact_planning(self, dates: int) -> Iterator[None]:
+        """Plan a run of more than PLAN_PER_DATE_UP_TO dates as one event per asset (see
+        above)."""
+        self.plan_ranges_compactly = dates > PLAN_PER_DATE_UP_TO
+        try:
+            yield
+        finally:
+            self.plan_ranges_compactly = False
 
     def wipe(self) -> None:
         with self._pending_lock:

@@ -6,6 +6,7 @@ under it is opened again; an instance opened from another folder than DAGSTER_HO
 a ranged run is planned once per asset, its checks' rows completed, its schema look-ups
 remembered."""
 
+import contextlib
 import shutil
 import sqlite3
 import time
@@ -202,7 +203,11 @@ def test_a_ranged_run_records_each_date_materialized_and_plans_in_proportion(
     if storage == "dagster":
         (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     instance = instance_at(home)
-    result = ranged_run(instance, 10)
+    storage_of = instance.event_log_storage
+    # a backfill (orchestration/run.py: more than PLAN_PER_DATE_UP_TO dates) plans compactly
+    compact = storage_of.compact_planning(40) if storage == "concord" else contextlib.nullcontext()
+    with compact:
+        result = ranged_run(instance, 10)
     assert result.success
     key = dg.AssetKey("daily_rows")
     ten = set(DAYS.get_partition_keys()[:10])
@@ -214,6 +219,10 @@ def test_a_ranged_run_records_each_date_materialized_and_plans_in_proportion(
         assert len(planned) == 1
         assert set(planned[0].partitions_subset.get_partition_keys()) == ten
         assert check_rows(home) == [(None, "SUCCEEDED")]
+        # any other run, a day's or the sensor's, plans each date as Dagster does
+        assert not storage_of.plan_ranges_compactly
+        short = ranged_run(instance, 3)
+        assert len(run_events(instance, short.run_id, "ASSET_MATERIALIZATION_PLANNED")) == 3
     else:
         assert len(planned) == 10
         assert check_rows(home).count((None, "SUCCEEDED")) == 1
@@ -303,4 +312,34 @@ def test_a_bursts_materializations_are_written_together_before_anything_else(hom
     writer.event_log_storage.store_event(materialization_entry("run-m", "2026-01-05"))
     writer.dispose()
     assert len(reader.get_materialized_partitions(key)) == 5
+    reader.dispose()
+
+
+def test_a_burst_whose_write_fails_is_kept_and_written_later_once(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index cannot be written when the burst is (locked, full): the error reaches the
+    caller, no materialization of the burst is lost, and none is written twice once it can."""
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    key = dg.AssetKey("burst")
+    for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
+        storage.store_event(materialization_entry("run-f", day))
+    real_index_transaction = storage.index_transaction
+
+    def index_locked() -> Iterator:
+        raise RuntimeError("database is locked (injected)")
+
+    monkeypatch.setattr(storage, "index_transaction", index_locked)
+    with pytest.raises(RuntimeError, match="injected"):
+        writer.get_materialized_partitions(key)
+    monkeypatch.setattr(storage, "index_transaction", real_index_transaction)
+    assert writer.get_materialized_partitions(key) == {"2026-01-01", "2026-01-02", "2026-01-03"}
+    records = reader.event_log_storage.get_records_for_run("run-f").records
+    assert [r.event_log_entry.dagster_event.partition for r in records] == [
+        "2026-01-01",
+        "2026-01-02",
+        "2026-01-03",
+    ]
+    writer.dispose()
     reader.dispose()
