@@ -96,7 +96,7 @@ select
         )) }} || ' ' || assessed.functional_currency_code || ' at moving-average cost',
         ''
     ) || '.' as explanation,
-    cast(average_costs.average_cost as decimal(18, 4)) as unit_cost
+    {{ round_decimal('average_costs.average_cost', 4) }} as unit_cost
 from assessed
 {{ join_average_cost(
     'average_costs', 'assessed.entity_code', 'assessed.sku', 'assessed.comparison_date'

@@ -1,7 +1,7 @@
 -- Valuation step 6: every valued event with its unit cost and its amount in functional
 -- currency, in cents: inbound events at their value, issues, adjustments and transfers out at
 -- the change they make to the stock value, units x the average of their segment rounded to
--- cents (docs/glossary.md, "Order and rounding"), so the amounts never drift from the stock.
+-- cents (docs/glossary.md, "Cost and margin"), so the amounts never drift from the stock.
 -- An event before any inbound event of its entity and SKU is costed at the latest purchase-order
 -- cost and flagged.
 -- Rebuilt by load on the events' UTC date, like the sequence it costs.

@@ -2,7 +2,7 @@
 -- SKU the entity holds (on hand, and in transit between its own locations, which moves no
 -- value; from the valuation ledger) x its moving-average cost after the last inbound event
 -- dated on or before the date, rounded per SKU: the stock value, which the inventory postings
--- add up to exactly (docs/glossary.md, "Order and rounding"). This is what the ERP's inventory
+-- add up to exactly (docs/glossary.md, "Cost and margin"). This is what the ERP's inventory
 -- account carries. Codes that did not resolve cannot be valued and are left out.
 
 with
