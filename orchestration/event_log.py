@@ -252,7 +252,7 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         except Exception:  # noqa: BLE001 (written one by one below, or kept and raised)
             for number, entry in enumerate(pending):
                 try:
-                    self._write_one(entry)
+                    self._write_burst([entry])
                 except Exception:
                     self._pending = pending[number:] + self._pending
                     raise
@@ -264,13 +264,6 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
                 conn.execute(SqlEventLogStorageTable.insert(), [e.row for e in mine])
             for e in mine:
                 e.in_run_database = True
-
-    def _write_one(self, entry: Pending) -> None:
-        self._write_run_rows([entry])
-        with self.index_transaction() as conn:
-            id_ = conn.execute(SqlEventLogStorageTable.insert(), entry.row).inserted_primary_key[0]
-            self._store_asset_event_tags(conn, [entry.event], [id_])
-            self._store_asset_event(conn, entry.event, id_)
 
     def _write_burst(self, entries: list[Pending]) -> None:
         self._write_run_rows(entries)

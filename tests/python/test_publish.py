@@ -542,19 +542,11 @@ def test_full_publication_on_request_and_from_a_version_without_fingerprints(
         == "full"
     )
     # A version of the layout before fingerprints: the next one is written whole.
-    path = place["served"].resolve()
-    path.chmod(0o644)
-    with duckdb.connect(str(path)) as con:
-        con.execute("update publication set relation_fingerprints = null")
-    path.chmod(0o444)
+    rewrite_served_version(place, "update publication set relation_fingerprints = null")
     result = publish(place)
     assert result.written_as == "full" and served_sum(place["served"]) == (3, 101.0)
     # A version of the layout before these columns: the next one is written whole too.
-    path = place["served"].resolve()
-    path.chmod(0o644)
-    with duckdb.connect(str(path)) as con:
-        con.execute("alter table publication drop column written_from")
-    path.chmod(0o444)
+    rewrite_served_version(place, "alter table publication drop column written_from")
     result = publish(place)
     assert result.written_as == "full" and served_sum(place["served"]) == (4, 101.0)
     with served.connect(place["served"]) as con:
@@ -590,3 +582,12 @@ def test_values_swapped_between_rows_and_float_columns_are_never_kept(place: dic
     with served.connect(place["served"]) as con:
         rows = con.execute("select x, y from marts.mart_swapped order by x").fetchall()
     assert rows == [(1, 501526), (2, 409021)]
+
+
+def rewrite_served_version(place: dict, statement: str) -> None:
+    """Change the served (read-only) version file in place, as an older release left it."""
+    path = place["served"].resolve()
+    path.chmod(0o644)
+    with duckdb.connect(str(path)) as con:
+        con.execute(statement)
+    path.chmod(0o444)
