@@ -24,7 +24,11 @@ def value_events(sim: Simulation, d: int, out: DayOutput) -> None:
         out.valued = events.assign(amount=[])  # type: ignore[attr-defined]
         return
     events["seq"] = np.arange(len(events))
-    # the policy's order: time, inbound first, then location and event type (docs/glossary.md)
+    # the policy's order: time, inbound first, then location and event type (docs/glossary.md),
+    # then source system, document and line number (macros/valuation_events.sql:
+    # valuation_order). The simulator numbers each source's documents in the order it generates
+    # them and generates a document's lines in line order, so generation order (seq) is that
+    # order wherever two events can tie (the same entity, SKU, second, location and type).
     events["location_id"] = w.LOCATIONS["location_id"].to_numpy()[events["location"].astype(int)]
     events = events.sort_values(
         ["event_at", "priority", "location_id", "event_type", "seq"], kind="stable"
