@@ -49,30 +49,29 @@ def value_events(sim: Simulation, d: int, out: DayOutput) -> None:
     ]
     rows = list(zip(*(events[c].tolist() for c in columns), strict=True))
     amounts = np.zeros(len(rows))
-    at = events["event_at"].to_numpy()
-    kinds = events["event_type"].to_numpy()
-    producing = set(at[kinds == "production_receipt"].tolist())
-    starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
-    for first, end in zip(starts, np.r_[starts[1:], len(rows)], strict=True):
-        second = range(first, end)
-        if at[first] not in producing:
-            for i in second:
-                amounts[i] = apply_event(sim, rows[i], None)
-            continue
+    at = events["event_at"].to_numpy()  # sorted: the policy's order starts with the time
+    done = 0
+    for second in np.unique(at[events["event_type"].to_numpy() == "production_receipt"]):
+        first, end = np.searchsorted(at, second, "left"), np.searchsorted(at, second, "right")
+        for i in range(done, first):
+            amounts[i] = apply_event(sim, rows[i], None)
         # a second with work order completions: the kits enter stock (inbound first) at the
         # values their components actually take out later in that second, one after the other
         # in policy order (docs/decisions.md, "Kits: work order completions"); so apply the
         # second once to learn those values, then again from where it started
-        saved = save_positions(ledger, [(rows[i][1], skus[rows[i][2]]) for i in second])
-        for i in second:
+        saved = save_positions(ledger, [(rows[i][1], skus[rows[i][2]]) for i in range(first, end)])
+        for i in range(first, end):
             amounts[i] = apply_event(sim, rows[i], None)
         consumed: dict[str, float] = {}
-        for i in second:
+        for i in range(first, end):
             if rows[i][0] == "production_issue":
                 consumed[rows[i][6]] = consumed.get(rows[i][6], 0.0) + amounts[i]
         restore_positions(ledger, saved)
-        for i in second:
+        for i in range(first, end):
             amounts[i] = apply_event(sim, rows[i], consumed)
+        done = end
+    for i in range(done, len(rows)):
+        amounts[i] = apply_event(sim, rows[i], None)
     events["amount"] = amounts
     out.valued = events.drop(columns=["seq", "location_id"])  # type: ignore[attr-defined]
 
