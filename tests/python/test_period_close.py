@@ -732,10 +732,11 @@ def test_restatement_lines_are_marked_so_operational_checks_see_the_corrected_fi
 def test_books_inventory_revalues_late_units_at_the_compared_average(builds: Builds) -> None:
     """books_inventory of the closed January: its books side is January's inventory balance plus
     the movements of January that posted in February, each at its units x the average of 31
-    January, at which the stock holding them is valued. The reconciliation adds what the ledger
-    booked for them (the restatements) and revalues that to the compared average: the late
-    revaluation must start from the ledger's inventory postings (a restarting inbound's price
-    variance left out), or the books side is off by it."""
+    January, at which the stock holding them is valued (the late file's units tied to the truth).
+    In this world the late movements are store sales and returns, none of them a receipt that
+    restarts the average below zero, so this does not cover the restart's price variance; the
+    unit test mart_reconciliation_books_late_restart_moves_the_books_by_its_value_less_its_variance
+    (models/controls/reconciliations/_reconciliations__models.yml) does."""
     with duckdb.connect(str(builds.warehouse), read_only=True) as con:
         late = con.execute(
             """
