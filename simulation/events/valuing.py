@@ -24,11 +24,15 @@ def value_events(sim: Simulation, d: int, out: DayOutput) -> None:
         out.valued = events.assign(amount=[])  # type: ignore[attr-defined]
         return
     events["seq"] = np.arange(len(events))
-    # the policy's order: time, inbound first, then location and event type (docs/glossary.md),
-    # then source system, document and line number (macros/valuation_events.sql:
-    # valuation_order). The simulator numbers each source's documents in the order it generates
-    # them and generates a document's lines in line order, so generation order (seq) is that
-    # order wherever two events can tie (the same entity, SKU, second, location and type).
+    # the policy's order (docs/glossary.md, "Order and rounding"): time, inbound first, then
+    # location and event type; the warehouse then orders by source system, document, line
+    # number and event id, here the generation order (seq) stands in for them. It is that order
+    # within one source's documents of a day (numbered as generated, lines in line order), not
+    # across sources nor for webshop refunds: at a DC the webshop's issues and restocked returns
+    # are generated before wholesale's ('erp' sorts first in the warehouse), and webshop refunds
+    # are appended by shipping day, a serial returner's last (the warehouse: by order id). Two
+    # such events of a SKU at the same second could split a cent differently here and in the
+    # warehouse; the tests compare both exactly on their worlds, where that would show.
     events["location_id"] = w.LOCATIONS["location_id"].to_numpy()[events["location"].astype(int)]
     events = events.sort_values(
         ["event_at", "priority", "location_id", "event_type", "seq"], kind="stable"
