@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import pytest
 from conftest import BuiltWorld, build_world
-from test_work_orders import assert_valued_as_the_truth, stated_lines
+from test_work_orders import assert_valued_as_the_truth, query, stated_lines
+
+from simulation.valuation import round_cents
 
 SHARED_COMPONENTS_WORLD_ARGS = [
     "--seed",
@@ -42,3 +44,33 @@ def test_shared_components_are_valued_as_the_reference_ledger_values_them(
     shared_components_world: BuiltWorld,
 ) -> None:
     assert_valued_as_the_truth(shared_components_world)
+
+
+def test_a_shared_component_costs_other_than_it_would_alone(
+    shared_components_world: BuiltWorld,
+) -> None:
+    """The world can tell the policy from a probe of the stock before the second: some component
+    line of a work order sharing its second and SKU with another takes out other than it would
+    alone (the stock value before the second's first such line less the stock value after
+    removing only its units), so a kit valued at the probe would be off and the test above
+    would fail."""
+    issues = query(
+        shared_components_world,
+        """
+        select entity_code, sku, event_at, split_part(event_id, ':', 2) as work_order_number,
+            units, units_before, average_cost_after, cost_amount
+        from intermediate.int_valuation_events_costed
+        where event_type = 'production_issue' and average_cost_after is not null
+        """,
+    )
+    second = ["entity_code", "sku", "event_at"]
+    orders = issues.groupby(second)["work_order_number"].transform("nunique")
+    shared = issues[orders > 1].copy()
+    assert len(shared) > 0
+    before = shared.groupby(second)["units_before"].transform("max")
+    shared["alone"] = [
+        round_cents(b * a) - round_cents((b + u) * a)
+        for b, u, a in zip(before, shared["units"], shared["average_cost_after"], strict=True)
+    ]
+    differs = (shared["cost_amount"].astype(float) - shared["alone"]).abs() >= 0.005
+    assert differs.any(), shared
