@@ -36,13 +36,19 @@
 
 {#-
     valuation_order(alias, priority): the order in which the moving-average policy applies an
-    entity's events of a SKU (docs/glossary.md, "Order and rounding"): UTC time, inbound events
-    first at equal times (priority 0 before 1), then location, event type and event id, so that
-    events at the same second apply in an order that does not depend on how they were loaded.
+    entity's events of a SKU (docs/glossary.md, "Order and rounding", the one statement of it):
+    UTC time, inbound events first at equal times (priority 0 before 1), then location, event
+    type, source system, document and the line's number in it (a number: line 10 after line 2;
+    none as 0), the event id last, so that events at the same second apply in an order that
+    does not depend on how they were loaded. alias carries transfer_key (the document),
+    source_system and document_line_number. A transfer's document is its number and line (it
+    pairs a shipment with its receipt), compared as text; a transfer has one line per SKU, so
+    two of its lines never meet in an entity's SKU.
 -#}
 {% macro valuation_order(alias, priority) -%}
     {{ alias }}.event_at, {{ priority }}, {{ alias }}.location_id, {{ alias }}.event_type,
-    {{ alias }}.event_id
+    {{ alias }}.source_system, {{ alias }}.transfer_key,
+    coalesce({{ alias }}.document_line_number, 0), {{ alias }}.event_id
 {%- endmacro %}
 
 {#-

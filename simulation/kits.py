@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import world as w
-from simulation.valuation import INBOUND_PRIORITY, OTHER_PRIORITY, ValuationLedger
+from simulation.valuation import INBOUND_PRIORITY, OTHER_PRIORITY
 
 if TYPE_CHECKING:
     from simulation.deliver import Deliverer
@@ -119,15 +119,11 @@ def complete_work_orders(sim: Simulation, d: int, out: DayOutput) -> None:
         out.extracts[EXTRACT].append(pd.DataFrame(rows))
 
 
-def finished_value(sim: Simulation, ledger: ValuationLedger, entity: str, number: str) -> float:
-    """What the kits of a work order enter stock at: each component line at the value its
-    units take out of the entity's stock at completion, plus the stated conversion cost."""
-    order = sim.work_orders[number]
-    consumed = sum(
-        ledger.outbound_value(entity, sim.skus[part], units * order.kits)
-        for part, units in order.kit.components
-    )
-    return consumed + (order.conversion_cost or 0.0)
+def finished_value(sim: Simulation, number: str, consumed: float) -> float:
+    """What the kits of a work order enter stock at: the value its component lines actually
+    take out of the entity's stock (each rounded to cents as the ledger posts it; consumed), plus
+    the stated conversion cost."""
+    return consumed + (sim.work_orders[number].conversion_cost or 0.0)
 
 
 def production_journal(valued: pd.DataFrame, sim: Simulation) -> list[tuple[str, float]]:

@@ -21,8 +21,10 @@ the running total of what the events post, and the average is derived from it:
   sender's average converted with the rate of the shipment's business date;
 * an issue before any inbound is costed at round(units x the latest purchase-order unit cost of
   the entity, 2).
-Events are applied in UTC timestamp order; at equal timestamps inbound events first, then by
-location and event type.
+Events are applied in the policy's order, stated in full in docs/glossary.md ("Order and
+rounding"): UTC timestamp order, inbound events first at equal timestamps, then location, event
+type, source system, document, line number and event id. This ledger applies events in the
+order its caller gives (simulation/events/valuing.py, which says where that order can differ).
 """
 
 from __future__ import annotations

@@ -41,6 +41,7 @@ from ingestion.load import ingest
 from simulation import late_events
 from simulation.__main__ import generate, parse_args
 from simulation.config import WorldConfig
+from simulation.valuation import round_cents
 
 # Two calendar months: 15 January to 13 February 2026 (the late file arrives on 10 February).
 CLOSE_WORLD_ARGS = [
@@ -726,3 +727,73 @@ def test_restatement_lines_are_marked_so_operational_checks_see_the_corrected_fi
     )
     assert [(o, int(n), int(u)) for o, n, u in live] == expected
     assert first_file_live == (0,)
+
+
+def test_books_inventory_revalues_late_units_at_the_compared_average(builds: Builds) -> None:
+    """books_inventory of the closed January: its books side is January's inventory balance plus
+    the movements of January that posted in February, each at its units x the average of 31
+    January, at which the stock holding them is valued (the late file's units tied to the truth).
+    In this world the late movements are store sales and returns, none of them a receipt that
+    restarts the average below zero, so this does not cover the restart's price variance; the
+    unit test mart_reconciliation_books_late_restart_moves_the_books_by_its_value_less_its_variance
+    (models/controls/reconciliations/_reconciliations__models.yml) does."""
+    with duckdb.connect(str(builds.warehouse), read_only=True) as con:
+        late = con.execute(
+            """
+            select costed.entity_code, costed.sku, costed.units, movements.source_file
+            from intermediate.int_valuation_events_costed as costed
+            inner join marts.fct_inventory_movements as movements
+                on costed.event_id = movements.movement_id
+            where movements.business_date <= date '2026-01-31'
+                and costed.business_date > date '2026-01-31'
+            """
+        ).df()
+        averages = con.execute(
+            """
+            select entity_code, sku, average_cost
+            from intermediate.int_average_cost_changes
+            where valid_from_date <= date '2026-01-31'
+                and (valid_until_date is null or valid_until_date > date '2026-01-31')
+            """
+        ).df()
+        balance = con.execute(
+            """
+            select entity_code, sum(closing_balance) as balance
+            from marts.mart_gl_trial_balance
+            where period_start_date = date '2026-01-01' and account_role = 'inventory'
+            group by entity_code
+            """
+        ).df()
+        books = con.execute(
+            """
+            select entity_code, left_value
+            from marts.mart_reconciliation_books
+            where reconciliation_name = 'books_inventory'
+                and period_start_date = date '2026-01-01'
+            """
+        ).df()
+    # the late file's units are the truth's: the late date's store events
+    events = pd.read_parquet(builds.truth / "events.parquet")
+    truth_late = events[
+        (pd.to_datetime(events["business_date"]).dt.date == builds.late_date)
+        & (events["channel"] == "store")
+    ]
+    from_file = late[late["source_file"] == builds.late_file]
+    assert len(from_file) > 0
+    pd.testing.assert_series_equal(
+        from_file.groupby("entity_code")["units"].sum().astype(int),
+        truth_late.groupby("entity_code")["on_hand_delta"].sum().astype(int),
+        check_names=False,
+    )
+    valued = late.merge(averages, on=["entity_code", "sku"], how="left")
+    valued["value"] = [
+        round_cents(u * a) if pd.notna(a) else 0.0
+        for u, a in zip(valued["units"], valued["average_cost"], strict=True)
+    ]
+    expected = balance.set_index("entity_code")["balance"].astype(float) + valued.groupby(
+        "entity_code"
+    )["value"].sum().reindex(balance["entity_code"], fill_value=0.0)
+    got = books.set_index("entity_code")["left_value"].astype(float)
+    assert len(got) == 3 and set(got.index) == set(expected.index)
+    assert (valued["value"] != 0).any()
+    assert (got - expected.loc[got.index]).abs().max() < 0.005, pd.concat([got, expected], axis=1)

@@ -34,7 +34,11 @@ def stated_lines(world: BuiltWorld) -> pd.DataFrame:
 def test_work_orders_are_valued_as_the_reference_ledger_values_them(
     world_name: str, request: pytest.FixtureRequest
 ) -> None:
-    world = request.getfixturevalue(world_name)
+    assert_valued_as_the_truth(request.getfixturevalue(world_name))
+
+
+def assert_valued_as_the_truth(world: BuiltWorld) -> None:
+    """The warehouse's cost of every production event equals the reference ledger's."""
     truth = pd.read_parquet(world.truth / "events.parquet")
     truth = truth[truth["event_type"].isin(["production_receipt", "production_issue"])]
     truth = truth.groupby(EVENT_KEY, as_index=False)[["on_hand_delta", "amount"]].sum()

@@ -86,8 +86,10 @@ restated_inventory as (
 ),
 
 -- the valued movements of the period up to its end that the valuation applied after it (late
--- for a closed period): what they moved at their posting date, against their units at the
--- average of the compared date, at which the stock that holds them is valued
+-- for a closed period): what they moved in the inventory account at their posting date (an
+-- inbound event that restarted the average below zero moved its value less what it booked to
+-- purchase price variance), against their units at the average of the compared date, at which
+-- the stock that holds them is valued
 late_revaluation as (
     select
         periods.entity_code,
@@ -96,11 +98,16 @@ late_revaluation as (
             coalesce(
                 {{ round_money('costed.units * average_costs.average_cost') }}, 0
             )
-            - {{ inventory_effect('costed') }}
+            - (
+                {{ inventory_effect('costed') }}
+                - coalesce(restarts.revaluation_functional, 0)
+            )
         ) as revaluation
     from {{ ref('int_valuation_events_costed') }} as costed
     inner join {{ ref('fct_inventory_movements') }} as movements
         on costed.event_id = movements.movement_id
+    left join {{ ref('int_valuation_restart_revaluations') }} as restarts
+        on costed.event_id = restarts.event_id
     inner join periods
         on
             costed.entity_code = periods.entity_code

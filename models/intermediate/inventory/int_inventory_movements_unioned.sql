@@ -4,6 +4,8 @@
 -- WMS receipts, picks and transfer shipments mirror ERP and webshop documents and are left to
 -- reconciliation (docs/decisions.md, "Sources of the inventory ledger"). Opening balances (an
 -- optional ERP extract) enter at local midnight of their as-of date ("Opening balances").
+-- document_line_number: the movement's line in its document, a number (none where a document
+-- has one line), so that the valuation orders a document's lines 1, 2, ..., 10 and not as text.
 
 with
 
@@ -23,6 +25,7 @@ receipts as (
         cast(null as string) as in_transit_location_id,
         cast(null as string) as channel,
         receipts.goods_receipt_number as document_number,
+        cast(receipts.goods_receipt_line_number as bigint) as document_line_number,
         cast(null as string) as sales_line_id,
         cast(null as string) as original_sales_line_id,
         'erp' as source_system,
@@ -57,6 +60,7 @@ transfers as (
         cast(null as string) as channel,
         transfers.transfer_number || ':' || cast(transfers.transfer_line_number as string)
             as document_number,
+        cast(transfers.transfer_line_number as bigint) as document_line_number,
         cast(null as string) as sales_line_id,
         cast(null as string) as original_sales_line_id,
         'erp' as source_system,
@@ -88,6 +92,7 @@ sales as (
         cast(null as string) as in_transit_location_id,
         sales_lines.channel,
         sales_lines.order_id as document_number,
+        cast(sales_lines.order_line_number as bigint) as document_line_number,
         sales_lines.sales_line_id,
         sales_lines.original_sales_line_id,
         sales_lines.source_system,
@@ -117,6 +122,7 @@ store_adjustments as (
         cast(null as string) as in_transit_location_id,
         cast(null as string) as channel,
         adjustments.stock_adjustment_number as document_number,
+        cast(null as bigint) as document_line_number,
         cast(null as string) as sales_line_id,
         cast(null as string) as original_sales_line_id,
         'erp' as source_system,
@@ -140,6 +146,7 @@ opening_balances as (
         cast(null as string) as in_transit_location_id,
         cast(null as string) as channel,
         'opening:' || cast(openings.business_date as string) as document_number,
+        cast(null as bigint) as document_line_number,
         cast(null as string) as sales_line_id,
         cast(null as string) as original_sales_line_id,
         'erp' as source_system,
@@ -171,6 +178,7 @@ production as (
         cast(null as string) as in_transit_location_id,
         cast(null as string) as channel,
         completion_lines.work_order_number as document_number,
+        cast(completion_lines.work_order_line_number as bigint) as document_line_number,
         cast(null as string) as sales_line_id,
         cast(null as string) as original_sales_line_id,
         'erp' as source_system,
@@ -212,6 +220,7 @@ warehouse_movements as (
         cast(null as string) as in_transit_location_id,
         cast(null as string) as channel,
         movements.movement_number as document_number,
+        cast(null as bigint) as document_line_number,
         cast(null as string) as sales_line_id,
         cast(null as string) as original_sales_line_id,
         'wms' as source_system,

@@ -33,6 +33,8 @@ select
     events.sales_line_id,
     events.original_sales_line_id,
     events.transfer_key,
+    events.source_system,
+    events.document_line_number,
     not events.is_inbound and events.segment = 0 as is_costed_before_any_receipt,
     case
         when events.is_inbound then own.inbound_value / events.units

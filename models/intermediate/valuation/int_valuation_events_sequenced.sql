@@ -112,6 +112,8 @@ events as (
         movements.sales_line_id,
         movements.original_sales_line_id,
         movements.document_number as transfer_key,
+        movements.source_system,
+        movements.document_line_number,
         transfers.sender_entity_code,
         transfers.shipped_business_date,
         case
