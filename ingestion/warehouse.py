@@ -104,6 +104,12 @@ def raw_columns(extract: Extract) -> list[tuple[str, str]]:
 def _create(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
     body = ", ".join(f"{ident(name)} {data_type}" for name, data_type in columns)
     con.execute(f"create table if not exists {RAW_SCHEMA}.{ident(table)} ({body})")
+    check_columns(con, table, columns)
+
+
+def check_columns(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
+    """Refuse (WarehouseSchemaError) a raw table whose columns are not ``columns``; a load log
+    that only lacks the columns added since (LOAD_LOG_ADDED) is refused with their remedy."""
     actual = con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
@@ -111,13 +117,16 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
     ).fetchall()
     expected = [(name, data_type.replace(" ", "")) for name, data_type in columns]
     actual = [(name, data_type.replace(" ", "")) for name, data_type in actual]
-    if table == "load_log" and actual == expected[: len(actual)]:
+    if table == "load_log" and actual and actual == expected[: len(actual)]:
         missing = [name for name, _ in expected[len(actual) :]]
         if missing and all(name in LOAD_LOG_ADDED for name in missing):
             remedy = "; ".join(LOAD_LOG_ADDED[name] for name in missing)
+            (path,) = con.execute(
+                "select path from duckdb_databases() where database_name = current_database()"
+            ).fetchone()
             raise WarehouseSchemaError(
                 f"{RAW_SCHEMA}.load_log lacks column(s) {', '.join(missing)} that this version "
-                f"of ingestion records: run {remedy} on this warehouse, or rebuild it"
+                f"of ingestion records: run {remedy} on {path or 'the warehouse'}, or rebuild it"
             )
     if actual != expected:
         raise WarehouseSchemaError(
@@ -174,6 +183,7 @@ class LoadState:
     def read(cls, con: duckdb.DuckDBPyConnection, verify_hashes: bool = False) -> LoadState:
         """The log's state; ``verify_hashes``: trust no recorded identity (every file is read
         and hashed again)."""
+        check_columns(con, "load_log", LOAD_LOG_DDL)  # an older log: its remedy, not a SQL error
         seen = set(
             con.execute(f"select source_file, content_hash from {RAW_SCHEMA}.load_log").fetchall()
         )

@@ -112,6 +112,7 @@ def ingest_range(paths: Paths, files: list[LandingFile] | None = None) -> tuple[
     if not paths.warehouse.exists():
         return start, end
     from ingestion.load import unlogged_files
+    from ingestion.warehouse import WarehouseSchemaError
 
     try:
         with duckdb.connect(str(paths.warehouse), read_only=True) as con:
@@ -124,7 +125,8 @@ def ingest_range(paths: Paths, files: list[LandingFile] | None = None) -> tuple[
                     if f.business_date
                 }
             )
-    except duckdb.Error:  # cannot tell: every date, as before the first ingestion
+    except (duckdb.Error, WarehouseSchemaError):  # cannot tell (locked, an older load log):
+        # every date, as before the first ingestion; the ingestion says what is wrong
         return start, end
     if not pending:
         return end, end

@@ -63,6 +63,7 @@ def nothing_new(
     if not publication or publication["dbt_invocation_id"] != invocation:
         return None
     from ingestion.load import pending_files  # pandas: only once the cheap tests passed
+    from ingestion.warehouse import WarehouseSchemaError
 
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -73,7 +74,8 @@ def nothing_new(
                 return None
             if pending_files(landing, con, files=files):
                 return None
-    except duckdb.Error:  # locked by a writer, or no load log: let the run say what it is
+    except (duckdb.Error, WarehouseSchemaError):  # locked, no load log or an older one: the
+        # run says what it is
         return None
     return (
         f"concord: nothing new: every landing file is in the load log "

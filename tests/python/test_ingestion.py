@@ -25,6 +25,7 @@ from ingestion import load as load_module
 from ingestion.__main__ import main as cli_main
 from ingestion.contract import PROJECT_ROOT, load_contract
 from ingestion.load import discover, ingest
+from ingestion.warehouse import WarehouseSchemaError
 
 CONTRACT = load_contract()
 BUSINESS_DATE = date(2026, 1, 5)
@@ -1431,8 +1432,12 @@ def test_a_load_log_without_the_identity_column_names_the_remedy(
         con.execute("alter table raw.load_log drop column file_mtime_ns")
     before = all_raw_tables(warehouse)
 
-    with pytest.raises(RuntimeError, match=r"lacks column\(s\) file_mtime_ns .*ALTER TABLE"):
+    remedy = rf"lacks column\(s\) file_mtime_ns .*ALTER TABLE .* on {warehouse}, or rebuild"
+    with pytest.raises(WarehouseSchemaError, match=remedy):
         ingest(landing, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # the sensor's and run's check
+        with pytest.raises(WarehouseSchemaError, match=remedy):
+            load_module.unlogged_files(landing, con)
     assert cli_main(["--landing", str(landing), "--warehouse", str(warehouse)]) == 2
     assert all_raw_tables(warehouse) == before
 
