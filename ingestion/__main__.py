@@ -1,11 +1,14 @@
-"""Command line: ``python -m ingestion --landing DIR --warehouse FILE [--lake DIR]``, prints the
-report. After loading, the raw tables are mirrored as Parquet in the lake (ingestion/lake.py).
+"""Command line: ``python -m ingestion --landing DIR --warehouse FILE [--lake DIR]
+[--verify-hashes]``, prints the report. After loading, the raw tables are mirrored as Parquet in
+the lake (ingestion/lake.py). A landing file the load log recorded with the same path, size and
+modification time is not read again; ``--verify-hashes`` (or CONCORD_VERIFY_HASHES=1) reads and
+hashes every file again.
 
 Exit status: 0 when every file of this run loaded (or was a known duplicate or superseded), 1
 when a file failed, was held, rejected or unknown (the report ends with what and why) or the
 lake's rows differ from raw's, 2 when the run could not start (no landing dir, the warehouse
-locked by another process) or the lake could not be written (what was loaded stays loaded; the
-next run writes the lake).
+locked by another process or its raw tables of another version) or the lake could not be
+written (what was loaded stays loaded; the next run writes the lake).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from pathlib import Path
 import duckdb
 
 from ingestion.lake import LAKE_ENV, LakeMismatchError, lake_dir_for
-from ingestion.load import ingest
+from ingestion.load import VERIFY_ENV, ingest
+from ingestion.warehouse import WarehouseSchemaError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,6 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME",
         help="only files of this extract (repeatable)",
     )
+    parser.add_argument(
+        "--verify-hashes",
+        action="store_true",
+        default=None,
+        help="read and hash every landing file again, even one whose path, size and "
+        f"modification time the load log recorded (default ${VERIFY_ENV}=1)",
+    )
     args = parser.parse_args(argv)
     args.lake = args.lake or lake_dir_for(args.warehouse)
     try:
@@ -66,8 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             business_dates=set(args.business_dates) if args.business_dates else None,
             extracts=set(args.extracts) if args.extracts else None,
             lake_dir=args.lake,
+            verify_hashes=args.verify_hashes,
         )
-    except (FileNotFoundError, ValueError, LakeMismatchError) as error:
+    except (FileNotFoundError, ValueError, LakeMismatchError, WarehouseSchemaError) as error:
         print(f"ingestion: {error}", file=sys.stderr)
         return 2
     except duckdb.IOException as error:

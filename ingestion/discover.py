@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -36,6 +36,10 @@ class LandingFile:
     sequence: int | None  # 1 for a first delivery, n for a ``_<n>`` re-delivery
     unknown_reason: str | None = None  # why no extract matches (None for known files)
     rejected_reason: str | None = None  # why the file is refused unread (None when it may load)
+    # the entry's size and modification time (ns) when listed, not following a link: with the
+    # path, the identity the load log compares to skip re-reading an unchanged file
+    size: int | None = None
+    mtime_ns: int | None = None
 
     @property
     def is_known(self) -> bool:
@@ -155,10 +159,10 @@ def _not_regular(mode: int, folder_inside: bool) -> str | None:
     return None
 
 
-def _walk(landing_dir: Path) -> list[tuple[Path, str | None]]:
+def _walk(landing_dir: Path) -> list[tuple[Path, str | None, os.stat_result]]:
     """Every non-hidden entry under the landing dir that is not a plain folder, without
-    following symbolic links: (path, why it is refused or None)."""
-    found: list[tuple[Path, str | None]] = []
+    following symbolic links: (path, why it is refused or None, its lstat)."""
+    found: list[tuple[Path, str | None, os.stat_result]] = []
     root = landing_dir.resolve()
     pending = [landing_dir]
     while pending:
@@ -169,35 +173,27 @@ def _walk(landing_dir: Path) -> list[tuple[Path, str | None]]:
                 if entry.name.startswith("."):
                     continue
                 path = Path(entry.path)
-                mode = entry.stat(follow_symlinks=False).st_mode
-                if stat.S_ISDIR(mode):
+                status = entry.stat(follow_symlinks=False)
+                if stat.S_ISDIR(status.st_mode):
                     pending.append(path)
                 else:
-                    found.append((path, _not_regular(mode, folder_inside)))
+                    found.append((path, _not_regular(status.st_mode, folder_inside), status))
     return found
 
 
 def discover(landing_dir: Path) -> list[LandingFile]:
-    """Every file under the landing dir, sorted by (delivery date, system, file name)."""
+    """Every file under the landing dir, sorted by (delivery date, system, file name), with its
+    size and modification time as listed."""
     landing_dir = Path(landing_dir)
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing dir {landing_dir} does not exist")
     contract = load_contract()
     files = []
-    for path, refused in _walk(landing_dir):
+    for path, refused, status in _walk(landing_dir):
         landing_file = classify(path, landing_dir, contract)
         if refused:
-            landing_file = LandingFile(
-                path,
-                landing_file.source_file,
-                landing_file.system,
-                landing_file.delivery_date,
-                landing_file.file_name,
-                landing_file.extract,
-                landing_file.business_date,
-                landing_file.sequence,
-                landing_file.unknown_reason,
-                f"{landing_file.source_file}: {refused}",
+            landing_file = replace(
+                landing_file, rejected_reason=f"{landing_file.source_file}: {refused}"
             )
-        files.append(landing_file)
+        files.append(replace(landing_file, size=status.st_size, mtime_ns=status.st_mtime_ns))
     return sorted(files, key=lambda f: f.sort_key)

@@ -67,7 +67,11 @@ A later delivery (higher sequence, or the same sequence in a later delivery fold
 path with new content) with different content replaces it.
 
 Idempotency: a file whose path and content hash are already in the log is skipped without a new
-log row, so ingesting the same landing zone again changes nothing. Files are processed extract by
+log row, so ingesting the same landing zone again changes nothing. A file whose identity (path,
+size and modification time in ns, as listed) equals the one the log recorded when it was read
+is not read again: the recorded content hash stands (docs/decisions.md, "Unchanged landing files
+are not read again"); any difference reads and hashes it. ``verify_hashes`` (or
+CONCORD_VERIFY_HASHES=1) reads and hashes every file again. Files are processed extract by
 extract, business dates in order, each group of whole business dates in one transaction (raw
 rows, quarantine rows, deletions of replaced rows and the log rows together), so a crash never
 leaves part of a file. Unexpected errors roll the group back and propagate: the files stay
@@ -137,6 +141,12 @@ MAX_BAD_VALUE = 200
 # The owners' decisions on exceptions (finance edits it); action "release" frees a held file.
 EXCEPTION_ACTIONS = PROJECT_ROOT / "seeds" / "exception_actions.csv"
 ATTENTION_STATUSES = ("failed", "held", "rejected", "unknown")
+# Set to 1: every landing file is read and hashed again, whatever identity the log recorded.
+VERIFY_ENV = "CONCORD_VERIFY_HASHES"
+# A file modified this close to (or after) the moment it is read keeps no identity in the log
+# (it is hashed again next time): a rewrite in the same tick of a coarse file system clock
+# could otherwise keep its size and modification time (git's "racily clean" entries).
+RACY_WINDOW_NS = 2_000_000_000
 
 
 @dataclass
@@ -229,6 +239,7 @@ class _Entry:
     data: bytes | None = None  # text formats: the validated UTF-8 content, to be staged
     parquet_table: str | None = None  # Parquet, read into this temp table
     released: bool = False  # a held file an owner released: replaces without a hold check
+    mtime_ns: int | None = None  # the modification time it was read with (None: not recorded)
 
     @property
     def staged(self) -> bool:
@@ -250,6 +261,14 @@ class _Entry:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def verify_hashes_requested() -> bool:
+    """Whether the environment asks to hash every landing file again (CONCORD_VERIFY_HASHES=1)."""
+    value = os.environ.get(VERIFY_ENV, "").strip()
+    if value not in ("", "0", "1"):
+        raise ValueError(f"{VERIFY_ENV}={value!r}: set it to 1 (verify) or 0 / unset (do not)")
+    return value == "1"
 
 
 def _selected(f: LandingFile, business_dates: set[date] | None, extracts: set[str] | None) -> bool:
@@ -285,16 +304,19 @@ def ingest(
     connection: duckdb.DuckDBPyConnection | None = None,
     actions: Path | None = EXCEPTION_ACTIONS,
     lake_dir: Path | None = None,
+    verify_hashes: bool | None = None,
 ) -> IngestReport:
     """Load every selected landing file into ``raw`` (see the module docstring).
 
     ``connection``: an open connection to the warehouse to use instead of opening ``warehouse``
     (the caller then owns it; it must not be inside a transaction). ``actions``: the exception
     actions seed whose ``release`` actions free held files (default: the project's seed).
-    ``lake_dir``: the Parquet lake to sync after the run (None: no lake).
+    ``lake_dir``: the Parquet lake to sync after the run (None: no lake). ``verify_hashes``:
+    read and hash every file again, trusting no recorded identity (None: CONCORD_VERIFY_HASHES).
     """
     started = time.perf_counter()
     landing_dir = Path(landing_dir)
+    verify = verify_hashes_requested() if verify_hashes is None else verify_hashes
     contract = load_contract()
     if extracts is not None:
         unknown = sorted(set(extracts) - set(contract))
@@ -309,7 +331,7 @@ def ingest(
         con.execute("set enable_progress_bar = false")
     try:
         ensure_raw_schema(con, contract)
-        state = LoadState.read(con)
+        state = LoadState.read(con, verify)
         released = released_exception_ids(actions)
         by_extract: dict[str, list[LandingFile]] = {}
         for f in files:
@@ -336,7 +358,7 @@ def _chunks(files: list[LandingFile]) -> list[list[LandingFile]]:
     chunks, current, size = [], [], 0
     for business_date in sorted(groups):
         group = groups[business_date]
-        group_size = sum(f.path.stat().st_size for f in group)
+        group_size = sum(f.size or 0 for f in group)
         if current and size + group_size > CHUNK_BYTES:
             chunks.append(current)
             current, size = [], 0
@@ -347,11 +369,25 @@ def _chunks(files: list[LandingFile]) -> list[list[LandingFile]]:
     return chunks
 
 
-def _read_bytes(path: Path) -> bytes:
-    """A landing file's bytes, refusing to follow a symbolic link put in its place."""
+def _read_bytes(path: Path) -> tuple[bytes, int | None]:
+    """A landing file's bytes, refusing to follow a symbolic link put in its place, and the
+    modification time (ns) to record as its identity with its size: taken from the open file
+    before reading, so a change while reading leaves a later one; None when the file was
+    modified less than RACY_WINDOW_NS before (or after) it was read, or its size changed."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(descriptor, "rb") as handle:
-        return handle.read()
+        status = os.fstat(handle.fileno())
+        data = handle.read()
+    stable = len(data) == status.st_size and status.st_mtime_ns < time.time_ns() - RACY_WINDOW_NS
+    return data, status.st_mtime_ns if stable else None
+
+
+def _known_hash(f: LandingFile, state: LoadState) -> str | None:
+    """The content hash the load log recorded for this file's identity as listed (path, size,
+    modification time), or None when the file must be read and hashed."""
+    if f.mtime_ns is None or f.size is None:
+        return None
+    return state.identities.get((f.source_file, f.size, f.mtime_ns))
 
 
 def _unreadable(f: LandingFile, error: OSError) -> tuple[str, str]:
@@ -363,21 +399,32 @@ def _unreadable(f: LandingFile, error: OSError) -> tuple[str, str]:
     )
 
 
-def _read(f: LandingFile, state: LoadState, released: set[str]) -> tuple[bytes, str, bool] | None:
-    """The file's bytes, sha256 and whether it is a held file now released; None when this
-    path and content are already logged (and not released from a hold since)."""
-    data = _read_bytes(f.path)
+def _released_hold(f: LandingFile, content_hash: str, state: LoadState, released: set[str]) -> bool:
+    """Whether this path and content is a held file an owner released since."""
+    return (
+        state.held.get(f.source_file) == content_hash
+        and held_exception_id(f.source_file) in released
+    )
+
+
+def _read(
+    f: LandingFile, state: LoadState, released: set[str]
+) -> tuple[bytes, str, bool, int | None] | None:
+    """The file's bytes, sha256, whether it is a held file now released and the modification
+    time to record; None when this path and content are already logged (and not released from
+    a hold since). A file whose identity the log recorded is not read unless released."""
+    known = _known_hash(f, state)
+    if known is not None and not _released_hold(f, known, state, released):
+        return None
+    data, mtime_ns = _read_bytes(f.path)
     content_hash = hashlib.sha256(data).hexdigest()
     if (f.source_file, content_hash) in state.seen:
-        if (
-            state.held.get(f.source_file) == content_hash
-            and held_exception_id(f.source_file) in released
-        ):
+        if _released_hold(f, content_hash, state, released):
             del state.held[f.source_file]
-            return data, content_hash, True
+            return data, content_hash, True, mtime_ns
         return None
     state.seen.add((f.source_file, content_hash))
-    return data, content_hash, False
+    return data, content_hash, False, mtime_ns
 
 
 def _check(con: duckdb.DuckDBPyConnection, extract: Extract, entry: _Entry, data: bytes) -> None:
@@ -542,8 +589,15 @@ def _ingest_chunk(
         if read is None:
             report.files_skipped += 1
             continue
-        data, content_hash, is_release = read
-        entry = _Entry(f, state.take_load_id(), content_hash, len(data), released=is_release)
+        data, content_hash, is_release, mtime_ns = read
+        entry = _Entry(
+            f,
+            state.take_load_id(),
+            content_hash,
+            len(data),
+            released=is_release,
+            mtime_ns=mtime_ns,
+        )
         _check(con, extract, entry, data)
         if entry.status == "failed":
             entry.data = None
@@ -801,6 +855,7 @@ def _insert_log(con: duckdb.DuckDBPyConnection, entries: list[_Entry], loaded_at
             "related_load_id": [e.related_load_id for e in entries],
             "error_message": [e.error_message for e in entries],
             "loaded_at": [loaded_at] * len(entries),
+            "file_mtime_ns": [e.mtime_ns for e in entries],
         },
         dtype=object,
     )
@@ -823,18 +878,21 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, entries: list[_Entry]) -> None:
             con.execute(f"drop table if exists {entry.parquet_table}")
 
 
-def _unread_content_hash(f: LandingFile) -> tuple[str, int]:
-    """Content hash and size of a file that is not loaded: a link or special file is never
-    opened (its hash is of what it points to), a regular file is hashed (an unreadable one by
-    its error)."""
+def _unread_content_hash(f: LandingFile, state: LoadState) -> tuple[str, int, int | None]:
+    """Content hash, size and modification time to record of a file that is not loaded: a link
+    or special file is never opened (its hash is of what it points to), a regular file is
+    hashed (an unreadable one by its error), unless the log recorded its identity."""
     if f.is_rejected and (f.path.is_symlink() or not f.path.is_file()):
         target = os.readlink(f.path) if f.path.is_symlink() else "special file"
-        return hashlib.sha256(f"not opened:{target}".encode()).hexdigest(), 0
+        return hashlib.sha256(f"not opened:{target}".encode()).hexdigest(), 0, None
+    known = _known_hash(f, state)
+    if known is not None:
+        return known, f.size, f.mtime_ns
     try:
-        data = _read_bytes(f.path)
+        data, mtime_ns = _read_bytes(f.path)
     except OSError as error:
-        return _unreadable(f, error)[0], 0
-    return hashlib.sha256(data).hexdigest(), len(data)
+        return _unreadable(f, error)[0], 0, None
+    return hashlib.sha256(data).hexdigest(), len(data), mtime_ns
 
 
 def _log_unread(
@@ -844,7 +902,7 @@ def _log_unread(
     the window) and unknown (no extract)."""
     entries = []
     for f in files:
-        content_hash, size = _unread_content_hash(f)
+        content_hash, size, mtime_ns = _unread_content_hash(f, state)
         if (f.source_file, content_hash) in state.seen:
             report.files_skipped += 1
             continue
@@ -856,6 +914,7 @@ def _log_unread(
             size,
             status="rejected" if f.is_rejected else "unknown",
             error_message=f.rejected_reason or f.unknown_reason,
+            mtime_ns=mtime_ns,
         )
         entries.append(entry)
     if not entries:
@@ -877,12 +936,15 @@ def log_stray_files(
     *,
     connection: duckdb.DuckDBPyConnection | None = None,
     lake_dir: Path | None = None,
+    verify_hashes: bool | None = None,
 ) -> IngestReport:
     """Log the landing files ingestion never loads, and load nothing: names that match no
     extract (unknown) and files refused unread (rejected). A file already logged with the same
     content is skipped, as ingest() does. Ingesting by extract or business date never logs
-    these: they belong to no extract's partition. ``lake_dir``: the lake to sync after."""
+    these: they belong to no extract's partition. ``lake_dir``: the lake to sync after;
+    ``verify_hashes`` as for ingest()."""
     started = time.perf_counter()
+    verify = verify_hashes_requested() if verify_hashes is None else verify_hashes
     files = [f for f in discover(Path(landing_dir)) if not f.is_known]
     report = IngestReport(files_seen=len(files))
     con = connection
@@ -891,7 +953,7 @@ def log_stray_files(
         con = duckdb.connect(str(warehouse))
     try:
         ensure_raw_schema(con, load_contract())
-        _log_unread(con, files, LoadState.read(con), report)
+        _log_unread(con, files, LoadState.read(con, verify), report)
         if lake_dir is not None:  # only the load log changed
             report.lake = sync_lake(con, lake_dir, set())
     finally:
@@ -901,42 +963,61 @@ def log_stray_files(
     return report
 
 
+def _listing(landing_dir: Path, files: list[LandingFile] | None) -> list[LandingFile]:
+    """The landing zone's files: the listing a caller took already, else a new one."""
+    return discover(Path(landing_dir)) if files is None else files
+
+
 def unlogged_files(
     landing_dir: Path,
     con: duckdb.DuckDBPyConnection,
     business_dates: set[date] | None = None,
     extracts: set[str] | None = None,
     actions: Path | None = EXCEPTION_ACTIONS,
+    *,
+    files: list[LandingFile] | None = None,
+    verify_hashes: bool | None = None,
 ) -> list[LandingFile]:
     """The selected loadable files whose path and content the load log does not hold, and the
     held files an owner released since (as _read decides): what an ingestion interrupted by an
-    error has not done yet (the next run ingests them)."""
-    state = LoadState.read(con)
+    error has not done yet (the next run ingests them). ``files``: the landing zone as the
+    caller listed it (None: list it); ``verify_hashes`` as for ingest()."""
+    verify = verify_hashes_requested() if verify_hashes is None else verify_hashes
+    state = LoadState.read(con, verify)
     released = released_exception_ids(actions)
     pending = []
-    for f in discover(Path(landing_dir)):
+    for f in _listing(landing_dir, files):
         if not f.is_known or not _selected(f, business_dates, extracts):
             continue
-        try:
-            content_hash = hashlib.sha256(_read_bytes(f.path)).hexdigest()
-        except OSError as error:
-            content_hash = _unreadable(f, error)[0]
-        if (f.source_file, content_hash) not in state.seen or (
-            state.held.get(f.source_file) == content_hash
-            and held_exception_id(f.source_file) in released
+        content_hash = _known_hash(f, state)
+        if content_hash is None:
+            try:
+                content_hash = hashlib.sha256(_read_bytes(f.path)[0]).hexdigest()
+            except OSError as error:
+                content_hash = _unreadable(f, error)[0]
+        if (f.source_file, content_hash) not in state.seen or _released_hold(
+            f, content_hash, state, released
         ):
             pending.append(f)
     return pending
 
 
-def pending_files(landing_dir: Path, con: duckdb.DuckDBPyConnection) -> list[LandingFile]:
+def pending_files(
+    landing_dir: Path,
+    con: duckdb.DuckDBPyConnection,
+    *,
+    files: list[LandingFile] | None = None,
+    verify_hashes: bool | None = None,
+) -> list[LandingFile]:
     """Every landing file whose path and content the load log does not hold: the loadable ones
     (unlogged_files) and the stray ones log_stray_files would log. Empty: a run would log
-    nothing new."""
-    seen = LoadState.read(con).seen
+    nothing new. ``files``: the landing zone as the caller listed it (None: list it once)."""
+    verify = verify_hashes_requested() if verify_hashes is None else verify_hashes
+    files = _listing(landing_dir, files)
+    state = LoadState.read(con, verify)
     stray = [
         f
-        for f in discover(Path(landing_dir))
-        if not f.is_known and (f.source_file, _unread_content_hash(f)[0]) not in seen
+        for f in files
+        if not f.is_known and (f.source_file, _unread_content_hash(f, state)[0]) not in state.seen
     ]
-    return unlogged_files(landing_dir, con) + stray
+    return unlogged_files(landing_dir, con, files=files, verify_hashes=verify) + stray

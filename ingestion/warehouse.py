@@ -38,7 +38,17 @@ LOAD_LOG_DDL = (
     ("related_load_id", "BIGINT"),
     ("error_message", "VARCHAR"),
     ("loaded_at", "TIMESTAMP"),
+    # the file's modification time (ns) when it was read, with file_size_bytes its identity: an
+    # unchanged identity is not read again (docs/decisions.md, "Unchanged landing files are not
+    # read again"); null when not recorded (never read, unreadable, or modified while read)
+    ("file_mtime_ns", "BIGINT"),
 )
+# Columns added to raw.load_log since warehouses were first built, with the remedy for an
+# older warehouse (ingestion does not alter its own tables).
+LOAD_LOG_ADDED = {
+    "file_mtime_ns": "ALTER TABLE raw.load_log ADD COLUMN file_mtime_ns BIGINT "
+    "(existing rows are then read and hashed as before)",
+}
 
 QUARANTINE_DDL = (
     ("load_id", "BIGINT"),
@@ -82,6 +92,10 @@ STATUSES = (
 LIVE_STATUSES = ("loaded", "replaced")
 
 
+class WarehouseSchemaError(RuntimeError):
+    """A raw table whose columns are not those this version of ingestion writes."""
+
+
 def raw_columns(extract: Extract) -> list[tuple[str, str]]:
     """(name, DuckDB type) of a raw table: the contract columns, then the lineage columns."""
     return [(c.name, duckdb_type(c.data_type)) for c in extract.columns] + list(LINEAGE_DDL)
@@ -90,6 +104,12 @@ def raw_columns(extract: Extract) -> list[tuple[str, str]]:
 def _create(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
     body = ", ".join(f"{ident(name)} {data_type}" for name, data_type in columns)
     con.execute(f"create table if not exists {RAW_SCHEMA}.{ident(table)} ({body})")
+    check_columns(con, table, columns)
+
+
+def check_columns(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
+    """Refuse (WarehouseSchemaError) a raw table whose columns are not ``columns``; a load log
+    that only lacks the columns added since (LOAD_LOG_ADDED) is refused with their remedy."""
     actual = con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
@@ -97,8 +117,19 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
     ).fetchall()
     expected = [(name, data_type.replace(" ", "")) for name, data_type in columns]
     actual = [(name, data_type.replace(" ", "")) for name, data_type in actual]
+    if table == "load_log" and actual and actual == expected[: len(actual)]:
+        missing = [name for name, _ in expected[len(actual) :]]
+        if missing and all(name in LOAD_LOG_ADDED for name in missing):
+            remedy = "; ".join(LOAD_LOG_ADDED[name] for name in missing)
+            (path,) = con.execute(
+                "select path from duckdb_databases() where database_name = current_database()"
+            ).fetchone()
+            raise WarehouseSchemaError(
+                f"{RAW_SCHEMA}.load_log lacks column(s) {', '.join(missing)} that this version "
+                f"of ingestion records: run {remedy} on {path or 'the warehouse'}, or rebuild it"
+            )
     if actual != expected:
-        raise RuntimeError(
+        raise WarehouseSchemaError(
             f"{RAW_SCHEMA}.{table} has columns {actual}, the contract expects {expected}; "
             "migrate or rebuild the warehouse"
         )
@@ -144,12 +175,31 @@ class LoadState:
     loaded_content: dict[tuple[str, str], LiveFile] = field(default_factory=dict)
     # source_file -> content hash of a held file not released since
     held: dict[str, str] = field(default_factory=dict)
+    # (source_file, size, mtime_ns) -> content hash the log recorded for a file read with that
+    # identity (the latest such row); empty when every file is to be hashed again (verify)
+    identities: dict[tuple[str, int, int], str] = field(default_factory=dict)
 
     @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection) -> LoadState:
+    def read(cls, con: duckdb.DuckDBPyConnection, verify_hashes: bool = False) -> LoadState:
+        """The log's state; ``verify_hashes``: trust no recorded identity (every file is read
+        and hashed again)."""
+        check_columns(con, "load_log", LOAD_LOG_DDL)  # an older log: its remedy, not a SQL error
         seen = set(
             con.execute(f"select source_file, content_hash from {RAW_SCHEMA}.load_log").fetchall()
         )
+        identities = {}
+        if not verify_hashes:
+            identities = {
+                (source_file, size, mtime_ns): content_hash
+                for source_file, size, mtime_ns, content_hash in con.execute(
+                    f"""
+                    select source_file, file_size_bytes, file_mtime_ns, content_hash
+                    from {RAW_SCHEMA}.load_log
+                    where file_mtime_ns is not null
+                    order by load_id
+                    """
+                ).fetchall()
+            }
         loaded = con.execute(
             f"""
             select extract_name, business_date, load_id, source_file, content_hash,
@@ -191,7 +241,7 @@ class LoadState:
         (max_id,) = con.execute(
             f"select coalesce(max(load_id), 0) from {RAW_SCHEMA}.load_log"
         ).fetchone()
-        return cls(seen, live, max_id + 1, loaded_content, held)
+        return cls(seen, live, max_id + 1, loaded_content, held, identities)
 
     def take_load_id(self) -> int:
         load_id = self.next_load_id

@@ -36,8 +36,7 @@ def pending_dates(root: Path, seen: dict[str, str]) -> tuple[dict[str, list[str]
     for f in discover(root):
         if not f.is_known or f.business_date is None:
             continue
-        stat = (root / f.source_file).stat()
-        stamp = f"{stat.st_mtime_ns}:{stat.st_size}"
+        stamp = f"{f.mtime_ns}:{f.size}"  # as listed (a known file is a regular file)
         current[f.source_file] = stamp
         if seen.get(f.source_file) != stamp:
             by_date.setdefault(f.business_date.isoformat(), []).append(f.source_file)

@@ -10,6 +10,11 @@ When nothing is new (every landing file in the load log, the served copy the las
 no dbt project file changed since: orchestration/up_to_date.py) it says so in one line and exits
 0 without starting Dagster or dbt.
 
+The landing zone is listed once per invocation (orchestration.settings.listed_once): the range
+check, the check for anything new, the first partition when the definitions load, the printed
+range and the ingest range all read that listing. The ingest job's ingestion lists it again, as
+it reads the files.
+
 `--full-refresh` (`make run FULL_REFRESH=1`) rebuilds the models rebuilt by load from all
 history; a build that fails because a model's columns changed with a new version of Concord (an
 incremental model keeps its table between builds) ends by saying so.
@@ -33,7 +38,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 
-from ingestion.discover import discover
+from ingestion.discover import LandingFile
 from orchestration import settings, up_to_date
 from publishing import served
 from publishing import settings as publishing_settings
@@ -66,12 +71,18 @@ def paths_of(defs: dg.Definitions) -> Paths:
     )
 
 
-def business_date_range(landing: Path) -> tuple[str, str]:
-    """First and last business date of the landing zone's loadable files (a file rejected for
-    an implausible date never widens the range)."""
+def require_landing(landing: Path) -> None:
     if not landing.is_dir():
         raise CannotStart(f"the landing dir {landing} does not exist (CONCORD_LANDING_DIR)")
-    dates = sorted({f.business_date for f in discover(landing) if f.is_known})
+
+
+def business_date_range(landing: Path, files: list[LandingFile] | None = None) -> tuple[str, str]:
+    """First and last business date of the landing zone's loadable files (a file rejected for
+    an implausible date never widens the range). ``files``: the landing zone as listed already
+    (None: the invocation's listing, else a new one)."""
+    require_landing(landing)
+    files = settings.landing_files(landing) if files is None else files
+    dates = sorted({f.business_date for f in files if f.is_known})
     if not dates:
         raise CannotStart(f"no landing files with a business date under {landing}")
     return dates[0].isoformat(), dates[-1].isoformat()
@@ -89,26 +100,33 @@ def instance() -> dg.DagsterInstance:
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def ingest_range(paths: Paths) -> tuple[str, str]:
+def ingest_range(paths: Paths, files: list[LandingFile] | None = None) -> tuple[str, str]:
     """The business dates a run ingests: from the first to the last date of a landing file the
     load log does not hold yet (or a held file an owner released); the last business date alone
     when there is none (the ingest run then loads nothing). Before the first ingestion, the
     whole landing zone. Dagster records each asset for each date of the range, and ingestion
     reads each file of it: a day's run touches a day (docs/benchmarks.md, "A day through
-    Dagster")."""
-    start, end = business_date_range(paths.landing)
+    Dagster"). ``files``: the landing zone as listed already (None: list it)."""
+    files = settings.landing_files(paths.landing) if files is None else files
+    start, end = business_date_range(paths.landing, files)
     if not paths.warehouse.exists():
         return start, end
     from ingestion.load import unlogged_files
+    from ingestion.warehouse import WarehouseSchemaError
 
     try:
         with duckdb.connect(str(paths.warehouse), read_only=True) as con:
             if not table_exists(con, "raw", "load_log"):
                 return start, end
             pending = sorted(
-                {f.business_date for f in unlogged_files(paths.landing, con) if f.business_date}
+                {
+                    f.business_date
+                    for f in unlogged_files(paths.landing, con, files=files)
+                    if f.business_date
+                }
             )
-    except duckdb.Error:  # cannot tell: every date, as before the first ingestion
+    except (duckdb.Error, WarehouseSchemaError):  # cannot tell (locked, an older load log):
+        # every date, as before the first ingestion; the ingestion says what is wrong
         return start, end
     if not pending:
         return end, end
@@ -123,11 +141,14 @@ def transform_config(full_refresh: bool) -> dict:
 
 
 def run_pipeline(
-    defs: dg.Definitions, dagster_instance: dg.DagsterInstance, full_refresh: bool = False
+    defs: dg.Definitions,
+    dagster_instance: dg.DagsterInstance,
+    full_refresh: bool = False,
+    files: list[LandingFile] | None = None,
 ) -> list:
     """Ingest the business dates of the definitions' landing zone that have files not yet
     loaded (ingest_range), then transform (from all history with full_refresh). Returns the
-    two run results."""
+    two run results. ``files``: that landing zone as listed already (None: list it)."""
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
@@ -135,7 +156,7 @@ def run_pipeline(
 
     from orchestration import history, recovery
 
-    start, end = ingest_range(paths_of(defs))
+    start, end = ingest_range(paths_of(defs), files)
     recovery.release_abandoned_runs(dagster_instance)
     recovery.release_slots_of_finished_runs(dagster_instance)
     storage = dagster_instance.event_log_storage
@@ -371,32 +392,56 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild the models rebuilt by load from all history (make run FULL_REFRESH=1)",
     )
     args = parser.parse_args([] if argv is None else argv)
+    landing = settings.landing_dir()
     try:
-        business_date_range(settings.landing_dir())  # a missing landing zone is said first
-        idle = not args.full_refresh and up_to_date.nothing_new(
-            settings.landing_dir(),
-            settings.warehouse_path(),
-            publishing_settings.served_path(),
-            settings.PROJECT_ROOT,
-        )
-        if idle:
-            print(idle)
-            return 0
-        pii_salt()
-        defs = load_definitions()
-        paths = paths_of(defs)
-        before = last_load_id(paths.warehouse)
-    except (CannotStart, PiiSaltMissing) as error:
+        require_landing(landing)  # a missing landing zone is said first
+    except CannotStart as error:
         print(f"concord: {error}", file=sys.stderr)
         return 2
-    start, end = business_date_range(paths.landing)
+    with settings.listed_once(landing) as files:
+        try:
+            start, end = business_date_range(landing, files)
+            idle = not args.full_refresh and up_to_date.nothing_new(
+                landing,
+                settings.warehouse_path(),
+                publishing_settings.served_path(),
+                settings.PROJECT_ROOT,
+                files=files,
+            )
+            if idle:
+                print(idle)
+                return 0
+            pii_salt()
+            defs = load_definitions()
+            paths = paths_of(defs)
+            before = last_load_id(paths.warehouse)
+        except (CannotStart, PiiSaltMissing) as error:
+            print(f"concord: {error}", file=sys.stderr)
+            return 2
+        return run_listed(args.full_refresh, defs, paths, before, files, (start, end))
+
+
+def run_listed(
+    full_refresh: bool,
+    defs: dg.Definitions,
+    paths: Paths,
+    before: int,
+    files: list[LandingFile],
+    dates: tuple[str, str],
+) -> int:
+    """The run itself, once main has listed the landing zone (``files``, business dates
+    ``dates``) and loaded the definitions; returns the exit status."""
+    if paths.landing != settings.landing_dir():  # definitions of another landing zone
+        files = settings.landing_files(paths.landing)
+        dates = business_date_range(paths.landing, files)
+    start, end = dates
     print(f"concord: landing zone {paths.landing}, business dates {start} to {end}")
     from orchestration import progress
 
     log = progress.run_log_path(settings.PROJECT_ROOT / "logs")
     print(f"concord: the full log of dbt and Dagster goes to {log}")
     with progress.captured_output(log):
-        results = run_pipeline(defs, instance(), full_refresh=args.full_refresh)
+        results = run_pipeline(defs, instance(), full_refresh=full_refresh, files=files)
     text, status = report(results, before, paths)
     print(text)
     return status

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from ingestion.discover import discover
+from ingestion.discover import LandingFile, discover
 from ingestion.lake import LAKE_ENV, lake_dir_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +17,8 @@ WAREHOUSE_POOL = "concord_warehouse"  # one writer at a time per DuckDB file
 # the first delivery): every date since, so that the first files have partitions, whatever
 # their dates, without a reload of the code location.
 EMPTY_LANDING_PARTITIONS_START = date(2000, 1, 1)
+# The listing of the landing zone an orchestration.run invocation took (listed_once), by dir.
+_LISTED: dict[Path, list[LandingFile]] = {}
 
 
 def _resolve(value: str) -> Path:
@@ -56,5 +60,30 @@ def earliest_business_date(landing: Path) -> date | None:
     """The earliest business date of a known file that ingestion would not refuse, or None."""
     if not landing.is_dir():
         return None
-    dates = [f.business_date for f in discover(landing) if f.is_known and f.business_date]
+    dates = [f.business_date for f in landing_files(landing) if f.is_known and f.business_date]
     return min(dates, default=None)
+
+
+def landing_files(landing: Path) -> list[LandingFile]:
+    """The files of the landing zone: the listing taken by the enclosing listed_once for this
+    dir, else a new one (ingestion.discover)."""
+    listed = _LISTED.get(Path(landing).absolute())
+    return listed if listed is not None else discover(landing)
+
+
+@contextmanager
+def listed_once(landing: Path) -> Iterator[list[LandingFile]]:
+    """List the landing zone once (FileNotFoundError when it is missing) for the block: its
+    readers here (partitions_start, when the definitions load) answer from this listing, which
+    the caller passes along to the others. One orchestration.run invocation, one listing."""
+    key = Path(landing).absolute()
+    files = discover(landing)
+    previous = _LISTED.get(key)
+    _LISTED[key] = files
+    try:
+        yield files
+    finally:
+        if previous is None:
+            del _LISTED[key]
+        else:
+            _LISTED[key] = previous

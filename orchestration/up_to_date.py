@@ -8,7 +8,9 @@ Nothing is new when, at once:
 * the served copy's current version is that build (same dbt invocation) and counted the same
   load log (files by status): every ingestion since was built and published;
 * every landing file, loadable or stray, is in the load log with its content (path and SHA-256,
-  as ingestion itself decides what it has seen).
+  as ingestion itself decides what it has seen: a file whose path, size and modification time
+  the log recorded is not read again, docs/decisions.md, "Unchanged landing files are not
+  read again").
 Any doubt (a missing file, a warehouse another process is writing) means: run."""
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from ingestion.discover import LandingFile
 from publishing import served
 from publishing import settings as publishing_settings
 
@@ -37,9 +40,14 @@ def newest_input(project_root: Path) -> float:
 
 
 def nothing_new(
-    landing: Path, warehouse: Path, served_path: Path, project_root: Path
+    landing: Path,
+    warehouse: Path,
+    served_path: Path,
+    project_root: Path,
+    files: list[LandingFile] | None = None,
 ) -> str | None:
-    """One line saying there is nothing to do, or None when a run has work (or cannot tell)."""
+    """One line saying there is nothing to do, or None when a run has work (or cannot tell).
+    ``files``: the landing zone as the caller listed it (None: list it)."""
     started = time.perf_counter()
     results = publishing_settings.build_results_path(warehouse)
     if not (warehouse.is_file() and results.is_file() and served_path.exists()):
@@ -55,6 +63,7 @@ def nothing_new(
     if not publication or publication["dbt_invocation_id"] != invocation:
         return None
     from ingestion.load import pending_files  # pandas: only once the cheap tests passed
+    from ingestion.warehouse import WarehouseSchemaError
 
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
@@ -63,9 +72,10 @@ def nothing_new(
             )
             if logged != json.loads(publication["files_by_status"] or "{}"):
                 return None
-            if pending_files(landing, con):
+            if pending_files(landing, con, files=files):
                 return None
-    except duckdb.Error:  # locked by a writer, or no load log: let the run say what it is
+    except (duckdb.Error, WarehouseSchemaError):  # locked, no load log or an older one: the
+        # run says what it is
         return None
     return (
         f"concord: nothing new: every landing file is in the load log "

@@ -997,7 +997,7 @@ def deny_read(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     as root, whom file modes do not stop)."""
     real = load_module._read_bytes
 
-    def read_bytes(candidate: Path) -> bytes:
+    def read_bytes(candidate: Path) -> tuple[bytes, int | None]:
         if Path(candidate) == path:
             raise PermissionError(13, "Permission denied", str(candidate))
         return real(candidate)

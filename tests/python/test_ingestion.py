@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from ingestion import load as load_module
 from ingestion.__main__ import main as cli_main
 from ingestion.contract import PROJECT_ROOT, load_contract
 from ingestion.load import discover, ingest
+from ingestion.warehouse import WarehouseSchemaError
 
 CONTRACT = load_contract()
 BUSINESS_DATE = date(2026, 1, 5)
@@ -1232,6 +1234,220 @@ def _assert_rows_conserved(warehouse: Path) -> None:
     }
     assert raw_counts == expected_raw
     assert quarantine_counts == expected_quarantine
+
+
+# ---------------------------------------------------------------- identity: unchanged files
+
+
+AN_HOUR_AGO_NS = int((datetime.now(UTC) - timedelta(hours=1)).timestamp()) * 10**9
+
+
+def _age(landing: Path, mtime_ns: int = AN_HOUR_AGO_NS) -> None:
+    """Every landing file modified long before it is read (a delivery of earlier in the day):
+    outside ingestion's racy window, so its identity is recorded when read."""
+    for path in landing.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch, denied: set[Path] | None = None) -> list[str]:
+    """Every landing file ingestion opens from now on, by name, in order; opening a path of
+    ``denied`` fails as for a file of mode 000 (tests may run as root, whom modes do not stop)."""
+    reads: list[str] = []
+    real = load_module._read_bytes
+
+    def counting(path: Path) -> tuple[bytes, int | None]:
+        reads.append(Path(path).name)
+        if denied and Path(path) in denied:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(load_module, "_read_bytes", counting)
+    return reads
+
+
+def _identities(warehouse: Path) -> dict[str, tuple[int, int | None]]:
+    """source_file -> (file_size_bytes, file_mtime_ns) of the latest log row of each path."""
+    return {f: (r["file_size_bytes"], r["file_mtime_ns"]) for f, r in load_log(warehouse).items()}
+
+
+def test_unchanged_files_are_not_read_again_unless_verified(
+    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _mixed_landing_zone(tmp_path, landing)
+    _age(landing)
+    first = ingest(landing, warehouse)
+    before = all_raw_tables(warehouse)
+    listed = {f.source_file: (f.size, f.mtime_ns) for f in discover(landing)}
+    # every file read is logged with its identity as listed (the empty file too: 0 bytes)
+    assert _identities(warehouse) == {
+        f: (path.stat().st_size, path.stat().st_mtime_ns) for f in listed for path in [landing / f]
+    }
+    assert _identities(warehouse) == listed
+    reads = _count_reads(monkeypatch)
+
+    second = ingest(landing, warehouse)
+    from ingestion.load import pending_files, unlogged_files
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert pending_files(landing, con) == []
+        assert unlogged_files(landing, con) == []
+    assert reads == []
+    assert (second.files_seen, second.files_skipped, len(second.files)) == (
+        first.files_seen,
+    ) * 2 + (0,)
+    assert all_raw_tables(warehouse) == before
+
+    verified = ingest(landing, warehouse, verify_hashes=True)
+    assert sorted(reads) == sorted(Path(f).name for f in listed)
+    assert (verified.files_skipped, len(verified.files)) == (first.files_seen, 0)
+    reads.clear()
+    monkeypatch.setenv(load_module.VERIFY_ENV, "1")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert pending_files(landing, con) == []
+    assert sorted(reads) == sorted(Path(f).name for f in listed)
+    reads.clear()
+    assert cli_main(["--landing", str(landing), "--warehouse", str(warehouse)]) == 0
+    assert len(reads) == len(listed)
+    monkeypatch.delenv(load_module.VERIFY_ENV)
+    reads.clear()
+    assert cli_main(["--landing", str(landing), "--warehouse", str(warehouse)]) == 0
+    assert reads == []
+    assert (
+        cli_main(["--landing", str(landing), "--warehouse", str(warehouse), "--verify-hashes"]) == 0
+    )
+    assert len(reads) == len(listed)
+    assert all_raw_tables(warehouse) == before
+    monkeypatch.setenv(load_module.VERIFY_ENV, "yes")
+    with pytest.raises(ValueError, match="CONCORD_VERIFY_HASHES='yes'"):
+        ingest(landing, warehouse)
+
+
+def test_a_same_size_rewrite_is_read_when_its_mtime_changed(
+    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1), pos_sale(2)]))
+    _age(landing)
+    ingest(landing, warehouse)
+    original = path.read_bytes()
+    rewritten = delimited("pos_sales", [pos_sale(1), pos_sale(3)])
+    assert len(rewritten) == len(original) and rewritten != original
+    reads = _count_reads(monkeypatch)
+
+    # same size, same mtime to the nanosecond: taken for the recorded content (the trade-off)
+    path.write_bytes(rewritten)
+    _age(landing)
+    assert ingest(landing, warehouse).files_skipped == 1
+    assert reads == []
+    # the same size with a new mtime: read, hashed, and a re-delivery of that path as before
+    _age(landing, AN_HOUR_AGO_NS + 1)
+    report = ingest(landing, warehouse)
+    assert reads == [path.name]
+    assert [(f.status, f.rows_loaded) for f in report.files] == [("replaced", 2)]
+    expected = pd.read_csv(io.BytesIO(rewritten), dtype=str)["receipt_line_number"].astype(int)
+    assert query(warehouse, "select receipt_line_number from raw.pos_sales order by 1") == [
+        (n,) for n in sorted(expected)
+    ]
+    assert _identities(warehouse)[path.relative_to(landing).as_posix()] == (
+        len(rewritten),
+        AN_HOUR_AGO_NS + 1,
+    )
+    _assert_rows_conserved(warehouse)
+    # verifying finds a same-size same-mtime rewrite (with content not seen before)
+    third = delimited("pos_sales", [pos_sale(1), pos_sale(4)])
+    assert len(third) == len(original)
+    path.write_bytes(third)
+    _age(landing, AN_HOUR_AGO_NS + 1)
+    assert ingest(landing, warehouse).files_skipped == 1
+    report = ingest(landing, warehouse, verify_hashes=True)
+    assert [(f.status, f.rows_loaded) for f in report.files] == [("replaced", 2)]
+    assert query(warehouse, "select receipt_line_number from raw.pos_sales order by 1") == [
+        (1,),
+        (4,),
+    ]
+    _assert_rows_conserved(warehouse)
+
+
+def test_files_without_an_identity_are_hashed_as_before(
+    landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file modified just before it was read and one that could not be read keep no identity:
+    read by every run, as before (the unreadable one loads once readable); a held file released
+    later is read and loads."""
+    fresh = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1)]), date(2026, 1, 6))
+    live = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1), pos_sale(2)]))
+    denied = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(4)]), date(2026, 1, 7))
+    _age(landing)
+    os.utime(fresh)  # modified now: inside the racy window
+    denials = {denied}
+    reads = _count_reads(monkeypatch, denials)
+    first = ingest(landing, warehouse)
+    assert sorted((Path(f.source_file).name, f.status) for f in first.files) == sorted(
+        [(fresh.name, "loaded"), (denied.name, "failed"), (live.name, "loaded")]
+    )
+    log = _identities(warehouse)
+    relative = {p: p.relative_to(landing).as_posix() for p in (fresh, live, denied)}
+    assert log[relative[fresh]] == (fresh.stat().st_size, None)
+    assert log[relative[denied]] == (0, None)
+    assert log[relative[live]] == (live.stat().st_size, AN_HOUR_AGO_NS)
+
+    # a held re-delivery (no data rows) is logged with its identity
+    held = land(
+        landing, "pos_sales", delimited("pos_sales", []), delivery=date(2026, 1, 7), sequence=2
+    )
+    _age(landing)
+    reads.clear()
+    second = ingest(landing, warehouse)
+    assert [(Path(f.source_file).name, f.status) for f in second.files] == [(held.name, "held")]
+    assert second.files_skipped == 3
+    assert sorted(reads) == sorted([fresh.name, denied.name, held.name])
+
+    # readable now, and the hold released: both read, both load
+    denials.clear()
+    reads.clear()
+    actions = landing.parent / "actions.csv"
+    actions.write_text(
+        "exception_id,action,reason,actor,action_date\n"
+        f"{load_module.held_exception_id(held.relative_to(landing).as_posix())},release,"
+        "the store was closed,finance,2026-01-09\n"
+    )
+    third = ingest(landing, warehouse, actions=actions)
+    assert sorted((Path(f.source_file).name, f.status) for f in third.files) == sorted(
+        [(denied.name, "loaded"), (held.name, "replaced")]
+    )
+    assert sorted(reads) == sorted([fresh.name, denied.name, held.name])
+    _assert_rows_conserved(warehouse)
+    reads.clear()
+    assert ingest(landing, warehouse, actions=actions).files == []
+    assert sorted(reads) == [fresh.name]  # the others were read with an identity to record
+
+
+def test_a_load_log_without_the_identity_column_names_the_remedy(
+    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _mixed_landing_zone(tmp_path, landing)
+    _age(landing)
+    ingest(landing, warehouse)
+    with duckdb.connect(str(warehouse)) as con:  # as a warehouse of the previous version
+        con.execute("alter table raw.load_log drop column file_mtime_ns")
+    before = all_raw_tables(warehouse)
+
+    remedy = rf"lacks column\(s\) file_mtime_ns .*ALTER TABLE .* on {warehouse}, or rebuild"
+    with pytest.raises(WarehouseSchemaError, match=remedy):
+        ingest(landing, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # the sensor's and run's check
+        with pytest.raises(WarehouseSchemaError, match=remedy):
+            load_module.unlogged_files(landing, con)
+    assert cli_main(["--landing", str(landing), "--warehouse", str(warehouse)]) == 2
+    assert all_raw_tables(warehouse) == before
+
+    with duckdb.connect(str(warehouse)) as con:  # the remedy the message names
+        con.execute("alter table raw.load_log add column file_mtime_ns bigint")
+    reads = _count_reads(monkeypatch)
+    report = ingest(landing, warehouse)
+    assert (report.files_skipped, len(report.files)) == (report.files_seen, 0)
+    assert len(reads) == report.files_seen  # rows without an identity: hashed as before
+    _assert_rows_conserved(warehouse)
 
 
 # ---------------------------------------------------------------- selection and CLI

@@ -226,6 +226,35 @@ def test_partitions_start_at_the_first_configured_date() -> None:
     assert ingest.DAILY.get_first_partition_key() == settings.partitions_start()
 
 
+def test_one_listing_of_the_landing_zone_serves_the_whole_invocation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside settings.listed_once (orchestration.run's invocation) the first partition and the
+    date range answer from the one listing; outside, each lists the landing zone as it is."""
+    import ingestion.discover
+    from orchestration import run
+
+    landing = tmp_path / "landing"
+    write(landing / "pos/2026-01-06/pos_sales_20260105.csv", "a\n")
+    write(landing / "pos/2026-01-08/pos_sales_20260107.csv", "a\n")
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(landing))
+    monkeypatch.delenv("CONCORD_PARTITIONS_START", raising=False)
+    listings: list[Path] = []
+    real_walk = ingestion.discover._walk
+    monkeypatch.setattr(
+        ingestion.discover, "_walk", lambda path: listings.append(path) or real_walk(path)
+    )
+    with settings.listed_once(landing) as files:
+        write(landing / "pos/2026-01-04/pos_sales_20260103.csv", "a\n")  # after the listing
+        assert settings.partitions_start() == "2026-01-05"
+        assert run.business_date_range(landing) == ("2026-01-05", "2026-01-07")
+        assert run.business_date_range(landing, files) == ("2026-01-05", "2026-01-07")
+        assert len(listings) == 1
+    assert settings.partitions_start() == "2026-01-03"
+    assert run.business_date_range(landing) == ("2026-01-03", "2026-01-07")
+    assert len(listings) == 3
+
+
 def test_the_asset_graph_matches_its_snapshot() -> None:
     """Keys, groups, owners, kinds and check names as committed. On an intended change, run the
     refresh command and review the snapshot's diff with the change."""

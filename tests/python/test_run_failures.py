@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import ingestion.discover
 from orchestration import ingest, run
 
 CAUSE = "pos_sales_20260105.csv row 2 column quantity: cannot convert 'x' (injected fault)"
@@ -28,7 +29,18 @@ def test_a_failed_ingest_step_is_reported_with_its_own_error(
     monkeypatch.setenv("CONCORD_SERVED_WAREHOUSE", str(tmp_path / "served.duckdb"))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
 
+    listings: list[Path] = []
+    real_walk = ingestion.discover._walk
+
+    def counted_walk(landing_dir: Path) -> list:
+        listings.append(landing_dir)
+        return real_walk(landing_dir)
+
+    monkeypatch.setattr(ingestion.discover, "_walk", counted_walk)
+    listed_before_the_job: list[int] = []
+
     def failing_ingest(*args: object, **kwargs: object) -> None:
+        listed_before_the_job.append(len(listings))
         raise RuntimeError(CAUSE)
 
     # The fault is injected where the step calls ingestion, so the step fails as it would on
@@ -36,6 +48,9 @@ def test_a_failed_ingest_step_is_reported_with_its_own_error(
     monkeypatch.setattr(ingest, "ingest", failing_ingest)
 
     assert run.main() == 1
+    # the range check, the printed range and the ingest range: one listing of the landing zone
+    # before the first ingest step starts
+    assert listed_before_the_job[:1] == [1]
     captured = capsys.readouterr()
     output = captured.out + captured.err
     assert "ingest_job: FAILED" in output

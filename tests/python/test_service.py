@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 from dagster._core.utils import make_new_run_id
 
+import ingestion.discover
 from ingestion.discover import discover
 from orchestration import automation, history, open_warnings, run, up_to_date
 from orchestration.dbt import DbtBuildConfig, whole_history_tests
@@ -250,7 +251,9 @@ def test_the_transform_waits_for_the_last_of_several_pending_ingestions(service:
         instance.delete_run(queued.run_id)
 
 
-def test_a_run_with_nothing_new_says_so_and_changes_nothing(service: dict) -> None:
+def test_a_run_with_nothing_new_says_so_and_changes_nothing(
+    service: dict, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     paths = service["paths"]
     version, log = served_version(paths.served), load_log(paths.warehouse)
     env = os.environ | {
@@ -273,6 +276,18 @@ def test_a_run_with_nothing_new_says_so_and_changes_nothing(service: dict) -> No
     assert len(lines) == 1 and lines[0].startswith("concord: nothing new"), done.stdout[-3000:]
     assert f"v{version[0]:06d}" in lines[0]
     assert served_version(paths.served) == version and load_log(paths.warehouse) == log
+    # in this process: the landing zone listed once for the range check and the pending files
+    for name in ("CONCORD_LANDING_DIR", "CONCORD_WAREHOUSE", "CONCORD_SERVED_WAREHOUSE"):
+        monkeypatch.setenv(name, env[name])
+    listings: list[Path] = []
+    real_walk = ingestion.discover._walk
+    monkeypatch.setattr(
+        ingestion.discover, "_walk", lambda path: listings.append(path) or real_walk(path)
+    )
+    assert run.main() == 0
+    assert capsys.readouterr().out.startswith("concord: nothing new")
+    assert listings == [paths.landing]
+    monkeypatch.undo()
     # a stray file is news: the same check then says there is work
     stray = paths.landing / "pos" / service["last_delivery"] / "notes.txt"
     stray.write_text("not an extract\n")
