@@ -402,12 +402,17 @@ def full_state_directly(scratch: Path, env: dict[str, str], project: Path) -> No
     production_build(project, scratch, env)
     results = scratch / "warehouse.run_results.json"  # where orchestration's build leaves them
     shutil.copy(scratch / "target" / "run_results.json", results)
-    subprocess.run(
-        [sys.executable, "-m", "publishing", "publish", "--run-results", str(results)],
+    published = subprocess.run(
+        [
+            *[sys.executable, "-m", "publishing", "publish", "--run-results", str(results)],
+            *["--manifest", str(scratch / "target" / "manifest.json")],
+        ],
         env=env,
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if published.returncode:
+        raise SystemExit(f"publishing the full state failed:\n{published.stdout}{published.stderr}")
     print(f"full state made directly: {time.perf_counter() - started:.1f} s", flush=True)
 
 
