@@ -35,6 +35,7 @@ import duckdb
 
 from ingestion.discover import discover
 from orchestration import settings, up_to_date
+from orchestration.startup import collector_paused
 from publishing import served
 from publishing import settings as publishing_settings
 
@@ -346,8 +347,14 @@ def summary(served_path: Path) -> str:
 
 def load_definitions() -> dg.Definitions:
     """The code location with its resources from the environment as it is now, or CannotStart
-    when the dbt project has not been parsed."""
-    from orchestration.dbt import DBT_PROJECT
+    when personal data has no salt or the dbt project has not been parsed."""
+    from ingestion.pii import PiiSaltMissing, pii_salt
+
+    try:
+        pii_salt()
+    except PiiSaltMissing as error:
+        raise CannotStart(str(error)) from None
+    from orchestration.manifest import DBT_PROJECT
 
     if not DBT_PROJECT.manifest_path.exists():
         raise CannotStart(
@@ -362,8 +369,6 @@ def load_definitions() -> dg.Definitions:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from ingestion.pii import PiiSaltMissing, pii_salt
-
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__)
     parser.add_argument(
         "--full-refresh",
@@ -371,6 +376,10 @@ def main(argv: list[str] | None = None) -> int:
         help="rebuild the models rebuilt by load from all history (make run FULL_REFRESH=1)",
     )
     args = parser.parse_args([] if argv is None else argv)
+    # the start-up (imports, definitions): most of its CPU went to the cyclic garbage collector,
+    # which had nothing to collect there (orchestration/startup.py)
+    startup = contextlib.ExitStack()
+    startup.enter_context(collector_paused())
     try:
         business_date_range(settings.landing_dir())  # a missing landing zone is said first
         idle = not args.full_refresh and up_to_date.nothing_new(
@@ -382,13 +391,14 @@ def main(argv: list[str] | None = None) -> int:
         if idle:
             print(idle)
             return 0
-        pii_salt()
         defs = load_definitions()
         paths = paths_of(defs)
         before = last_load_id(paths.warehouse)
-    except (CannotStart, PiiSaltMissing) as error:
+    except CannotStart as error:
         print(f"concord: {error}", file=sys.stderr)
         return 2
+    finally:
+        startup.close()
     start, end = business_date_range(paths.landing)
     print(f"concord: landing zone {paths.landing}, business dates {start} to {end}")
     from orchestration import progress
@@ -396,7 +406,9 @@ def main(argv: list[str] | None = None) -> int:
     log = progress.run_log_path(settings.PROJECT_ROOT / "logs")
     print(f"concord: the full log of dbt and Dagster goes to {log}")
     with progress.captured_output(log):
-        results = run_pipeline(defs, instance(), full_refresh=args.full_refresh)
+        with collector_paused():
+            dagster_instance = instance()
+        results = run_pipeline(defs, dagster_instance, full_refresh=args.full_refresh)
     text, status = report(results, before, paths)
     print(text)
     return status
