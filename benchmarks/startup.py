@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
     }
     env.pop("CONCORD_LAKE_DIR", None)
     try:
-        print(f"load average {os.getloadavg()[0]:.1f}; the landing zone processed once", flush=True)
+        print(f"load average {os.getloadavg()[0]:.1f}; processing the landing once", flush=True)
         run = subprocess.run(
             [sys.executable, "-m", "orchestration.run"],
             env=env,
