@@ -20,15 +20,10 @@ from packaging import version
 
 from orchestration import check_descriptions, groups, null_columns, open_warnings, settings
 from orchestration.ingest import LOAD_LOG_KEY
+from orchestration.manifest import DBT_PROJECT, dbt_manifest
 from orchestration.progress import Ticker
 from orchestration.resources import Warehouse
 from publishing import settings as publishing_settings
-
-DBT_PROJECT = DbtProject(
-    project_dir=settings.PROJECT_ROOT,
-    profiles_dir=settings.PROJECT_ROOT / "profiles",
-)
-DBT_PROJECT.prepare_if_dev()
 
 
 class ConcordTranslator(DagsterDbtTranslator):
@@ -117,7 +112,7 @@ def whole_history_tests(config: DbtBuildConfig, not_passing: set[str]) -> set[st
 
 
 @dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
+    manifest=dbt_manifest(),
     project=DBT_PROJECT,
     dagster_dbt_translator=ConcordTranslator(),
     pool=settings.WAREHOUSE_POOL,

@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import warnings
 
-import dagster as dg
+from orchestration.startup import collector_paused
 
-from orchestration import resources
-from orchestration.automation import close_schedule, landing_sensor, transform_after_ingest
-from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
-from orchestration.exposures import exposure_specs
-from orchestration.freshness import with_freshness
-from orchestration.ingest import (
-    INGEST_ASSETS,
-    landing_specs,
-    load_log,
-    quarantine_spec,
-    replaced_rows_spec,
-)
-from orchestration.jobs import ingest_job, transform_job
-from orchestration.publish import publishing_assets
+# The imports and the dbt assets they build are most of a process's start-up: without the
+# cyclic garbage collector running through them (orchestration/startup.py).
+with collector_paused():
+    import dagster as dg
+
+    from orchestration import resources
+    from orchestration.automation import close_schedule, landing_sensor, transform_after_ingest
+    from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
+    from orchestration.exposures import exposure_specs
+    from orchestration.freshness import with_freshness
+    from orchestration.ingest import (
+        INGEST_ASSETS,
+        landing_specs,
+        load_log,
+        quarantine_spec,
+        replaced_rows_spec,
+    )
+    from orchestration.jobs import ingest_job, transform_job
+    from orchestration.publish import publishing_assets
 
 
 def build_definitions(
@@ -59,4 +64,5 @@ def build_definitions(
     ).map_asset_specs(func=with_freshness)
 
 
-defs = build_definitions()
+with collector_paused():
+    defs = build_definitions()

@@ -5,20 +5,20 @@ materialized: the dashboard reads the served copy when someone opens a page."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.dbt import DBT_PROJECT, concord_dbt_assets
+from orchestration.dbt import concord_dbt_assets
+from orchestration.manifest import dbt_manifest
 from orchestration.publish import PUBLICATION_KEY
 
 
 def exposure_specs(manifest: Mapping[str, Any] | None = None) -> list[dg.AssetSpec]:
     if manifest is None:
-        manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+        manifest = dbt_manifest()
     specs = []
     for exposure in sorted(manifest.get("exposures", {}).values(), key=lambda e: e["name"]):
         models = [

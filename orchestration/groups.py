@@ -8,12 +8,11 @@ a message naming it: a new folder must be given a group here, never make one by 
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import PurePosixPath
 
 from ingestion.contract import load_contract
-from publishing import settings as publishing_settings
+from orchestration.manifest import dbt_manifest
 
 # Every group of the graph, with what it holds (docs: README, "The Dagster asset graph").
 GROUPS: dict[str, str] = {
@@ -95,7 +94,7 @@ def system_owners() -> dict[str, list[str]]:
 @cache
 def dbt_group_owners() -> dict[str, list[str]]:
     """Each dbt group's owner e-mail (models/_groups.yml), from the parsed project."""
-    manifest = json.loads(publishing_settings.manifest_path().read_text())
+    manifest = dbt_manifest()
     owners: dict[str, list[str]] = {}
     for group in manifest.get("groups", {}).values():
         email = (group.get("owner") or {}).get("email")

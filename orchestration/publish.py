@@ -15,6 +15,7 @@ from dagster_dbt import get_asset_key_for_model
 
 from orchestration import groups, settings
 from orchestration.dbt import DBT_PROJECT, concord_dbt_assets
+from orchestration.manifest import dbt_manifest
 from orchestration.progress import note
 from orchestration.resources import ServedCopy, Warehouse
 from publishing import core, served
@@ -25,7 +26,7 @@ POSTGRES_KEY = dg.AssetKey(["publication_postgres"])
 
 
 def mart_keys() -> list[dg.AssetKey]:
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    manifest = dbt_manifest()
     return [
         get_asset_key_for_model([concord_dbt_assets], relation.name)
         for relation in core.publishable_relations(manifest)

@@ -40,6 +40,7 @@ import duckdb
 
 from ingestion.discover import LandingFile
 from orchestration import settings, up_to_date
+from orchestration.startup import collector_paused
 from publishing import served
 from publishing import settings as publishing_settings
 
@@ -367,8 +368,14 @@ def summary(served_path: Path) -> str:
 
 def load_definitions() -> dg.Definitions:
     """The code location with its resources from the environment as it is now, or CannotStart
-    when the dbt project has not been parsed."""
-    from orchestration.dbt import DBT_PROJECT
+    when personal data has no salt or the dbt project has not been parsed."""
+    from ingestion.pii import PiiSaltMissing, pii_salt
+
+    try:
+        pii_salt()
+    except PiiSaltMissing as error:
+        raise CannotStart(str(error)) from None
+    from orchestration.manifest import DBT_PROJECT
 
     if not DBT_PROJECT.manifest_path.exists():
         raise CannotStart(
@@ -382,8 +389,6 @@ def load_definitions() -> dg.Definitions:
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
-
-    from ingestion.pii import PiiSaltMissing, pii_salt
 
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__)
     parser.add_argument(
@@ -399,25 +404,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"concord: {error}", file=sys.stderr)
         return 2
     with settings.listed_once(landing) as files:
-        try:
-            start, end = business_date_range(landing, files)
-            idle = not args.full_refresh and up_to_date.nothing_new(
-                landing,
-                settings.warehouse_path(),
-                publishing_settings.served_path(),
-                settings.PROJECT_ROOT,
-                files=files,
-            )
-            if idle:
-                print(idle)
-                return 0
-            pii_salt()
-            defs = load_definitions()
-            paths = paths_of(defs)
-            before = last_load_id(paths.warehouse)
-        except (CannotStart, PiiSaltMissing) as error:
-            print(f"concord: {error}", file=sys.stderr)
-            return 2
+        # the start-up (imports, definitions): most of its CPU went to the cyclic garbage
+        # collector, which had nothing to collect there (orchestration/startup.py)
+        with collector_paused():
+            try:
+                start, end = business_date_range(landing, files)
+                idle = not args.full_refresh and up_to_date.nothing_new(
+                    landing,
+                    settings.warehouse_path(),
+                    publishing_settings.served_path(),
+                    settings.PROJECT_ROOT,
+                    files=files,
+                )
+                if idle:
+                    print(idle)
+                    return 0
+                defs = load_definitions()
+                paths = paths_of(defs)
+                before = last_load_id(paths.warehouse)
+            except CannotStart as error:
+                print(f"concord: {error}", file=sys.stderr)
+                return 2
         return run_listed(args.full_refresh, defs, paths, before, files, (start, end))
 
 
@@ -441,7 +448,9 @@ def run_listed(
     log = progress.run_log_path(settings.PROJECT_ROOT / "logs")
     print(f"concord: the full log of dbt and Dagster goes to {log}")
     with progress.captured_output(log):
-        results = run_pipeline(defs, instance(), full_refresh=full_refresh, files=files)
+        with collector_paused():
+            dagster_instance = instance()
+        results = run_pipeline(defs, dagster_instance, full_refresh=full_refresh, files=files)
     text, status = report(results, before, paths)
     print(text)
     return status
