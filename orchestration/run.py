@@ -383,6 +383,7 @@ def load_definitions() -> dg.Definitions:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
+    from ingestion.discover import verify_hashes_requested
     from ingestion.pii import PiiSaltMissing, pii_salt
 
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__)
@@ -400,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with settings.listed_once(landing) as files:
         try:
+            try:
+                verify_hashes_requested()  # a bad value said once, before any check reads it
+            except ValueError as error:
+                raise CannotStart(str(error)) from None
             start, end = business_date_range(landing, files)
             idle = not args.full_refresh and up_to_date.nothing_new(
                 landing,
