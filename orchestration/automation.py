@@ -72,9 +72,9 @@ def not_yet_logged(root: Path, warehouse: Path, by_date: dict[str, list[str]]) -
     minimum_interval_seconds=60,
     default_status=ON,
     description="ON so that a delivery needs no person: each minute, the business dates of "
-    "landing files that are new or changed since the last tick (path, size, modification and change times, inode) "
-    "get one ingest run each, for that date only. The first tick skips files the load log "
-    "already holds (a landing zone `make run` loaded).",
+    "landing files that are new or changed since the last tick (path, size, modification and "
+    "change times, inode) get one ingest run each, for that date only. The first tick skips "
+    "files the load log already holds (a landing zone `make run` loaded).",
 )
 def landing_sensor(
     context: dg.SensorEvaluationContext, landing: LandingZone, warehouse: Warehouse
