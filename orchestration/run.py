@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 
-from ingestion.discover import LandingFile
+from ingestion.discover import LandingFile, verify_hashes_requested
 from orchestration import settings, up_to_date
 from publishing import served
 from publishing import settings as publishing_settings
@@ -383,7 +383,6 @@ def load_definitions() -> dg.Definitions:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from ingestion.discover import verify_hashes_requested
     from ingestion.pii import PiiSaltMissing, pii_salt
 
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__)
@@ -399,12 +398,13 @@ def main(argv: list[str] | None = None) -> int:
     except CannotStart as error:
         print(f"concord: {error}", file=sys.stderr)
         return 2
+    try:
+        verify_hashes_requested()  # a bad value said once, before any check reads it
+    except ValueError as error:
+        print(f"concord: {error}", file=sys.stderr)
+        return 2
     with settings.listed_once(landing) as files:
         try:
-            try:
-                verify_hashes_requested()  # a bad value said once, before any check reads it
-            except ValueError as error:
-                raise CannotStart(str(error)) from None
             start, end = business_date_range(landing, files)
             idle = not args.full_refresh and up_to_date.nothing_new(
                 landing,
