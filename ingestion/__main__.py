@@ -1,8 +1,8 @@
 """Command line: ``python -m ingestion --landing DIR --warehouse FILE [--lake DIR]
 [--verify-hashes]``, prints the report. After loading, the raw tables are mirrored as Parquet in
-the lake (ingestion/lake.py). A landing file the load log recorded with the same path, size and
-modification time is not read again; ``--verify-hashes`` (or CONCORD_VERIFY_HASHES=1) reads and
-hashes every file again.
+the lake (ingestion/lake.py). A landing file whose identity (size, mtime, ctime, inode) equals
+the one recorded for its path when it was last read is not read again; ``--verify-hashes`` (or
+CONCORD_VERIFY_HASHES=1) reads and hashes every file again.
 
 Exit status: 0 when every file of this run loaded (or was a known duplicate or superseded), 1
 when a file failed, was held, rejected or unknown (the report ends with what and why) or the
@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         "--verify-hashes",
         action="store_true",
         default=None,
-        help="read and hash every landing file again, even one whose path, size and "
-        f"modification time the load log recorded (default ${VERIFY_ENV}=1)",
+        help="read and hash every landing file again, even one whose identity (size, mtime, "
+        f"ctime, inode) equals the one recorded when it was read (default ${VERIFY_ENV}=1)",
     )
     args = parser.parse_args(argv)
     args.lake = args.lake or lake_dir_for(args.warehouse)

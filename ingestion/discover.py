@@ -21,6 +21,35 @@ from pathlib import Path
 
 from ingestion.contract import FILE_NAME_RE, Extract, load_contract
 
+# Set to 1: every landing file is read and hashed again, whatever identity was recorded.
+VERIFY_ENV = "CONCORD_VERIFY_HASHES"
+
+
+def verify_hashes_requested() -> bool:
+    """Whether the environment asks to hash every landing file again (CONCORD_VERIFY_HASHES=1)."""
+    value = os.environ.get(VERIFY_ENV, "").strip()
+    if value not in ("", "0", "1"):
+        raise ValueError(f"{VERIFY_ENV}={value!r}: set it to 1 (verify) or 0 / unset (do not)")
+    return value == "1"
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """What stands for a landing file's content besides its path (docs/decisions.md, "Unchanged
+    landing files are not read again"): its size, modification and status-change times (ns) and
+    inode. The status-change time cannot be set from user space, so content copied in with its
+    old modification time kept (``cp -p``, ``rsync -t``, ``touch -r``) still changes it."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+
+    @classmethod
+    def of(cls, status: os.stat_result) -> FileIdentity:
+        """The identity of a file as stat, lstat or fstat returned it."""
+        return cls(status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino)
+
 
 @dataclass(frozen=True)
 class LandingFile:
@@ -36,10 +65,13 @@ class LandingFile:
     sequence: int | None  # 1 for a first delivery, n for a ``_<n>`` re-delivery
     unknown_reason: str | None = None  # why no extract matches (None for known files)
     rejected_reason: str | None = None  # why the file is refused unread (None when it may load)
-    # the entry's size and modification time (ns) when listed, not following a link: with the
-    # path, the identity the load log compares to skip re-reading an unchanged file
-    size: int | None = None
-    mtime_ns: int | None = None
+    # the entry's identity when listed, not following a link (None: not listed): with the path,
+    # what ingestion compares to the identity it recorded to skip re-reading an unchanged file
+    identity: FileIdentity | None = None
+
+    @property
+    def size(self) -> int | None:
+        return None if self.identity is None else self.identity.size
 
     @property
     def is_known(self) -> bool:
@@ -183,7 +215,7 @@ def _walk(landing_dir: Path) -> list[tuple[Path, str | None, os.stat_result]]:
 
 def discover(landing_dir: Path) -> list[LandingFile]:
     """Every file under the landing dir, sorted by (delivery date, system, file name), with its
-    size and modification time as listed."""
+    identity as listed."""
     landing_dir = Path(landing_dir)
     if not landing_dir.is_dir():
         raise FileNotFoundError(f"landing dir {landing_dir} does not exist")
@@ -195,5 +227,5 @@ def discover(landing_dir: Path) -> list[LandingFile]:
             landing_file = replace(
                 landing_file, rejected_reason=f"{landing_file.source_file}: {refused}"
             )
-        files.append(replace(landing_file, size=status.st_size, mtime_ns=status.st_mtime_ns))
+        files.append(replace(landing_file, identity=FileIdentity.of(status)))
     return sorted(files, key=lambda f: f.sort_key)

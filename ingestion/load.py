@@ -22,6 +22,8 @@ What ``ingest`` writes (DuckDB schema ``raw``):
   ``replaced_by_load_id`` (the load that replaced it) and ``row_values``, the contract columns
   as one JSON object of the raw table's values. A closed period keeps what it was closed with
   from them (docs/decisions.md, "Period close: a closed month's file delivered again").
+* ``raw.landing_file_identity``: one row per landing path read with a stable identity: its
+  size, mtime, ctime, inode and content hash when last read (replaced at each such read).
 * ``raw.load_log``: one row per file seen (per distinct content of a path), with a status:
 
   ``loaded``     rows loaded (and bad rows quarantined).
@@ -67,10 +69,11 @@ A later delivery (higher sequence, or the same sequence in a later delivery fold
 path with new content) with different content replaces it.
 
 Idempotency: a file whose path and content hash are already in the log is skipped without a new
-log row, so ingesting the same landing zone again changes nothing. A file whose identity (path,
-size and modification time in ns, as listed) equals the one the log recorded when it was read
-is not read again: the recorded content hash stands (docs/decisions.md, "Unchanged landing files
-are not read again"); any difference reads and hashes it. ``verify_hashes`` (or
+log row, so ingesting the same landing zone again changes nothing. A file whose identity as
+listed (``ingestion.discover.FileIdentity``: size, mtime, ctime and inode) equals the one
+``raw.landing_file_identity`` recorded for its path when it was last read is not read again:
+the recorded content hash stands (docs/decisions.md, "Unchanged landing files are not read
+again"); any difference reads and hashes it. ``verify_hashes`` (or
 CONCORD_VERIFY_HASHES=1) reads and hashes every file again. Files are processed extract by
 extract, business dates in order, each group of whole business dates in one transaction (raw
 rows, quarantine rows, deletions of replaced rows and the log rows together), so a crash never
@@ -103,7 +106,13 @@ import pyarrow as pa
 
 from ingestion.checks import check_parquet_bytes, check_text_file
 from ingestion.contract import PROJECT_ROOT, Extract, load_contract
-from ingestion.discover import LandingFile, discover
+from ingestion.discover import (
+    VERIFY_ENV,
+    FileIdentity,
+    LandingFile,
+    discover,
+    verify_hashes_requested,
+)
 from ingestion.lake import LakeSync, sync_lake
 from ingestion.validate import (
     CONTENT_TABLE,
@@ -129,6 +138,8 @@ __all__ = [
     "discover",
     "held_exception_id",
     "ingest",
+    "VERIFY_ENV",
+    "verify_hashes_requested",
 ]
 
 # File bytes validated per transaction (whole business dates are never split): bounds memory
@@ -141,12 +152,12 @@ MAX_BAD_VALUE = 200
 # The owners' decisions on exceptions (finance edits it); action "release" frees a held file.
 EXCEPTION_ACTIONS = PROJECT_ROOT / "seeds" / "exception_actions.csv"
 ATTENTION_STATUSES = ("failed", "held", "rejected", "unknown")
-# Set to 1: every landing file is read and hashed again, whatever identity the log recorded.
-VERIFY_ENV = "CONCORD_VERIFY_HASHES"
-# A file modified this close to (or after) the moment it is read keeps no identity in the log
-# (it is hashed again next time): a rewrite in the same tick of a coarse file system clock
-# could otherwise keep its size and modification time (git's "racily clean" entries).
+# A file modified or changed (mtime or ctime) this close to (or after) the moment before it was
+# opened keeps no identity (it is hashed again next time): a rewrite in the same tick of a
+# coarse file system clock could otherwise keep its identity (git's "racily clean" entries).
+# Assumes the file system's clock is within this of the local one.
 RACY_WINDOW_NS = 2_000_000_000
+_clock_ns = time.time_ns  # the local clock the racy window is measured on (tests move it)
 
 
 @dataclass
@@ -239,7 +250,6 @@ class _Entry:
     data: bytes | None = None  # text formats: the validated UTF-8 content, to be staged
     parquet_table: str | None = None  # Parquet, read into this temp table
     released: bool = False  # a held file an owner released: replaces without a hold check
-    mtime_ns: int | None = None  # the modification time it was read with (None: not recorded)
 
     @property
     def staged(self) -> bool:
@@ -263,12 +273,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def verify_hashes_requested() -> bool:
-    """Whether the environment asks to hash every landing file again (CONCORD_VERIFY_HASHES=1)."""
-    value = os.environ.get(VERIFY_ENV, "").strip()
-    if value not in ("", "0", "1"):
-        raise ValueError(f"{VERIFY_ENV}={value!r}: set it to 1 (verify) or 0 / unset (do not)")
-    return value == "1"
+def _verifying(verify_hashes: bool | None) -> bool:
+    """A caller's ``verify_hashes``, the environment's when None."""
+    return verify_hashes_requested() if verify_hashes is None else verify_hashes
 
 
 def _selected(f: LandingFile, business_dates: set[date] | None, extracts: set[str] | None) -> bool:
@@ -316,7 +323,7 @@ def ingest(
     """
     started = time.perf_counter()
     landing_dir = Path(landing_dir)
-    verify = verify_hashes_requested() if verify_hashes is None else verify_hashes
+    verify = _verifying(verify_hashes)
     contract = load_contract()
     if extracts is not None:
         unknown = sorted(set(extracts) - set(contract))
@@ -369,25 +376,28 @@ def _chunks(files: list[LandingFile]) -> list[list[LandingFile]]:
     return chunks
 
 
-def _read_bytes(path: Path) -> tuple[bytes, int | None]:
+def _read_bytes(path: Path) -> tuple[bytes, FileIdentity | None]:
     """A landing file's bytes, refusing to follow a symbolic link put in its place, and the
-    modification time (ns) to record as its identity with its size: taken from the open file
-    before reading, so a change while reading leaves a later one; None when the file was
-    modified less than RACY_WINDOW_NS before (or after) it was read, or its size changed."""
+    identity to record with its content hash: taken from the open file (fstat) before reading,
+    so a change while reading leaves a later one; None when its mtime or ctime is less than
+    RACY_WINDOW_NS before the moment before it was opened (or after), or its size changed."""
+    now = _clock_ns()
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     with os.fdopen(descriptor, "rb") as handle:
-        status = os.fstat(handle.fileno())
+        identity = FileIdentity.of(os.fstat(handle.fileno()))
         data = handle.read()
-    stable = len(data) == status.st_size and status.st_mtime_ns < time.time_ns() - RACY_WINDOW_NS
-    return data, status.st_mtime_ns if stable else None
+    changed = max(identity.mtime_ns, identity.ctime_ns)
+    stable = len(data) == identity.size and changed < now - RACY_WINDOW_NS
+    return data, identity if stable else None
 
 
 def _known_hash(f: LandingFile, state: LoadState) -> str | None:
-    """The content hash the load log recorded for this file's identity as listed (path, size,
-    modification time), or None when the file must be read and hashed."""
-    if f.mtime_ns is None or f.size is None:
+    """The content hash recorded for this file's identity as listed, or None when the file must
+    be read and hashed (no identity recorded for its path, or another one)."""
+    recorded = state.identities.get(f.source_file)
+    if f.identity is None or recorded is None or recorded[0] != f.identity:
         return None
-    return state.identities.get((f.source_file, f.size, f.mtime_ns))
+    return recorded[1]
 
 
 def _unreadable(f: LandingFile, error: OSError) -> tuple[str, str]:
@@ -407,24 +417,28 @@ def _released_hold(f: LandingFile, content_hash: str, state: LoadState, released
     )
 
 
-def _read(
-    f: LandingFile, state: LoadState, released: set[str]
-) -> tuple[bytes, str, bool, int | None] | None:
-    """The file's bytes, sha256, whether it is a held file now released and the modification
-    time to record; None when this path and content are already logged (and not released from
-    a hold since). A file whose identity the log recorded is not read unless released."""
+def _read(f: LandingFile, state: LoadState, released: set[str]) -> tuple[bytes, str, bool] | None:
+    """The file's bytes, sha256 and whether it is a held file now released; None when this path
+    and content are already logged (and not released from a hold since). A logged file whose
+    identity was recorded is not read unless released; a file read with a stable identity has
+    it noted (state.note_identity), logged or not, so the next run need not read it."""
     known = _known_hash(f, state)
-    if known is not None and not _released_hold(f, known, state, released):
+    if (
+        known is not None
+        and (f.source_file, known) in state.seen
+        and not _released_hold(f, known, state, released)
+    ):
         return None
-    data, mtime_ns = _read_bytes(f.path)
+    data, identity = _read_bytes(f.path)
     content_hash = hashlib.sha256(data).hexdigest()
+    state.note_identity(f.source_file, identity, content_hash)
     if (f.source_file, content_hash) in state.seen:
         if _released_hold(f, content_hash, state, released):
             del state.held[f.source_file]
-            return data, content_hash, True, mtime_ns
+            return data, content_hash, True
         return None
     state.seen.add((f.source_file, content_hash))
-    return data, content_hash, False, mtime_ns
+    return data, content_hash, False
 
 
 def _check(con: duckdb.DuckDBPyConnection, extract: Extract, entry: _Entry, data: bytes) -> None:
@@ -589,20 +603,14 @@ def _ingest_chunk(
         if read is None:
             report.files_skipped += 1
             continue
-        data, content_hash, is_release, mtime_ns = read
-        entry = _Entry(
-            f,
-            state.take_load_id(),
-            content_hash,
-            len(data),
-            released=is_release,
-            mtime_ns=mtime_ns,
-        )
+        data, content_hash, is_release = read
+        entry = _Entry(f, state.take_load_id(), content_hash, len(data), released=is_release)
         _check(con, extract, entry, data)
         if entry.status == "failed":
             entry.data = None
         entries.append(entry)
     if not entries:
+        _write_identities(con, state)
         return
     readable = [e for e in entries if e.status != "failed"]
     if readable:
@@ -634,6 +642,7 @@ def _ingest_chunk(
         if keep:
             _insert_rows(con, extract, staged, keep, loaded_at)
         _insert_log(con, entries, loaded_at)
+        state.write_identities(con, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -855,7 +864,6 @@ def _insert_log(con: duckdb.DuckDBPyConnection, entries: list[_Entry], loaded_at
             "related_load_id": [e.related_load_id for e in entries],
             "error_message": [e.error_message for e in entries],
             "loaded_at": [loaded_at] * len(entries),
-            "file_mtime_ns": [e.mtime_ns for e in entries],
         },
         dtype=object,
     )
@@ -871,6 +879,19 @@ def _insert_log(con: duckdb.DuckDBPyConnection, entries: list[_Entry], loaded_at
         con.unregister(META_TABLE)
 
 
+def _write_identities(con: duckdb.DuckDBPyConnection, state: LoadState) -> None:
+    """Write the identities noted by reads that logged nothing, in a transaction of their own."""
+    if not state.unrecorded:
+        return
+    con.execute("begin transaction")
+    try:
+        state.write_identities(con, _utc_now())
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 def _drop_temp(con: duckdb.DuckDBPyConnection, entries: list[_Entry]) -> None:
     con.execute(f"drop table if exists {STAGE_TABLE}")
     for entry in entries:
@@ -878,21 +899,23 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, entries: list[_Entry]) -> None:
             con.execute(f"drop table if exists {entry.parquet_table}")
 
 
-def _unread_content_hash(f: LandingFile, state: LoadState) -> tuple[str, int, int | None]:
-    """Content hash, size and modification time to record of a file that is not loaded: a link
-    or special file is never opened (its hash is of what it points to), a regular file is
-    hashed (an unreadable one by its error), unless the log recorded its identity."""
+def _unread_content_hash(f: LandingFile, state: LoadState) -> tuple[str, int]:
+    """Content hash and size to record of a file that is not loaded: a link or special file is
+    never opened (its hash is of what it points to), a regular file is hashed (an unreadable
+    one by its error; a stable identity noted), unless its identity was recorded."""
     if f.is_rejected and (f.path.is_symlink() or not f.path.is_file()):
         target = os.readlink(f.path) if f.path.is_symlink() else "special file"
-        return hashlib.sha256(f"not opened:{target}".encode()).hexdigest(), 0, None
+        return hashlib.sha256(f"not opened:{target}".encode()).hexdigest(), 0
     known = _known_hash(f, state)
-    if known is not None:
-        return known, f.size, f.mtime_ns
+    if known is not None and f.size is not None:
+        return known, f.size
     try:
-        data, mtime_ns = _read_bytes(f.path)
+        data, identity = _read_bytes(f.path)
     except OSError as error:
-        return _unreadable(f, error)[0], 0, None
-    return hashlib.sha256(data).hexdigest(), len(data), mtime_ns
+        return _unreadable(f, error)[0], 0
+    content_hash = hashlib.sha256(data).hexdigest()
+    state.note_identity(f.source_file, identity, content_hash)
+    return content_hash, len(data)
 
 
 def _log_unread(
@@ -902,7 +925,7 @@ def _log_unread(
     the window) and unknown (no extract)."""
     entries = []
     for f in files:
-        content_hash, size, mtime_ns = _unread_content_hash(f, state)
+        content_hash, size = _unread_content_hash(f, state)
         if (f.source_file, content_hash) in state.seen:
             report.files_skipped += 1
             continue
@@ -914,14 +937,16 @@ def _log_unread(
             size,
             status="rejected" if f.is_rejected else "unknown",
             error_message=f.rejected_reason or f.unknown_reason,
-            mtime_ns=mtime_ns,
         )
         entries.append(entry)
     if not entries:
+        _write_identities(con, state)
         return
     con.execute("begin transaction")
     try:
-        _insert_log(con, entries, _utc_now())
+        loaded_at = _utc_now()
+        _insert_log(con, entries, loaded_at)
+        state.write_identities(con, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -944,7 +969,7 @@ def log_stray_files(
     these: they belong to no extract's partition. ``lake_dir``: the lake to sync after;
     ``verify_hashes`` as for ingest()."""
     started = time.perf_counter()
-    verify = verify_hashes_requested() if verify_hashes is None else verify_hashes
+    verify = _verifying(verify_hashes)
     files = [f for f in discover(Path(landing_dir)) if not f.is_known]
     report = IngestReport(files_seen=len(files))
     con = connection
@@ -982,7 +1007,7 @@ def unlogged_files(
     held files an owner released since (as _read decides): what an ingestion interrupted by an
     error has not done yet (the next run ingests them). ``files``: the landing zone as the
     caller listed it (None: list it); ``verify_hashes`` as for ingest()."""
-    verify = verify_hashes_requested() if verify_hashes is None else verify_hashes
+    verify = _verifying(verify_hashes)
     state = LoadState.read(con, verify)
     released = released_exception_ids(actions)
     pending = []
@@ -1012,7 +1037,7 @@ def pending_files(
     """Every landing file whose path and content the load log does not hold: the loadable ones
     (unlogged_files) and the stray ones log_stray_files would log. Empty: a run would log
     nothing new. ``files``: the landing zone as the caller listed it (None: list it once)."""
-    verify = verify_hashes_requested() if verify_hashes is None else verify_hashes
+    verify = _verifying(verify_hashes)
     files = _listing(landing_dir, files)
     state = LoadState.read(con, verify)
     stray = [

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
+import pyarrow as pa
 
 from ingestion.contract import Extract
+from ingestion.discover import FileIdentity
 from ingestion.validate import duckdb_type, ident
 
 RAW_SCHEMA = "raw"
@@ -38,17 +40,26 @@ LOAD_LOG_DDL = (
     ("related_load_id", "BIGINT"),
     ("error_message", "VARCHAR"),
     ("loaded_at", "TIMESTAMP"),
-    # the file's modification time (ns) when it was read, with file_size_bytes its identity: an
-    # unchanged identity is not read again (docs/decisions.md, "Unchanged landing files are not
-    # read again"); null when not recorded (never read, unreadable, or modified while read)
-    ("file_mtime_ns", "BIGINT"),
 )
-# Columns added to raw.load_log since warehouses were first built, with the remedy for an
-# older warehouse (ingestion does not alter its own tables).
-LOAD_LOG_ADDED = {
-    "file_mtime_ns": "ALTER TABLE raw.load_log ADD COLUMN file_mtime_ns BIGINT "
-    "(existing rows are then read and hashed as before)",
-}
+# A column unreleased builds added last to raw.load_log (the modification time a file was read
+# with); ensure_raw_schema drops it: identities live in raw.landing_file_identity.
+LOAD_LOG_DROPPED = (("file_mtime_ns", "BIGINT"),)
+
+# The identity of each landing path as last read (docs/decisions.md, "Unchanged landing files
+# are not read again"): one row per source_file, replaced whenever ingestion reads the file
+# with a stable identity (ingestion.discover.FileIdentity) and its content hash. A file whose
+# listed identity equals its row is not read again: the content hash stands. A cache of the
+# landing zone, not history: the load log stays append-only, the lake does not mirror it.
+IDENTITY_TABLE = "landing_file_identity"
+IDENTITY_DDL = (
+    ("source_file", "VARCHAR"),
+    ("file_size_bytes", "BIGINT"),
+    ("file_mtime_ns", "BIGINT"),
+    ("file_ctime_ns", "BIGINT"),
+    ("file_inode", "UBIGINT"),
+    ("content_hash", "VARCHAR"),
+    ("recorded_at", "TIMESTAMP"),
+)
 
 QUARANTINE_DDL = (
     ("load_id", "BIGINT"),
@@ -107,27 +118,23 @@ def _create(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
     check_columns(con, table, columns)
 
 
-def check_columns(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
-    """Refuse (WarehouseSchemaError) a raw table whose columns are not ``columns``; a load log
-    that only lacks the columns added since (LOAD_LOG_ADDED) is refused with their remedy."""
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    """(name, type) of a raw table's columns in order; empty when it does not exist."""
     actual = con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = ? and table_name = ? order by ordinal_position",
         [RAW_SCHEMA, table],
     ).fetchall()
-    expected = [(name, data_type.replace(" ", "")) for name, data_type in columns]
-    actual = [(name, data_type.replace(" ", "")) for name, data_type in actual]
-    if table == "load_log" and actual and actual == expected[: len(actual)]:
-        missing = [name for name, _ in expected[len(actual) :]]
-        if missing and all(name in LOAD_LOG_ADDED for name in missing):
-            remedy = "; ".join(LOAD_LOG_ADDED[name] for name in missing)
-            (path,) = con.execute(
-                "select path from duckdb_databases() where database_name = current_database()"
-            ).fetchone()
-            raise WarehouseSchemaError(
-                f"{RAW_SCHEMA}.load_log lacks column(s) {', '.join(missing)} that this version "
-                f"of ingestion records: run {remedy} on {path or 'the warehouse'}, or rebuild it"
-            )
+    return [(name, data_type.replace(" ", "")) for name, data_type in actual]
+
+
+def _expected(columns) -> list[tuple[str, str]]:
+    return [(name, data_type.replace(" ", "")) for name, data_type in columns]
+
+
+def check_columns(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
+    """Refuse (WarehouseSchemaError) a raw table whose columns are not ``columns``."""
+    actual, expected = _columns(con, table), _expected(columns)
     if actual != expected:
         raise WarehouseSchemaError(
             f"{RAW_SCHEMA}.{table} has columns {actual}, the contract expects {expected}; "
@@ -135,16 +142,27 @@ def check_columns(con: duckdb.DuckDBPyConnection, table: str, columns) -> None:
         )
 
 
+def _load_log_migratable(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether raw.load_log is an unreleased build's: this version's columns, then the dropped
+    ones (LOAD_LOG_DROPPED)."""
+    return _columns(con, "load_log") == _expected(LOAD_LOG_DDL + LOAD_LOG_DROPPED)
+
+
 def ensure_raw_schema(con: duckdb.DuckDBPyConnection, contract: dict[str, Extract]) -> None:
     """Create the raw schema, every raw table (typed from the contract, even for extracts with
-    no files yet), raw.load_log, raw.quarantine and raw.replaced_rows; refuse tables whose
-    columns have drifted."""
+    no files yet), raw.load_log, raw.quarantine, raw.replaced_rows and raw.landing_file_identity
+    (an older warehouse gains it); drop the column an unreleased build added to raw.load_log;
+    refuse tables whose columns have drifted."""
     con.execute(f"create schema if not exists {RAW_SCHEMA}")
     for extract in contract.values():
         _create(con, extract.name, raw_columns(extract))
+    if _load_log_migratable(con):
+        for name, _ in LOAD_LOG_DROPPED:
+            con.execute(f"alter table {RAW_SCHEMA}.load_log drop column if exists {ident(name)}")
     _create(con, "load_log", LOAD_LOG_DDL)
     _create(con, "quarantine", QUARANTINE_DDL)
     _create(con, "replaced_rows", REPLACED_ROWS_DDL)
+    _create(con, IDENTITY_TABLE, IDENTITY_DDL)
 
 
 @dataclass
@@ -175,28 +193,31 @@ class LoadState:
     loaded_content: dict[tuple[str, str], LiveFile] = field(default_factory=dict)
     # source_file -> content hash of a held file not released since
     held: dict[str, str] = field(default_factory=dict)
-    # (source_file, size, mtime_ns) -> content hash the log recorded for a file read with that
-    # identity (the latest such row); empty when every file is to be hashed again (verify)
-    identities: dict[tuple[str, int, int], str] = field(default_factory=dict)
+    # source_file -> (identity, content hash) as raw.landing_file_identity recorded them; empty
+    # when every file is to be hashed again (verify) or the table is not there yet
+    identities: dict[str, tuple[FileIdentity, str]] = field(default_factory=dict)
+    # identities read by this run and not yet written to raw.landing_file_identity
+    unrecorded: dict[str, tuple[FileIdentity, str]] = field(default_factory=dict)
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection, verify_hashes: bool = False) -> LoadState:
         """The log's state; ``verify_hashes``: trust no recorded identity (every file is read
-        and hashed again)."""
-        check_columns(con, "load_log", LOAD_LOG_DDL)  # an older log: its remedy, not a SQL error
+        and hashed again). Reads only: a warehouse ensure_raw_schema would migrate (no identity
+        table, an unreleased build's load log) reads as one with no identities."""
+        if not _load_log_migratable(con):
+            check_columns(con, "load_log", LOAD_LOG_DDL)
         seen = set(
             con.execute(f"select source_file, content_hash from {RAW_SCHEMA}.load_log").fetchall()
         )
         identities = {}
-        if not verify_hashes:
+        if not verify_hashes and _columns(con, IDENTITY_TABLE) == _expected(IDENTITY_DDL):
             identities = {
-                (source_file, size, mtime_ns): content_hash
-                for source_file, size, mtime_ns, content_hash in con.execute(
+                source_file: (FileIdentity(size, mtime_ns, ctime_ns, inode), content_hash)
+                for source_file, size, mtime_ns, ctime_ns, inode, content_hash in con.execute(
                     f"""
-                    select source_file, file_size_bytes, file_mtime_ns, content_hash
-                    from {RAW_SCHEMA}.load_log
-                    where file_mtime_ns is not null
-                    order by load_id
+                    select source_file, file_size_bytes, file_mtime_ns, file_ctime_ns,
+                           file_inode, content_hash
+                    from {RAW_SCHEMA}.{IDENTITY_TABLE}
                     """
                 ).fetchall()
             }
@@ -242,6 +263,43 @@ class LoadState:
             f"select coalesce(max(load_id), 0) from {RAW_SCHEMA}.load_log"
         ).fetchone()
         return cls(seen, live, max_id + 1, loaded_content, held, identities)
+
+    def note_identity(
+        self, source_file: str, identity: FileIdentity | None, content_hash: str
+    ) -> None:
+        """Remember a file's identity as read (None: not stable) with its content hash, to be
+        written by write_identities."""
+        if identity is not None and self.identities.get(source_file) != (identity, content_hash):
+            self.unrecorded[source_file] = (identity, content_hash)
+
+    def write_identities(self, con: duckdb.DuckDBPyConnection, recorded_at: datetime) -> None:
+        """Write the identities noted since the last call (in the caller's transaction)."""
+        if not self.unrecorded:
+            return
+        paths = sorted(self.unrecorded)
+        noted = [self.unrecorded[p] for p in paths]
+        rows = pa.table(
+            {
+                "source_file": paths,
+                "file_size_bytes": [identity.size for identity, _ in noted],
+                "file_mtime_ns": [identity.mtime_ns for identity, _ in noted],
+                "file_ctime_ns": [identity.ctime_ns for identity, _ in noted],
+                "file_inode": pa.array([identity.inode for identity, _ in noted], pa.uint64()),
+                "content_hash": [content_hash for _, content_hash in noted],
+                "recorded_at": [recorded_at] * len(paths),
+            }
+        )
+        table = f"{RAW_SCHEMA}.{IDENTITY_TABLE}"
+        con.register("_identities", rows)
+        try:
+            con.execute(
+                f"delete from {table} where source_file in (select source_file from _identities)"
+            )
+            con.execute(f"insert into {table} select * from _identities")
+        finally:
+            con.unregister("_identities")
+        self.identities.update(self.unrecorded)
+        self.unrecorded.clear()
 
     def take_load_id(self) -> int:
         load_id = self.next_load_id

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import duckdb
 
-from ingestion.discover import LandingFile
+from ingestion.discover import LandingFile, verify_hashes_requested
 from orchestration import settings, up_to_date
 from orchestration.startup import collector_paused
 from publishing import served
@@ -401,6 +401,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         require_landing(landing)  # a missing landing zone is said first
     except CannotStart as error:
+        print(f"concord: {error}", file=sys.stderr)
+        return 2
+    try:
+        verify_hashes_requested()  # a bad value said once, before any check reads it
+    except ValueError as error:
         print(f"concord: {error}", file=sys.stderr)
         return 2
     with settings.listed_once(landing) as files:

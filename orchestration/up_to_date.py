@@ -8,9 +8,9 @@ Nothing is new when, at once:
 * the served copy's current version is that build (same dbt invocation) and counted the same
   load log (files by status): every ingestion since was built and published;
 * every landing file, loadable or stray, is in the load log with its content (path and SHA-256,
-  as ingestion itself decides what it has seen: a file whose path, size and modification time
-  the log recorded is not read again, docs/decisions.md, "Unchanged landing files are not
-  read again").
+  as ingestion itself decides what it has seen: a file whose size, mtime, ctime and inode
+  equal those recorded for its path is not read again, docs/decisions.md, "Unchanged landing
+  files are not read again").
 Any doubt (a missing file, a warehouse another process is writing) means: run."""
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ from test_ingestion import (
 
 from ingestion import load as load_module
 from ingestion.__main__ import main as cli_main
+from ingestion.discover import FileIdentity
 from ingestion.load import held_exception_id, ingest
 
 POS, MKT, WEB, ERP = "pos_sales", "marketplace_settlement", "webshop_order_events", "erp_products"
@@ -111,8 +112,11 @@ class Reader:
         return {r["source_file"]: r for r in rows}
 
     def everything(self) -> dict[str, list[tuple]]:
-        """Every row of every table of raw."""
-        tables = self("select table_name from information_schema.tables where table_schema = 'raw'")
+        """Every row of every table of raw but the landing files' identities (a cache)."""
+        tables = self(
+            "select table_name from information_schema.tables where table_schema = 'raw' "
+            "and table_name <> 'landing_file_identity'"
+        )
         return {t: sorted(self(f"select * from raw.{t}"), key=repr) for (t,) in tables}
 
     def __enter__(self) -> Reader:
@@ -997,7 +1001,7 @@ def deny_read(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
     as root, whom file modes do not stop)."""
     real = load_module._read_bytes
 
-    def read_bytes(candidate: Path) -> tuple[bytes, int | None]:
+    def read_bytes(candidate: Path) -> tuple[bytes, FileIdentity | None]:
         if Path(candidate) == path:
             raise PermissionError(13, "Permission denied", str(candidate))
         return real(candidate)

@@ -13,6 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
+import time
+from dataclasses import astuple
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -24,8 +26,9 @@ import pytest
 from ingestion import load as load_module
 from ingestion.__main__ import main as cli_main
 from ingestion.contract import PROJECT_ROOT, load_contract
+from ingestion.discover import FileIdentity
 from ingestion.load import discover, ingest
-from ingestion.warehouse import WarehouseSchemaError
+from ingestion.warehouse import LOAD_LOG_DDL, WarehouseSchemaError
 
 CONTRACT = load_contract()
 BUSINESS_DATE = date(2026, 1, 5)
@@ -205,13 +208,14 @@ def load_log(warehouse: Path) -> dict[str, dict]:
 
 
 def all_raw_tables(warehouse: Path) -> dict[str, list[tuple]]:
-    """Full sorted contents of every table in raw."""
+    """Full sorted contents of every table in raw but the landing files' identities (a cache
+    of the landing zone, filled as reads fall outside the racy window)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = [
             t
             for (t,) in con.execute(
                 "select table_name from information_schema.tables where table_schema = 'raw' "
-                "order by table_name"
+                "and table_name <> 'landing_file_identity' order by table_name"
             ).fetchall()
         ]
         return {
@@ -1240,14 +1244,22 @@ def _assert_rows_conserved(warehouse: Path) -> None:
 
 
 AN_HOUR_AGO_NS = int((datetime.now(UTC) - timedelta(hours=1)).timestamp()) * 10**9
+AN_HOUR_AHEAD_NS = AN_HOUR_AGO_NS + 2 * 3600 * 10**9
 
 
 def _age(landing: Path, mtime_ns: int = AN_HOUR_AGO_NS) -> None:
-    """Every landing file modified long before it is read (a delivery of earlier in the day):
-    outside ingestion's racy window, so its identity is recorded when read."""
+    """Every landing file modified long before it is read (a delivery of earlier in the day).
+    Setting the mtime changes the ctime (now): _read_later puts reads outside the racy window."""
     for path in landing.rglob("*"):
         if path.is_file():
             os.utime(path, ns=(mtime_ns, mtime_ns))
+
+
+@pytest.fixture
+def _read_later(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingestion reads as if ten seconds from now: a file changed by the test just before (its
+    ctime, which tests cannot set back) is outside the racy window, so its identity is kept."""
+    monkeypatch.setattr(load_module, "_clock_ns", lambda: time.time_ns() + 10 * 10**9)
 
 
 def _count_reads(monkeypatch: pytest.MonkeyPatch, denied: set[Path] | None = None) -> list[str]:
@@ -1256,7 +1268,7 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch, denied: set[Path] | None = Non
     reads: list[str] = []
     real = load_module._read_bytes
 
-    def counting(path: Path) -> tuple[bytes, int | None]:
+    def counting(path: Path) -> tuple[bytes, FileIdentity | None]:
         reads.append(Path(path).name)
         if denied and Path(path) in denied:
             raise PermissionError(13, "Permission denied", str(path))
@@ -1266,24 +1278,39 @@ def _count_reads(monkeypatch: pytest.MonkeyPatch, denied: set[Path] | None = Non
     return reads
 
 
-def _identities(warehouse: Path) -> dict[str, tuple[int, int | None]]:
-    """source_file -> (file_size_bytes, file_mtime_ns) of the latest log row of each path."""
-    return {f: (r["file_size_bytes"], r["file_mtime_ns"]) for f, r in load_log(warehouse).items()}
+def _identities(warehouse: Path) -> dict[str, tuple]:
+    """source_file -> (size, mtime, ctime, inode, content hash) raw.landing_file_identity holds."""
+    return {
+        f: rest
+        for f, *rest in query(
+            warehouse,
+            "select source_file, file_size_bytes, file_mtime_ns, file_ctime_ns, file_inode, "
+            "content_hash from raw.landing_file_identity",
+        )
+    }
+
+
+def _listed(landing: Path) -> dict[str, list]:
+    """source_file -> [size, mtime, ctime, inode] of every file as listed now."""
+    return {f.source_file: list(astuple(f.identity)) for f in discover(landing)}
 
 
 def test_unchanged_files_are_not_read_again_unless_verified(
-    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch, _read_later
 ) -> None:
     _mixed_landing_zone(tmp_path, landing)
     _age(landing)
     first = ingest(landing, warehouse)
     before = all_raw_tables(warehouse)
-    listed = {f.source_file: (f.size, f.mtime_ns) for f in discover(landing)}
-    # every file read is logged with its identity as listed (the empty file too: 0 bytes)
-    assert _identities(warehouse) == {
-        f: (path.stat().st_size, path.stat().st_mtime_ns) for f in listed for path in [landing / f]
-    }
-    assert _identities(warehouse) == listed
+    listed = _listed(landing)
+    # every file read has its identity as listed, with the hash logged (the empty file too)
+    recorded = _identities(warehouse)
+    assert {f: r[:4] for f, r in recorded.items()} == listed
+    logged = load_log(warehouse)
+    assert {f: r[4] for f, r in recorded.items()} == {f: logged[f]["content_hash"] for f in listed}
+    for f in listed:
+        status = (landing / f).stat()
+        assert listed[f] == [status.st_size, AN_HOUR_AGO_NS, status.st_ctime_ns, status.st_ino]
     reads = _count_reads(monkeypatch)
 
     second = ingest(landing, warehouse)
@@ -1323,43 +1350,44 @@ def test_unchanged_files_are_not_read_again_unless_verified(
         ingest(landing, warehouse)
 
 
-def test_a_same_size_rewrite_is_read_when_its_mtime_changed(
-    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+def test_new_content_copied_in_with_the_old_mtime_is_a_redelivery(
+    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch, _read_later
 ) -> None:
+    """cp -p, rsync -t, touch -r: the same size and the same mtime to the nanosecond, but the
+    ctime (which no tool can set back) moved: read, hashed and loaded as a re-delivery."""
     path = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1), pos_sale(2)]))
     _age(landing)
     ingest(landing, warehouse)
+    source_file = path.relative_to(landing).as_posix()
     original = path.read_bytes()
-    rewritten = delimited("pos_sales", [pos_sale(1), pos_sale(3)])
-    assert len(rewritten) == len(original) and rewritten != original
+    copied = delimited("pos_sales", [pos_sale(1), pos_sale(3)])
+    assert len(copied) == len(original) and copied != original
+    incoming = tmp_path / "incoming.csv"
+    incoming.write_bytes(copied)
+    os.utime(incoming, ns=(AN_HOUR_AGO_NS, AN_HOUR_AGO_NS))
     reads = _count_reads(monkeypatch)
 
-    # same size, same mtime to the nanosecond: taken for the recorded content (the trade-off)
-    path.write_bytes(rewritten)
-    _age(landing)
-    assert ingest(landing, warehouse).files_skipped == 1
-    assert reads == []
-    # the same size with a new mtime: read, hashed, and a re-delivery of that path as before
-    _age(landing, AN_HOUR_AGO_NS + 1)
+    shutil.copy2(incoming, path)  # over the loaded file: same inode, size and mtime
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (len(original), AN_HOUR_AGO_NS)
+    assert _identities(warehouse)[source_file][3] == path.stat().st_ino
     report = ingest(landing, warehouse)
     assert reads == [path.name]
     assert [(f.status, f.rows_loaded) for f in report.files] == [("replaced", 2)]
-    expected = pd.read_csv(io.BytesIO(rewritten), dtype=str)["receipt_line_number"].astype(int)
+    expected = pd.read_csv(io.BytesIO(copied), dtype=str)["receipt_line_number"].astype(int)
     assert query(warehouse, "select receipt_line_number from raw.pos_sales order by 1") == [
         (n,) for n in sorted(expected)
     ]
-    assert _identities(warehouse)[path.relative_to(landing).as_posix()] == (
-        len(rewritten),
-        AN_HOUR_AGO_NS + 1,
-    )
+    assert _identities(warehouse)[source_file][:4] == _listed(landing)[source_file]
     _assert_rows_conserved(warehouse)
-    # verifying finds a same-size same-mtime rewrite (with content not seen before)
-    third = delimited("pos_sales", [pos_sale(1), pos_sale(4)])
-    assert len(third) == len(original)
-    path.write_bytes(third)
-    _age(landing, AN_HOUR_AGO_NS + 1)
+    reads.clear()
     assert ingest(landing, warehouse).files_skipped == 1
-    report = ingest(landing, warehouse, verify_hashes=True)
+    assert reads == []
+
+    # the same size with a new mtime: read, hashed, a re-delivery of that path as before
+    path.write_bytes(delimited("pos_sales", [pos_sale(1), pos_sale(4)]))
+    _age(landing, AN_HOUR_AGO_NS + 1)
+    report = ingest(landing, warehouse)
+    assert reads == [path.name]
     assert [(f.status, f.rows_loaded) for f in report.files] == [("replaced", 2)]
     assert query(warehouse, "select receipt_line_number from raw.pos_sales order by 1") == [
         (1,),
@@ -1369,38 +1397,38 @@ def test_a_same_size_rewrite_is_read_when_its_mtime_changed(
 
 
 def test_files_without_an_identity_are_hashed_as_before(
-    landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+    landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch, _read_later
 ) -> None:
-    """A file modified just before it was read and one that could not be read keep no identity:
-    read by every run, as before (the unreadable one loads once readable); a held file released
-    later is read and loads."""
+    """A file modified just before it was read (here: its mtime ahead of the clock) and one that
+    could not be read keep no identity: read by every run, as before (the unreadable one loads
+    once readable); a held file released later is read and loads. Once a file read in the racy
+    window is read outside it, its identity is recorded (no new log row): read no more."""
     fresh = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1)]), date(2026, 1, 6))
     live = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1), pos_sale(2)]))
     denied = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(4)]), date(2026, 1, 7))
     _age(landing)
-    os.utime(fresh)  # modified now: inside the racy window
+    os.utime(fresh, ns=(AN_HOUR_AHEAD_NS, AN_HOUR_AHEAD_NS))  # inside the racy window
     denials = {denied}
     reads = _count_reads(monkeypatch, denials)
     first = ingest(landing, warehouse)
     assert sorted((Path(f.source_file).name, f.status) for f in first.files) == sorted(
         [(fresh.name, "loaded"), (denied.name, "failed"), (live.name, "loaded")]
     )
-    log = _identities(warehouse)
     relative = {p: p.relative_to(landing).as_posix() for p in (fresh, live, denied)}
-    assert log[relative[fresh]] == (fresh.stat().st_size, None)
-    assert log[relative[denied]] == (0, None)
-    assert log[relative[live]] == (live.stat().st_size, AN_HOUR_AGO_NS)
+    assert set(_identities(warehouse)) == {relative[live]}
 
-    # a held re-delivery (no data rows) is logged with its identity
+    # a held re-delivery (no data rows) gets its identity
     held = land(
         landing, "pos_sales", delimited("pos_sales", []), delivery=date(2026, 1, 7), sequence=2
     )
-    _age(landing)
+    _age(landing, AN_HOUR_AGO_NS + 1)
+    os.utime(fresh, ns=(AN_HOUR_AHEAD_NS, AN_HOUR_AHEAD_NS))
     reads.clear()
     second = ingest(landing, warehouse)
     assert [(Path(f.source_file).name, f.status) for f in second.files] == [(held.name, "held")]
     assert second.files_skipped == 3
-    assert sorted(reads) == sorted([fresh.name, denied.name, held.name])
+    # live's ctime moved (_age): read once more, the same content, no new log row
+    assert sorted(reads) == sorted([fresh.name, denied.name, held.name, live.name])
 
     # readable now, and the hold released: both read, both load
     denials.clear()
@@ -1421,33 +1449,67 @@ def test_files_without_an_identity_are_hashed_as_before(
     assert ingest(landing, warehouse, actions=actions).files == []
     assert sorted(reads) == [fresh.name]  # the others were read with an identity to record
 
+    # the fresh file, read outside the window once: its identity recorded, no new log row
+    rows = len(query(warehouse, "select * from raw.load_log"))
+    os.utime(fresh, ns=(AN_HOUR_AGO_NS, AN_HOUR_AGO_NS))
+    reads.clear()
+    assert ingest(landing, warehouse, actions=actions).files == []
+    assert reads == [fresh.name]
+    assert relative[fresh] in _identities(warehouse)
+    reads.clear()
+    assert ingest(landing, warehouse, actions=actions).files == []
+    assert reads == []
+    assert len(query(warehouse, "select * from raw.load_log")) == rows
 
-def test_a_load_log_without_the_identity_column_names_the_remedy(
-    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+
+def test_an_older_warehouse_gains_the_identities_by_itself(
+    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch, _read_later
 ) -> None:
+    """A warehouse of the previous release (no raw.landing_file_identity) or of an unreleased
+    build (raw.load_log.file_mtime_ns last): the read-only checks see no identities, ingestion
+    migrates it, reads every file once more (no new log row), then no more; other drift stops
+    it in one line."""
     _mixed_landing_zone(tmp_path, landing)
     _age(landing)
     ingest(landing, warehouse)
-    with duckdb.connect(str(warehouse)) as con:  # as a warehouse of the previous version
-        con.execute("alter table raw.load_log drop column file_mtime_ns")
     before = all_raw_tables(warehouse)
+    names = sorted(Path(f).name for f in _listed(landing))
+    loadable = sorted(f.file_name for f in discover(landing) if f.is_known)
+    reads = _count_reads(monkeypatch)
+    for older, checked_once_more, read_once_more in (
+        ("drop table raw.landing_file_identity", loadable, names),
+        ("alter table raw.load_log add column file_mtime_ns bigint", [], []),
+    ):
+        with duckdb.connect(str(warehouse)) as con:
+            con.execute(older)
+        reads.clear()
+        with duckdb.connect(str(warehouse), read_only=True) as con:  # the sensor's, run's check
+            assert load_module.unlogged_files(landing, con) == []
+        assert sorted(reads) == checked_once_more
+        reads.clear()
+        assert cli_main(["--landing", str(landing), "--warehouse", str(warehouse)]) == 0
+        assert sorted(reads) == read_once_more
+        reads.clear()
+        report = ingest(landing, warehouse)
+        assert (report.files_skipped, len(report.files), reads) == (report.files_seen, 0, [])
+        assert all_raw_tables(warehouse) == before  # rows conserved, the log as it was
+        columns = query(
+            warehouse,
+            "select column_name from information_schema.columns where table_schema = 'raw' "
+            "and table_name = 'load_log' order by ordinal_position",
+        )
+        assert [c for (c,) in columns] == [name for name, _ in LOAD_LOG_DDL]
+        assert set(_identities(warehouse)) == set(_listed(landing))
+        _assert_rows_conserved(warehouse)
 
-    remedy = rf"lacks column\(s\) file_mtime_ns .*ALTER TABLE .* on {warehouse}, or rebuild"
-    with pytest.raises(WarehouseSchemaError, match=remedy):
+    with duckdb.connect(str(warehouse)) as con:  # drift: refused, in one line, nothing changed
+        con.execute("alter table raw.load_log add column surprise bigint")
+    with pytest.raises(WarehouseSchemaError, match="raw.load_log has columns"):
         ingest(landing, warehouse)
-    with duckdb.connect(str(warehouse), read_only=True) as con:  # the sensor's and run's check
-        with pytest.raises(WarehouseSchemaError, match=remedy):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        with pytest.raises(WarehouseSchemaError, match="raw.load_log has columns"):
             load_module.unlogged_files(landing, con)
     assert cli_main(["--landing", str(landing), "--warehouse", str(warehouse)]) == 2
-    assert all_raw_tables(warehouse) == before
-
-    with duckdb.connect(str(warehouse)) as con:  # the remedy the message names
-        con.execute("alter table raw.load_log add column file_mtime_ns bigint")
-    reads = _count_reads(monkeypatch)
-    report = ingest(landing, warehouse)
-    assert (report.files_skipped, len(report.files)) == (report.files_seen, 0)
-    assert len(reads) == report.files_seen  # rows without an identity: hashed as before
-    _assert_rows_conserved(warehouse)
 
 
 # ---------------------------------------------------------------- selection and CLI

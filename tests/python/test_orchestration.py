@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -23,6 +24,7 @@ from dagster._core.storage.tags import (
 )
 
 from ingestion.contract import load_contract, max_days_after_delivery
+from ingestion.warehouse import ensure_raw_schema
 from orchestration import (
     automation,
     check_descriptions,
@@ -95,6 +97,18 @@ def test_landing_sensor_requests_the_dates_of_new_or_changed_files(tmp_path: Pat
     changed.write_text("a\nb\n")
     os.utime(changed, ns=(1, 1))
     assert list(automation.pending_dates(tmp_path, cursor)[0]) == ["2026-01-05"]
+    by_date, cursor = automation.pending_dates(tmp_path, cursor)
+    # new content copied in with the same size and the old mtime (cp -p): its ctime moved
+    incoming = tmp_path / "incoming"
+    incoming.write_text("c\nd\n")
+    os.utime(incoming, ns=(1, 1))
+    time.sleep(0.01)  # the ctime's clock is coarse
+    shutil.copy2(incoming, changed)
+    assert list(automation.pending_dates(tmp_path, cursor)[0]) == ["2026-01-05"]
+    # a cursor of the previous version (mtime and size) asks for nothing that did not change
+    _, cursor = automation.pending_dates(tmp_path, {})
+    older = {f: ":".join(stamp.split(":")[:2]) for f, stamp in cursor.items()}
+    assert automation.pending_dates(tmp_path, older)[0] == {}
 
 
 def test_landing_sensor_builds_one_run_request_per_date(tmp_path: Path) -> None:
@@ -112,6 +126,29 @@ def test_landing_sensor_builds_one_run_request_per_date(tmp_path: Path) -> None:
         dg.build_sensor_context(cursor=result.cursor, resources=landing)
     )
     assert again.run_requests == []
+
+
+def test_the_landing_sensor_says_a_bad_verify_setting_instead_of_crashing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "pos/2026-01-05/pos_sales_20260105.csv", "a\n")
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con, load_contract())
+    resources = {
+        "landing": LandingZone(path=str(tmp_path)),
+        "warehouse": Warehouse(path=str(warehouse)),
+    }
+    monkeypatch.setenv("CONCORD_VERIFY_HASHES", "yes")
+    context = dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources=resources)
+    result = automation.landing_sensor(context)
+    assert isinstance(result, dg.SkipReason)
+    assert result.skip_message.startswith("CONCORD_VERIFY_HASHES='yes': set it to 1")
+    monkeypatch.delenv("CONCORD_VERIFY_HASHES")
+    result = automation.landing_sensor(
+        dg.build_sensor_context(instance=dg.DagsterInstance.ephemeral(), resources=resources)
+    )
+    assert [r.partition_key for r in result.run_requests] == ["2026-01-05"]
 
 
 def test_the_graph_reads_from_landing_files_to_each_kpi_mart_with_owners() -> None:
@@ -184,6 +221,11 @@ def test_expected_conditions_stop_the_run_in_one_line(
 
     write(landing / "pos" / "2026-01-06" / "pos_sales_20260105.csv", "x\n")
     monkeypatch.setenv("CONCORD_LANDING_DIR", str(landing))
+    monkeypatch.setenv("CONCORD_VERIFY_HASHES", "yes")
+    assert run.main() == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("concord: CONCORD_VERIFY_HASHES='yes': set it to 1")
+    monkeypatch.delenv("CONCORD_VERIFY_HASHES")
     monkeypatch.delenv("CONCORD_PII_SALT")
     assert run.main() == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
