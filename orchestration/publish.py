@@ -7,14 +7,13 @@ published; the asset also audits the build's run_results.json itself (publishing
 a run that skipped the dbt step can never publish an unaudited build.
 """
 
-import json
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration import groups, settings
-from orchestration.dbt import DBT_PROJECT, concord_dbt_assets
+from orchestration.dbt import concord_dbt_assets
 from orchestration.manifest import dbt_manifest
 from orchestration.progress import note
 from orchestration.resources import ServedCopy, Warehouse
@@ -79,7 +78,7 @@ def publication(
     try:
         result = served.publish(
             build=warehouse.file,
-            manifest=json.loads(DBT_PROJECT.manifest_path.read_text()),
+            manifest=dbt_manifest(),
             served=served_copy.file,
             keep=served_copy.keep_versions,
         )

@@ -85,12 +85,38 @@ def test_the_collector_pauses_in_the_block_and_the_outermost_block_decides() -> 
 def test_a_run_that_cannot_start_leaves_the_collector_running(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CONCORD_LANDING_DIR", str(tmp_path / "missing"))
+    """A run stopped inside the paused start-up (no salt: the definitions refuse to load)
+    ends with the collector running again, and what the block held frozen."""
+    landing = tmp_path / "landing" / "pos" / "2026-01-06"
+    landing.mkdir(parents=True)
+    (landing / "pos_sales_20260105.csv").write_text("x\n")
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(tmp_path / "landing"))
+    monkeypatch.setenv("CONCORD_WAREHOUSE", str(tmp_path / "warehouse.duckdb"))
+    monkeypatch.delenv("CONCORD_PII_SALT", raising=False)
+    paused = []
+    real = run.collector_paused
+
+    def watched():  # noqa: ANN202
+        paused.append(True)
+        return real()
+
+    monkeypatch.setattr(run, "collector_paused", watched)
+    frozen = gc.get_freeze_count()
     assert run.main() == 2
+    assert paused, "the run stopped before its paused start-up: this test proves nothing"
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > frozen
+
+
+def test_an_error_inside_the_block_resumes_the_collector() -> None:
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("stopped")
     assert gc.isenabled()
 
 
 def test_the_extract_contract_is_parsed_by_libyaml_as_by_the_python_parser() -> None:
+    assert yaml.__with_libyaml__, "PyYAML without libyaml (the pinned wheels have it)"
     assert contract.SAFE_LOADER is yaml.CSafeLoader
     sources = sorted(contract.STAGING_DIR.glob("*/_*__sources.yml"))
     assert sources
