@@ -195,12 +195,23 @@ def test_reconciliation_tolerances_and_journal_balance_show_as_asset_checks() ->
     assert ("marts/fct_gl_postings", "assert_gl_journals_balance") in checks
 
 
-def test_a_dbt_build_is_incremental_unless_the_run_asks_for_a_full_refresh() -> None:
+def test_a_dbt_build_is_incremental_unless_the_run_asks_for_a_full_refresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
     production = ["build", "--exclude-resource-type", "unit_test"]
-    assert dbt_build_args(DbtBuildConfig()) == production
-    assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == [*production, "--full-refresh"]
+    file_log = ["--log-level-file", "info"]
+    assert dbt_build_args(DbtBuildConfig()) == [*production, *file_log]
+    assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == [
+        *production,
+        "--full-refresh",
+        *file_log,
+    ]
     # every row tested: through the environment (dbt's --vars would re-parse the project)
-    assert dbt_build_args(DbtBuildConfig(test_whole_history=True)) == production
+    assert dbt_build_args(DbtBuildConfig(test_whole_history=True)) == [*production, *file_log]
+    # dbt's own variable decides the file log's level when it is set
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    assert dbt_build_args(DbtBuildConfig()) == production
 
 
 def test_expected_conditions_stop_the_run_in_one_line(
