@@ -491,7 +491,8 @@ def bench_service(args: argparse.Namespace) -> None:
             replay(landing, scratch / "landing", deliveries[-1:])
             one_run(f"one more delivery ({deliveries[-1]})")
         idle = [one_run("nothing new") for _ in range(args.repeat)]
-        print(f"nothing new: median {statistics.median(idle):.1f} s of {args.repeat}")
+        if idle:  # --repeat 0: the runs above only
+            print(f"nothing new: median {statistics.median(idle):.1f} s of {args.repeat}")
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
