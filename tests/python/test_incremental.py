@@ -31,6 +31,7 @@ KPI_CHAIN = [
     "+mart_available_inventory",
     "+fct_marketplace_fees",
     "+fct_inventory_movements",
+    "+fct_gl_postings",
 ]
 # The models the chain rebuilds by load, and what the valuation rebuilds whole between them.
 COMPARED = {
@@ -52,6 +53,10 @@ COMPARED = {
         "int_valuation_events_costed",
         "int_moving_average_costs",
         "int_average_cost_changes",
+        "int_work_order_costs",
+        "int_posting_events_sales",
+        "int_posting_events_inventory",
+        "int_posting_events_purchasing",
     ],
     "marts": [
         "fct_sales_lines",
@@ -60,11 +65,15 @@ COMPARED = {
         "mart_net_sales",
         "mart_cogs",
         "mart_available_inventory",
+        "fct_gl_posting_events",
+        "fct_gl_postings",
     ],
 }
 INCREMENTAL_MODELS = {*COMPARED["staging"], *COMPARED["intermediate"], *COMPARED["marts"]} - {
     "int_moving_average_costs",
     "int_average_cost_changes",
+    "int_work_order_costs",
+    "int_posting_events_purchasing",
 }
 
 
@@ -126,8 +135,15 @@ def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFacto
         ingest(replay, warehouse)
         # landed cost reads the owners' decisions on suspected duplicate charges, and sales lines
         # resolve their item codes by the channels seed (with its accounts), and the marts read
-        # the close calendar (empty): seeds that `dbt run` does not load
-        seeds = ("exception_actions", "channels", "chart_of_accounts", "close_calendar")
+        # the close calendar (empty), and the postings their rules: seeds that `dbt run` does
+        # not load
+        seeds = (
+            "exception_actions",
+            "channels",
+            "chart_of_accounts",
+            "close_calendar",
+            "posting_rules",
+        )
         dbt("seed", "--select", *seeds, warehouse=warehouse)
         dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse)
 

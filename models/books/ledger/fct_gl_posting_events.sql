@@ -5,15 +5,24 @@
 -- posting rules (seed posting_rules). An event whose file arrived after its period's close posts
 -- on a date of the first open period, in a journal of its own naming the closed period it
 -- adjusts (docs/glossary.md, Period close).
+-- Rebuilt by load on the business date, with the window of the postings it unions, and every
+-- supplier invoice's postings each time (config load_window_rewrites: an invoice posts on its
+-- invoice date, which a file's date does not bound; docs/decisions.md, "Incremental postings").
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
-events as (
+unioned as (
     select * from {{ ref('int_posting_events_sales') }}
     union all
     select * from {{ ref('int_posting_events_inventory') }}
     union all
     select * from {{ ref('int_posting_events_purchasing') }}
+),
+
+events as (
+    select * from unioned
+    where {{ in_rows_replaced() }}
 )
 
 select

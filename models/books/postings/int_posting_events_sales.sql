@@ -4,11 +4,17 @@
 -- currency, each tracing to its file and row. Sales amounts keep the reporting amounts of the
 -- line (converted from the transaction currency, as the KPI marts do); a cost converts from
 -- functional currency at the business date's rate, rounded per event.
+-- Rebuilt by load on the business date, with the valuation's window (docs/decisions.md,
+-- "Incremental postings"): a day's events are posted again when a new event or a re-costed
+-- receipt falls on or before it.
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
 sales_lines as (
-    select * from {{ ref('fct_sales_lines') }}
+    select sales_facts.*
+    from {{ ref('fct_sales_lines') }} as sales_facts
+    where {{ in_load_window('sales_facts.business_date') }}
 ),
 
 costs as (
@@ -17,7 +23,10 @@ costs as (
         costed.event_type,
         costed.cost_amount
     from {{ ref('int_valuation_events_costed') }} as costed
-    where costed.event_type in ('issue', 'return_restock')
+    where
+        costed.event_type in ('issue', 'return_restock')
+        -- the costs of the window's lines: their UTC dates are at most a day earlier
+        and {{ in_load_window('costed.event_date', margin_days=1) }}
 ),
 
 costed_lines as (
@@ -97,6 +106,7 @@ fee_events as (
             'fee': ['fees.fee_amount_functional', 'fees.fee_amount_reporting'],
         }) }}
     from {{ ref('fct_marketplace_fees') }} as fees
+    where {{ in_load_window('fees.business_date') }}
 )
 
 select * from sales_events
