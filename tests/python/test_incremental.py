@@ -3,8 +3,10 @@ exactly the marts of one full build over the same files.
 
 The defective world's landing zone is replayed by delivery date into a second warehouse: a full
 build over the deliveries before a late sales file arrives, one incremental build for the day
-it arrives (it corrects a business date three days back), one for all the rest. The shared
-defective world was built in one go from every file, so it is the full refresh to compare to.
+it arrives (it corrects a business date three days back), one for the next day (its freight
+invoices re-cost receipts before its window), one for all the rest. The shared defective world
+was built in one go from every file, so it is the full refresh to compare to: the event facts,
+the valuation, the KPI marts and the postings up to the general ledger (fct_gl_postings).
 """
 
 from __future__ import annotations
@@ -122,7 +124,8 @@ class Replayed:
 @pytest.fixture(scope="module")
 def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFactory) -> Replayed:
     """The defective world's deliveries fed day by day: a full build over those before the late
-    POS file arrives, one incremental build for that day, one for all the rest."""
+    POS file arrives, one incremental build for that day, one for the next, one for all the
+    rest."""
     late = late_sales_file(defective_world)
     late_date = date.fromisoformat(late["business_date"])
     arrival = date.fromisoformat(late["delivered"])
@@ -156,6 +159,9 @@ def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFacto
             "group by model_name"
         ).fetchall()
     late_date_lines = pos_lines_of(warehouse, late_date)
+    # one day alone: its freight and duty invoices re-cost receipts of up to six days before
+    # (int_receipt_costs_backdated), earlier than its files' window
+    build_through(arrival + timedelta(days=1))
     build_through(deliveries(defective_world.landing)[-1])
     return Replayed(warehouse, late_date, dict(builds), late_date_lines)
 
