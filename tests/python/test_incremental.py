@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import BuiltWorld, dbt
+from conftest import BuiltWorld, dbt, redeliver
 
 from ingestion.load import ingest
 from orchestration import null_columns
@@ -253,3 +253,48 @@ def test_an_incremental_build_tests_the_rows_it_rewrote(replayed: Replayed, tmp_
     )
     assert tests_failing() == {"not_null_int_sales_lines_unioned"}
     assert null_in_last_run() == [("sales_line_id", 1)]
+
+
+def test_an_invoice_dated_before_its_window_posts_in_the_next_build(
+    replayed: Replayed, tmp_path: Path
+) -> None:
+    """A supplier invoice posts on its invoice date, which its file's date does not bound: the
+    ledger models rewrite every supplier invoice's postings on each build (config
+    load_window_rewrites), so one delivered today, dated weeks back, posts in today's build."""
+    root = tmp_path / "replayed"
+    shutil.copytree(replayed.warehouse.parent, root, ignore=shutil.ignore_patterns("target"))
+    landing, warehouse = root / "landing", root / "warehouse.duckdb"
+    last = deliveries(landing)[-1]
+    # a goods line of an invoice file at least 20 days older, again under a new number
+    dated, line = next(
+        (day, row)
+        for day in reversed(deliveries(landing))
+        if day <= last - timedelta(days=20)
+        for path in (landing / "erp" / day.isoformat()).glob("erp_supplier_invoices_*.csv")
+        for row in csv.DictReader(path.read_text().splitlines())
+        if row["line_type"] == "goods"
+    )
+    late = line | {"invoice_number": "INV-LATE-000001", "invoice_date": dated.isoformat()}
+    redeliver(landing, "erp", "erp_supplier_invoices", last, [late])
+    ingest(landing, warehouse)
+    dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (window_start,) = con.execute(
+            "select window_start from intermediate.incremental_load_watermarks "
+            "where model_name = 'fct_gl_postings' order by recorded_at desc limit 1"
+        ).fetchone()
+        posted = con.execute(
+            "select business_date, journal_id from marts.fct_gl_posting_events "
+            "where event_id = 'supplier_invoice:INV-LATE-000001:1'"
+        ).fetchall()
+        assert window_start is not None and window_start > dated
+        assert [day for day, _ in posted] == [dated]
+        journal = posted[0][1]
+        (events,) = con.execute(
+            "select count(*) from marts.fct_gl_posting_events where journal_id = ?", [journal]
+        ).fetchone()
+        counted = con.execute(
+            "select distinct event_count from marts.fct_gl_postings where journal_id = ?",
+            [journal],
+        ).fetchall()
+    assert counted == [(events,)]
