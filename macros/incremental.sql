@@ -132,8 +132,14 @@
     )) }}
 {%- endmacro %}
 
+{#- window_column `posted_from`: the posting date of a model without that column, from its
+    entity_code, source_file and business_date (macros/postings.sql, posted_from). -#}
 {% macro rows_replaced_from(window_column, start, rewritten) -%}
-    {%- set window = window_column ~ ' >= ' ~ start -%}
+    {%- if window_column == 'posted_from' -%}
+        {%- set window = posted_from(start) -%}
+    {%- else -%}
+        {%- set window = window_column ~ ' >= ' ~ start -%}
+    {%- endif -%}
     {{ return('(' ~ window ~ ' or (' ~ rewritten ~ '))' if rewritten else window) }}
 {%- endmacro %}
 

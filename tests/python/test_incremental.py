@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import BuiltWorld, dbt, redeliver
+from conftest import PROJECT_ROOT, BuiltWorld, dbt, redeliver
 
 from ingestion.load import ingest
 from orchestration import null_columns
@@ -134,21 +134,7 @@ def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFacto
     replay, warehouse = root / "landing", root / "warehouse.duckdb"
 
     def build_through(day: date) -> None:
-        deliver(defective_world.landing, replay, day)
-        ingest(replay, warehouse)
-        # landed cost reads the owners' decisions on suspected duplicate charges, and sales lines
-        # resolve their item codes by the channels seed (with its accounts), and the marts read
-        # the close calendar (empty), and the postings their rules: seeds that `dbt run` does
-        # not load
-        seeds = (
-            "exception_actions",
-            "channels",
-            "chart_of_accounts",
-            "close_calendar",
-            "posting_rules",
-        )
-        dbt("seed", "--select", *seeds, warehouse=warehouse)
-        dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse)
+        replay_through(defective_world, replay, warehouse, day)
 
     build_through(arrival - timedelta(days=1))
     assert pos_lines_of(warehouse, late_date).empty
@@ -164,6 +150,26 @@ def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFacto
     build_through(arrival + timedelta(days=1))
     build_through(deliveries(defective_world.landing)[-1])
     return Replayed(warehouse, late_date, dict(builds), late_date_lines)
+
+
+def replay_through(
+    world: BuiltWorld, replay: Path, warehouse: Path, day: date, project: Path | None = None
+) -> None:
+    """Deliver the world's folders dated through `day` and build the KPI chain on them."""
+    deliver(world.landing, replay, day)
+    ingest(replay, warehouse)
+    # landed cost reads the owners' decisions on suspected duplicate charges, and sales lines
+    # resolve their item codes by the channels seed (with its accounts), and the marts read the
+    # close calendar, and the postings their rules: seeds that `dbt run` does not load
+    seeds = (
+        "exception_actions",
+        "channels",
+        "chart_of_accounts",
+        "close_calendar",
+        "posting_rules",
+    )
+    dbt("seed", "--select", *seeds, warehouse=warehouse, project=project)
+    dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse, project=project)
 
 
 def pos_lines_of(warehouse: Path, business_date: date) -> pd.DataFrame:
@@ -298,3 +304,100 @@ def test_an_invoice_dated_before_its_window_posts_in_the_next_build(
             [journal],
         ).fetchall()
     assert counted == [(events,)]
+
+
+# What a late line's cost flows into, compared to a full build with the same close calendar.
+POSTINGS_CHAIN = {
+    "intermediate": ["int_posting_events_sales", "int_posting_events_inventory"],
+    "marts": ["fct_gl_posting_events", "fct_gl_postings", "mart_cogs"],
+}
+PROJECT_PARTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds")
+
+
+@dataclass(frozen=True)
+class ClosedReplay:
+    warehouse: Path
+    full: Path  # the same files and close calendar, built in one go (--full-refresh)
+    late_file: str
+    late_date: date
+    window_start: date  # of the last build of the postings
+
+
+@pytest.fixture(scope="module")
+def replayed_after_close(
+    defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFactory
+) -> ClosedReplay:
+    """The late POS file's month closed for every entity the day after its business date,
+    before it arrives, so its lines post late, on the first day of the next month, valued on
+    that date. Replayed: a full build over the deliveries before it arrives, one build through
+    the month's last delivery, one for the rest, whose window starts after the late file's
+    business date while the receipts it adds and re-costs (freight invoices, days back) change
+    the average the late lines are valued at on their posting date."""
+    late = late_sales_file(defective_world)
+    late_date = date.fromisoformat(late["business_date"])
+    arrival = date.fromisoformat(late["delivered"])
+    closed_on = late_date + timedelta(days=1)
+    assert late_date < closed_on < arrival
+    month = late_date.replace(day=1)
+    month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    root = tmp_path_factory.mktemp("replayed_after_close")
+    project = root / "project"
+    project.mkdir()
+    for part in PROJECT_PARTS:
+        source = PROJECT_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, project / part)
+        else:
+            shutil.copy2(source, project / part)
+    shutil.copytree(PROJECT_ROOT / "tests" / "dbt", project / "tests" / "dbt")
+    with duckdb.connect(str(defective_world.warehouse), read_only=True) as con:
+        entities = [
+            r[0] for r in con.execute("select entity_code from marts.dim_entity").fetchall()
+        ]
+    with (project / "seeds" / "close_calendar.csv").open("a", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        for entity in entities:
+            writer.writerow([entity, month.isoformat(), closed_on.isoformat()])
+
+    replay, warehouse = root / "landing", root / "warehouse.duckdb"
+    for day in (arrival - timedelta(days=1), month_end, deliveries(defective_world.landing)[-1]):
+        replay_through(defective_world, replay, warehouse, day, project=project)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (window_start,) = con.execute(
+            "select window_start from intermediate.incremental_load_watermarks "
+            "where model_name = 'int_posting_events_sales' order by recorded_at desc limit 1"
+        ).fetchone()
+    full = root / "full" / "warehouse.duckdb"
+    full.parent.mkdir()
+    shutil.copy(warehouse, full)
+    dbt("run", "--full-refresh", "--select", *KPI_CHAIN, warehouse=full, project=project)
+    return ClosedReplay(warehouse, full, late["file"], late_date, window_start)
+
+
+def test_late_lines_revalued_after_their_window_equal_a_full_build(
+    replayed_after_close: ClosedReplay,
+) -> None:
+    """A line that arrived after its period's close is valued on its posting date: when a
+    later build re-values that date, its postings are rewritten though its business date lies
+    before the build's window (the postings are windowed on the posting date)."""
+    replay = replayed_after_close
+    with duckdb.connect(str(replay.full), read_only=True) as con:
+        late_lines = con.execute(
+            "select business_date, posting_date, count(*) from marts.fct_gl_posting_events "
+            "where event_type = 'sale' and source_file = ? and adjusts_period_start_date "
+            "is not null group by all",
+            [replay.late_file],
+        ).fetchall()
+    # the late file's lines post late, after the last build's window start, their business
+    # date before it: the case a business-date window missed
+    assert late_lines, replay.late_file
+    assert all(
+        business_date == replay.late_date < replay.window_start <= posting_date
+        for business_date, posting_date, _ in late_lines
+    ), (late_lines, replay.window_start)
+    for schema, models in POSTINGS_CHAIN.items():
+        for model in models:
+            full = table(replay.full, f"{schema}.{model}")
+            incremental = table(replay.warehouse, f"{schema}.{model}")
+            assert len(full) > 0, model
+            pd.testing.assert_frame_equal(incremental, full, obj=model)

@@ -16,8 +16,9 @@
 -- work in process and their output out of it, the stated conversion cost absorbed ("Kits").
 -- Rebuilt by load on the business date, with the valuation's window (docs/decisions.md,
 -- "Incremental postings"): a day's events are posted again when a new event or a re-costed
--- receipt falls on or before it. A receipt of a transfer in the window reads its shipment,
--- wherever that falls.
+-- receipt falls on or before it. A valued movement that arrived after its period's close has
+-- the valuation's business date, its posting date, so this window is on its posting date. A
+-- receipt of a transfer in the window reads its shipment, wherever that falls.
 -- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
