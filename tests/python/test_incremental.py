@@ -321,6 +321,18 @@ class ClosedReplay:
     late_file: str
     late_date: date
     window_start: date  # of the last build of the postings
+    costs_before: dict[str, object]  # the late lines' cost before the last build, by event
+
+
+def late_line_costs(warehouse: Path, late_file: str) -> dict[str, object]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(
+            con.execute(
+                "select event_id, cost_amount from intermediate.int_posting_events_sales "
+                "where source_file = ? and event_type = 'sale'",
+                [late_file],
+            ).fetchall()
+        )
 
 
 @pytest.fixture(scope="module")
@@ -360,8 +372,12 @@ def replayed_after_close(
             writer.writerow([entity, month.isoformat(), closed_on.isoformat()])
 
     replay, warehouse = root / "landing", root / "warehouse.duckdb"
-    for day in (arrival - timedelta(days=1), month_end, deliveries(defective_world.landing)[-1]):
+    for day in (arrival - timedelta(days=1), month_end):
         replay_through(defective_world, replay, warehouse, day, project=project)
+    costs_before = late_line_costs(warehouse, late["file"])
+    replay_through(
+        defective_world, replay, warehouse, deliveries(defective_world.landing)[-1], project=project
+    )
     with duckdb.connect(str(warehouse), read_only=True) as con:
         (window_start,) = con.execute(
             "select window_start from intermediate.incremental_load_watermarks "
@@ -371,7 +387,7 @@ def replayed_after_close(
     full.parent.mkdir()
     shutil.copy(warehouse, full)
     dbt("run", "--full-refresh", "--select", *KPI_CHAIN, warehouse=full, project=project)
-    return ClosedReplay(warehouse, full, late["file"], late_date, window_start)
+    return ClosedReplay(warehouse, full, late["file"], late_date, window_start, costs_before)
 
 
 def test_late_lines_revalued_after_their_window_equal_a_full_build(
@@ -395,6 +411,10 @@ def test_late_lines_revalued_after_their_window_equal_a_full_build(
         business_date == replay.late_date < replay.window_start <= posting_date
         for business_date, posting_date, _ in late_lines
     ), (late_lines, replay.window_start)
+    # and the last build changes what some of them cost: else this proves nothing
+    costs_after = late_line_costs(replay.warehouse, replay.late_file)
+    assert replay.costs_before.keys() == costs_after.keys()
+    assert any(costs_after[e] != cost for e, cost in replay.costs_before.items()), replay.late_file
     for schema, models in POSTINGS_CHAIN.items():
         for model in models:
             full = table(replay.full, f"{schema}.{model}")
