@@ -121,6 +121,38 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The rows a build of this model replaces: those from the window's first date on (config
+    window_column), and those that config load_window_rewrites names (a condition on the model's
+    own columns: rows whose inputs can change at any earlier date, rebuilt whole by every build,
+    e.g. the postings of supplier invoices). The strategy deletes them, the model's SQL selects
+    them with in_rows_replaced, and the model's tests check them. -#}
+{% macro load_window_replaced(start) -%}
+    {{ return(rows_replaced_from(
+        config.get('window_column', 'business_date'), start, config.get('load_window_rewrites')
+    )) }}
+{%- endmacro %}
+
+{#- window_column `posted_from`: the posting date of a model without that column, from its
+    entity_code, source_file and business_date (macros/postings.sql, posted_from). -#}
+{% macro rows_replaced_from(window_column, start, rewritten) -%}
+    {%- if window_column == 'posted_from' -%}
+        {%- set window = posted_from(start) -%}
+    {%- else -%}
+        {%- set window = window_column ~ ' >= ' ~ start -%}
+    {%- endif -%}
+    {{ return('(' ~ window ~ ' or (' ~ rewritten ~ '))' if rewritten else window) }}
+{%- endmacro %}
+
+{#- In a model's SQL, where its own output columns are in scope unqualified: the rows this
+    build replaces (all of them on a full build). -#}
+{% macro in_rows_replaced() -%}
+    {%- if load_window_is_incremental() -%}
+        {{ load_window_replaced(load_window_start()) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
 {#- For models rebuilt by load per key rather than per date (a webshop order's state gathers
     events of many days): `expression in` the keys that rows of relation delivered in the load
     window's files carry. All keys on a full build. -#}
@@ -148,13 +180,13 @@
 {%- endmacro %}
 
 {#- Incremental strategy `load_window`: delete the target's rows from the window's first date
-    on (config window_column, default business_date), then insert the rebuilt ones. -#}
+    on (config window_column, default business_date) and those config load_window_rewrites
+    names, then insert the rebuilt ones. -#}
 {% macro get_incremental_load_window_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set window_column = config.get('window_column', 'business_date') -%}
     delete from {{ target }}
-    where {{ window_column }} >= {{ load_window_start() }};
+    where {{ load_window_replaced(load_window_start()) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
@@ -196,7 +228,9 @@
         {%- do return(none) -%}
     {%- endif -%}
     {%- set in_window = last_load_window(
-        relation, tested.config.get('window_column', 'business_date')
+        relation,
+        tested.config.get('window_column', 'business_date'),
+        tested.config.get('load_window_rewrites'),
     ) -%}
     {%- set test = model.test_metadata or {} -%}
     {%- set kwargs = test.get('kwargs', {}) -%}
@@ -213,9 +247,10 @@
         ~ relation ~ ' where ' ~ in_window ~ ')') -%}
 {%- endmacro %}
 
-{#- `window_column >= <first date the last build of relation rewrote>`; none when that build
-    rewrote everything, or when the test must see everything. -#}
-{% macro last_load_window(relation, window_column) -%}
+{#- `window_column >= <first date the last build of relation rewrote>` (or the rows its
+    config load_window_rewrites names); none when that build rewrote everything, or when the test
+    must see everything. -#}
+{% macro last_load_window(relation, window_column, rewritten=none) -%}
     {%- if not execute or var('test_whole_history', false) or flags.FULL_REFRESH
         or tested_whole(model) or load_relation(load_watermarks_relation()) is none -%}
         {%- do return(none) -%}
@@ -231,7 +266,7 @@
     {%- if not since or since[0] is none -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- do return(window_column ~ ' >= ' ~ date_literal(since[0])) -%}
+    {%- do return(rows_replaced_from(window_column, date_literal(since[0]), rewritten)) -%}
 {%- endmacro %}
 
 {#- Whether this test runs over every row because its last result did not pass (set by the

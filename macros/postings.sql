@@ -62,3 +62,30 @@
 {% macro posting_date(alias, business_date) -%}
     coalesce({{ alias }}.posting_date, {{ business_date }})
 {%- endmacro %}
+
+
+{#-
+    posted_from(start, entity_code, source_file, business_date): whether an event posts on or
+    after start, from the columns join_posting_period reads, as a filter without the join (for
+    the rows a model rebuilt by load on the posting date deletes, where its own columns are in
+    scope): its business date is from start on, or it arrived after its period's close and its
+    late row posts from start on. The same condition as posting_date(...) >= start, since an
+    event never posts before its business date. The late rows are read from the graph, not
+    ref(), so that a model's data tests can scope themselves with it too.
+-#}
+{% macro posted_from(
+    start, entity_code='entity_code', source_file='source_file', business_date='business_date'
+) -%}
+    {%- set late = graph.nodes.values() | selectattr('name', 'equalto', 'int_late_posting_periods')
+        | selectattr('resource_type', 'equalto', 'model') | first -%}
+    {%- set relation = api.Relation.create(
+        database=late.database, schema=late.schema, identifier=late.alias
+    ) -%}
+    ({{ business_date }} >= {{ start }}
+    or ({{ entity_code }}, {{ source_file }},
+        cast({{ dbt.date_trunc('month', business_date) }} as date)) in (
+        select late.entity_code, late.source_file, late.adjusts_period_start_date
+        from {{ relation }} as late
+        where late.posting_date >= {{ start }}
+    ))
+{%- endmacro %}

@@ -16,7 +16,7 @@
 
 {#-
     The incremental step of load_window (macros/incremental.sql: the rows from the window's
-    first date on are replaced) and of delete+insert (the rows of the rebuilt keys are
+    first date on, and those config load_window_rewrites names, are replaced) and of delete+insert (the rows of the rebuilt keys are
     replaced), on Parquet tables: (1) <model>__dbt_window, a table of the target's rows outside
     what is replaced, plus the rebuilt rows (source, dbt's temporary view of the model's SQL);
     (2) `insert overwrite` of the target from it; (3) drop it. Not atomic: a crash in (1) leaves
@@ -35,8 +35,7 @@
     {%- set columns = adapter.get_columns_in_relation(target) | map(attribute='quoted')
         | join(', ') -%}
     {%- if strategy == 'load_window' -%}
-        {%- set replaced = config.get('window_column', 'business_date') ~ ' >= '
-            ~ load_window_start() -%}
+        {%- set replaced = load_window_replaced(load_window_start()) -%}
     {%- else -%}
         {%- set keys = [unique_key] if unique_key is string else unique_key -%}
         {%- set replaced = '(' ~ keys | join(', ') ~ ') in (select ' ~ keys | join(', ')

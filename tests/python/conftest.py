@@ -93,10 +93,12 @@ class BuiltWorld:
         return self.root / "landing"
 
 
-def dbt(*args: str, warehouse: Path, check: bool = True) -> subprocess.CompletedProcess:
-    """Run dbt from the project root against a warehouse, with artifacts beside the warehouse
-    (the project's own target/ keeps the manifest Dagster loaded); unless check is false, fail
-    with dbt's output when dbt fails."""
+def dbt(
+    *args: str, warehouse: Path, check: bool = True, project: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run dbt from the project root (or a copy of it) against a warehouse, with artifacts
+    beside the warehouse (the project's own target/ keeps the manifest Dagster loaded); unless
+    check is false, fail with dbt's output when dbt fails."""
     env = os.environ | {"CONCORD_WAREHOUSE": str(warehouse)}
     executable = Path(sys.executable).parent / "dbt"
     artifacts = [
@@ -107,7 +109,7 @@ def dbt(*args: str, warehouse: Path, check: bool = True) -> subprocess.Completed
     ]
     result = subprocess.run(
         [str(executable), *args, "--profiles-dir", "profiles", "--project-dir", ".", *artifacts],
-        cwd=PROJECT_ROOT,
+        cwd=project or PROJECT_ROOT,
         env=env,
         capture_output=True,
         text=True,

@@ -3,8 +3,10 @@ exactly the marts of one full build over the same files.
 
 The defective world's landing zone is replayed by delivery date into a second warehouse: a full
 build over the deliveries before a late sales file arrives, one incremental build for the day
-it arrives (it corrects a business date three days back), one for all the rest. The shared
-defective world was built in one go from every file, so it is the full refresh to compare to.
+it arrives (it corrects a business date three days back), one for the next day (its freight
+invoices re-cost receipts before its window), one for all the rest. The shared defective world
+was built in one go from every file, so it is the full refresh to compare to: the event facts,
+the valuation, the KPI marts and the postings up to the general ledger (fct_gl_postings).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import BuiltWorld, dbt
+from conftest import PROJECT_ROOT, BuiltWorld, dbt, redeliver
 
 from ingestion.load import ingest
 from orchestration import null_columns
@@ -31,6 +33,7 @@ KPI_CHAIN = [
     "+mart_available_inventory",
     "+fct_marketplace_fees",
     "+fct_inventory_movements",
+    "+fct_gl_postings",
 ]
 # The models the chain rebuilds by load, and what the valuation rebuilds whole between them.
 COMPARED = {
@@ -52,6 +55,10 @@ COMPARED = {
         "int_valuation_events_costed",
         "int_moving_average_costs",
         "int_average_cost_changes",
+        "int_work_order_costs",
+        "int_posting_events_sales",
+        "int_posting_events_inventory",
+        "int_posting_events_purchasing",
     ],
     "marts": [
         "fct_sales_lines",
@@ -60,11 +67,15 @@ COMPARED = {
         "mart_net_sales",
         "mart_cogs",
         "mart_available_inventory",
+        "fct_gl_posting_events",
+        "fct_gl_postings",
     ],
 }
 INCREMENTAL_MODELS = {*COMPARED["staging"], *COMPARED["intermediate"], *COMPARED["marts"]} - {
     "int_moving_average_costs",
     "int_average_cost_changes",
+    "int_work_order_costs",
+    "int_posting_events_purchasing",
 }
 
 
@@ -113,7 +124,8 @@ class Replayed:
 @pytest.fixture(scope="module")
 def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFactory) -> Replayed:
     """The defective world's deliveries fed day by day: a full build over those before the late
-    POS file arrives, one incremental build for that day, one for all the rest."""
+    POS file arrives, one incremental build for that day, one for the next, one for all the
+    rest."""
     late = late_sales_file(defective_world)
     late_date = date.fromisoformat(late["business_date"])
     arrival = date.fromisoformat(late["delivered"])
@@ -122,14 +134,7 @@ def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFacto
     replay, warehouse = root / "landing", root / "warehouse.duckdb"
 
     def build_through(day: date) -> None:
-        deliver(defective_world.landing, replay, day)
-        ingest(replay, warehouse)
-        # landed cost reads the owners' decisions on suspected duplicate charges, and sales lines
-        # resolve their item codes by the channels seed (with its accounts), and the marts read
-        # the close calendar (empty): seeds that `dbt run` does not load
-        seeds = ("exception_actions", "channels", "chart_of_accounts", "close_calendar")
-        dbt("seed", "--select", *seeds, warehouse=warehouse)
-        dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse)
+        replay_through(defective_world, replay, warehouse, day)
 
     build_through(arrival - timedelta(days=1))
     assert pos_lines_of(warehouse, late_date).empty
@@ -140,8 +145,31 @@ def replayed(defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFacto
             "group by model_name"
         ).fetchall()
     late_date_lines = pos_lines_of(warehouse, late_date)
+    # one day alone: its freight and duty invoices re-cost receipts of up to six days before
+    # (int_receipt_costs_backdated), earlier than its files' window
+    build_through(arrival + timedelta(days=1))
     build_through(deliveries(defective_world.landing)[-1])
     return Replayed(warehouse, late_date, dict(builds), late_date_lines)
+
+
+def replay_through(
+    world: BuiltWorld, replay: Path, warehouse: Path, day: date, project: Path | None = None
+) -> None:
+    """Deliver the world's folders dated through `day` and build the KPI chain on them."""
+    deliver(world.landing, replay, day)
+    ingest(replay, warehouse)
+    # landed cost reads the owners' decisions on suspected duplicate charges, and sales lines
+    # resolve their item codes by the channels seed (with its accounts), and the marts read the
+    # close calendar, and the postings their rules: seeds that `dbt run` does not load
+    seeds = (
+        "exception_actions",
+        "channels",
+        "chart_of_accounts",
+        "close_calendar",
+        "posting_rules",
+    )
+    dbt("seed", "--select", *seeds, warehouse=warehouse, project=project)
+    dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse, project=project)
 
 
 def pos_lines_of(warehouse: Path, business_date: date) -> pd.DataFrame:
@@ -231,3 +259,165 @@ def test_an_incremental_build_tests_the_rows_it_rewrote(replayed: Replayed, tmp_
     )
     assert tests_failing() == {"not_null_int_sales_lines_unioned"}
     assert null_in_last_run() == [("sales_line_id", 1)]
+
+
+def test_an_invoice_dated_before_its_window_posts_in_the_next_build(
+    replayed: Replayed, tmp_path: Path
+) -> None:
+    """A supplier invoice posts on its invoice date, which its file's date does not bound: the
+    ledger models rewrite every supplier invoice's postings on each build (config
+    load_window_rewrites), so one delivered today, dated weeks back, posts in today's build."""
+    root = tmp_path / "replayed"
+    shutil.copytree(replayed.warehouse.parent, root, ignore=shutil.ignore_patterns("target"))
+    landing, warehouse = root / "landing", root / "warehouse.duckdb"
+    last = deliveries(landing)[-1]
+    # a goods line of an invoice file at least 20 days older, again under a new number
+    dated, line = next(
+        (day, row)
+        for day in reversed(deliveries(landing))
+        if day <= last - timedelta(days=20)
+        for path in (landing / "erp" / day.isoformat()).glob("erp_supplier_invoices_*.csv")
+        for row in csv.DictReader(path.read_text().splitlines())
+        if row["line_type"] == "goods"
+    )
+    late = line | {"invoice_number": "INV-LATE-000001", "invoice_date": dated.isoformat()}
+    redeliver(landing, "erp", "erp_supplier_invoices", last, [late])
+    ingest(landing, warehouse)
+    dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (window_start,) = con.execute(
+            "select window_start from intermediate.incremental_load_watermarks "
+            "where model_name = 'fct_gl_postings' order by recorded_at desc limit 1"
+        ).fetchone()
+        posted = con.execute(
+            "select business_date, journal_id from marts.fct_gl_posting_events "
+            "where event_id = 'supplier_invoice:INV-LATE-000001:1'"
+        ).fetchall()
+        assert window_start is not None and window_start > dated
+        assert [day for day, _ in posted] == [dated]
+        journal = posted[0][1]
+        (events,) = con.execute(
+            "select count(*) from marts.fct_gl_posting_events where journal_id = ?", [journal]
+        ).fetchone()
+        counted = con.execute(
+            "select distinct event_count from marts.fct_gl_postings where journal_id = ?",
+            [journal],
+        ).fetchall()
+    assert counted == [(events,)]
+
+
+# What a late line's cost flows into, compared to a full build with the same close calendar.
+POSTINGS_CHAIN = {
+    "intermediate": ["int_posting_events_sales", "int_posting_events_inventory"],
+    "marts": ["fct_gl_posting_events", "fct_gl_postings", "mart_cogs"],
+}
+PROJECT_PARTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds")
+
+
+@dataclass(frozen=True)
+class ClosedReplay:
+    warehouse: Path
+    full: Path  # the same files and close calendar, built in one go (--full-refresh)
+    late_file: str
+    late_date: date
+    window_start: date  # of the last build of the postings
+    costs_before: dict[str, object]  # the late lines' cost before the last build, by event
+
+
+def late_line_costs(warehouse: Path, late_file: str) -> dict[str, object]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return dict(
+            con.execute(
+                "select event_id, cost_amount from intermediate.int_posting_events_sales "
+                "where source_file = ? and event_type = 'sale'",
+                [late_file],
+            ).fetchall()
+        )
+
+
+@pytest.fixture(scope="module")
+def replayed_after_close(
+    defective_world: BuiltWorld, tmp_path_factory: pytest.TempPathFactory
+) -> ClosedReplay:
+    """The late POS file's month closed for every entity the day after its business date,
+    before it arrives, so its lines post late, on the first day of the next month, valued on
+    that date. Replayed: a full build over the deliveries before it arrives, one build through
+    the month's last delivery, one for the rest, whose window starts after the late file's
+    business date while the receipts it adds and re-costs (freight invoices, days back) change
+    the average the late lines are valued at on their posting date."""
+    late = late_sales_file(defective_world)
+    late_date = date.fromisoformat(late["business_date"])
+    arrival = date.fromisoformat(late["delivered"])
+    closed_on = late_date + timedelta(days=1)
+    assert late_date < closed_on < arrival
+    month = late_date.replace(day=1)
+    month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    root = tmp_path_factory.mktemp("replayed_after_close")
+    project = root / "project"
+    project.mkdir()
+    for part in PROJECT_PARTS:
+        source = PROJECT_ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, project / part)
+        else:
+            shutil.copy2(source, project / part)
+    shutil.copytree(PROJECT_ROOT / "tests" / "dbt", project / "tests" / "dbt")
+    with duckdb.connect(str(defective_world.warehouse), read_only=True) as con:
+        entities = [
+            r[0] for r in con.execute("select entity_code from marts.dim_entity").fetchall()
+        ]
+    with (project / "seeds" / "close_calendar.csv").open("a", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        for entity in entities:
+            writer.writerow([entity, month.isoformat(), closed_on.isoformat()])
+
+    replay, warehouse = root / "landing", root / "warehouse.duckdb"
+    for day in (arrival - timedelta(days=1), month_end):
+        replay_through(defective_world, replay, warehouse, day, project=project)
+    costs_before = late_line_costs(warehouse, late["file"])
+    replay_through(
+        defective_world, replay, warehouse, deliveries(defective_world.landing)[-1], project=project
+    )
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (window_start,) = con.execute(
+            "select window_start from intermediate.incremental_load_watermarks "
+            "where model_name = 'int_posting_events_sales' order by recorded_at desc limit 1"
+        ).fetchone()
+    full = root / "full" / "warehouse.duckdb"
+    full.parent.mkdir()
+    shutil.copy(warehouse, full)
+    dbt("run", "--full-refresh", "--select", *KPI_CHAIN, warehouse=full, project=project)
+    return ClosedReplay(warehouse, full, late["file"], late_date, window_start, costs_before)
+
+
+def test_late_lines_revalued_after_their_window_equal_a_full_build(
+    replayed_after_close: ClosedReplay,
+) -> None:
+    """A line that arrived after its period's close is valued on its posting date: when a
+    later build re-values that date, its postings are rewritten though its business date lies
+    before the build's window (the postings are windowed on the posting date)."""
+    replay = replayed_after_close
+    with duckdb.connect(str(replay.full), read_only=True) as con:
+        late_lines = con.execute(
+            "select business_date, posting_date, count(*) from marts.fct_gl_posting_events "
+            "where event_type = 'sale' and source_file = ? and adjusts_period_start_date "
+            "is not null group by all",
+            [replay.late_file],
+        ).fetchall()
+    # the late file's lines post late, after the last build's window start, their business
+    # date before it: the case a business-date window missed
+    assert late_lines, replay.late_file
+    assert all(
+        business_date == replay.late_date < replay.window_start <= posting_date
+        for business_date, posting_date, _ in late_lines
+    ), (late_lines, replay.window_start)
+    # and the last build changes what some of them cost: else this proves nothing
+    costs_after = late_line_costs(replay.warehouse, replay.late_file)
+    assert replay.costs_before.keys() == costs_after.keys()
+    assert any(costs_after[e] != cost for e, cost in replay.costs_before.items()), replay.late_file
+    for schema, models in POSTINGS_CHAIN.items():
+        for model in models:
+            full = table(replay.full, f"{schema}.{model}")
+            incremental = table(replay.warehouse, f"{schema}.{model}")
+            assert len(full) > 0, model
+            pd.testing.assert_frame_equal(incremental, full, obj=model)

@@ -5,15 +5,29 @@
 -- posting rules (seed posting_rules). An event whose file arrived after its period's close posts
 -- on a date of the first open period, in a journal of its own naming the closed period it
 -- adjusts (docs/glossary.md, Period close).
+-- Rebuilt by load on the posting date, with the window of the postings it unions, and every
+-- supplier invoice's postings each time (config load_window_rewrites: an invoice posts on its
+-- invoice date, which a file's date does not bound; docs/decisions.md, "Incremental postings").
+-- The events read are those posting in the window (posted_from: the posting date below, before
+-- the join), so a late line re-costed on its posting date is posted again.
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
-events as (
+unioned as (
     select * from {{ ref('int_posting_events_sales') }}
     union all
     select * from {{ ref('int_posting_events_inventory') }}
     union all
     select * from {{ ref('int_posting_events_purchasing') }}
+),
+
+events as (
+    select * from unioned
+    where
+        {{ rows_replaced_from(
+            'posted_from', load_window_start(), config.get('load_window_rewrites')
+        ) if load_window_is_incremental() else 'true' }}
 )
 
 select

@@ -9,11 +9,16 @@
 -- (docs/decisions.md, "Journals that net to zero"); otherwise a line that nets to zero is left
 -- out. A journal posts on its posting_date: its business date, unless its events arrived after
 -- their period's close (an adjustment naming that period in adjusts_period_start_date).
+-- Rebuilt by load as fct_gl_posting_events is, on the posting date: a journal's events share its
+-- business date, posting date and event type, so a build rewrites whole journals
+-- (docs/decisions.md, "Incremental postings").
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
 events as (
     select * from {{ ref('fct_gl_posting_events') }}
+    where {{ in_rows_replaced() }}
 ),
 
 rules as (

@@ -14,6 +14,12 @@
 -- account and, finding stock below zero, revalues as such a receipt does (docs/decisions.md,
 -- "Opening balances"); so does a gain at a stated cost. Work orders move their components into
 -- work in process and their output out of it, the stated conversion cost absorbed ("Kits").
+-- Rebuilt by load on the business date, with the valuation's window (docs/decisions.md,
+-- "Incremental postings"): a day's events are posted again when a new event or a re-costed
+-- receipt falls on or before it. A valued movement that arrived after its period's close has
+-- the valuation's business date, its posting date, so this window is on its posting date. A
+-- receipt of a transfer in the window reads its shipment, wherever that falls.
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
@@ -57,6 +63,17 @@ valued as (
         costed.event_type in (
             'opening_balance', 'receipt', 'adjustment', 'adjustment_at_cost', 'transfer_out',
             'transfer_in', 'production_issue', 'production_receipt'
+        )
+        and (
+            {{ in_load_window('costed.business_date') }}
+            -- the shipment of a transfer across entities received in the window
+            or costed.transfer_key in (
+                select received.transfer_key
+                from {{ ref('int_valuation_events_costed') }} as received
+                where
+                    received.event_type = 'transfer_in'
+                    and {{ in_load_window('received.business_date') }}
+            )
         )
 ),
 
@@ -145,6 +162,17 @@ own_shipments as (
     where
         movements.movement_type = 'transfer_out'
         and senders.entity_code = receivers.entity_code
+        and (
+            {{ in_load_window('movements.business_date') }}
+            -- the shipment of a transfer received in the window
+            or movements.document_number in (
+                select received.document_number
+                from movements as received
+                where
+                    received.movement_type = 'transfer_in'
+                    and {{ in_load_window('received.business_date') }}
+            )
+        )
 ),
 
 own_receipts as (
@@ -164,7 +192,9 @@ own_receipts as (
         own_shipments.cost_reporting
     from movements
     inner join own_shipments on movements.document_number = own_shipments.document_number
-    where movements.movement_type = 'transfer_in'
+    where
+        movements.movement_type = 'transfer_in'
+        and {{ in_load_window('movements.business_date') }}
 ),
 
 events as (
@@ -407,3 +437,5 @@ select
     {{ reporting_currency_code() }} as reporting_currency_code,
     {{ posting_amount_column_list('events') }}
 from events
+-- without the shipments read only for the window's receipts
+where {{ in_load_window('events.business_date') }}

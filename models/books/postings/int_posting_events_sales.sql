@@ -4,11 +4,27 @@
 -- currency, each tracing to its file and row. Sales amounts keep the reporting amounts of the
 -- line (converted from the transaction currency, as the KPI marts do); a cost converts from
 -- functional currency at the business date's rate, rounded per event.
+-- Rebuilt by load on the posting date, with the valuation's window (docs/decisions.md,
+-- "Incremental postings"): a day's events are posted again when a new event or a re-costed
+-- receipt falls on or before it. A line that arrived after its period's close is valued on its
+-- posting date, so it is posted again with that date's lines (config window_column
+-- posted_from: the strategy deletes what this selects).
+-- depends_on: {{ ref('int_receipt_costs_backdated') }}
 
 with
 
 sales_lines as (
-    select * from {{ ref('fct_sales_lines') }}
+    select
+        sales_facts.*,
+        late.adjusts_period_start_date
+    from {{ ref('fct_sales_lines') }} as sales_facts
+    {{ join_posting_period(
+        'late',
+        'sales_facts.business_date',
+        'sales_facts.source_file',
+        'sales_facts.entity_code',
+    ) }}
+    where {{ in_load_window(posting_date('late', 'sales_facts.business_date')) }}
 ),
 
 costs as (
@@ -17,7 +33,18 @@ costs as (
         costed.event_type,
         costed.cost_amount
     from {{ ref('int_valuation_events_costed') }} as costed
-    where costed.event_type in ('issue', 'return_restock')
+    where
+        costed.event_type in ('issue', 'return_restock')
+        -- the costs of the window's lines: their UTC dates are at most a day earlier, unless
+        -- the line arrived after its period's close (as mart_cogs reads them)
+        and (
+            {{ in_load_window('costed.event_date', margin_days=1) }}
+            or costed.sales_line_id in (
+                select sales_lines.sales_line_id
+                from sales_lines
+                where sales_lines.adjusts_period_start_date is not null
+            )
+        )
 ),
 
 costed_lines as (
@@ -97,6 +124,8 @@ fee_events as (
             'fee': ['fees.fee_amount_functional', 'fees.fee_amount_reporting'],
         }) }}
     from {{ ref('fct_marketplace_fees') }} as fees
+    {{ join_posting_period('late', 'fees.business_date', 'fees.source_file', 'fees.entity_code') }}
+    where {{ in_load_window(posting_date('late', 'fees.business_date')) }}
 )
 
 select * from sales_events
