@@ -89,3 +89,22 @@
         where late.posting_date >= {{ start }}
     ))
 {%- endmacro %}
+
+
+{#- The valuation's costs of a build's sales lines, as a condition on `costed`
+    (int_valuation_events_costed): issues and restocked returns of the window, whose UTC dates
+    are at most a day before the lines' business dates, and those of every line of `sales_lines`
+    (a relation with sales_line_id and adjusts_period_start_date) that arrived after its
+    period's close, valued on its posting date whatever its own date (mart_cogs and the sales
+    postings read them alike). -#}
+{% macro window_sales_line_costs(sales_lines) -%}
+    costed.event_type in ('issue', 'return_restock')
+    and (
+        {{ in_load_window('costed.event_date', margin_days=1) }}
+        or costed.sales_line_id in (
+            select {{ sales_lines }}.sales_line_id
+            from {{ sales_lines }}
+            where {{ sales_lines }}.adjusts_period_start_date is not null
+        )
+    )
+{%- endmacro %}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -91,6 +92,23 @@ class BuiltWorld:
     @property
     def landing(self) -> Path:
         return self.root / "landing"
+
+
+# What a dbt build of the project reads: copied whole by the tests that edit a seed or a model
+PROJECT_PARTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds", "tests/dbt")
+
+
+def copy_project(project: Path) -> Path:
+    """A copy of the dbt project at `project` (a new folder), whose seeds and models a test may
+    edit without touching the repository's."""
+    for part in PROJECT_PARTS:
+        source, target = PROJECT_ROOT / part, project / part
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    return project
 
 
 def dbt(

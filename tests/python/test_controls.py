@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT, BuiltWorld
+from conftest import BuiltWorld, copy_project
 
 from simulation.audit import (
     ABSORBED_KINDS,
@@ -441,15 +441,6 @@ def test_defective_world_breaks_are_warnings_and_their_status_rows_say_so(
 
 # ------------------------------------------------ memory, decisions and enforcement, on copies
 
-PROJECT_PARTS = [
-    "dbt_project.yml",
-    "models",
-    "macros",
-    "seeds",
-    "tests/dbt",
-    "profiles",
-]
-
 
 @dataclass(frozen=True)
 class Sandbox:
@@ -491,13 +482,7 @@ def sandbox(
     """A copy of the project (its seeds may be edited) over a copy of the defective world's
     warehouse, which already holds the memory of one build."""
     root = tmp_path_factory.mktemp("controls_sandbox")
-    for part in PROJECT_PARTS:
-        source, target = PROJECT_ROOT / part, root / "project" / part
-        if source.is_dir():
-            shutil.copytree(source, target)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, target)
+    copy_project(root / "project")
     warehouse = root / "warehouse.duckdb"
     shutil.copy(defective_world.warehouse, warehouse)
     yield Sandbox(root / "project", warehouse, defective_world)

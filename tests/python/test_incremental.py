@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT, BuiltWorld, dbt, redeliver
+from conftest import BuiltWorld, copy_project, dbt, redeliver
 
 from ingestion.load import ingest
 from orchestration import null_columns
@@ -311,7 +311,6 @@ POSTINGS_CHAIN = {
     "intermediate": ["int_posting_events_sales", "int_posting_events_inventory"],
     "marts": ["fct_gl_posting_events", "fct_gl_postings", "mart_cogs"],
 }
-PROJECT_PARTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds")
 
 
 @dataclass(frozen=True)
@@ -353,15 +352,7 @@ def replayed_after_close(
     month = late_date.replace(day=1)
     month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     root = tmp_path_factory.mktemp("replayed_after_close")
-    project = root / "project"
-    project.mkdir()
-    for part in PROJECT_PARTS:
-        source = PROJECT_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, project / part)
-        else:
-            shutil.copy2(source, project / part)
-    shutil.copytree(PROJECT_ROOT / "tests" / "dbt", project / "tests" / "dbt")
+    project = copy_project(root / "project")
     with duckdb.connect(str(defective_world.warehouse), read_only=True) as con:
         entities = [
             r[0] for r in con.execute("select entity_code from marts.dim_entity").fetchall()

@@ -26,8 +26,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT, SMALL_WORLD_ARGS, BuiltWorld, dbt, redeliver
-from test_controls import PROJECT_PARTS
+from conftest import SMALL_WORLD_ARGS, BuiltWorld, copy_project, dbt, redeliver
 from test_kpi_marts import cogs_mismatches, inventory_mismatches
 
 from ingestion.load import ingest
@@ -170,14 +169,7 @@ class Sandbox:
 @pytest.fixture(scope="module")
 def sandbox(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
     root = tmp_path_factory.mktemp("landed_duplicates_sandbox")
-    project = root / "project"
-    for part in PROJECT_PARTS:
-        source, target = PROJECT_ROOT / part, project / part
-        if source.is_dir():
-            shutil.copytree(source, target)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(source, target)
+    project = copy_project(root / "project")
     warehouse = root / "warehouse.duckdb"
     shutil.copy(scenario.world.warehouse, warehouse)
     return Sandbox(project, warehouse)

@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import PROJECT_ROOT
+from conftest import copy_project
 
 from ingestion.load import ingest
 from simulation import late_events
@@ -56,7 +56,6 @@ CLOSE_WORLD_ARGS = [
     "--clean",
     "--late-events",
 ]
-PROJECT_PARTS = ("dbt_project.yml", "profiles", "models", "macros", "seeds")
 LEDGER_AND_KPIS = [
     "+mart_gl_trial_balance_consolidated",
     "+mart_gl_restatements",
@@ -177,15 +176,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Builds:
     redelivered_file = redelivered_path.relative_to(root / "landing").as_posix()
 
     # the project as finance runs it, with a close calendar of its own
-    project = root / "project"
-    project.mkdir()
-    for part in PROJECT_PARTS:
-        source = PROJECT_ROOT / part
-        if source.is_dir():
-            shutil.copytree(source, project / part)
-        else:
-            shutil.copy2(source, project / part)
-    shutil.copytree(PROJECT_ROOT / "tests" / "dbt", project / "tests" / "dbt")
+    project = copy_project(root / "project")
 
     # 1. every file but the late one and the correction; January open
     landing = root / "delivered"

@@ -33,18 +33,8 @@ costs as (
         costed.event_type,
         costed.cost_amount
     from {{ ref('int_valuation_events_costed') }} as costed
-    where
-        costed.event_type in ('issue', 'return_restock')
-        -- the costs of the window's lines: their UTC dates are at most a day earlier, unless
-        -- the line arrived after its period's close (as mart_cogs reads them)
-        and (
-            {{ in_load_window('costed.event_date', margin_days=1) }}
-            or costed.sales_line_id in (
-                select sales_lines.sales_line_id
-                from sales_lines
-                where sales_lines.adjusts_period_start_date is not null
-            )
-        )
+    -- the window's lines' costs, and those of its lines that arrived after their period's close
+    where {{ window_sales_line_costs('sales_lines') }}
 ),
 
 costed_lines as (
