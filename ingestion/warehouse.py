@@ -256,6 +256,7 @@ class LoadState:
                       where later.source_file = held.source_file
                         and later.content_hash = held.content_hash
                         and later.load_id > held.load_id)
+                order by held.load_id  -- two holds of one path: the latest is the one held
                 """
             ).fetchall()
         )

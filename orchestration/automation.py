@@ -15,6 +15,7 @@ import duckdb
 
 from ingestion.discover import discover
 from ingestion.load import unlogged_files
+from ingestion.warehouse import WarehouseSchemaError
 from orchestration.jobs import ingest_job, transform_job
 from orchestration.resources import LandingZone, Warehouse
 
@@ -67,6 +68,15 @@ def not_yet_logged(root: Path, warehouse: Path, by_date: dict[str, list[str]]) -
     return {day: files for day, files in out.items() if files}
 
 
+def run_key(day: str, files: list[str], stamps: dict[str, str]) -> str:
+    """The run key of an ingest run for `day`'s new or changed `files`: their names and their
+    stamps (size, times, inode), so that a file changed again in place (a re-delivery under the
+    same name, a file first listed half-written) asks for a new run. Dagster skips a request
+    whose key it has seen, so a key of names alone asked for nothing the second time."""
+    listed = "".join(f"{name}={stamps[name]};" for name in sorted(files))
+    return f"{day}:{hashlib.sha256(listed.encode()).hexdigest()[:16]}"
+
+
 @dg.sensor(
     job=ingest_job,
     minimum_interval_seconds=60,
@@ -86,13 +96,15 @@ def landing_sensor(
             by_date = not_yet_logged(landing.root, warehouse.file, by_date)
         except duckdb.IOException:
             return dg.SkipReason("the warehouse is being written; looking again at the next tick")
-        except ValueError as error:  # CONCORD_VERIFY_HASHES set wrong: said, not a crash loop
+        except (ValueError, WarehouseSchemaError) as error:
+            # CONCORD_VERIFY_HASHES set wrong, a load log of another layout: said, not a crash
+            # loop
             context.log.error(str(error))
             return dg.SkipReason(f"{error}; looking again at the next tick")
     requests = [
         dg.RunRequest(
             partition_key=day,
-            run_key=f"{day}:{hashlib.sha256(''.join(sorted(files)).encode()).hexdigest()[:16]}",
+            run_key=run_key(day, files, current),
             tags={"concord/files": str(len(files))},
         )
         for day, files in sorted(by_date.items())

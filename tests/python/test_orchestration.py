@@ -128,6 +128,25 @@ def test_landing_sensor_builds_one_run_request_per_date(tmp_path: Path) -> None:
     assert again.run_requests == []
 
 
+def test_a_file_changed_again_in_place_asks_for_a_new_run(tmp_path: Path) -> None:
+    """Dagster skips a run request whose key it has seen: a re-delivery under the same name must
+    not repeat the key of the run that loaded the first version."""
+    path = tmp_path / "pos/2026-01-05/pos_sales_20260105.csv"
+    write(path, "a\n")
+    resources = {
+        "landing": LandingZone(path=str(tmp_path)),
+        "warehouse": Warehouse(path=str(tmp_path / "none.duckdb")),
+    }
+    first = automation.landing_sensor(dg.build_sensor_context(resources=resources))
+    path.write_text("a\nb\n")
+    second = automation.landing_sensor(
+        dg.build_sensor_context(cursor=first.cursor, resources=resources)
+    )
+    (run_1,), (run_2,) = first.run_requests, second.run_requests
+    assert run_1.partition_key == run_2.partition_key == "2026-01-05"
+    assert run_1.run_key != run_2.run_key
+
+
 def test_the_landing_sensor_says_a_bad_verify_setting_instead_of_crashing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
