@@ -45,6 +45,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from benchmarks import orchestrated_env
 from ingestion.discover import discover
 from ingestion.load import ingest
 
@@ -272,13 +273,7 @@ def bench_refresh(args: argparse.Namespace) -> None:
     landing = Path(args.landing)
     deliveries = sorted({d.name for d in landing.glob("*/*") if d.is_dir()})
     scratch = Path(tempfile.mkdtemp(prefix="concord-bench-", dir=args.scratch))
-    env = os.environ | {
-        "CONCORD_LANDING_DIR": str(scratch / "landing"),
-        "CONCORD_WAREHOUSE": str(scratch / "warehouse.duckdb"),
-        "CONCORD_SERVED_WAREHOUSE": str(scratch / "served.duckdb"),
-        "DAGSTER_HOME": str(scratch / "dagster_home"),
-        "PYTHONPATH": str(project),
-    }
+    env = orchestrated_env(project, scratch)
     # this process reads the runs' history too: Concord's event log finds it through DAGSTER_HOME
     os.environ["DAGSTER_HOME"] = env["DAGSTER_HOME"]
     try:
@@ -301,8 +296,6 @@ def bench_refresh(args: argparse.Namespace) -> None:
             )
             print(f"full publication: {done.stdout.strip()}")
         replay(landing, scratch / "landing", deliveries[-1:])
-        (scratch / "dagster_home").mkdir()
-        shutil.copy(project / "orchestration" / "dagster.yaml", scratch / "dagster_home")
         started = time.perf_counter()
         run = subprocess.run(
             [sys.executable, "-m", "orchestration.run"],
@@ -427,16 +420,8 @@ def bench_service(args: argparse.Namespace) -> None:
     landing = Path(args.landing)
     deliveries = sorted({d.name for d in landing.glob("*/*") if d.is_dir()})
     scratch = Path(tempfile.mkdtemp(prefix="concord-bench-", dir=args.scratch))
+    env = orchestrated_env(project, scratch)
     home = scratch / "dagster_home"
-    home.mkdir()
-    shutil.copy(project / "orchestration" / "dagster.yaml", home)
-    env = os.environ | {
-        "CONCORD_LANDING_DIR": str(scratch / "landing"),
-        "CONCORD_WAREHOUSE": str(scratch / "warehouse.duckdb"),
-        "CONCORD_SERVED_WAREHOUSE": str(scratch / "served.duckdb"),
-        "DAGSTER_HOME": str(home),
-        "PYTHONPATH": str(project),
-    }
     # this process reads the runs' history too: Concord's event log finds it through DAGSTER_HOME
     os.environ["DAGSTER_HOME"] = str(home)
 

@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import orchestrated_env
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Runs orchestration.run and ends the process when Dagster starts the first step, writing the
@@ -93,17 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     project = Path(args.project).resolve()
     scratch = Path(tempfile.mkdtemp(prefix="concord-bench-startup-", dir=args.scratch))
-    home = scratch / "dagster_home"
-    home.mkdir()
-    shutil.copy(project / "orchestration" / "dagster.yaml", home)
+    env = orchestrated_env(project, scratch)
     shutil.copytree(args.landing, scratch / "landing")
-    env = os.environ | {
-        "CONCORD_LANDING_DIR": str(scratch / "landing"),
-        "CONCORD_WAREHOUSE": str(scratch / "warehouse.duckdb"),
-        "CONCORD_SERVED_WAREHOUSE": str(scratch / "served.duckdb"),
-        "DAGSTER_HOME": str(home),
-        "PYTHONPATH": str(project),
-    }
     env.pop("CONCORD_LAKE_DIR", None)
     try:
         print(f"load average {os.getloadavg()[0]:.1f}; processing the landing once", flush=True)
