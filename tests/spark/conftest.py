@@ -1,7 +1,8 @@
 """tests/spark runs by `make test-spark` only (not `make test`). It reuses the shared worlds'
 helpers of tests/python/conftest.py (loaded here under another name, without its fixtures and
-hooks) and the KPI marts' truth helpers of tests/python/test_kpi_marts.py (which imports
-BuiltWorld from `conftest`: this module re-exports it)."""
+hooks) and the KPI marts' truth helpers of tests/python/test_kpi_marts.py and the close world of
+tests/python/test_period_close.py (which import BuiltWorld and copy_project from `conftest`: this
+module re-exports them)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,4 @@ sys.path.insert(0, str(PYTHON_TESTS))
 PROJECT_ROOT = _worlds.PROJECT_ROOT
 BuiltWorld = _worlds.BuiltWorld
 dbt = _worlds.dbt
+copy_project = _worlds.copy_project
