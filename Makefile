@@ -171,6 +171,9 @@ test: install chromium
 	$(MAKE) --no-print-directory semantic
 	$(MAKE) --no-print-directory lint-sql
 	$(MAKE) --no-print-directory lint-python
+	@# tests/spark runs by make test-spark only; collecting it here (no Spark needed) catches a
+	@# broken import of the shared test helpers in the everyday suite.
+	$(BIN)/python -m pytest -p no:xdist -p no:cacheprovider --collect-only -qq tests/spark
 	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # The spark dbt target proven equal to DuckDB on a small world (docs/spark.md): needs Java 17
