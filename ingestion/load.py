@@ -418,26 +418,28 @@ def _released_hold(f: LandingFile, content_hash: str, state: LoadState, released
 
 
 def _read(f: LandingFile, state: LoadState, released: set[str]) -> tuple[bytes, str, bool] | None:
-    """The file's bytes, sha256 and whether it is a held file now released; None when this path
-    and content are already logged (and not released from a hold since). A logged file whose
-    identity was recorded is not read unless released; a file read with a stable identity has
-    it noted (state.note_identity), logged or not, so the next run need not read it."""
+    """The file's bytes, sha256 and whether it is a held file now released; None when its
+    content is the one last logged for its path (and not released from a hold since): a path
+    back to a content it had before is read and judged again. A file whose identity was
+    recorded with the path's latest content is not read unless released; a file read with a
+    stable identity has it noted (state.note_identity), logged or not, so the next run need
+    not read it."""
     known = _known_hash(f, state)
     if (
         known is not None
-        and (f.source_file, known) in state.seen
+        and state.is_latest(f.source_file, known)
         and not _released_hold(f, known, state, released)
     ):
         return None
     data, identity = _read_bytes(f.path)
     content_hash = hashlib.sha256(data).hexdigest()
     state.note_identity(f.source_file, identity, content_hash)
-    if (f.source_file, content_hash) in state.seen:
+    if state.is_latest(f.source_file, content_hash):
         if _released_hold(f, content_hash, state, released):
             del state.held[f.source_file]
             return data, content_hash, True
         return None
-    state.seen.add((f.source_file, content_hash))
+    state.note_logged(f.source_file, content_hash)
     return data, content_hash, False
 
 
@@ -510,7 +512,12 @@ def _decide(extract: Extract, entry: _Entry, state: LoadState) -> None:
         )
         return
     twin = state.loaded_content.get((extract.name, entry.content_hash))
-    if twin is not None and extract.cadence != "weekly_snapshot" and entry.rows_read:
+    if (
+        twin is not None
+        and twin.source_file != f.source_file  # its own earlier content: a revert, judged below
+        and extract.cadence != "weekly_snapshot"
+        and entry.rows_read
+    ):
         _not_loaded(entry, "duplicate", twin)
         entry.error_message = (
             f"{f.source_file}: same content as {twin.source_file} (load_id {twin.load_id}, "
@@ -592,10 +599,10 @@ def _ingest_chunk(
             read = _read(f, state, released)
         except OSError as error:
             content_hash, message = _unreadable(f, error)
-            if (f.source_file, content_hash) in state.seen:
+            if state.is_latest(f.source_file, content_hash):
                 report.files_skipped += 1
                 continue
-            state.seen.add((f.source_file, content_hash))
+            state.note_logged(f.source_file, content_hash)
             entry = _Entry(f, state.take_load_id(), content_hash, 0, "failed")
             entry.error_message = message
             entries.append(entry)
@@ -926,10 +933,10 @@ def _log_unread(
     entries = []
     for f in files:
         content_hash, size = _unread_content_hash(f, state)
-        if (f.source_file, content_hash) in state.seen:
+        if state.is_latest(f.source_file, content_hash):
             report.files_skipped += 1
             continue
-        state.seen.add((f.source_file, content_hash))
+        state.note_logged(f.source_file, content_hash)
         entry = _Entry(
             f,
             state.take_load_id(),
@@ -1020,7 +1027,7 @@ def unlogged_files(
                 content_hash = hashlib.sha256(_read_bytes(f.path)[0]).hexdigest()
             except OSError as error:
                 content_hash = _unreadable(f, error)[0]
-        if (f.source_file, content_hash) not in state.seen or _released_hold(
+        if not state.is_latest(f.source_file, content_hash) or _released_hold(
             f, content_hash, state, released
         ):
             pending.append(f)
@@ -1043,6 +1050,6 @@ def pending_files(
     stray = [
         f
         for f in files
-        if not f.is_known and (f.source_file, _unread_content_hash(f, state)[0]) not in state.seen
+        if not f.is_known and not state.is_latest(f.source_file, _unread_content_hash(f, state)[0])
     ]
     return unlogged_files(landing_dir, con, files=files, verify_hashes=verify) + stray

@@ -186,7 +186,10 @@ class LiveFile:
 class LoadState:
     """What raw.load_log says has been ingested already."""
 
-    seen: set[tuple[str, str]]  # (source_file, content_hash) of every logged file
+    # source_file -> content hash of its latest log row (highest load_id, whatever the status):
+    # the path's current content as ingestion last saw it; a file is skipped only when its
+    # content is this one (a content the path had before and comes back to is a re-delivery)
+    latest: dict[str, str]
     live: dict[tuple[str, date], LiveFile]  # (extract, business date) -> live file
     next_load_id: int
     # (extract, content hash) -> a file with data rows that was loaded with that content
@@ -206,9 +209,11 @@ class LoadState:
         table, an unreleased build's load log) reads as one with no identities."""
         if not _load_log_migratable(con):
             check_columns(con, "load_log", LOAD_LOG_DDL)
-        seen = set(
-            con.execute(f"select source_file, content_hash from {RAW_SCHEMA}.load_log").fetchall()
-        )
+        latest = dict(
+            con.execute(
+                f"select source_file, content_hash from {RAW_SCHEMA}.load_log order by load_id"
+            ).fetchall()
+        )  # in load_id order: a path's latest row wins
         identities = {}
         if not verify_hashes and _columns(con, IDENTITY_TABLE) == _expected(IDENTITY_DDL):
             identities = {
@@ -263,7 +268,15 @@ class LoadState:
         (max_id,) = con.execute(
             f"select coalesce(max(load_id), 0) from {RAW_SCHEMA}.load_log"
         ).fetchone()
-        return cls(seen, live, max_id + 1, loaded_content, held, identities)
+        return cls(latest, live, max_id + 1, loaded_content, held, identities)
+
+    def is_latest(self, source_file: str, content_hash: str) -> bool:
+        """Whether this is the content last logged for the path (logged already: skip it)."""
+        return self.latest.get(source_file) == content_hash
+
+    def note_logged(self, source_file: str, content_hash: str) -> None:
+        """A file this run logs: its content is the path's latest from now on."""
+        self.latest[source_file] = content_hash
 
     def note_identity(
         self, source_file: str, identity: FileIdentity | None, content_hash: str
