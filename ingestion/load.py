@@ -24,7 +24,8 @@ What ``ingest`` writes (DuckDB schema ``raw``):
   from them (docs/decisions.md, "Period close: a closed month's file delivered again").
 * ``raw.landing_file_identity``: one row per landing path read with a stable identity: its
   size, mtime, ctime, inode and content hash when last read (replaced at each such read).
-* ``raw.load_log``: one row per file seen (per distinct content of a path), with a status:
+* ``raw.load_log``: one row per file seen (per content of a path, each time the path's content
+  changes: a path back to a content it had before gets a new row), with a status:
 
   ``loaded``     rows loaded (and bad rows quarantined).
   ``replaced``   a later delivery of the same extract and business date with different content:
@@ -66,10 +67,13 @@ What ``ingest`` writes (DuckDB schema ``raw``):
 Replacement policy: at most one file per extract and business date is live (its rows are in the
 raw table); it is the one with the highest load_id among ``loaded``/``replaced`` rows of the log.
 A later delivery (higher sequence, or the same sequence in a later delivery folder, or the same
-path with new content) with different content replaces it.
+path with new content) with different content replaces it. A path whose content goes back to
+one it had before (A, then B, then A again: the sender reverted its correction) is a
+re-delivery like any other change (docs/decisions.md, "A reverted content is a re-delivery").
 
-Idempotency: a file whose path and content hash are already in the log is skipped without a new
-log row, so ingesting the same landing zone again changes nothing. A file whose identity as
+Idempotency: a file whose content hash is the one last logged for its path (the path's log row
+of the highest load_id, whatever its status) is skipped without a new log row, so ingesting the
+same landing zone again changes nothing. A file whose identity as
 listed (``ingestion.discover.FileIdentity``: size, mtime, ctime and inode) equals the one
 ``raw.landing_file_identity`` recorded for its path when it was last read is not read again:
 the recorded content hash stands (docs/decisions.md, "Unchanged landing files are not read
@@ -178,7 +182,8 @@ class FileResult:
 @dataclass
 class IngestReport:
     """Outcome of one ``ingest`` run. Counts are of files and rows this run logged; files
-    already in the log with the same content are only counted in ``files_skipped``."""
+    whose content is the one last logged for their path are only counted in
+    ``files_skipped``."""
 
     files_seen: int = 0
     files_skipped: int = 0
@@ -971,10 +976,10 @@ def log_stray_files(
     verify_hashes: bool | None = None,
 ) -> IngestReport:
     """Log the landing files ingestion never loads, and load nothing: names that match no
-    extract (unknown) and files refused unread (rejected). A file already logged with the same
-    content is skipped, as ingest() does. Ingesting by extract or business date never logs
-    these: they belong to no extract's partition. ``lake_dir``: the lake to sync after;
-    ``verify_hashes`` as for ingest()."""
+    extract (unknown) and files refused unread (rejected). A file whose content is the one last
+    logged for its path is skipped, as ingest() does. Ingesting by extract or business date
+    never logs these: they belong to no extract's partition. ``lake_dir``: the lake to sync
+    after; ``verify_hashes`` as for ingest()."""
     started = time.perf_counter()
     verify = _verifying(verify_hashes)
     files = [f for f in discover(Path(landing_dir)) if not f.is_known]
@@ -1010,8 +1015,8 @@ def unlogged_files(
     files: list[LandingFile] | None = None,
     verify_hashes: bool | None = None,
 ) -> list[LandingFile]:
-    """The selected loadable files whose path and content the load log does not hold, and the
-    held files an owner released since (as _read decides): what an ingestion interrupted by an
+    """The selected loadable files whose content is not the one last logged for their path, and
+    the held files an owner released since (as _read decides): what an ingestion interrupted by an
     error has not done yet (the next run ingests them). ``files``: the landing zone as the
     caller listed it (None: list it); ``verify_hashes`` as for ingest()."""
     verify = _verifying(verify_hashes)
@@ -1041,7 +1046,7 @@ def pending_files(
     files: list[LandingFile] | None = None,
     verify_hashes: bool | None = None,
 ) -> list[LandingFile]:
-    """Every landing file whose path and content the load log does not hold: the loadable ones
+    """Every landing file whose content is not the one last logged for its path: the loadable ones
     (unlogged_files) and the stray ones log_stray_files would log. Empty: a run would log
     nothing new. ``files``: the landing zone as the caller listed it (None: list it once)."""
     verify = _verifying(verify_hashes)

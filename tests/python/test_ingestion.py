@@ -1555,6 +1555,54 @@ def test_files_without_an_identity_are_hashed_as_before(
     assert len(query(warehouse, "select * from raw.load_log")) == rows
 
 
+def test_a_file_changed_within_the_racy_window_by_its_ctime_alone_keeps_no_identity(
+    landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ctime half of the racy window: content changed in place, its mtime then set back to
+    what it was (only the ctime, which no tool sets back, says it changed just now). Read while
+    that ctime is within RACY_WINDOW_NS of the clock, the file is loaded but its identity is not
+    recorded, so the next run reads it again; read once the clock is past the window, its
+    identity is recorded and it is read no more. The clock ingestion reads is moved (no sleep)."""
+    clock = [time.time_ns() + 10 * 10**9]
+    monkeypatch.setattr(load_module, "_clock_ns", lambda: clock[0])
+    a = delimited("pos_sales", [pos_sale(1), pos_sale(2)])
+    b = delimited("pos_sales", [pos_sale(1), pos_sale(3)])
+    assert len(a) == len(b) and a != b
+    path = land(landing, "pos_sales", a)
+    _age(landing)
+    source_file = path.relative_to(landing).as_posix()
+    ingest(landing, warehouse)
+    recorded_a = [*_listed(landing)[source_file], hashlib.sha256(a).hexdigest()]
+    assert _identities(warehouse) == {source_file: recorded_a}
+
+    path.write_bytes(b)
+    os.utime(path, ns=(AN_HOUR_AGO_NS, AN_HOUR_AGO_NS))  # the mtime says: unchanged for an hour
+    changed = path.stat().st_ctime_ns
+    assert path.stat().st_mtime_ns < changed - load_module.RACY_WINDOW_NS  # the mtime trusts it
+    clock[0] = changed + load_module.RACY_WINDOW_NS  # the last instant inside the window
+    reads = _count_reads(monkeypatch)
+    report = ingest(landing, warehouse)
+    assert [(f.status, f.rows_loaded) for f in report.files] == [("replaced", 2)]
+    assert _identities(warehouse) == {source_file: recorded_a}  # B's identity not trusted
+    again = ingest(landing, warehouse)
+    assert (again.files, again.files_skipped, reads) == ([], 1, [path.name, path.name])
+
+    clock[0] += 1  # just outside the window: B's identity is recorded, then trusted
+    reads.clear()
+    assert ingest(landing, warehouse).files == []
+    assert reads == [path.name]
+    recorded_b = [*_listed(landing)[source_file], hashlib.sha256(b).hexdigest()]
+    assert _identities(warehouse) == {source_file: recorded_b}
+    reads.clear()
+    assert ingest(landing, warehouse).files == []
+    assert reads == []
+    assert query(warehouse, "select receipt_line_number from raw.pos_sales order by 1") == [
+        (1,),
+        (3,),
+    ]
+    _assert_rows_conserved(warehouse)
+
+
 def test_an_older_warehouse_gains_the_identities_by_itself(
     tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch, _read_later
 ) -> None:
