@@ -37,7 +37,9 @@ What ``ingest`` writes (DuckDB schema ``raw``):
                  nothing loaded; ``related_load_id`` names the live file.
                  Also a file with data rows whose content equals a file of the same extract
                  already loaded under another business date (an event extract's copy under
-                 another name): nothing loaded, ``related_load_id`` names that file.
+                 another name): nothing loaded, ``related_load_id`` names that file. Content
+                 this business date had before (A, B, A again) is no such copy: it is judged
+                 as a re-delivery.
   ``superseded`` an older delivery (lower sequence, or same sequence and an earlier delivery
                  folder) arriving after a newer one is live: nothing loaded.
   ``held``       a re-delivery that would replace the live file but has no data rows, or would
@@ -45,7 +47,9 @@ What ``ingest`` writes (DuckDB schema ``raw``):
                  file's loaded rows: nothing loaded, the live file stays (``related_load_id``),
                  row counts say what the file would have given. An owner releases it with
                  action ``release`` for exception ``held_exception_id(source_file)`` in the
-                 exception actions seed; the next run then loads it (a new log row).
+                 exception actions seed; the next run then loads it (a new log row). A hold
+                 is open while it is its path's latest log row: the release's load or the
+                 path's next content closes it (``warehouse.OPEN_HOLDS_SQL``).
   ``failed``     the file as a whole cannot be loaded (unreadable, empty, not UTF-8, truncated,
                  CR LF line ends, a UTF-8 byte order mark, wrong header, corrupt or mistyped
                  Parquet): nothing loaded. A file the operating system refuses to read (no
@@ -398,9 +402,13 @@ def _read_bytes(path: Path) -> tuple[bytes, FileIdentity | None]:
 
 def _known_hash(f: LandingFile, state: LoadState) -> str | None:
     """The content hash recorded for this file's identity as listed, or None when the file must
-    be read and hashed (no identity recorded for its path, or another one)."""
+    be read and hashed (no identity recorded for its path, another one, or one recorded with a
+    content that is not the path's latest logged: a warehouse of an earlier version recorded
+    the identity of a reverted file it skipped)."""
     recorded = state.identities.get(f.source_file)
     if f.identity is None or recorded is None or recorded[0] != f.identity:
+        return None
+    if not state.is_latest(f.source_file, recorded[1]):
         return None
     return recorded[1]
 
@@ -429,12 +437,8 @@ def _read(f: LandingFile, state: LoadState, released: set[str]) -> tuple[bytes, 
     recorded with the path's latest content is not read unless released; a file read with a
     stable identity has it noted (state.note_identity), logged or not, so the next run need
     not read it."""
-    known = _known_hash(f, state)
-    if (
-        known is not None
-        and state.is_latest(f.source_file, known)
-        and not _released_hold(f, known, state, released)
-    ):
+    known = _known_hash(f, state)  # only ever the path's latest logged content
+    if known is not None and not _released_hold(f, known, state, released):
         return None
     data, identity = _read_bytes(f.path)
     content_hash = hashlib.sha256(data).hexdigest()
@@ -519,7 +523,9 @@ def _decide(extract: Extract, entry: _Entry, state: LoadState) -> None:
     twin = state.loaded_content.get((extract.name, entry.content_hash))
     if (
         twin is not None
-        and twin.source_file != f.source_file  # its own earlier content: a revert, judged below
+        # the rule is for another business date: a path's own earlier content or another file
+        # of this date with a content it had before (A, B, A: a revert) is judged below
+        and twin.business_date != f.business_date
         and extract.cadence != "weekly_snapshot"
         and entry.rows_read
     ):

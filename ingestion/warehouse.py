@@ -101,6 +101,20 @@ STATUSES = (
     "unknown",
 )
 LIVE_STATUSES = ("loaded", "replaced")
+# The open holds (one definition; the dbt model int_redeliveries_held states the same rule): a
+# held file stays open while its row is its path's latest in the load log. Any later row of the
+# path closes it: the released file's load (the same content read again) or the path's next
+# content (the sender withdrew or corrected the held file: A loaded, B held, A again). So a path
+# has at most one open hold, its latest (docs/decisions.md, "No silent loss").
+OPEN_HOLDS_SQL = f"""
+    select held.*
+    from {RAW_SCHEMA}.load_log as held
+    where held.status = 'held'
+      and not exists (
+          select 1 from {RAW_SCHEMA}.load_log as later
+          where later.source_file = held.source_file
+            and later.load_id > held.load_id)
+"""
 
 
 class WarehouseSchemaError(RuntimeError):
@@ -194,7 +208,7 @@ class LoadState:
     next_load_id: int
     # (extract, content hash) -> a file with data rows that was loaded with that content
     loaded_content: dict[tuple[str, str], LiveFile] = field(default_factory=dict)
-    # source_file -> content hash of a held file not released since
+    # source_file -> content hash of its open hold (OPEN_HOLDS_SQL: the path's latest row)
     held: dict[str, str] = field(default_factory=dict)
     # source_file -> (identity, content hash) as raw.landing_file_identity recorded them; empty
     # when every file is to be hashed again (verify) or the table is not there yet
@@ -251,19 +265,7 @@ class LoadState:
             if rows_read:
                 loaded_content.setdefault((extract, content_hash), live_file)
         held = dict(
-            con.execute(
-                f"""
-                select held.source_file, held.content_hash
-                from {RAW_SCHEMA}.load_log as held
-                where held.status = 'held'
-                  and not exists (
-                      select 1 from {RAW_SCHEMA}.load_log as later
-                      where later.source_file = held.source_file
-                        and later.content_hash = held.content_hash
-                        and later.load_id > held.load_id)
-                order by held.load_id  -- two holds of one path: the latest is the one held
-                """
-            ).fetchall()
+            con.execute(f"select source_file, content_hash from ({OPEN_HOLDS_SQL})").fetchall()
         )
         (max_id,) = con.execute(
             f"select coalesce(max(load_id), 0) from {RAW_SCHEMA}.load_log"
@@ -275,8 +277,10 @@ class LoadState:
         return self.latest.get(source_file) == content_hash
 
     def note_logged(self, source_file: str, content_hash: str) -> None:
-        """A file this run logs: its content is the path's latest from now on."""
+        """A file this run logs: its content is the path's latest from now on (a hold of the
+        path is closed: OPEN_HOLDS_SQL)."""
         self.latest[source_file] = content_hash
+        self.held.pop(source_file, None)
 
     def note_identity(
         self, source_file: str, identity: FileIdentity | None, content_hash: str

@@ -1489,6 +1489,133 @@ def test_a_path_reverted_to_an_earlier_content_is_a_redelivery(
     assert all_raw_tables(warehouse) == before
 
 
+def _same_raw_as_a_fresh_warehouse(tmp_path: Path, landing: Path, warehouse: Path) -> None:
+    """Raw and quarantine rows as a warehouse that only ever saw the landing zone as it is now
+    (the same content; the file that carries it may be another of the date)."""
+    fresh = tmp_path / "fresh.duckdb"
+    ingest(landing, fresh)
+    for sql in (
+        "select * exclude (_load_id, _loaded_at, _source_file) from raw.pos_sales order by all",
+        "select * exclude (load_id, source_file, reason) from raw.quarantine order by all",
+    ):
+        assert query(warehouse, sql) == query(fresh, sql)
+
+
+@pytest.mark.parametrize("revert", ["in place", "third sequence"])
+def test_a_revert_through_another_file_of_the_same_date_is_loaded(
+    tmp_path: Path, landing: Path, warehouse: Path, revert: str
+) -> None:
+    """A loaded from pos_sales_20260105.csv, then B in `_2` replaces it, then the sender goes
+    back to A: `_2` rewritten in place with A, or A in a `_3`. A is no copy under another
+    business date (the first file had it for this same date): it replaces B, so raw holds A as
+    a warehouse that only saw the landing zone as it is now. Before, it was logged `duplicate`
+    of the first file and raw kept B."""
+    a = delimited("pos_sales", [pos_sale(1), pos_sale(2), pos_sale(3, quantity="x")])
+    b = delimited("pos_sales", [pos_sale(1, quantity="5"), pos_sale(2)])
+    land(landing, "pos_sales", a)
+    ingest(landing, warehouse)
+    second = land(landing, "pos_sales", b, sequence=2)
+    ingest(landing, warehouse)
+    if revert == "in place":
+        second.write_bytes(a)
+    else:
+        land(landing, "pos_sales", a, sequence=3)
+
+    report = ingest(landing, warehouse)
+
+    log = query(
+        warehouse,
+        "select load_id, status, rows_read, rows_loaded, related_load_id, error_message "
+        "from raw.load_log order by load_id",
+    )
+    assert [row[1] for row in log] == ["loaded", "replaced", "replaced"]
+    assert log[2][2:5] == (3, 2, log[1][0])  # A's rows replace B's
+    assert [(f.load_id, f.status) for f in report.files] == [(log[2][0], "replaced")]
+    _same_raw_as_a_fresh_warehouse(tmp_path, landing, warehouse)
+    assert query(
+        warehouse, "select receipt_line_number, quantity from raw.pos_sales order by 1"
+    ) == [(n, int(pos_sale(n)["quantity"])) for n in (1, 2)]  # A's, not B's 5
+    _assert_rows_conserved(warehouse)
+    assert ingest(landing, warehouse).files == []  # a rerun: nothing new
+
+
+def test_a_held_file_the_sender_withdraws_is_no_longer_held(landing: Path, warehouse: Path) -> None:
+    """A loaded, B held in place (no data rows), then A again (logged `duplicate`: the sender
+    withdrew B): no hold is open, for ingestion (LoadState.held) and the ingest check
+    (held_files) alike, the one rule OPEN_HOLDS_SQL. B once more is held again: one open hold
+    for the path, its latest."""
+    from orchestration.ingest import held_files
+
+    a = delimited("pos_sales", [pos_sale(1), pos_sale(2)])
+    b = delimited("pos_sales", [])
+    path = land(landing, "pos_sales", a)
+    source_file = path.relative_to(landing).as_posix()
+
+    def open_holds() -> tuple[dict[str, str], list[str]]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            held = load_module.LoadState.read(con).held
+            files = held_files(con, "pos_sales", BUSINESS_DATE, BUSINESS_DATE)
+        return held, [file for file, _ in files]
+
+    statuses = []
+    for content in (a, b, a, b):
+        path.write_bytes(content)
+        statuses += [f.status for f in ingest(landing, warehouse).files]
+        if content == b and len(statuses) == 2:
+            assert open_holds() == ({source_file: hashlib.sha256(b).hexdigest()}, [source_file])
+        if content == a and len(statuses) == 3:
+            assert open_holds() == ({}, [])  # withdrawn: A again closes B's hold
+    assert statuses == ["loaded", "held", "duplicate", "held"]
+    assert open_holds() == ({source_file: hashlib.sha256(b).hexdigest()}, [source_file])
+    assert query(warehouse, "select receipt_line_number from raw.pos_sales order by 1") == [
+        (1,),
+        (2,),
+    ]
+    _assert_rows_conserved(warehouse)
+
+
+def test_a_reverted_file_an_earlier_version_recorded_and_skipped_is_loaded_after_upgrading(
+    tmp_path: Path, landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch, _read_later
+) -> None:
+    """A warehouse of the previous release: A loaded, B in place replaced it, A again was
+    skipped (that release asked whether the path ever had A) and its identity recorded with
+    A's hash. The first run after upgrading does not trust that identity (A is not the path's
+    latest logged content): it reads the file and A replaces B; then it is read no more."""
+    a = delimited("pos_sales", [pos_sale(1), pos_sale(2)])
+    b = delimited("pos_sales", [pos_sale(1, quantity="5")])
+    path = land(landing, "pos_sales", a)
+    source_file = path.relative_to(landing).as_posix()
+    _age(landing)
+    ingest(landing, warehouse)
+    path.write_bytes(b)
+    _age(landing, AN_HOUR_AGO_NS + 1)
+    ingest(landing, warehouse)
+    path.write_bytes(a)
+    _age(landing)
+    listed = _listed(landing)[source_file]
+    with duckdb.connect(str(warehouse)) as con:  # what the previous release recorded
+        con.execute(
+            "update raw.landing_file_identity set file_size_bytes = ?, file_mtime_ns = ?, "
+            "file_ctime_ns = ?, file_inode = ?, content_hash = ? where source_file = ?",
+            [*listed, hashlib.sha256(a).hexdigest(), source_file],
+        )
+    assert _identities(warehouse)[source_file] == [*listed, hashlib.sha256(a).hexdigest()]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert [f.source_file for f in load_module.unlogged_files(landing, con)] == [source_file]
+
+    reads = _count_reads(monkeypatch)
+    report = ingest(landing, warehouse)
+
+    assert reads == [path.name]
+    assert [f.status for f in report.files] == ["replaced"]
+    assert query(
+        warehouse, "select receipt_line_number, quantity from raw.pos_sales order by 1"
+    ) == [(n, int(pos_sale(n)["quantity"])) for n in (1, 2)]  # A's, not B's 5
+    _same_raw_as_a_fresh_warehouse(tmp_path, landing, warehouse)
+    reads.clear()
+    assert ingest(landing, warehouse).files == [] and reads == []
+
+
 def test_files_without_an_identity_are_hashed_as_before(
     landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch, _read_later
 ) -> None:
