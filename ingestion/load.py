@@ -47,7 +47,9 @@ What ``ingest`` writes (DuckDB schema ``raw``):
                  file's loaded rows: nothing loaded, the live file stays (``related_load_id``),
                  row counts say what the file would have given. An owner releases it with
                  action ``release`` for exception ``held_exception_id(source_file)`` in the
-                 exception actions seed; the next run then loads it (a new log row). A hold
+                 exception actions seed, dated on or after the day of the hold (an earlier
+                 release answered an earlier hold of the path: ``release_frees``); the next
+                 run then loads it (a new log row). A hold
                  is open while it is its path's latest log row: the release's load or the
                  path's next content closes it (``warehouse.OPEN_HOLDS_SQL``).
   ``failed``     the file as a whole cannot be loaded (unreadable, empty, not UTF-8, truncated,
@@ -136,6 +138,7 @@ from ingestion.warehouse import (
     RAW_SCHEMA,
     LiveFile,
     LoadState,
+    OpenHold,
     ensure_raw_schema,
 )
 
@@ -299,16 +302,33 @@ def held_exception_id(source_file: str) -> str:
     return hashlib.md5(f"held_redelivery|{source_file}".encode()).hexdigest()
 
 
-def released_exception_ids(actions: Path | None) -> set[str]:
-    """Exception ids an owner released (action ``release``) in the exception actions seed."""
+def released_exception_ids(actions: Path | None) -> dict[str, date]:
+    """Exception ids an owner released (action ``release``) in the exception actions seed, each
+    with its latest release's action_date (a row without a valid date, which the seed's tests
+    refuse, releases nothing). Which hold a release frees: release_frees."""
     if actions is None or not Path(actions).is_file():
-        return set()
+        return {}
+    released: dict[str, date] = {}
     with open(actions, newline="", encoding="utf-8") as handle:
-        return {
-            row["exception_id"].strip()
-            for row in csv.DictReader(handle)
-            if (row.get("action") or "").strip() == "release" and row.get("exception_id")
-        }
+        for row in csv.DictReader(handle):
+            exception_id = (row.get("exception_id") or "").strip()
+            if (row.get("action") or "").strip() != "release" or not exception_id:
+                continue
+            try:
+                action_date = date.fromisoformat((row.get("action_date") or "").strip())
+            except ValueError:
+                continue
+            released[exception_id] = max(action_date, released.get(exception_id, action_date))
+    return released
+
+
+def release_frees(released_on: date | None, hold: OpenHold) -> bool:
+    """Whether a release dated ``released_on`` (None: none) frees this open hold: only one dated
+    on or after the day the hold was logged. The exception id is the path's, so an earlier
+    release answered an earlier hold of the path; a content nobody looked at is judged anew
+    (docs/decisions.md, "A release or waiver answers one hold"; int_redeliveries_held states
+    the same rule for waivers)."""
+    return released_on is not None and released_on >= hold.held_on
 
 
 def ingest(
@@ -422,15 +442,22 @@ def _unreadable(f: LandingFile, error: OSError) -> tuple[str, str]:
     )
 
 
-def _released_hold(f: LandingFile, content_hash: str, state: LoadState, released: set[str]) -> bool:
-    """Whether this path and content is a held file an owner released since."""
+def _released_hold(
+    f: LandingFile, content_hash: str, state: LoadState, released: dict[str, date]
+) -> bool:
+    """Whether this path and content is its path's open hold and an owner released it since
+    (release_frees)."""
+    hold = state.held.get(f.source_file)
     return (
-        state.held.get(f.source_file) == content_hash
-        and held_exception_id(f.source_file) in released
+        hold is not None
+        and hold.content_hash == content_hash
+        and release_frees(released.get(held_exception_id(f.source_file)), hold)
     )
 
 
-def _read(f: LandingFile, state: LoadState, released: set[str]) -> tuple[bytes, str, bool] | None:
+def _read(
+    f: LandingFile, state: LoadState, released: dict[str, date]
+) -> tuple[bytes, str, bool] | None:
     """The file's bytes, sha256 and whether it is a held file now released; None when its
     content is the one last logged for its path (and not released from a hold since): a path
     back to a content it had before is read and judged again. A file whose identity was
@@ -602,7 +629,7 @@ def _ingest_chunk(
     files: list[LandingFile],
     state: LoadState,
     report: IngestReport,
-    released: set[str],
+    released: dict[str, date],
 ) -> None:
     entries: list[_Entry] = []
     for f in files:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -196,6 +197,14 @@ class LiveFile:
         return (self.sequence, self.delivery_date)
 
 
+class OpenHold(NamedTuple):
+    """A path's open hold (OPEN_HOLDS_SQL): the held content and the date it was logged (UTC),
+    on or after which a release counts (ingestion.load.release_frees)."""
+
+    content_hash: str
+    held_on: date
+
+
 @dataclass
 class LoadState:
     """What raw.load_log says has been ingested already."""
@@ -208,8 +217,8 @@ class LoadState:
     next_load_id: int
     # (extract, content hash) -> a file with data rows that was loaded with that content
     loaded_content: dict[tuple[str, str], LiveFile] = field(default_factory=dict)
-    # source_file -> content hash of its open hold (OPEN_HOLDS_SQL: the path's latest row)
-    held: dict[str, str] = field(default_factory=dict)
+    # source_file -> its open hold (OPEN_HOLDS_SQL: the path's latest row): content, date
+    held: dict[str, OpenHold] = field(default_factory=dict)
     # source_file -> (identity, content hash) as raw.landing_file_identity recorded them; empty
     # when every file is to be hashed again (verify) or the table is not there yet
     identities: dict[str, tuple[FileIdentity, str]] = field(default_factory=dict)
@@ -264,9 +273,12 @@ class LoadState:
             live[(extract, business_date)] = live_file  # the highest load id wins
             if rows_read:
                 loaded_content.setdefault((extract, content_hash), live_file)
-        held = dict(
-            con.execute(f"select source_file, content_hash from ({OPEN_HOLDS_SQL})").fetchall()
-        )
+        held = {
+            source_file: OpenHold(content_hash, held_on)
+            for source_file, content_hash, held_on in con.execute(
+                f"select source_file, content_hash, cast(loaded_at as date) from ({OPEN_HOLDS_SQL})"
+            ).fetchall()
+        }
         (max_id,) = con.execute(
             f"select coalesce(max(load_id), 0) from {RAW_SCHEMA}.load_log"
         ).fetchone()

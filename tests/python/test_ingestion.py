@@ -1553,7 +1553,10 @@ def test_a_held_file_the_sender_withdraws_is_no_longer_held(landing: Path, wareh
 
     def open_holds() -> tuple[dict[str, str], list[str]]:
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            held = load_module.LoadState.read(con).held
+            held = {
+                path: hold.content_hash
+                for path, hold in load_module.LoadState.read(con).held.items()
+            }
             files = held_files(con, "pos_sales", BUSINESS_DATE, BUSINESS_DATE)
         return held, [file for file, _ in files]
 
@@ -1572,6 +1575,54 @@ def test_a_held_file_the_sender_withdraws_is_no_longer_held(landing: Path, wareh
         (2,),
     ]
     _assert_rows_conserved(warehouse)
+
+
+def test_a_release_frees_only_the_hold_it_answers(
+    landing: Path, warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A held file's exception id is its path's, so a release is dated: it frees the path's open
+    hold only if written on or after the day of that hold. _1 = A loaded; _2 empty, held on
+    8 Jan; the owner releases it on 8 Jan and _2 loads; _2 rewritten to A2 replaces; _2
+    rewritten to C (3 of A2's 4 rows lost) is held on 12 Jan: the next run, nothing new, leaves
+    C held (the 8 Jan release answered the earlier hold). A release dated 12 Jan frees C."""
+    clock = {"now": datetime(2026, 1, 8, 6, 0)}
+    monkeypatch.setattr(load_module, "_utc_now", lambda: clock["now"])
+    actions = landing.parent / "actions.csv"
+    a = [pos_sale(n) for n in (1, 2, 3, 4)]
+    a2 = [pos_sale(n, quantity="3") for n in (1, 2, 3, 4)]
+    land(landing, "pos_sales", delimited("pos_sales", a))
+    path = land(landing, "pos_sales", delimited("pos_sales", []), sequence=2)
+    source_file = path.relative_to(landing).as_posix()
+    exception_id = load_module.held_exception_id(source_file)
+
+    def release(*dates: str) -> None:
+        actions.write_text(
+            "exception_id,action,reason,actor,action_date\n"
+            + "".join(f"{exception_id},release,confirmed,finance,{d}\n" for d in dates)
+        )
+
+    def statuses() -> list[str]:
+        return [f.status for f in ingest(landing, warehouse, actions=actions).files]
+
+    assert statuses() == ["loaded", "held"]
+    release("2026-01-08")
+    assert statuses() == ["replaced"]  # released on the day of its hold
+    path.write_bytes(delimited("pos_sales", a2))
+    assert statuses() == ["replaced"]
+    clock["now"] = datetime(2026, 1, 12, 6, 0)
+    path.write_bytes(delimited("pos_sales", [pos_sale(1)]))
+    assert statuses() == ["held"]
+    assert statuses() == []  # C is a new delivery nobody looked at: still held
+    assert (
+        query(warehouse, "select quantity from raw.pos_sales order by receipt_line_number")
+        == [(3,)] * 4
+    )  # A2's rows stay live
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        hold = load_module.LoadState.read(con).held[source_file]
+    assert hold.held_on == date(2026, 1, 12)
+    release("2026-01-08", "2026-01-12")
+    assert statuses() == ["replaced"]
+    assert query(warehouse, "select receipt_line_number from raw.pos_sales") == [(1,)]
 
 
 def test_a_reverted_file_an_earlier_version_recorded_and_skipped_is_loaded_after_upgrading(
@@ -1657,7 +1708,7 @@ def test_files_without_an_identity_are_hashed_as_before(
     actions.write_text(
         "exception_id,action,reason,actor,action_date\n"
         f"{load_module.held_exception_id(held.relative_to(landing).as_posix())},release,"
-        "the store was closed,finance,2026-01-09\n"
+        f"the store was closed,finance,{datetime.now(UTC).date()}\n"  # the hold's day or later
     )
     third = ingest(landing, warehouse, actions=actions)
     assert sorted((Path(f.source_file).name, f.status) for f in third.files) == sorted(

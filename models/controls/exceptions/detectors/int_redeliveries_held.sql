@@ -8,9 +8,11 @@
 -- path's latest load_log row (the rule ingestion's OPEN_HOLDS_SQL states alike): any later row
 -- of the path closes it, the released file's load (an owner's release action made the next
 -- ingestion load it) or the path's next content (the sender withdrew or corrected the held
--- file: is_withdrawn). Waived when its exception is waived in seed exception_actions (the owner
--- keeps the live file). Reads the ingestion source directly: ingestion's own tables have no
--- staging model.
+-- file: is_withdrawn). Waived when its exception's latest action in seed exception_actions is a
+-- waiver dated on or after the day of this hold (the owner keeps the live file): the exception
+-- id is the path's, so an earlier waiver answered an earlier hold of the path (the rule
+-- ingestion's release_frees states for releases; docs/decisions.md). Reads the ingestion source
+-- directly: ingestion's own tables have no staging model.
 
 with
 
@@ -99,7 +101,11 @@ assessed as (
         releases.released_load_id,
         cast(releases.released_at as date) as released_date,
         coalesce(releases.is_withdrawn, false) as is_withdrawn,
-        coalesce(actions.action = 'waive', false) as is_waived
+        coalesce(
+            actions.action = 'waive'
+            and actions.action_date >= cast(held.loaded_at as date),
+            false
+        ) as is_waived
     from held
     left join load_log as live on held.related_load_id = live.load_id
     left join file_sales on live.source_file = file_sales.source_file
