@@ -24,7 +24,8 @@ What ``ingest`` writes (DuckDB schema ``raw``):
   from them (docs/decisions.md, "Period close: a closed month's file delivered again").
 * ``raw.landing_file_identity``: one row per landing path read with a stable identity: its
   size, mtime, ctime, inode and content hash when last read (replaced at each such read).
-* ``raw.load_log``: one row per file seen (per distinct content of a path), with a status:
+* ``raw.load_log``: one row per file seen (per content of a path, each time the path's content
+  changes: a path back to a content it had before gets a new row), with a status:
 
   ``loaded``     rows loaded (and bad rows quarantined).
   ``replaced``   a later delivery of the same extract and business date with different content:
@@ -36,7 +37,9 @@ What ``ingest`` writes (DuckDB schema ``raw``):
                  nothing loaded; ``related_load_id`` names the live file.
                  Also a file with data rows whose content equals a file of the same extract
                  already loaded under another business date (an event extract's copy under
-                 another name): nothing loaded, ``related_load_id`` names that file.
+                 another name): nothing loaded, ``related_load_id`` names that file. Content
+                 this business date had before (A, B, A again) is no such copy: it is judged
+                 as a re-delivery.
   ``superseded`` an older delivery (lower sequence, or same sequence and an earlier delivery
                  folder) arriving after a newer one is live: nothing loaded.
   ``held``       a re-delivery that would replace the live file but has no data rows, or would
@@ -44,7 +47,11 @@ What ``ingest`` writes (DuckDB schema ``raw``):
                  file's loaded rows: nothing loaded, the live file stays (``related_load_id``),
                  row counts say what the file would have given. An owner releases it with
                  action ``release`` for exception ``held_exception_id(source_file)`` in the
-                 exception actions seed; the next run then loads it (a new log row).
+                 exception actions seed, dated on or after the day of the hold (an earlier
+                 release answered an earlier hold of the path: ``release_frees``); the next
+                 run then loads it (a new log row). A hold
+                 is open while it is its path's latest log row: the release's load or the
+                 path's next content closes it (``warehouse.OPEN_HOLDS_SQL``).
   ``failed``     the file as a whole cannot be loaded (unreadable, empty, not UTF-8, truncated,
                  CR LF line ends, a UTF-8 byte order mark, wrong header, corrupt or mistyped
                  Parquet): nothing loaded. A file the operating system refuses to read (no
@@ -66,10 +73,13 @@ What ``ingest`` writes (DuckDB schema ``raw``):
 Replacement policy: at most one file per extract and business date is live (its rows are in the
 raw table); it is the one with the highest load_id among ``loaded``/``replaced`` rows of the log.
 A later delivery (higher sequence, or the same sequence in a later delivery folder, or the same
-path with new content) with different content replaces it.
+path with new content) with different content replaces it. A path whose content goes back to
+one it had before (A, then B, then A again: the sender reverted its correction) is a
+re-delivery like any other change (docs/decisions.md, "A reverted content is a re-delivery").
 
-Idempotency: a file whose path and content hash are already in the log is skipped without a new
-log row, so ingesting the same landing zone again changes nothing. A file whose identity as
+Idempotency: a file whose content hash is the one last logged for its path (the path's log row
+of the highest load_id, whatever its status) is skipped without a new log row, so ingesting the
+same landing zone again changes nothing. A file whose identity as
 listed (``ingestion.discover.FileIdentity``: size, mtime, ctime and inode) equals the one
 ``raw.landing_file_identity`` recorded for its path when it was last read is not read again:
 the recorded content hash stands (docs/decisions.md, "Unchanged landing files are not read
@@ -128,6 +138,7 @@ from ingestion.warehouse import (
     RAW_SCHEMA,
     LiveFile,
     LoadState,
+    OpenHold,
     ensure_raw_schema,
 )
 
@@ -178,7 +189,8 @@ class FileResult:
 @dataclass
 class IngestReport:
     """Outcome of one ``ingest`` run. Counts are of files and rows this run logged; files
-    already in the log with the same content are only counted in ``files_skipped``."""
+    whose content is the one last logged for their path are only counted in
+    ``files_skipped``."""
 
     files_seen: int = 0
     files_skipped: int = 0
@@ -290,16 +302,33 @@ def held_exception_id(source_file: str) -> str:
     return hashlib.md5(f"held_redelivery|{source_file}".encode()).hexdigest()
 
 
-def released_exception_ids(actions: Path | None) -> set[str]:
-    """Exception ids an owner released (action ``release``) in the exception actions seed."""
+def released_exception_ids(actions: Path | None) -> dict[str, date]:
+    """Exception ids an owner released (action ``release``) in the exception actions seed, each
+    with its latest release's action_date (a row without a valid date, which the seed's tests
+    refuse, releases nothing). Which hold a release frees: release_frees."""
     if actions is None or not Path(actions).is_file():
-        return set()
+        return {}
+    released: dict[str, date] = {}
     with open(actions, newline="", encoding="utf-8") as handle:
-        return {
-            row["exception_id"].strip()
-            for row in csv.DictReader(handle)
-            if (row.get("action") or "").strip() == "release" and row.get("exception_id")
-        }
+        for row in csv.DictReader(handle):
+            exception_id = (row.get("exception_id") or "").strip()
+            if (row.get("action") or "").strip() != "release" or not exception_id:
+                continue
+            try:
+                action_date = date.fromisoformat((row.get("action_date") or "").strip())
+            except ValueError:
+                continue
+            released[exception_id] = max(action_date, released.get(exception_id, action_date))
+    return released
+
+
+def release_frees(released_on: date | None, hold: OpenHold) -> bool:
+    """Whether a release dated ``released_on`` (None: none) frees this open hold: only one dated
+    on or after the day the hold was logged. The exception id is the path's, so an earlier
+    release answered an earlier hold of the path; a content nobody looked at is judged anew
+    (docs/decisions.md, "A release or waiver answers one hold"; int_redeliveries_held states
+    the same rule for waivers)."""
+    return released_on is not None and released_on >= hold.held_on
 
 
 def ingest(
@@ -393,9 +422,13 @@ def _read_bytes(path: Path) -> tuple[bytes, FileIdentity | None]:
 
 def _known_hash(f: LandingFile, state: LoadState) -> str | None:
     """The content hash recorded for this file's identity as listed, or None when the file must
-    be read and hashed (no identity recorded for its path, or another one)."""
+    be read and hashed (no identity recorded for its path, another one, or one recorded with a
+    content that is not the path's latest logged: a warehouse of an earlier version recorded
+    the identity of a reverted file it skipped)."""
     recorded = state.identities.get(f.source_file)
     if f.identity is None or recorded is None or recorded[0] != f.identity:
+        return None
+    if not state.is_latest(f.source_file, recorded[1]):
         return None
     return recorded[1]
 
@@ -409,35 +442,40 @@ def _unreadable(f: LandingFile, error: OSError) -> tuple[str, str]:
     )
 
 
-def _released_hold(f: LandingFile, content_hash: str, state: LoadState, released: set[str]) -> bool:
-    """Whether this path and content is a held file an owner released since."""
+def _released_hold(
+    f: LandingFile, content_hash: str, state: LoadState, released: dict[str, date]
+) -> bool:
+    """Whether this path and content is its path's open hold and an owner released it since
+    (release_frees)."""
+    hold = state.held.get(f.source_file)
     return (
-        state.held.get(f.source_file) == content_hash
-        and held_exception_id(f.source_file) in released
+        hold is not None
+        and hold.content_hash == content_hash
+        and release_frees(released.get(held_exception_id(f.source_file)), hold)
     )
 
 
-def _read(f: LandingFile, state: LoadState, released: set[str]) -> tuple[bytes, str, bool] | None:
-    """The file's bytes, sha256 and whether it is a held file now released; None when this path
-    and content are already logged (and not released from a hold since). A logged file whose
-    identity was recorded is not read unless released; a file read with a stable identity has
-    it noted (state.note_identity), logged or not, so the next run need not read it."""
-    known = _known_hash(f, state)
-    if (
-        known is not None
-        and (f.source_file, known) in state.seen
-        and not _released_hold(f, known, state, released)
-    ):
+def _read(
+    f: LandingFile, state: LoadState, released: dict[str, date]
+) -> tuple[bytes, str, bool] | None:
+    """The file's bytes, sha256 and whether it is a held file now released; None when its
+    content is the one last logged for its path (and not released from a hold since): a path
+    back to a content it had before is read and judged again. A file whose identity was
+    recorded with the path's latest content is not read unless released; a file read with a
+    stable identity has it noted (state.note_identity), logged or not, so the next run need
+    not read it."""
+    known = _known_hash(f, state)  # only ever the path's latest logged content
+    if known is not None and not _released_hold(f, known, state, released):
         return None
     data, identity = _read_bytes(f.path)
     content_hash = hashlib.sha256(data).hexdigest()
     state.note_identity(f.source_file, identity, content_hash)
-    if (f.source_file, content_hash) in state.seen:
+    if state.is_latest(f.source_file, content_hash):
         if _released_hold(f, content_hash, state, released):
             del state.held[f.source_file]
             return data, content_hash, True
         return None
-    state.seen.add((f.source_file, content_hash))
+    state.note_logged(f.source_file, content_hash)
     return data, content_hash, False
 
 
@@ -510,7 +548,14 @@ def _decide(extract: Extract, entry: _Entry, state: LoadState) -> None:
         )
         return
     twin = state.loaded_content.get((extract.name, entry.content_hash))
-    if twin is not None and extract.cadence != "weekly_snapshot" and entry.rows_read:
+    if (
+        twin is not None
+        # the rule is for another business date: a path's own earlier content or another file
+        # of this date with a content it had before (A, B, A: a revert) is judged below
+        and twin.business_date != f.business_date
+        and extract.cadence != "weekly_snapshot"
+        and entry.rows_read
+    ):
         _not_loaded(entry, "duplicate", twin)
         entry.error_message = (
             f"{f.source_file}: same content as {twin.source_file} (load_id {twin.load_id}, "
@@ -584,7 +629,7 @@ def _ingest_chunk(
     files: list[LandingFile],
     state: LoadState,
     report: IngestReport,
-    released: set[str],
+    released: dict[str, date],
 ) -> None:
     entries: list[_Entry] = []
     for f in files:
@@ -592,10 +637,10 @@ def _ingest_chunk(
             read = _read(f, state, released)
         except OSError as error:
             content_hash, message = _unreadable(f, error)
-            if (f.source_file, content_hash) in state.seen:
+            if state.is_latest(f.source_file, content_hash):
                 report.files_skipped += 1
                 continue
-            state.seen.add((f.source_file, content_hash))
+            state.note_logged(f.source_file, content_hash)
             entry = _Entry(f, state.take_load_id(), content_hash, 0, "failed")
             entry.error_message = message
             entries.append(entry)
@@ -926,10 +971,10 @@ def _log_unread(
     entries = []
     for f in files:
         content_hash, size = _unread_content_hash(f, state)
-        if (f.source_file, content_hash) in state.seen:
+        if state.is_latest(f.source_file, content_hash):
             report.files_skipped += 1
             continue
-        state.seen.add((f.source_file, content_hash))
+        state.note_logged(f.source_file, content_hash)
         entry = _Entry(
             f,
             state.take_load_id(),
@@ -964,10 +1009,10 @@ def log_stray_files(
     verify_hashes: bool | None = None,
 ) -> IngestReport:
     """Log the landing files ingestion never loads, and load nothing: names that match no
-    extract (unknown) and files refused unread (rejected). A file already logged with the same
-    content is skipped, as ingest() does. Ingesting by extract or business date never logs
-    these: they belong to no extract's partition. ``lake_dir``: the lake to sync after;
-    ``verify_hashes`` as for ingest()."""
+    extract (unknown) and files refused unread (rejected). A file whose content is the one last
+    logged for its path is skipped, as ingest() does. Ingesting by extract or business date
+    never logs these: they belong to no extract's partition. ``lake_dir``: the lake to sync
+    after; ``verify_hashes`` as for ingest()."""
     started = time.perf_counter()
     verify = _verifying(verify_hashes)
     files = [f for f in discover(Path(landing_dir)) if not f.is_known]
@@ -1003,8 +1048,8 @@ def unlogged_files(
     files: list[LandingFile] | None = None,
     verify_hashes: bool | None = None,
 ) -> list[LandingFile]:
-    """The selected loadable files whose path and content the load log does not hold, and the
-    held files an owner released since (as _read decides): what an ingestion interrupted by an
+    """The selected loadable files whose content is not the one last logged for their path, and
+    the held files an owner released since (as _read decides): what an ingestion interrupted by an
     error has not done yet (the next run ingests them). ``files``: the landing zone as the
     caller listed it (None: list it); ``verify_hashes`` as for ingest()."""
     verify = _verifying(verify_hashes)
@@ -1020,7 +1065,7 @@ def unlogged_files(
                 content_hash = hashlib.sha256(_read_bytes(f.path)[0]).hexdigest()
             except OSError as error:
                 content_hash = _unreadable(f, error)[0]
-        if (f.source_file, content_hash) not in state.seen or _released_hold(
+        if not state.is_latest(f.source_file, content_hash) or _released_hold(
             f, content_hash, state, released
         ):
             pending.append(f)
@@ -1034,7 +1079,7 @@ def pending_files(
     files: list[LandingFile] | None = None,
     verify_hashes: bool | None = None,
 ) -> list[LandingFile]:
-    """Every landing file whose path and content the load log does not hold: the loadable ones
+    """Every landing file whose content is not the one last logged for its path: the loadable ones
     (unlogged_files) and the stray ones log_stray_files would log. Empty: a run would log
     nothing new. ``files``: the landing zone as the caller listed it (None: list it once)."""
     verify = _verifying(verify_hashes)
@@ -1043,6 +1088,6 @@ def pending_files(
     stray = [
         f
         for f in files
-        if not f.is_known and (f.source_file, _unread_content_hash(f, state)[0]) not in state.seen
+        if not f.is_known and not state.is_latest(f.source_file, _unread_content_hash(f, state)[0])
     ]
     return unlogged_files(landing_dir, con, files=files, verify_hashes=verify) + stray

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -101,6 +102,20 @@ STATUSES = (
     "unknown",
 )
 LIVE_STATUSES = ("loaded", "replaced")
+# The open holds (one definition; the dbt model int_redeliveries_held states the same rule): a
+# held file stays open while its row is its path's latest in the load log. Any later row of the
+# path closes it: the released file's load (the same content read again) or the path's next
+# content (the sender withdrew or corrected the held file: A loaded, B held, A again). So a path
+# has at most one open hold, its latest (docs/decisions.md, "No silent loss").
+OPEN_HOLDS_SQL = f"""
+    select held.*
+    from {RAW_SCHEMA}.load_log as held
+    where held.status = 'held'
+      and not exists (
+          select 1 from {RAW_SCHEMA}.load_log as later
+          where later.source_file = held.source_file
+            and later.load_id > held.load_id)
+"""
 
 
 class WarehouseSchemaError(RuntimeError):
@@ -182,17 +197,28 @@ class LiveFile:
         return (self.sequence, self.delivery_date)
 
 
+class OpenHold(NamedTuple):
+    """A path's open hold (OPEN_HOLDS_SQL): the held content and the date it was logged (UTC),
+    on or after which a release counts (ingestion.load.release_frees)."""
+
+    content_hash: str
+    held_on: date
+
+
 @dataclass
 class LoadState:
     """What raw.load_log says has been ingested already."""
 
-    seen: set[tuple[str, str]]  # (source_file, content_hash) of every logged file
+    # source_file -> content hash of its latest log row (highest load_id, whatever the status):
+    # the path's current content as ingestion last saw it; a file is skipped only when its
+    # content is this one (a content the path had before and comes back to is a re-delivery)
+    latest: dict[str, str]
     live: dict[tuple[str, date], LiveFile]  # (extract, business date) -> live file
     next_load_id: int
     # (extract, content hash) -> a file with data rows that was loaded with that content
     loaded_content: dict[tuple[str, str], LiveFile] = field(default_factory=dict)
-    # source_file -> content hash of a held file not released since
-    held: dict[str, str] = field(default_factory=dict)
+    # source_file -> its open hold (OPEN_HOLDS_SQL: the path's latest row): content, date
+    held: dict[str, OpenHold] = field(default_factory=dict)
     # source_file -> (identity, content hash) as raw.landing_file_identity recorded them; empty
     # when every file is to be hashed again (verify) or the table is not there yet
     identities: dict[str, tuple[FileIdentity, str]] = field(default_factory=dict)
@@ -206,9 +232,11 @@ class LoadState:
         table, an unreleased build's load log) reads as one with no identities."""
         if not _load_log_migratable(con):
             check_columns(con, "load_log", LOAD_LOG_DDL)
-        seen = set(
-            con.execute(f"select source_file, content_hash from {RAW_SCHEMA}.load_log").fetchall()
-        )
+        latest = dict(
+            con.execute(
+                f"select source_file, content_hash from {RAW_SCHEMA}.load_log order by load_id"
+            ).fetchall()
+        )  # in load_id order: a path's latest row wins
         identities = {}
         if not verify_hashes and _columns(con, IDENTITY_TABLE) == _expected(IDENTITY_DDL):
             identities = {
@@ -245,25 +273,26 @@ class LoadState:
             live[(extract, business_date)] = live_file  # the highest load id wins
             if rows_read:
                 loaded_content.setdefault((extract, content_hash), live_file)
-        held = dict(
-            con.execute(
-                f"""
-                select held.source_file, held.content_hash
-                from {RAW_SCHEMA}.load_log as held
-                where held.status = 'held'
-                  and not exists (
-                      select 1 from {RAW_SCHEMA}.load_log as later
-                      where later.source_file = held.source_file
-                        and later.content_hash = held.content_hash
-                        and later.load_id > held.load_id)
-                order by held.load_id  -- two holds of one path: the latest is the one held
-                """
+        held = {
+            source_file: OpenHold(content_hash, held_on)
+            for source_file, content_hash, held_on in con.execute(
+                f"select source_file, content_hash, cast(loaded_at as date) from ({OPEN_HOLDS_SQL})"
             ).fetchall()
-        )
+        }
         (max_id,) = con.execute(
             f"select coalesce(max(load_id), 0) from {RAW_SCHEMA}.load_log"
         ).fetchone()
-        return cls(seen, live, max_id + 1, loaded_content, held, identities)
+        return cls(latest, live, max_id + 1, loaded_content, held, identities)
+
+    def is_latest(self, source_file: str, content_hash: str) -> bool:
+        """Whether this is the content last logged for the path (logged already: skip it)."""
+        return self.latest.get(source_file) == content_hash
+
+    def note_logged(self, source_file: str, content_hash: str) -> None:
+        """A file this run logs: its content is the path's latest from now on (a hold of the
+        path is closed: OPEN_HOLDS_SQL)."""
+        self.latest[source_file] = content_hash
+        self.held.pop(source_file, None)
 
     def note_identity(
         self, source_file: str, identity: FileIdentity | None, content_hash: str

@@ -51,9 +51,10 @@ def pending_dates(root: Path, seen: dict[str, str]) -> tuple[dict[str, list[str]
 
 
 def not_yet_logged(root: Path, warehouse: Path, by_date: dict[str, list[str]]) -> dict:
-    """The dates of by_date whose files the warehouse's load log does not hold (path and
-    content): on the sensor's first tick, the landing zone a `make run` already loaded asks
-    for nothing. Raises duckdb.IOException while another process writes the warehouse."""
+    """The dates of by_date with a file whose content is not the one the warehouse's load log
+    last recorded for its path (unlogged_files): on the sensor's first tick, the landing zone a
+    `make run` already loaded asks for nothing. Raises duckdb.IOException while another
+    process writes the warehouse."""
     if not warehouse.exists():
         return by_date
     with duckdb.connect(str(warehouse), read_only=True) as con:

@@ -20,6 +20,7 @@ from ingestion.load import (
     log_stray_files,
     unlogged_files,
 )
+from ingestion.warehouse import OPEN_HOLDS_SQL
 from orchestration import groups, settings
 from orchestration.progress import note
 from orchestration.resources import LandingZone, Warehouse
@@ -115,19 +116,13 @@ def failed_files(
 
 
 def held_files(con: duckdb.DuckDBPyConnection, extract: str, start: date, end: date) -> list[tuple]:
-    """Held re-deliveries of an extract in a range that no release has loaded since:
-    (file, message)."""
+    """Open held re-deliveries of an extract in a range (OPEN_HOLDS_SQL: no later load of the
+    path, neither the released file nor another content): (file, message)."""
     return con.execute(
-        """
+        f"""
         select held.source_file, held.error_message
-        from raw.load_log as held
+        from ({OPEN_HOLDS_SQL}) as held
         where held.extract_name = ? and held.business_date between ? and ?
-          and held.status = 'held'
-          and not exists (
-              select 1 from raw.load_log as later
-              where later.source_file = held.source_file
-                and later.content_hash = held.content_hash
-                and later.load_id > held.load_id)
         order by held.source_file
         """,
         [extract, start, end],

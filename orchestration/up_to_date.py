@@ -7,10 +7,11 @@ Nothing is new when, at once:
   action in a seed since the last build;
 * the served copy's current version is that build (same dbt invocation) and counted the same
   load log (files by status): every ingestion since was built and published;
-* every landing file, loadable or stray, is in the load log with its content (path and SHA-256,
-  as ingestion itself decides what it has seen: a file whose size, mtime, ctime and inode
-  equal those recorded for its path is not read again, docs/decisions.md, "Unchanged landing
-  files are not read again").
+* every landing file, loadable or stray, has the content (SHA-256) the load log last recorded
+  for its path, as ingestion itself decides what it has seen (ingestion.load.pending_files: a
+  file whose size, mtime, ctime and inode equal those recorded for its path is not read
+  again, docs/decisions.md, "Unchanged landing files are not read again"; a path back to an
+  earlier content is new, "A reverted content is a re-delivery").
 Any doubt (a missing file, a warehouse another process is writing) means: run."""
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -1162,7 +1162,8 @@ def test_held_redelivery_is_released_only_by_its_owner(tmp_path: Path) -> None:
             POS, live_file(POS), dict(enumerate(live, 1))
         )
 
-    actions.write_text(header + f"{exception_id},release,short day confirmed,finance,2026-01-08\n")
+    today = datetime.now(UTC).date()  # a release counts on or after the day of its hold
+    actions.write_text(header + f"{exception_id},release,short day confirmed,finance,{today}\n")
     released = ingest(landing, warehouse, actions=actions)
 
     assert [(f.source_file, f.status) for f in released.files] == [(held_file, "replaced")]

@@ -2,9 +2,10 @@
 -- not load because it has no data rows or would lose more than the extract's allowed share of
 -- the live file's rows; the live file stays until an owner releases the held file through seed
 -- exception_actions (action release, this exception's id: md5 of 'held_redelivery|' and the
--- held file's path, which ingestion computes alike). One row per held file; the impact is the
--- rows at stake and, for sales extracts, their net sales in reporting currency (pro rata of
--- the live file's). Resolved on the date of the ingestion that loaded the released file.
+-- held file's path, which ingestion computes alike). One row per held path (its latest hold);
+-- the impact is the rows at stake and, for sales extracts, their net sales in reporting currency
+-- (pro rata of the live file's). Resolved on the date of the path's next load_log row: the
+-- released file's load, or the path's next content (withdrawn).
 
 with
 
@@ -45,6 +46,11 @@ select
     )
     || coalesce(' (' || held.error_message || ')', '')
     || case
+        when held.is_withdrawn
+            then
+                '. Withdrawn: the path''s next content was logged on '
+                || {{ to_text('held.released_date') }}
+                || '; nothing of the held file was loaded.'
         when held.released_load_id is not null
             then '. Released and loaded on ' || {{ to_text('held.released_date') }} || '.'
         else '. Release it with action release in seed exception_actions, or waive it.'

@@ -1,13 +1,18 @@
 -- Re-deliveries ingestion held back (raw.load_log status held): a file that would have replaced
 -- the live file of its extract and business date but has no data rows, or would lose more than
 -- the extract's allowed share of the live file's rows. Nothing of it is loaded; the live file
--- (related_load_id) stays. One row per held file, with the rows at stake (the live file's rows
--- less the held file's) and, for sales extracts, their value: the net sales in reporting
--- currency of the live file's lines (fct_sales_lines.source_file), pro rata to the rows at
--- stake. Released when an owner's release action made the next ingestion load it (a later
--- load_log row of status replaced for the same path); waived when its exception is waived in
--- seed exception_actions (the owner keeps the live file). Reads the ingestion source directly:
--- ingestion's own tables have no staging model.
+-- (related_load_id) stays. One row per held path, its latest hold (the exception is the
+-- path's), with the rows at stake (the live file's rows less the held file's) and, for sales
+-- extracts, their value: the net sales in reporting currency of the live file's lines
+-- (fct_sales_lines.source_file), pro rata to the rows at stake. Open while the hold is its
+-- path's latest load_log row (the rule ingestion's OPEN_HOLDS_SQL states alike): any later row
+-- of the path closes it, the released file's load (an owner's release action made the next
+-- ingestion load it) or the path's next content (the sender withdrew or corrected the held
+-- file: is_withdrawn). Waived when its exception's latest action in seed exception_actions is a
+-- waiver dated on or after the day of this hold (the owner keeps the live file): the exception
+-- id is the path's, so an earlier waiver answered an earlier hold of the path (the rule
+-- ingestion's release_frees states for releases; docs/decisions.md). Reads the ingestion source
+-- directly: ingestion's own tables have no staging model.
 
 with
 
@@ -15,24 +20,43 @@ load_log as (
     select * from {{ source('ingestion', 'load_log') }}
 ),
 
+latest_holds as (
+    select
+        load_log.source_file,
+        max(load_log.load_id) as load_id
+    from load_log
+    where load_log.status = 'held'
+    group by load_log.source_file
+),
+
 held as (
     select load_log.*
     from load_log
-    where load_log.status = 'held'
+    inner join latest_holds on load_log.load_id = latest_holds.load_id
+),
+
+-- the first later row of the held path closes the hold
+closings as (
+    select
+        held.load_id,
+        min(later.load_id) as closed_load_id
+    from held
+    inner join load_log as later
+        on
+            held.source_file = later.source_file
+            and held.load_id < later.load_id
+    group by held.load_id
 ),
 
 releases as (
     select
-        held.load_id,
-        min(released.load_id) as released_load_id,
-        min(released.loaded_at) as released_at
-    from held
-    inner join load_log as released
-        on
-            held.source_file = released.source_file
-            and released.status = 'replaced'
-            and held.load_id < released.load_id
-    group by held.load_id
+        closings.load_id,
+        closing.load_id as released_load_id,
+        closing.loaded_at as released_at,
+        coalesce(closing.content_hash <> held.content_hash, false) as is_withdrawn
+    from closings
+    inner join held on closings.load_id = held.load_id
+    inner join load_log as closing on closings.closed_load_id = closing.load_id
 ),
 
 -- the latest decision on each exception
@@ -76,7 +100,12 @@ assessed as (
         file_sales.net_sales_reporting as live_net_sales_reporting,
         releases.released_load_id,
         cast(releases.released_at as date) as released_date,
-        coalesce(actions.action = 'waive', false) as is_waived
+        coalesce(releases.is_withdrawn, false) as is_withdrawn,
+        coalesce(
+            actions.action = 'waive'
+            and actions.action_date >= cast(held.loaded_at as date),
+            false
+        ) as is_waived
     from held
     left join load_log as live on held.related_load_id = live.load_id
     left join file_sales on live.source_file = file_sales.source_file
