@@ -34,6 +34,8 @@ KPI_CHAIN = [
     "+fct_marketplace_fees",
     "+fct_inventory_movements",
     "+fct_gl_postings",
+    # not read by the chain, rebuilt by load like its staging models
+    "stg_planning__forecasts",
 ]
 # The models the chain rebuilds by load, and what the valuation rebuilds whole between them.
 COMPARED = {
@@ -44,6 +46,7 @@ COMPARED = {
         "stg_webshop__order_events",
         "stg_webshop__order_lines",
         "stg_webshop__refund_lines",
+        "stg_planning__forecasts",
     ],
     "intermediate": [
         "int_sales_lines_unioned",
