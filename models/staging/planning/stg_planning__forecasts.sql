@@ -1,9 +1,16 @@
 with
 
--- the contract's natural key; the copy loaded last wins
+-- rebuilt by load: the files of the load window's business dates (all of them on a full build)
+delivered as (
+    select * from {{ source('planning', 'planning_forecast') }}
+    where {{ in_load_window('_business_date') }}
+),
+
+-- the contract's natural key; the copy loaded last wins (copies share their file's date: the
+-- key holds the publication date, which is the file's)
 deduplicated as (
     {{ deduplicate(
-        source('planning', 'planning_forecast'),
+        'delivered',
         contract_natural_key('planning', 'planning_forecast', [
             'forecast_created_date',
             'week_start_date',
@@ -23,6 +30,7 @@ renamed as (
         deduplicated._source_file as source_file,
         deduplicated._source_row_number as source_row_number,
         deduplicated._loaded_at as loaded_at,
+        deduplicated._business_date as file_business_date,
         cast(deduplicated._load_id as {{ dbt.type_string() }}) as load_id
     from deduplicated
 )
@@ -36,5 +44,6 @@ select
     renamed.source_file,
     renamed.source_row_number,
     renamed.load_id,
-    renamed.loaded_at
+    renamed.loaded_at,
+    renamed.file_business_date
 from renamed
