@@ -34,8 +34,6 @@ KPI_CHAIN = [
     "+fct_marketplace_fees",
     "+fct_inventory_movements",
     "+fct_gl_postings",
-    # not read by the chain, rebuilt by load like its staging models
-    "stg_planning__forecasts",
 ]
 # The models the chain rebuilds by load, and what the valuation rebuilds whole between them.
 COMPARED = {
@@ -46,7 +44,6 @@ COMPARED = {
         "stg_webshop__order_events",
         "stg_webshop__order_lines",
         "stg_webshop__refund_lines",
-        "stg_planning__forecasts",
     ],
     "intermediate": [
         "int_sales_lines_unioned",
@@ -307,51 +304,6 @@ def test_an_invoice_dated_before_its_window_posts_in_the_next_build(
             [journal],
         ).fetchall()
     assert counted == [(events,)]
-
-
-def test_a_redelivered_forecast_replaces_its_first_delivery(
-    replayed: Replayed, tmp_path: Path
-) -> None:
-    """The forecasts are staged by load: a corrected re-delivery of the latest publication
-    (`_2`, one row's units changed, one row left out) replaces the first delivery's rows in the
-    next build, which rewrites only its window; every other row is kept as it was."""
-    root = tmp_path / "replayed"
-    shutil.copytree(replayed.warehouse.parent, root, ignore=shutil.ignore_patterns("target"))
-    landing, warehouse = root / "landing", root / "warehouse.duckdb"
-    first = max(landing.glob("planning/*/planning_forecast_????????.parquet"))
-    redelivered = first.with_name(f"{first.stem}_2.parquet")
-    key = "forecast_created_date, week_start_date, location_id, sku"
-    with duckdb.connect() as con:
-        con.execute(f"create table delivered as select * from read_parquet('{first}')")
-        changed, dropped = con.execute(
-            f"select {key} from delivered order by all limit 2"
-        ).fetchall()
-        where = " and ".join(f"{column} = ?" for column in key.split(", "))
-        con.execute(
-            f"update delivered set forecast_units = forecast_units + 1 where {where}", changed
-        )
-        con.execute(f"delete from delivered where {where}", dropped)
-        con.execute(f"copy delivered to '{redelivered}' (format parquet)")
-
-    def forecasts() -> dict[tuple, object]:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            rows = con.execute(
-                f"select {key}, forecast_units from staging.stg_planning__forecasts"
-            ).fetchall()
-        return {row[:4]: row[4] for row in rows}
-
-    expected = forecasts()
-    expected[changed] += 1
-    del expected[dropped]
-    ingest(landing, warehouse)
-    dbt("run", "--select", "stg_planning__forecasts", warehouse=warehouse)
-    assert forecasts() == expected
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        (window_start,) = con.execute(
-            "select window_start from intermediate.incremental_load_watermarks "
-            "where model_name = 'stg_planning__forecasts' order by recorded_at desc limit 1"
-        ).fetchone()
-    assert window_start is not None and window_start <= date.fromisoformat(first.parent.name)
 
 
 # What a late line's cost flows into, compared to a full build with the same close calendar.

@@ -326,8 +326,8 @@ def dbt_after(run: subprocess.Popen, seconds: float) -> None:
 
 def test_a_check_failing_at_error_in_dagster_publishes_nothing(world: World) -> None:
     """Bad master data reaches raw (a location type the contract does not know); dbt rebuilds
-    the location dimension and its accepted-values test fails at error: the dbt step fails,
-    Dagster does not run the publication, readers keep v000004."""
+    the location dimension (with its staging parent, a table) and its accepted-values test fails
+    at error: the dbt step fails, Dagster does not run the publication, readers keep v000004."""
     from orchestration.dbt import DBT_RESOURCE, concord_dbt_assets
     from orchestration.publish import PUBLICATION_KEY, publication
     from orchestration.resources import ServedCopy, Warehouse
@@ -339,7 +339,14 @@ def test_a_check_failing_at_error_in_dagster_publishes_nothing(world: World) -> 
         con.execute("update raw.erp_locations set location_type = 'bogus'")
     result = dg.materialize(
         [concord_dbt_assets, publication],
-        selection=[get_asset_key_for_model([concord_dbt_assets], "dim_location"), PUBLICATION_KEY],
+        # staging is a table: the dimension's staging parent is rebuilt from raw with it
+        selection=[
+            *(
+                get_asset_key_for_model([concord_dbt_assets], model)
+                for model in ("stg_erp__locations", "dim_location")
+            ),
+            PUBLICATION_KEY,
+        ],
         resources={
             "dbt": DBT_RESOURCE,
             "warehouse": Warehouse(path=str(broken)),
@@ -355,10 +362,15 @@ def test_a_check_failing_at_error_in_dagster_publishes_nothing(world: World) -> 
         if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
     ]
     assert failed == [
+        # staging warns (its folder default), the dimension fails the build
+        (
+            "accepted_values_stg_erp__locations_location_type__store__dc__virtual",
+            dg.AssetCheckSeverity.WARN,
+        ),
         (
             "accepted_values_dim_location_location_type__store__dc__virtual",
             dg.AssetCheckSeverity.ERROR,
-        )
+        ),
     ]
     publication_events = {
         e.event_type_value for e in result.all_events if e.step_key == "publication"

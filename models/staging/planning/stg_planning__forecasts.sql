@@ -1,16 +1,9 @@
 with
 
--- rebuilt by load: the files of the load window's business dates (all of them on a full build)
-delivered as (
-    select * from {{ source('planning', 'planning_forecast') }}
-    where {{ in_load_window('_business_date') }}
-),
-
--- the contract's natural key; the copy loaded last wins (copies share their file's date: the
--- key holds the publication date, which is the file's)
+-- the contract's natural key; the copy loaded last wins
 deduplicated as (
     {{ deduplicate(
-        'delivered',
+        source('planning', 'planning_forecast'),
         contract_natural_key('planning', 'planning_forecast', [
             'forecast_created_date',
             'week_start_date',
@@ -30,7 +23,6 @@ renamed as (
         deduplicated._source_file as source_file,
         deduplicated._source_row_number as source_row_number,
         deduplicated._loaded_at as loaded_at,
-        deduplicated._business_date as file_business_date,
         cast(deduplicated._load_id as {{ dbt.type_string() }}) as load_id
     from deduplicated
 )
@@ -44,6 +36,5 @@ select
     renamed.source_file,
     renamed.source_row_number,
     renamed.load_id,
-    renamed.loaded_at,
-    renamed.file_business_date
+    renamed.loaded_at
 from renamed
