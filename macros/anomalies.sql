@@ -200,6 +200,57 @@ returned as (
     group by sales.subject, sales.entity_code, sales.business_date
 ),
 
+-- 0 .. window_days - 1: how many days after a sale date the rolling weeks that hold it end
+window_offsets as (
+    select
+        {{ dbt.datediff('calendar_start.date_day', 'calendar_days.date_day', 'day') }}
+            as day_offset
+    from {{ ref('int_calendar_days') }} as calendar_days
+    cross join (
+        select min(all_days.date_day) as date_day
+        from {{ ref('int_calendar_days') }} as all_days
+    ) as calendar_start
+    cross join thresholds
+    where
+        {{ dbt.datediff('calendar_start.date_day', 'calendar_days.date_day', 'day') }}
+        < thresholds.window_days
+),
+
+-- the subjects that can be flagged: a week is an outlier only with min_volume units returned,
+-- so a subject none of whose rolling windows of sale dates had that many come back is never
+-- flagged, and its weeks (its own baseline and runs) change nothing; judged from the few
+-- dates with returns, before any subject's every sale date is read
+candidates as (
+    select distinct
+        returned_weeks.subject,
+        returned_weeks.entity_code
+    from (
+        select
+            returned.subject,
+            returned.entity_code,
+            {{ add_days('window_offsets.day_offset', 'returned.business_date') }}
+                as observed_date,
+            sum(returned.units_returned) as units_returned
+        from returned
+        cross join window_offsets
+        group by
+            returned.subject,
+            returned.entity_code,
+            {{ add_days('window_offsets.day_offset', 'returned.business_date') }}
+    ) as returned_weeks
+    cross join thresholds
+    where returned_weeks.units_returned >= thresholds.min_volume
+),
+
+candidate_lines as (
+    select operational_lines.*
+    from operational_lines
+    inner join candidates
+        on
+            operational_lines.subject = candidates.subject
+            and operational_lines.entity_code = candidates.entity_code
+),
+
 daily as (
     select
         scoped.subject,
@@ -209,7 +260,7 @@ daily as (
         max(coalesce(returned.units_returned, 0)) as units_returned,
         max(coalesce(returned.return_lines, 0)) as return_lines,
         max(coalesce(returned.refunds_reporting, 0)) as refunds_reporting
-    from operational_lines as scoped
+    from candidate_lines as scoped
     left join returned
         on
             scoped.subject = returned.subject
@@ -229,25 +280,9 @@ subjects as (
         max(scoped.subject_rows) as subject_rows,
         min(scoped.business_date) as first_date,
         max(scoped.business_date) as last_date
-    from operational_lines as scoped
+    from candidate_lines as scoped
     where not scoped.is_return
     group by scoped.subject, scoped.entity_code
-),
-
--- 0 .. window_days - 1: how many days after a sale date the rolling weeks that hold it end
-window_offsets as (
-    select
-        {{ dbt.datediff('calendar_start.date_day', 'calendar_days.date_day', 'day') }}
-            as day_offset
-    from {{ ref('int_calendar_days') }} as calendar_days
-    cross join (
-        select min(all_days.date_day) as date_day
-        from {{ ref('int_calendar_days') }} as all_days
-    ) as calendar_start
-    cross join thresholds
-    where
-        {{ dbt.datediff('calendar_start.date_day', 'calendar_days.date_day', 'day') }}
-        < thresholds.window_days
 ),
 
 -- each subject's rolling weeks with sales, by the date they end: every sale date adds its day
@@ -281,6 +316,10 @@ weeks as (
         thresholds.window_days,
         thresholds.history_days,
         thresholds.min_volume,
+        -- the lowest rate a week can be flagged at: its score needs the rate over the baseline
+        -- median by min_score spreads, and neither the median nor the spread is below zero, nor
+        -- the spread below mad_floor (rates are of positive units)
+        greatest(thresholds.min_score, 0) * greatest(thresholds.mad_floor, 0) as min_flagged_rate,
         {{ add_days('cast(1 - thresholds.window_days as integer)', 'week_sums.observed_date') }}
             as window_start_date,
         week_sums.units_sold,
@@ -306,8 +345,9 @@ observed as (
     where weeks.units_sold > 0
 ),
 
--- the baseline of the weeks that can be flagged (enough units returned): the others are no
--- outlier whatever their baseline, and still end a run of flagged weeks
+-- the baseline of the weeks that can be flagged (enough units returned, a rate that can score
+-- min_score): the others are no outlier whatever their baseline, and still end a run of
+-- flagged weeks
 {{ robust_baseline(
     'observed',
     ['subject', 'entity_code', 'observed_date'],
@@ -316,7 +356,8 @@ observed as (
     and observation.entity_code = history.entity_code
     and history.day_number <= observation.day_number - observation.window_days
     and history.day_number >= observation.day_number - observation.history_days
-    and observation.units_returned >= observation.min_volume"
+    and observation.units_returned >= observation.min_volume
+    and observation.return_rate >= observation.min_flagged_rate"
 ) }},
 
 scored as (
