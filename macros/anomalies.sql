@@ -113,10 +113,20 @@
     the CTE judged whose is_outlier holds, each with first_seen_date and last_seen_date of its
     run of consecutive flagged observed_dates of the same subject (the columns listed), and
     rank_in_run (1 = the run's worst: highest score, then earliest date). One exception per run.
+    Only the subjects with an outlier are read in date order (the others have no run).
 -#}
 {% macro outlier_runs(judged, subject) -%}
     {%- set keys = [] -%}
     {%- for column in subject -%}{%- do keys.append(judged ~ '_flagged.' ~ column) -%}{%- endfor %}
+    {{ judged }}_outlier_subjects as (
+        select distinct
+            {%- for column in subject %}
+            {{ judged }}.{{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ judged }}
+        where {{ judged }}.is_outlier
+    ),
+
     {{ judged }}_flagged as (
         select
             {{ judged }}.*,
@@ -128,6 +138,12 @@
                 rows between unbounded preceding and current row
             ) as passes_so_far
         from {{ judged }}
+        inner join {{ judged }}_outlier_subjects as outlier_subjects
+            on
+                {%- for column in subject %}
+                {{ judged }}.{{ column }} is not distinct from outlier_subjects.{{ column }}
+                {%- if not loop.last %} and{% endif %}
+                {%- endfor %}
     ),
 
     {{ judged }}_runs as (
