@@ -236,54 +236,60 @@ window_offsets as (
 -- so a subject none of whose rolling windows of sale dates had that many come back is never
 -- flagged, and its weeks (its own baseline and runs) change nothing; judged from the few
 -- dates with returns, before any subject's every sale date is read
+returned_weeks as (
+    select
+        returned.subject,
+        returned.entity_code,
+        {{ add_days('window_offsets.day_offset', 'returned.business_date') }} as observed_date,
+        sum(returned.units_returned) as units_returned
+    from returned
+    cross join window_offsets
+    group by
+        returned.subject,
+        returned.entity_code,
+        {{ add_days('window_offsets.day_offset', 'returned.business_date') }}
+),
+
 candidates as (
     select distinct
         returned_weeks.subject,
         returned_weeks.entity_code
-    from (
-        select
-            returned.subject,
-            returned.entity_code,
-            {{ add_days('window_offsets.day_offset', 'returned.business_date') }}
-                as observed_date,
-            sum(returned.units_returned) as units_returned
-        from returned
-        cross join window_offsets
-        group by
-            returned.subject,
-            returned.entity_code,
-            {{ add_days('window_offsets.day_offset', 'returned.business_date') }}
-    ) as returned_weeks
+    from returned_weeks
     cross join thresholds
     where returned_weeks.units_returned >= thresholds.min_volume
 ),
 
-candidate_lines as (
-    select operational_lines.*
-    from operational_lines
-    inner join candidates
-        on
-            operational_lines.subject = candidates.subject
-            and operational_lines.entity_code = candidates.entity_code
-),
-
-daily as (
+sold_daily as (
     select
         scoped.subject,
         scoped.entity_code,
         scoped.business_date,
-        sum(scoped.units) as units_sold,
-        max(coalesce(returned.units_returned, 0)) as units_returned,
-        max(coalesce(returned.return_lines, 0)) as return_lines,
-        max(coalesce(returned.refunds_reporting, 0)) as refunds_reporting
-    from candidate_lines as scoped
-    left join returned
-        on
-            scoped.subject = returned.subject
-            and scoped.entity_code = returned.entity_code
-            and scoped.business_date = returned.business_date
+        sum(scoped.units) as units_sold
+    from operational_lines as scoped
     where not scoped.is_return
     group by scoped.subject, scoped.entity_code, scoped.business_date
+),
+
+-- each candidate's units sold per sale date, and what has come back of them
+daily as (
+    select
+        sold_daily.subject,
+        sold_daily.entity_code,
+        sold_daily.business_date,
+        sold_daily.units_sold,
+        coalesce(returned.units_returned, 0) as units_returned,
+        coalesce(returned.return_lines, 0) as return_lines,
+        coalesce(returned.refunds_reporting, 0) as refunds_reporting
+    from sold_daily
+    inner join candidates
+        on
+            sold_daily.subject = candidates.subject
+            and sold_daily.entity_code = candidates.entity_code
+    left join returned
+        on
+            sold_daily.subject = returned.subject
+            and sold_daily.entity_code = returned.entity_code
+            and sold_daily.business_date = returned.business_date
 ),
 
 subjects as (
@@ -296,7 +302,9 @@ subjects as (
         max(scoped.subject_rows) as subject_rows,
         min(scoped.business_date) as first_date,
         max(scoped.business_date) as last_date
-    from candidate_lines as scoped
+    from operational_lines as scoped
+    inner join candidates
+        on scoped.subject = candidates.subject and scoped.entity_code = candidates.entity_code
     where not scoped.is_return
     group by scoped.subject, scoped.entity_code
 ),
