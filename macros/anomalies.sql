@@ -340,10 +340,8 @@ weeks as (
         thresholds.window_days,
         thresholds.history_days,
         thresholds.min_volume,
-        -- the lowest rate a week can be flagged at: its score needs the rate over the baseline
-        -- median by min_score spreads, and neither the median nor the spread is below zero, nor
-        -- the spread below mad_floor (rates are of positive units)
-        greatest(thresholds.min_score, 0) * greatest(thresholds.mad_floor, 0) as min_flagged_rate,
+        thresholds.min_score,
+        thresholds.mad_floor,
         {{ add_days('cast(1 - thresholds.window_days as integer)', 'week_sums.observed_date') }}
             as window_start_date,
         week_sums.units_sold,
@@ -371,7 +369,11 @@ observed as (
 
 -- the baseline of the weeks that can be flagged (enough units returned, a rate that can score
 -- min_score): the others are no outlier whatever their baseline, and still end a run of
--- flagged weeks
+-- flagged weeks. The rate bound is in the score's own arithmetic: with a median (a rate) never
+-- below zero and a spread never below mad_floor, a score of min_score > 0 has
+-- rate - median <= rate and spread >= mad_floor, so rate / mad_floor is at least the score as
+-- computed (rounding is monotone); a bound min_score x mad_floor rounds differently and could
+-- drop a week whose score is exactly min_score
 {{ robust_baseline(
     'observed',
     ['subject', 'entity_code', 'observed_date'],
@@ -381,7 +383,11 @@ observed as (
     and history.day_number <= observation.day_number - observation.window_days
     and history.day_number >= observation.day_number - observation.history_days
     and observation.units_returned >= observation.min_volume
-    and observation.return_rate >= observation.min_flagged_rate"
+    and (
+        coalesce(observation.mad_floor, 0) <= 0
+        or observation.min_score <= 0
+        or observation.return_rate / observation.mad_floor >= observation.min_score
+    )"
 ) }},
 
 scored as (
@@ -389,10 +395,9 @@ scored as (
         baselined.*,
         (baselined.return_rate - baselined.baseline_median)
         / {{ robust_spread(
-            'baselined.baseline_mad', 'thresholds.mad_floor', 'baselined.baseline_median',
+            'baselined.baseline_mad', 'baselined.mad_floor', 'baselined.baseline_median',
             'baselined.units_sold'
         ) }} as score,
-        thresholds.min_score,
         thresholds.min_ratio,
         thresholds.min_history
     from observed_baselined as baselined
