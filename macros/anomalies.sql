@@ -235,7 +235,8 @@ window_offsets as (
 -- the subjects that can be flagged: a week is an outlier only with min_volume units returned,
 -- so a subject none of whose rolling windows of sale dates had that many come back is never
 -- flagged, and its weeks (its own baseline and runs) change nothing; judged from the few
--- dates with returns, before any subject's every sale date is read
+-- dates with returns, before any subject's every sale date is read. With min_volume <= 0 a
+-- week with nothing returned passes it, so every subject with a sale is one
 returned_weeks as (
     select
         returned.subject,
@@ -257,6 +258,13 @@ candidates as (
     from returned_weeks
     cross join thresholds
     where returned_weeks.units_returned >= thresholds.min_volume
+    union
+    select
+        scoped.subject,
+        scoped.entity_code
+    from operational_lines as scoped
+    cross join thresholds
+    where thresholds.min_volume <= 0 and not scoped.is_return
 ),
 
 sold_daily as (
