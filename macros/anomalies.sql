@@ -184,6 +184,30 @@
     exception per subject (and entity) and run of flagged weeks, keyed by the first week's end
     date, explained by its worst week and valued at that week's refunds above the baseline.
 -#}
+{#-
+    rolling_week_sums(daily, columns): a query, for return_rate_outliers' with list (window_offsets
+    in it), of each subject's rolling weeks by the date they end, with the sums of columns of
+    the CTE daily (one row per subject, entity_code and business_date): every date adds its day
+    to the window_days weeks that hold it (an equality join to a few offsets, never a join of
+    every day to every day of its window).
+-#}
+{% macro rolling_week_sums(daily, columns) -%}
+    select
+        {{ daily }}.subject,
+        {{ daily }}.entity_code,
+        {{ add_days('window_offsets.day_offset', daily ~ '.business_date') }} as observed_date,
+        {%- for column in columns %}
+        sum({{ daily }}.{{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ daily }}
+    cross join window_offsets
+    group by
+        {{ daily }}.subject,
+        {{ daily }}.entity_code,
+        {{ add_days('window_offsets.day_offset', daily ~ '.business_date') }}
+{%- endmacro %}
+
+
 {% macro return_rate_outliers(exception_type, scoped_lines, source_system, verb='sold') -%}
 -- the scope's lines as their channels recorded them: not a closed period's booked line of a
 -- file delivered again nor its reversal (fct_sales_lines.restatement_role), which net to zero
@@ -238,17 +262,7 @@ window_offsets as (
 -- dates with returns, before any subject's every sale date is read. With min_volume <= 0 a
 -- week with nothing returned passes it, so every subject with a sale is one
 returned_weeks as (
-    select
-        returned.subject,
-        returned.entity_code,
-        {{ add_days('window_offsets.day_offset', 'returned.business_date') }} as observed_date,
-        sum(returned.units_returned) as units_returned
-    from returned
-    cross join window_offsets
-    group by
-        returned.subject,
-        returned.entity_code,
-        {{ add_days('window_offsets.day_offset', 'returned.business_date') }}
+    {{ rolling_week_sums('returned', ['units_returned']) }}
 ),
 
 candidates as (
@@ -317,24 +331,11 @@ subjects as (
     group by scoped.subject, scoped.entity_code
 ),
 
--- each subject's rolling weeks with sales, by the date they end: every sale date adds its day
--- to the window_days weeks that hold it (an equality join to a few offsets, never a join of
--- every day to every day of its window)
+-- each subject's rolling weeks with sales, by the date they end
 week_sums as (
-    select
-        daily.subject,
-        daily.entity_code,
-        {{ add_days('window_offsets.day_offset', 'daily.business_date') }} as observed_date,
-        sum(daily.units_sold) as units_sold,
-        sum(daily.units_returned) as units_returned,
-        sum(daily.return_lines) as return_lines,
-        sum(daily.refunds_reporting) as refunds_reporting
-    from daily
-    cross join window_offsets
-    group by
-        daily.subject,
-        daily.entity_code,
-        {{ add_days('window_offsets.day_offset', 'daily.business_date') }}
+    {{ rolling_week_sums(
+        'daily', ['units_sold', 'units_returned', 'return_lines', 'refunds_reporting']
+    ) }}
 ),
 
 -- full weeks only, ending by the subject's last sale date
