@@ -113,10 +113,20 @@
     the CTE judged whose is_outlier holds, each with first_seen_date and last_seen_date of its
     run of consecutive flagged observed_dates of the same subject (the columns listed), and
     rank_in_run (1 = the run's worst: highest score, then earliest date). One exception per run.
+    Only the subjects with an outlier are read in date order (the others have no run).
 -#}
 {% macro outlier_runs(judged, subject) -%}
     {%- set keys = [] -%}
     {%- for column in subject -%}{%- do keys.append(judged ~ '_flagged.' ~ column) -%}{%- endfor %}
+    {{ judged }}_outlier_subjects as (
+        select distinct
+            {%- for column in subject %}
+            {{ judged }}.{{ column }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ judged }}
+        where {{ judged }}.is_outlier
+    ),
+
     {{ judged }}_flagged as (
         select
             {{ judged }}.*,
@@ -128,6 +138,12 @@
                 rows between unbounded preceding and current row
             ) as passes_so_far
         from {{ judged }}
+        inner join {{ judged }}_outlier_subjects as outlier_subjects
+            on
+                {%- for column in subject %}
+                {{ judged }}.{{ column }} is not distinct from outlier_subjects.{{ column }}
+                {%- if not loop.last %} and{% endif %}
+                {%- endfor %}
     ),
 
     {{ judged }}_runs as (
@@ -168,6 +184,30 @@
     exception per subject (and entity) and run of flagged weeks, keyed by the first week's end
     date, explained by its worst week and valued at that week's refunds above the baseline.
 -#}
+{#-
+    rolling_week_sums(daily, columns): a query, for return_rate_outliers' with list (window_offsets
+    in it), of each subject's rolling weeks by the date they end, with the sums of columns of
+    the CTE daily (one row per subject, entity_code and business_date): every date adds its day
+    to the window_days weeks that hold it (an equality join to a few offsets, never a join of
+    every day to every day of its window).
+-#}
+{% macro rolling_week_sums(daily, columns) -%}
+    select
+        {{ daily }}.subject,
+        {{ daily }}.entity_code,
+        {{ add_days('window_offsets.day_offset', daily ~ '.business_date') }} as observed_date,
+        {%- for column in columns %}
+        sum({{ daily }}.{{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ daily }}
+    cross join window_offsets
+    group by
+        {{ daily }}.subject,
+        {{ daily }}.entity_code,
+        {{ add_days('window_offsets.day_offset', daily ~ '.business_date') }}
+{%- endmacro %}
+
+
 {% macro return_rate_outliers(exception_type, scoped_lines, source_system, verb='sold') -%}
 -- the scope's lines as their channels recorded them: not a closed period's booked line of a
 -- file delivered again nor its reversal (fct_sales_lines.restatement_role), which net to zero
@@ -200,40 +240,6 @@ returned as (
     group by sales.subject, sales.entity_code, sales.business_date
 ),
 
-daily as (
-    select
-        scoped.subject,
-        scoped.entity_code,
-        scoped.business_date,
-        sum(scoped.units) as units_sold,
-        max(coalesce(returned.units_returned, 0)) as units_returned,
-        max(coalesce(returned.return_lines, 0)) as return_lines,
-        max(coalesce(returned.refunds_reporting, 0)) as refunds_reporting
-    from operational_lines as scoped
-    left join returned
-        on
-            scoped.subject = returned.subject
-            and scoped.entity_code = returned.entity_code
-            and scoped.business_date = returned.business_date
-    where not scoped.is_return
-    group by scoped.subject, scoped.entity_code, scoped.business_date
-),
-
-subjects as (
-    select
-        scoped.subject,
-        scoped.entity_code,
-        max(scoped.subject_label) as subject_label,
-        max(scoped.subject_location_id) as subject_location_id,
-        max(scoped.subject_sku) as subject_sku,
-        max(scoped.subject_rows) as subject_rows,
-        min(scoped.business_date) as first_date,
-        max(scoped.business_date) as last_date
-    from operational_lines as scoped
-    where not scoped.is_return
-    group by scoped.subject, scoped.entity_code
-),
-
 -- 0 .. window_days - 1: how many days after a sale date the rolling weeks that hold it end
 window_offsets as (
     select
@@ -250,24 +256,86 @@ window_offsets as (
         < thresholds.window_days
 ),
 
--- each subject's rolling weeks with sales, by the date they end: every sale date adds its day
--- to the window_days weeks that hold it (an equality join to a few offsets, never a join of
--- every day to every day of its window)
-week_sums as (
+-- the subjects that can be flagged: a week is an outlier only with min_volume units returned,
+-- so a subject none of whose rolling windows of sale dates had that many come back is never
+-- flagged, and its weeks (its own baseline and runs) change nothing; judged from the few
+-- dates with returns, before any subject's every sale date is read. With min_volume <= 0 a
+-- week with nothing returned passes it, so every subject with a sale is one
+returned_weeks as (
+    {{ rolling_week_sums('returned', ['units_returned']) }}
+),
+
+candidates as (
+    select distinct
+        returned_weeks.subject,
+        returned_weeks.entity_code
+    from returned_weeks
+    cross join thresholds
+    where returned_weeks.units_returned >= thresholds.min_volume
+    union
     select
-        daily.subject,
-        daily.entity_code,
-        {{ add_days('window_offsets.day_offset', 'daily.business_date') }} as observed_date,
-        sum(daily.units_sold) as units_sold,
-        sum(daily.units_returned) as units_returned,
-        sum(daily.return_lines) as return_lines,
-        sum(daily.refunds_reporting) as refunds_reporting
-    from daily
-    cross join window_offsets
-    group by
-        daily.subject,
-        daily.entity_code,
-        {{ add_days('window_offsets.day_offset', 'daily.business_date') }}
+        scoped.subject,
+        scoped.entity_code
+    from operational_lines as scoped
+    cross join thresholds
+    where thresholds.min_volume <= 0 and not scoped.is_return
+),
+
+sold_daily as (
+    select
+        scoped.subject,
+        scoped.entity_code,
+        scoped.business_date,
+        sum(scoped.units) as units_sold
+    from operational_lines as scoped
+    where not scoped.is_return
+    group by scoped.subject, scoped.entity_code, scoped.business_date
+),
+
+-- each candidate's units sold per sale date, and what has come back of them
+daily as (
+    select
+        sold_daily.subject,
+        sold_daily.entity_code,
+        sold_daily.business_date,
+        sold_daily.units_sold,
+        coalesce(returned.units_returned, 0) as units_returned,
+        coalesce(returned.return_lines, 0) as return_lines,
+        coalesce(returned.refunds_reporting, 0) as refunds_reporting
+    from sold_daily
+    inner join candidates
+        on
+            sold_daily.subject = candidates.subject
+            and sold_daily.entity_code = candidates.entity_code
+    left join returned
+        on
+            sold_daily.subject = returned.subject
+            and sold_daily.entity_code = returned.entity_code
+            and sold_daily.business_date = returned.business_date
+),
+
+subjects as (
+    select
+        scoped.subject,
+        scoped.entity_code,
+        max(scoped.subject_label) as subject_label,
+        max(scoped.subject_location_id) as subject_location_id,
+        max(scoped.subject_sku) as subject_sku,
+        max(scoped.subject_rows) as subject_rows,
+        min(scoped.business_date) as first_date,
+        max(scoped.business_date) as last_date
+    from operational_lines as scoped
+    inner join candidates
+        on scoped.subject = candidates.subject and scoped.entity_code = candidates.entity_code
+    where not scoped.is_return
+    group by scoped.subject, scoped.entity_code
+),
+
+-- each subject's rolling weeks with sales, by the date they end
+week_sums as (
+    {{ rolling_week_sums(
+        'daily', ['units_sold', 'units_returned', 'return_lines', 'refunds_reporting']
+    ) }}
 ),
 
 -- full weeks only, ending by the subject's last sale date
@@ -281,6 +349,8 @@ weeks as (
         thresholds.window_days,
         thresholds.history_days,
         thresholds.min_volume,
+        thresholds.min_score,
+        thresholds.mad_floor,
         {{ add_days('cast(1 - thresholds.window_days as integer)', 'week_sums.observed_date') }}
             as window_start_date,
         week_sums.units_sold,
@@ -306,8 +376,13 @@ observed as (
     where weeks.units_sold > 0
 ),
 
--- the baseline of the weeks that can be flagged (enough units returned): the others are no
--- outlier whatever their baseline, and still end a run of flagged weeks
+-- the baseline of the weeks that can be flagged (enough units returned, a rate that can score
+-- min_score): the others are no outlier whatever their baseline, and still end a run of
+-- flagged weeks. The rate bound is in the score's own arithmetic: with a median (a rate) never
+-- below zero and a spread never below mad_floor, a score of min_score > 0 has
+-- rate - median <= rate and spread >= mad_floor, so rate / mad_floor is at least the score as
+-- computed (rounding is monotone); a bound min_score x mad_floor rounds differently and could
+-- drop a week whose score is exactly min_score
 {{ robust_baseline(
     'observed',
     ['subject', 'entity_code', 'observed_date'],
@@ -316,7 +391,12 @@ observed as (
     and observation.entity_code = history.entity_code
     and history.day_number <= observation.day_number - observation.window_days
     and history.day_number >= observation.day_number - observation.history_days
-    and observation.units_returned >= observation.min_volume"
+    and observation.units_returned >= observation.min_volume
+    and (
+        coalesce(observation.mad_floor, 0) <= 0
+        or observation.min_score <= 0
+        or observation.return_rate / observation.mad_floor >= observation.min_score
+    )"
 ) }},
 
 scored as (
@@ -324,10 +404,9 @@ scored as (
         baselined.*,
         (baselined.return_rate - baselined.baseline_median)
         / {{ robust_spread(
-            'baselined.baseline_mad', 'thresholds.mad_floor', 'baselined.baseline_median',
+            'baselined.baseline_mad', 'baselined.mad_floor', 'baselined.baseline_median',
             'baselined.units_sold'
         ) }} as score,
-        thresholds.min_score,
         thresholds.min_ratio,
         thresholds.min_history
     from observed_baselined as baselined

@@ -347,7 +347,18 @@ judged as (
             and unioned.location_id = location_sales.location_id
 ),
 
--- the same weekday of the previous four weeks, where that date was expected and complete
+-- the same weekday of the previous four weeks, where that date was expected and complete: an
+-- equality join on each of the four dates
+trailing_offsets as (
+    select 7 as days_back
+    union all
+    select 14 as days_back
+    union all
+    select 21 as days_back
+    union all
+    select 28 as days_back
+),
+
 trailing_weeks as (
     select
         judged.extract_name,
@@ -357,16 +368,13 @@ trailing_weeks as (
         avg(previous.rows_loaded) as trailing_rows,
         avg(previous.net_sales_reporting) as trailing_net_sales_reporting
     from judged
+    cross join trailing_offsets
     left join judged as previous
         on
             judged.extract_name = previous.extract_name
             and coalesce(judged.scope_code, '') = coalesce(previous.scope_code, '')
-            and previous.business_date in (
-                {{ add_days(-7, 'judged.business_date') }},
-                {{ add_days(-14, 'judged.business_date') }},
-                {{ add_days(-21, 'judged.business_date') }},
-                {{ add_days(-28, 'judged.business_date') }}
-            )
+            and {{ add_days('-trailing_offsets.days_back', 'judged.business_date') }}
+            = previous.business_date
             and previous.is_expected
             and previous.is_complete
     group by judged.extract_name, judged.business_date, judged.scope_code

@@ -20,6 +20,15 @@ positions as (
     where positions.sku <> '{{ var("unresolved_sku") }}'
 ),
 
+-- the locations and SKUs ever below zero: only their ranges are read in date order
+negative_pairs as (
+    select distinct
+        positions.location_id,
+        positions.sku
+    from positions
+    where positions.available_units < 0
+),
+
 -- ranges of unchanged positions: consecutive negative ranges form one episode
 flagged as (
     select
@@ -31,6 +40,10 @@ flagged as (
             rows between unbounded preceding and current row
         ) as recoveries_so_far
     from positions
+    inner join negative_pairs
+        on
+            positions.location_id = negative_pairs.location_id
+            and positions.sku = negative_pairs.sku
 ),
 
 episodes as (

@@ -44,67 +44,198 @@ bounds as (
     from sold
 ),
 
--- each store's available units of each SKU on every date, and its units sold to date
-store_days as (
+-- the first date each location held each SKU: its sales count from then on
+first_positions as (
+    select
+        positions.location_id,
+        positions.sku,
+        min(positions.valid_from_date) as first_position_date
+    from {{ ref('int_inventory_position_changes') }} as positions
+    group by positions.location_id, positions.sku
+),
+
+-- each store's position ranges of each SKU (contiguous, the last open), with its available units
+store_ranges as (
     select
         positions.location_id,
         positions.entity_code,
         positions.sku,
+        positions.valid_from_date,
+        positions.valid_until_date,
+        first_positions.first_position_date,
+        positions.on_hand_units - positions.reserved_units - positions.quarantined_units
+            as available_units
+    from {{ ref('int_inventory_position_changes') }} as positions
+    inner join stores on positions.location_id = stores.location_id
+    inner join first_positions
+        on
+            positions.location_id = first_positions.location_id
+            and positions.sku = first_positions.sku
+    where positions.sku <> '{{ var("unresolved_sku") }}'
+),
+
+-- the ranges out of stock, each with the last day of the latest earlier range in stock
+out_ranges as (
+    select
+        out_of_stock.location_id,
+        out_of_stock.entity_code,
+        out_of_stock.sku,
+        out_of_stock.valid_from_date,
+        out_of_stock.valid_until_date,
+        out_of_stock.first_position_date,
+        max({{ add_days(-1, 'in_stock.valid_until_date') }}) as last_date_in_stock
+    from store_ranges as out_of_stock
+    left join store_ranges as in_stock
+        on
+            out_of_stock.location_id = in_stock.location_id
+            and out_of_stock.sku = in_stock.sku
+            and out_of_stock.valid_from_date > in_stock.valid_from_date
+            and in_stock.available_units > 0
+    where out_of_stock.available_units <= 0
+    group by
+        out_of_stock.location_id,
+        out_of_stock.entity_code,
+        out_of_stock.sku,
+        out_of_stock.valid_from_date,
+        out_of_stock.valid_until_date,
+        out_of_stock.first_position_date
+),
+
+-- every day of the span of the sales (bounds) a store is out of a SKU, and the last day it was
+-- in stock within the span (day numbers from the span's first day)
+out_days as (
+    select
+        ranges.location_id,
+        ranges.entity_code,
+        ranges.sku,
+        ranges.first_position_date,
         calendar_days.date_day as business_date,
         {{ dbt.datediff(
             'bounds.first_date', 'calendar_days.date_day', 'day'
         ) }} as day_number,
-        positions.on_hand_units - positions.reserved_units - positions.quarantined_units
-            as available_units,
-        coalesce(sold.units_sold, 0) as units_sold
-    from {{ ref('int_inventory_position_changes') }} as positions
-    inner join stores on positions.location_id = stores.location_id
+        case
+            when ranges.last_date_in_stock >= bounds.first_date
+                then {{ dbt.datediff('bounds.first_date', 'ranges.last_date_in_stock', 'day') }}
+        end as last_day_in_stock
+    from out_ranges as ranges
     cross join bounds
     inner join {{ ref('int_calendar_days') }} as calendar_days
         on
-            positions.valid_from_date <= calendar_days.date_day
+            ranges.valid_from_date <= calendar_days.date_day
             and (
-                positions.valid_until_date is null
-                or positions.valid_until_date > calendar_days.date_day
+                ranges.valid_until_date is null
+                or ranges.valid_until_date > calendar_days.date_day
             )
             and calendar_days.date_day between bounds.first_date and bounds.last_date
-    left join sold
-        on
-            positions.location_id = sold.location_id
-            and positions.sku = sold.sku
-            and calendar_days.date_day = sold.business_date
-    where positions.sku <> '{{ var("unresolved_sku") }}'
 ),
 
-cumulated as (
+-- out for min_out_days or more (never in stock within the span: since its first day)
+starved_days as (
     select
-        store_days.*,
-        sum(store_days.units_sold) over (
-            partition by store_days.location_id, store_days.sku
-            order by store_days.business_date
-            rows between unbounded preceding and current row
-        ) as units_sold_to_date,
-        max(case when store_days.available_units > 0 then store_days.day_number end) over (
-            partition by store_days.location_id, store_days.sku
-            order by store_days.business_date
-            rows between unbounded preceding and current row
-        ) as last_day_in_stock
-    from store_days
+        out_days.location_id,
+        out_days.entity_code,
+        out_days.sku,
+        out_days.first_position_date,
+        out_days.business_date,
+        out_days.day_number - coalesce(out_days.last_day_in_stock, -1) as days_out
+    from out_days
+    cross join thresholds
+    where
+        out_days.day_number - coalesce(out_days.last_day_in_stock, -1)
+        >= thresholds.min_out_days
+),
+
+-- on each of those days, every sister store of the entity that holds the SKU, and its
+-- available units that day
+sister_days as (
+    select
+        starved.location_id,
+        starved.sku,
+        starved.business_date,
+        sisters.location_id as sister_location_id,
+        sisters.first_position_date,
+        sisters.available_units
+    from starved_days as starved
+    inner join store_ranges as sisters
+        on
+            starved.entity_code = sisters.entity_code
+            and starved.sku = sisters.sku
+            and starved.location_id <> sisters.location_id
+            and starved.business_date >= sisters.valid_from_date
+            and (
+                sisters.valid_until_date is null
+                or starved.business_date < sisters.valid_until_date
+            )
+),
+
+-- the store and SKU days judged: the starved ones and their sisters'
+judged_days as (
+    select
+        starved_days.location_id,
+        starved_days.sku,
+        starved_days.business_date,
+        starved_days.first_position_date
+    from starved_days
+    union
+    select
+        sister_days.sister_location_id as location_id,
+        sister_days.sku,
+        sister_days.business_date,
+        sister_days.first_position_date
+    from sister_days
+),
+
+-- a store's average daily units sold of a SKU over the trailing history_days to a day (the
+-- days it held the SKU within them; none held: the days since it first did)
+averages as (
+    select
+        judged_days.location_id,
+        judged_days.sku,
+        judged_days.business_date,
+        coalesce(sum(sold.units_sold), 0) / thresholds.history_days as average_daily_units
+    from judged_days
+    cross join thresholds
+    left join sold
+        on
+            judged_days.location_id = sold.location_id
+            and judged_days.sku = sold.sku
+            and judged_days.business_date >= sold.business_date
+            and judged_days.first_position_date <= sold.business_date
+            and {{ dbt.datediff('sold.business_date', 'judged_days.business_date', 'day') }}
+            < thresholds.history_days
+    group by
+        judged_days.location_id,
+        judged_days.sku,
+        judged_days.business_date,
+        thresholds.history_days
 ),
 
 supplied as (
     select
-        cumulated.*,
-        (cumulated.units_sold_to_date - coalesce(earlier.units_sold_to_date, 0))
-        / thresholds.history_days as average_daily_units,
-        cumulated.day_number - coalesce(cumulated.last_day_in_stock, -1) as days_out
-    from cumulated
-    cross join thresholds
-    left join cumulated as earlier
+        starved_days.location_id,
+        starved_days.entity_code,
+        starved_days.sku,
+        starved_days.business_date,
+        starved_days.days_out,
+        averages.average_daily_units
+    from starved_days
+    inner join averages
         on
-            cumulated.location_id = earlier.location_id
-            and cumulated.sku = earlier.sku
-            and earlier.day_number = cumulated.day_number - thresholds.history_days
+            starved_days.location_id = averages.location_id
+            and starved_days.sku = averages.sku
+            and starved_days.business_date = averages.business_date
+),
+
+sisters_supplied as (
+    select
+        sister_days.*,
+        averages.average_daily_units
+    from sister_days
+    inner join averages
+        on
+            sister_days.sister_location_id = averages.location_id
+            and sister_days.sku = averages.sku
+            and sister_days.business_date = averages.business_date
 ),
 
 pairs as (
@@ -117,7 +248,7 @@ pairs as (
         {{ add_days('cast(1 - starved.days_out as integer)', 'starved.business_date') }}
             as out_since_date,
         starved.average_daily_units as starved_average_daily_units,
-        sister.location_id as sister_location_id,
+        sister.sister_location_id,
         sister.available_units as sister_available_units,
         sister.average_daily_units as sister_average_daily_units,
         sister.available_units - thresholds.overstock_days * sister.average_daily_units
@@ -129,20 +260,17 @@ pairs as (
             order by
                 sister.available_units
                 - thresholds.overstock_days * sister.average_daily_units desc,
-                sister.location_id asc
+                sister.sister_location_id asc
         ) as sister_rank
     from supplied as starved
     cross join thresholds
-    inner join supplied as sister
+    inner join sisters_supplied as sister
         on
-            starved.entity_code = sister.entity_code
+            starved.location_id = sister.location_id
             and starved.sku = sister.sku
             and starved.business_date = sister.business_date
-            and starved.location_id <> sister.location_id
     where
-        starved.available_units <= 0
-        and starved.days_out >= thresholds.min_out_days
-        and sister.available_units - thresholds.overstock_days * sister.average_daily_units
+        sister.available_units - thresholds.overstock_days * sister.average_daily_units
         >= thresholds.min_volume
 ),
 
