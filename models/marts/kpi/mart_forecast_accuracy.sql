@@ -1,7 +1,9 @@
 -- Forecast accuracy (docs/decisions.md, "Forecast accuracy"): every week a planning publication
 -- forecasts for a selling location and SKU, against the units the retail channels sold there in
 -- that week. Only weeks the sales data covers to their last day are judged; a forecast for a
--- pair that sold nothing is judged against zero.
+-- pair that sold nothing is judged against zero. Rebuilt by load on the week's first date, six
+-- days earlier than the load window (a day's sales change the week that ends on it;
+-- docs/decisions.md, "Forecast accuracy and demand rebuilt by load").
 with
 
 forecasts as (
@@ -12,7 +14,9 @@ forecasts as (
         forecasts.sku,
         forecasts.forecast_units
     from {{ ref('stg_planning__forecasts') }} as forecasts
-    where forecasts.week_start_date >= forecasts.forecast_created_date
+    where
+        forecasts.week_start_date >= forecasts.forecast_created_date
+        and {{ in_load_window('forecasts.week_start_date') }}
 ),
 
 -- the demand plan forecasts what consumers buy: the retail channels, not trade customers
@@ -30,7 +34,7 @@ daily_units_sold as (
         sum(sales.units) as units_sold
     from {{ ref('fct_sales_lines') }} as sales
     inner join retail_channels on sales.channel = retail_channels.channel
-    where not sales.is_return
+    where not sales.is_return and {{ in_load_window('sales.business_date') }}
     group by sales.business_date, sales.location_id, sales.sku
 ),
 
