@@ -2,8 +2,9 @@
 -- forecasts for a selling location and SKU, against the units the retail channels sold there in
 -- that week. Only weeks the sales data covers to their last day are judged; a forecast for a
 -- pair that sold nothing is judged against zero. Rebuilt by load on the week's first date, six
--- days earlier than the load window (a day's sales change the week that ends on it;
--- docs/decisions.md, "Forecast accuracy and demand rebuilt by load").
+-- days earlier than the load window (a day's sales change the weeks that hold it, the earliest
+-- starting six days before it; docs/decisions.md, "Forecast accuracy and demand rebuilt by
+-- load").
 with
 
 forecasts as (
