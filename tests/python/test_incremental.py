@@ -34,6 +34,8 @@ KPI_CHAIN = [
     "+fct_marketplace_fees",
     "+fct_inventory_movements",
     "+fct_gl_postings",
+    "+mart_forecast_accuracy",
+    "+mart_days_of_supply",
 ]
 # The models the chain rebuilds by load, and what the valuation rebuilds whole between them.
 COMPARED = {
@@ -69,6 +71,9 @@ COMPARED = {
         "mart_available_inventory",
         "fct_gl_posting_events",
         "fct_gl_postings",
+        "mart_forecast_accuracy",
+        "mart_demand_forecast",
+        "mart_days_of_supply",
     ],
 }
 INCREMENTAL_MODELS = {*COMPARED["staging"], *COMPARED["intermediate"], *COMPARED["marts"]} - {
@@ -160,13 +165,15 @@ def replay_through(
     ingest(replay, warehouse)
     # landed cost reads the owners' decisions on suspected duplicate charges, and sales lines
     # resolve their item codes by the channels seed (with its accounts), and the marts read the
-    # close calendar, and the postings their rules: seeds that `dbt run` does not load
+    # close calendar, and the postings their rules, and days of supply its lead-time history:
+    # seeds that `dbt run` does not load
     seeds = (
         "exception_actions",
         "channels",
         "chart_of_accounts",
         "close_calendar",
         "posting_rules",
+        "anomaly_thresholds",
     )
     dbt("seed", "--select", *seeds, warehouse=warehouse, project=project)
     dbt("run", "--select", *KPI_CHAIN, warehouse=warehouse, project=project)

@@ -23,12 +23,48 @@
 
 with
 
-movements as (
-    select * from {{ ref('fct_inventory_movements') }}
+-- the transfers within an entity read the transfers' movements of the window, and the shipment
+-- of a transfer received in it wherever that falls (filtered before their joins); every other
+-- movement is read only by its valued event (valued), not kept whole in a shared CTE
+transfers as (
+    select movements.* from {{ ref('fct_inventory_movements') }} as movements
+    where
+        movements.movement_type in ('transfer_out', 'transfer_in')
+        and (
+            {{ in_load_window('movements.business_date') }}
+            -- the shipment of a transfer received in the window
+            or movements.document_number in (
+                select received.document_number
+                from {{ ref('fct_inventory_movements') }} as received
+                where
+                    received.movement_type = 'transfer_in'
+                    and {{ in_load_window('received.business_date') }}
+            )
+        )
 ),
 
+-- the valued events of the window, and the shipments before it of transfers across entities
+-- received in it: two selections, so that the window's is a filter on the date where the table
+-- is read
 costed as (
-    select * from {{ ref('int_valuation_events_costed') }}
+    select costed.* from {{ ref('int_valuation_events_costed') }} as costed
+    where {{ in_load_window('costed.business_date') }}
+    {%- if load_window_is_incremental() %}
+
+    union all
+
+    select costed.* from {{ ref('int_valuation_events_costed') }} as costed
+    where
+        costed.business_date < {{ load_window_start() }}
+        and costed.event_type = 'transfer_out'
+        and costed.transfer_key in (
+            select received.transfer_key
+            from {{ ref('int_valuation_events_costed') }} as received
+            where
+                received.event_type = 'transfer_in'
+                and {{ in_load_window('received.business_date') }}
+        )
+    {%- endif %}
 ),
 
 locations as (
@@ -54,7 +90,8 @@ valued as (
         locations.functional_currency_code,
         reporting_rates.exchange_rate as reporting_exchange_rate
     from costed
-    inner join movements on costed.event_id = movements.movement_id
+    inner join {{ ref('fct_inventory_movements') }} as movements
+        on costed.event_id = movements.movement_id
     left join locations on costed.location_id = locations.location_id
     {{ join_fx_rate(
         'reporting_rates', 'costed.business_date', 'locations.functional_currency_code'
@@ -63,17 +100,6 @@ valued as (
         costed.event_type in (
             'opening_balance', 'receipt', 'adjustment', 'adjustment_at_cost', 'transfer_out',
             'transfer_in', 'production_issue', 'production_receipt'
-        )
-        and (
-            {{ in_load_window('costed.business_date') }}
-            -- the shipment of a transfer across entities received in the window
-            or costed.transfer_key in (
-                select received.transfer_key
-                from {{ ref('int_valuation_events_costed') }} as received
-                where
-                    received.event_type = 'transfer_in'
-                    and {{ in_load_window('received.business_date') }}
-            )
         )
 ),
 
@@ -149,7 +175,7 @@ own_shipments as (
             'abs(movements.on_hand_units) * coalesce(average_costs.average_cost, 0)'
             ~ ' * reporting_rates.exchange_rate'
         ) }} as cost_reporting
-    from movements
+    from transfers as movements
     inner join locations as senders on movements.location_id = senders.location_id
     inner join locations as receivers
         on movements.in_transit_location_id = receivers.location_id
@@ -162,17 +188,6 @@ own_shipments as (
     where
         movements.movement_type = 'transfer_out'
         and senders.entity_code = receivers.entity_code
-        and (
-            {{ in_load_window('movements.business_date') }}
-            -- the shipment of a transfer received in the window
-            or movements.document_number in (
-                select received.document_number
-                from movements as received
-                where
-                    received.movement_type = 'transfer_in'
-                    and {{ in_load_window('received.business_date') }}
-            )
-        )
 ),
 
 own_receipts as (
@@ -190,7 +205,7 @@ own_receipts as (
         own_shipments.functional_currency_code,
         own_shipments.cost_functional,
         own_shipments.cost_reporting
-    from movements
+    from transfers as movements
     inner join own_shipments on movements.document_number = own_shipments.document_number
     where
         movements.movement_type = 'transfer_in'

@@ -117,6 +117,18 @@ codes as (
         code_rows.is_stock_level
 ),
 
+-- when each code was first and last seen: aggregated and joined back (a window partitioned by
+-- code sorted every row of the history)
+seen as (
+    select
+        codes.source_system,
+        codes.source_item_code,
+        min(codes.business_date) as first_seen_date,
+        max(codes.business_date) as last_seen_date
+    from codes
+    group by codes.source_system, codes.source_item_code
+),
+
 resolved as (
     select
         codes.*,
@@ -142,12 +154,12 @@ select
     resolved.affected_units,
     resolved.unconverted_case_quantity,
     resolved.affected_value,
-    min(resolved.business_date) over (
-        partition by resolved.source_system, resolved.source_item_code
-    ) as first_seen_date,
-    max(resolved.business_date) over (
-        partition by resolved.source_system, resolved.source_item_code
-    ) as last_seen_date
+    seen.first_seen_date,
+    seen.last_seen_date
 from resolved
+left join seen
+    on
+        resolved.source_system = seen.source_system
+        and resolved.source_item_code = seen.source_item_code
 left join locations
     on resolved.location_id = locations.location_id

@@ -9,6 +9,19 @@
 
 with
 
+-- the entities and SKUs whose average restarted below zero, and the time of the last restart:
+-- only their events up to it can be in a run before a restart (most SKUs never restart; the
+-- whole ledger ordered per SKU was most of this model's time)
+restarting as (
+    select
+        costed.entity_code,
+        costed.sku,
+        max(costed.event_at) as last_restart_at
+    from {{ ref('int_valuation_events_costed') }} as costed
+    where costed.event_type in {{ revaluing_event_types() }} and costed.units_before < 0
+    group by costed.entity_code, costed.sku
+),
+
 -- what the ledger holds of each entity and SKU before each receipt that restarts the average
 -- below zero: the values it booked, in the valuation's order (inbound first at equal times; an
 -- event without a cost booked none), from the restarted value the previous such receipt left
@@ -40,6 +53,11 @@ valuation_order as (
                 rows between unbounded preceding and current row
             ) as restart_group
     from {{ ref('int_valuation_events_costed') }} as costed
+    inner join restarting
+        on
+            costed.entity_code = restarting.entity_code
+            and costed.sku = restarting.sku
+            and costed.event_at <= restarting.last_restart_at
 ),
 
 -- per entity, SKU and run of events from one restarting receipt to the next: the value the

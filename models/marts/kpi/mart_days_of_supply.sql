@@ -6,7 +6,8 @@
 -- SKU quoted over the trailing history_days (seed anomaly_thresholds, stock_out_risk). A SKU is
 -- at risk of a stock-out when its days of supply are under that lead time even with the units
 -- on order counted: an order placed today would arrive after the forecast demand has used up
--- the stock and what is already on its way.
+-- the stock and what is already on its way. Rebuilt by load on the as-of date (docs/decisions.md,
+-- "Forecast accuracy and demand rebuilt by load").
 with
 
 thresholds as (
@@ -22,6 +23,7 @@ inventory as (
         sum(inventory.available_units) as available_units,
         sum(inventory.on_order_units) as on_order_units
     from {{ ref('mart_available_inventory') }} as inventory
+    where {{ in_load_window('inventory.as_of_date') }}
     group by inventory.as_of_date, inventory.entity_code, inventory.sku
 ),
 
@@ -32,6 +34,7 @@ demand as (
         forecasts.sku,
         sum(forecasts.forecast_units_next_28_days) as forecast_units_next_28_days
     from {{ ref('mart_demand_forecast') }} as forecasts
+    where {{ in_load_window('forecasts.as_of_date') }}
     group by forecasts.as_of_date, forecasts.entity_code, forecasts.sku
 ),
 

@@ -2,6 +2,22 @@
 -- location and SKU, the four weeks (28 days) of the latest planning publication on or before the
 -- date; a pair the latest publication does not list is forecast nothing. Dated on the dates
 -- mart_available_inventory holds a position, so that days of supply takes both at one close.
+-- Rebuilt by load on the as-of date (docs/decisions.md, "Forecast accuracy and demand rebuilt by
+-- load"): a date of the window takes the latest publication on or before it, which is the one
+-- the kept rows before the window last used or a later one, so the window reads the
+-- publications from that one on.
+{%- set first_publication = date_literal('1900-01-01') -%}
+{%- if load_window_is_incremental() and execute -%}
+    {%- set kept_publication -%}
+        select max(kept.forecast_created_date)
+        from {{ this }} as kept
+        where kept.as_of_date < {{ load_window_start() }}
+    {%- endset -%}
+    {%- set kept = run_query(kept_publication).columns[0].values()[0] -%}
+    {%- if kept is not none -%}
+        {%- set first_publication = date_literal(kept) -%}
+    {%- endif -%}
+{%- endif %}
 with
 
 forecast_weeks as (
@@ -15,6 +31,7 @@ forecast_weeks as (
         forecasts.week_start_date >= forecasts.forecast_created_date
         and forecasts.week_start_date
         < {{ dbt.dateadd('day', 28, 'forecasts.forecast_created_date') }}
+        and forecasts.forecast_created_date >= {{ first_publication }}
 ),
 
 publications as (
@@ -35,6 +52,7 @@ publication_dates as (
 position_dates as (
     select distinct inventory.as_of_date
     from {{ ref('mart_available_inventory') }} as inventory
+    where {{ in_load_window('inventory.as_of_date') }}
 ),
 
 latest_publications as (

@@ -1,7 +1,27 @@
 -- Forecast accuracy (docs/decisions.md, "Forecast accuracy"): every week a planning publication
 -- forecasts for a selling location and SKU, against the units the retail channels sold there in
 -- that week. Only weeks the sales data covers to their last day are judged; a forecast for a
--- pair that sold nothing is judged against zero.
+-- pair that sold nothing is judged against zero. Rebuilt by load on the week's first date, six
+-- days earlier than the load window (a day's sales change the weeks that hold it, the earliest
+-- starting six days before it; docs/decisions.md, "Forecast accuracy and demand rebuilt by
+-- load"). It also reads the weeks after the latest week the kept rows judge, which sales dates
+-- before the window (days without sales in any channel) may have completed: none is skipped.
+{%- set first_week = date_literal('1900-01-01') -%}
+{%- if load_window_is_incremental() and execute -%}
+    {%- set first_week_query -%}
+        select least(
+            ({{ load_window_start_query() }}),
+            coalesce(
+                (
+                    select cast({{ dbt.dateadd('day', 1, 'max(kept.week_start_date)') }} as date)
+                    from {{ this }} as kept
+                ),
+                cast('1900-01-01' as date)
+            )
+        )
+    {%- endset -%}
+    {%- set first_week = date_literal(run_query(first_week_query).columns[0].values()[0]) -%}
+{%- endif %}
 with
 
 forecasts as (
@@ -12,7 +32,9 @@ forecasts as (
         forecasts.sku,
         forecasts.forecast_units
     from {{ ref('stg_planning__forecasts') }} as forecasts
-    where forecasts.week_start_date >= forecasts.forecast_created_date
+    where
+        forecasts.week_start_date >= forecasts.forecast_created_date
+        and forecasts.week_start_date >= {{ first_week }}
 ),
 
 -- the demand plan forecasts what consumers buy: the retail channels, not trade customers
@@ -30,7 +52,7 @@ daily_units_sold as (
         sum(sales.units) as units_sold
     from {{ ref('fct_sales_lines') }} as sales
     inner join retail_channels on sales.channel = retail_channels.channel
-    where not sales.is_return
+    where not sales.is_return and sales.business_date >= {{ first_week }}
     group by sales.business_date, sales.location_id, sales.sku
 ),
 

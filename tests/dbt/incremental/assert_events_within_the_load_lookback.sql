@@ -1,10 +1,10 @@
 -- Returns every staged event (a purchase-order line: by its order date, or the date the buyer
--- closed it for the change record that closes it) dated more than var
--- incremental_lookback_days before the business date of the file that delivered it, and every
--- stock movement whose UTC date is more than a day before that. The models rebuilt by load
--- rebuild from the earliest business date of newly loaded files less that many days (the
--- valuation, on UTC dates, one more: macros/incremental.sql): such an event would be missed by
--- an incremental build, so the lookback must grow.
+-- closed it for the change record that closes it; a planning forecast by the date of its
+-- publication) dated more than var incremental_lookback_days before the business date of the
+-- file that delivered it, and every stock movement whose UTC date is more than a day before
+-- that. The models rebuilt by load rebuild from the earliest business date of newly loaded
+-- files less that many days (the valuation, on UTC dates, one more: macros/incremental.sql):
+-- such an event would be missed by an incremental build, so the lookback must grow.
 {{ config(
     severity='error',
     meta={'dagster': {'ref': {'name': 'int_inventory_movements_unioned'}}}
@@ -27,6 +27,7 @@ events as (
         ('stg_erp__stock_adjustments', 'staged.business_date'),
         ('stg_erp__sales_order_lines', 'staged.business_date'),
         ('stg_wms__movements', 'staged.business_date'),
+        ('stg_planning__forecasts', 'staged.forecast_created_date'),
     ] %}
         select
             '{{ model }}' as model_name,
