@@ -97,3 +97,35 @@ def test_no_engine_only_sql_outside_dispatched_macros() -> None:
         for offence in offences(sql_of(path))
     ]
     assert not problems, "engine-only SQL outside a dispatched macro:\n" + "\n".join(problems)
+
+
+# dbt.listagg(measure, delimiter[, order_by_clause, ...]): the call's arguments up to its ")}}"
+LISTAGG = re.compile(r"dbt\.listagg\((.*?)\)\s*-?}}", re.S)
+
+
+def unordered_lists(text: str) -> list[str]:
+    """The dbt.listagg calls without an order: engines (and one engine from one build to the
+    next) concatenate in whatever order rows arrive, so the text would differ."""
+    return [
+        " ".join(call.split())[:100]
+        for call in LISTAGG.findall(COMMENTS.sub("", text))
+        if not re.search(r"\border\s+by\b", call, re.I)
+    ]
+
+
+def test_the_list_check_finds_an_unordered_list() -> None:
+    assert unordered_lists("{{ dbt.listagg('distinct a.x', \"', '\") }}") == [
+        "'distinct a.x', \"', '\""
+    ]
+    assert unordered_lists("{{ dbt.listagg('a.x', \"', '\", 'order by a.x') }}") == []
+
+
+def test_every_aggregated_list_is_ordered() -> None:
+    """A list aggregated without an order differed between DuckDB and Spark once staging became
+    tables (supplier invoice numbers of a three-way match: the rows' order had changed)."""
+    problems = [
+        f"{path.relative_to(PROJECT_ROOT)}: dbt.listagg({call})"
+        for path in checked_files()
+        for call in unordered_lists(path.read_text())
+    ]
+    assert not problems, "dbt.listagg without an order by:\n" + "\n".join(problems)

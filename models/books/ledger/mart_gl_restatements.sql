@@ -14,7 +14,9 @@ postings as (
 journal_files as (
     select
         events.journal_id,
-        {{ dbt.listagg('distinct events.source_file', "', '") }} as source_files
+        {{ dbt.listagg(
+            'distinct events.source_file', "', '", 'order by events.source_file'
+        ) }} as source_files
     from {{ ref('fct_gl_posting_events') }} as events
     where events.adjusts_period_start_date is not null
     group by events.journal_id

@@ -57,6 +57,7 @@ invoiced as (
         {{ dbt.listagg(
             'distinct invoice_lines.supplier_invoice_number',
             "', '",
+            'order by invoice_lines.supplier_invoice_number',
         ) }} as supplier_invoice_numbers,
         sum(invoice_lines.invoiced_units) as invoiced_units,
         sum(invoice_lines.line_amount * invoice_rates.exchange_rate) as invoiced_value
