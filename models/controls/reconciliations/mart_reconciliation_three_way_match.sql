@@ -48,20 +48,41 @@ received as (
     group by receipt_lines.goods_receipt_number
 ),
 
+-- a receipt's invoices, counted and listed in order from its distinct numbers (a distinct
+-- count beside an ordered distinct list in one aggregation fails on Spark 4.x's optimizer)
+invoice_numbers as (
+    select
+        numbers.goods_receipt_number,
+        count(*) as invoice_count,
+        {{ dbt.listagg(
+            'numbers.supplier_invoice_number',
+            "', '",
+            'order by numbers.supplier_invoice_number',
+        ) }} as supplier_invoice_numbers
+    from (
+        select distinct
+            invoice_lines.goods_receipt_number,
+            invoice_lines.supplier_invoice_number
+        from {{ ref('stg_erp__supplier_invoice_lines') }} as invoice_lines
+        where invoice_lines.line_type = 'goods'
+    ) as numbers
+    group by numbers.goods_receipt_number
+),
+
 invoiced as (
     select
         invoice_lines.goods_receipt_number,
         min(order_lines.entity_code) as entity_code,
         max(invoice_lines.invoice_date) as last_invoice_date,
-        count(distinct invoice_lines.supplier_invoice_number) as invoice_count,
-        {{ dbt.listagg(
-            'distinct invoice_lines.supplier_invoice_number',
-            "', '",
-            'order by invoice_lines.supplier_invoice_number',
-        ) }} as supplier_invoice_numbers,
+        max(invoice_numbers.invoice_count) as invoice_count,
+        max(invoice_numbers.supplier_invoice_numbers) as supplier_invoice_numbers,
         sum(invoice_lines.invoiced_units) as invoiced_units,
         sum(invoice_lines.line_amount * invoice_rates.exchange_rate) as invoiced_value
     from {{ ref('stg_erp__supplier_invoice_lines') }} as invoice_lines
+    inner join invoice_numbers
+        on
+            invoice_lines.goods_receipt_number
+            is not distinct from invoice_numbers.goods_receipt_number
     left join order_lines
         on
             invoice_lines.purchase_order_number = order_lines.purchase_order_number
