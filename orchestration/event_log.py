@@ -68,7 +68,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from dagster._config import Field, StringSource
-from dagster._core.events import DagsterEventType
+from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqlEventLogStorageTable, SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -78,11 +78,28 @@ from sqlalchemy.pool import QueuePool
 
 # Databases kept open: the index, the run being written, and a few a reader looks at.
 OPEN_DATABASES = 16
-# Partition materializations kept back to be written together (see above).
-PENDING_MATERIALIZATIONS = 1000
+# A step's per-node events kept back to be written together (see above): at most this many,
+PENDING_EVENTS = 1000
+# and for at most this long (so that a long build's results still show live in the UI)
+PENDING_SECONDS = 1.0
+# The events kept back: what a dbt build logs per model and per data test. Their storage writes
+# the run's database and the index (rows, asset tags, the asset's latest event, the check's
+# execution row), nothing else; an event of any other type (a step's or run's start or end, a
+# log message) is stored after them, at once.
+KEPT_BACK = frozenset(
+    {
+        DagsterEventType.ASSET_MATERIALIZATION,
+        DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+        DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
+        DagsterEventType.ASSET_CHECK_EVALUATION,
+        DagsterEventType.STEP_OUTPUT,
+    }
+)
 # A run of at most this many dates is planned per date, as Dagster does (compact_planning)
 PLAN_PER_DATE_UP_TO = 31
 INDEX_SHARD = "index"
+# events Dagster's SQLite storage also stores in the index database
+INDEXED = ASSET_EVENTS | ASSET_CHECK_EVENTS
 
 
 def default_home() -> str:
@@ -116,7 +133,7 @@ class KeptEngine(NamedTuple):
 
 @dataclass
 class Pending:
-    """A materialization kept back: the event, its row, whether the run's database has it."""
+    """An event kept back: the event, its row, whether the run's database has it."""
 
     event: EventLogEntry
     row: dict[str, Any]
@@ -131,9 +148,12 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines: OrderedDict[str, KeptEngine] = OrderedDict()
         # tables and asset-table columns found in the index database (see has_table)
         self._found_in_index: set[tuple[str, str]] = set()
-        # partition materializations kept back, written by _write_pending (see above)
+        # a step's events kept back, written by _write_pending (see above)
         self._pending: list[Pending] = []
         self._pending_lock = threading.RLock()
+        # the index connection a burst writes in, per thread: Dagster's own writes of a check's
+        # row, called in the burst, use it (see _connect)
+        self._in_burst = threading.local()
         # set by compact_planning: only a long range is planned as one event per asset
         self.plan_ranges_compactly = False
         self._home_from_environment = None if base_dir else default_home()
@@ -202,8 +222,12 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:
         """Dagster's _connect (one transaction per use, under the storage's lock), on a kept
-        connection, after writing the materializations kept back; a write to a run's database
-        touches the file for Dagster's watcher."""
+        connection, after writing the events kept back; a write to a run's database touches the
+        file for Dagster's watcher. In a burst, the burst's own connection and transaction."""
+        in_burst = getattr(self._in_burst, "connections", {}).get(shard)
+        if in_burst is not None:
+            yield in_burst
+            return
         with self._pending_lock:
             self._write_pending()
         with self._db_lock:
@@ -224,26 +248,43 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         return self.plan_ranges_compactly
 
     def store_event(self, event: EventLogEntry) -> None:
-        """Dagster's, with a check's planned event stored without the run's dates and a
-        partition's materialization kept back to be written with the others of its burst (see
-        above)."""
+        """Dagster's, with a check's planned event stored without the run's dates and a step's
+        per-node events kept back to be written with the others of their burst (see above)."""
+        event = without_run_partitions(event)
         with self._pending_lock:
-            if is_partition_materialization(event):
+            if is_kept_back(event):
                 # its row now: an event that cannot be stored fails the step that logged it
                 self._pending.append(Pending(event, self._event_to_row(event)))
-                if len(self._pending) >= PENDING_MATERIALIZATIONS:
+                if len(self._pending) >= PENDING_EVENTS:
                     self._write_pending()
+                elif len(self._pending) == 1:
+                    self._write_pending_after(PENDING_SECONDS)
                 return
             self._write_pending()
-        super().store_event(without_run_partitions(event))
+        super().store_event(event)
+
+    def _write_pending_after(self, seconds: float) -> None:
+        """Write the events kept back in `seconds`, if nothing has written them before: a burst
+        is not kept longer while the step logs nothing else (a long model, a long test)."""
+        timer = threading.Timer(seconds, self._write_pending_in_time)
+        timer.daemon = True
+        timer.start()
+
+    def _write_pending_in_time(self) -> None:
+        with self._pending_lock:
+            try:
+                self._write_pending()
+            except Exception:  # noqa: BLE001, S110 (kept back, raised at the storage's next use)
+                pass
 
     def _write_pending(self) -> None:
-        """The materializations kept back, as Dagster's store_event writes each (the run's
-        database, then the index with their tags and the asset's latest materialization), in one
-        transaction per database. Called with _pending_lock held. If the burst's transactions
-        fail, its events are written one by one instead; one that fails is kept back with those
-        after it (to be written at the next use) and its error raised to whoever logged or read:
-        nothing of the burst is lost, and none is written twice."""
+        """The events kept back, as Dagster's store_event writes each (the run's database, then
+        the index: asset events with their tags and the asset's latest event, check events with
+        the check's execution row), in one transaction per database. Called with _pending_lock
+        held. If the burst's transactions fail, its events are written one by one instead; one
+        that fails is kept back with those after it (to be written at the next use) and its
+        error raised to whoever logged or read: nothing of the burst is lost, and none is
+        written twice."""
         pending, self._pending = self._pending, []
         if not pending:
             return
@@ -267,20 +308,41 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
 
     def _write_burst(self, entries: list[Pending]) -> None:
         self._write_run_rows(entries)
-        events = [e.event for e in entries]
-        rows = [e.row for e in entries]
+        to_index = [e for e in entries if e.event.dagster_event_type in INDEXED]
+        if not to_index:
+            return
+        indexed = [e.event for e in to_index]
         with self.index_transaction() as conn:
-            ids = [
-                conn.execute(SqlEventLogStorageTable.insert(), row).inserted_primary_key[0]
-                for row in rows
+            inserted = conn.execute(
+                SqlEventLogStorageTable.insert().returning(
+                    SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
+                ),
+                [e.row for e in to_index],
+            )
+            ids = list(inserted.scalars())
+            assets = [
+                (e, i)
+                for e, i in zip(indexed, ids, strict=True)
+                if e.dagster_event_type in ASSET_EVENTS
             ]
-            self._store_asset_event_tags(conn, events, ids)
-            latest = {
-                event.dagster_event.asset_key: (event, id_)
-                for event, id_ in zip(events, ids, strict=True)
+            self._store_asset_event_tags(conn, [e for e, _ in assets], [i for _, i in assets])
+            # the asset's latest event of each type: the columns each type sets end as the
+            # last event of the burst that sets them left them
+            last = {
+                (e.dagster_event.asset_key, e.dagster_event_type): n
+                for n, (e, _) in enumerate(assets)
             }
-            for event, id_ in latest.values():
-                self._store_asset_event(conn, event, id_)
+            for n in sorted(last.values()):
+                self._store_asset_event(conn, *assets[n])
+            # a check's execution row (planned, then completed), by Dagster's own writes in
+            # this transaction (_connect gives them its connection)
+            self._in_burst.connections = {INDEX_SHARD: conn}
+            try:
+                for event, id_ in zip(indexed, ids, strict=True):
+                    if event.dagster_event_type in ASSET_CHECK_EVENTS:
+                        self.store_asset_check_event(event, id_)
+            finally:
+                self._in_burst.connections = {}
 
     def has_table(self, table_name: str) -> bool:
         """Dagster's look-up (a new engine and a PRAGMA on each asset event), remembered once
@@ -333,13 +395,9 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             each.engine.dispose()
 
 
-def is_partition_materialization(event: EventLogEntry) -> bool:
-    dagster_event = event.dagster_event
-    return (
-        dagster_event is not None
-        and dagster_event.event_type == DagsterEventType.ASSET_MATERIALIZATION
-        and dagster_event.partition is not None
-    )
+def is_kept_back(event: EventLogEntry) -> bool:
+    """A step's per-node event of a run (see KEPT_BACK); a runless one is stored at once."""
+    return bool(event.run_id) and event.dagster_event_type in KEPT_BACK
 
 
 def without_run_partitions(event: EventLogEntry) -> EventLogEntry:
