@@ -17,6 +17,7 @@ import dagster as dg
 import pytest
 from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 
+from orchestration import event_log
 from orchestration.event_log import OPEN_DATABASES, ConcordSqliteEventLogStorage
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -284,10 +285,15 @@ def materialization_entry(run_id: str, partition: str):
     )
 
 
-def test_a_bursts_materializations_are_written_together_before_anything_else(home: Path) -> None:
+def test_a_bursts_materializations_are_written_together_before_anything_else(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A partition's materialization is kept back and written with the rest of its burst: before
     this storage reads or writes anything else (so this process never reads without them, and
     the run's next event follows them), at the latest when the storage is disposed."""
+    monkeypatch.setattr(
+        event_log, "PENDING_SECONDS", 600, raising=False
+    )  # not written by time here
     writer, reader = instance_at(home), instance_at(home)  # reader: as another process
     key = dg.AssetKey("burst")
     for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
@@ -320,6 +326,9 @@ def test_a_burst_whose_write_fails_is_kept_and_written_later_once(
 ) -> None:
     """The index cannot be written when the burst is (locked, full): the error reaches the
     caller, no materialization of the burst is lost, and none is written twice once it can."""
+    monkeypatch.setattr(
+        event_log, "PENDING_SECONDS", 600, raising=False
+    )  # written when read, below
     writer, reader = instance_at(home), instance_at(home)
     storage = writer.event_log_storage
     key = dg.AssetKey("burst")
@@ -341,5 +350,196 @@ def test_a_burst_whose_write_fails_is_kept_and_written_later_once(
         "2026-01-02",
         "2026-01-03",
     ]
+    writer.dispose()
+    reader.dispose()
+
+
+def step_event(run_id: str, event_type: dg.DagsterEventType, data: object):
+    from dagster._core.events import DagsterEvent
+    from dagster._core.events.log import EventLogEntry
+
+    return EventLogEntry(
+        error_info=None,
+        level=20,
+        user_message="",
+        run_id=run_id,
+        timestamp=time.time(),
+        step_key="dbt",
+        dagster_event=DagsterEvent(
+            event_type.value, "job", step_key="dbt", event_specific_data=data
+        ),
+    )
+
+
+def dbt_node_events(run_id: str, model: str, tests: list[str]) -> list:
+    """What a dbt build logs for a model and its data tests: the checks planned, the model's
+    output and materialization, each test's evaluation."""
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+        AssetCheckEvaluation,
+        AssetCheckEvaluationPlanned,
+    )
+    from dagster._core.events import StepMaterializationData
+    from dagster._core.execution.plan.outputs import StepOutputData, StepOutputHandle
+
+    key, kind = dg.AssetKey(model), dg.DagsterEventType
+    return [
+        *(
+            step_event(
+                run_id,
+                kind.ASSET_CHECK_EVALUATION_PLANNED,
+                AssetCheckEvaluationPlanned(asset_key=key, check_name=test),
+            )
+            for test in tests
+        ),
+        step_event(run_id, kind.STEP_OUTPUT, StepOutputData(StepOutputHandle("dbt", model))),
+        step_event(
+            run_id,
+            kind.ASSET_MATERIALIZATION,
+            StepMaterializationData(dg.AssetMaterialization(key, metadata={"rows": len(model)})),
+        ),
+        *(
+            step_event(
+                run_id,
+                kind.ASSET_CHECK_EVALUATION,
+                AssetCheckEvaluation(
+                    asset_key=key, check_name=test, passed=test != "unique", metadata={}
+                ),
+            )
+            for test in tests
+        ),
+    ]
+
+
+def index_rows(home: Path, run_id: str) -> list[tuple[int, str]]:
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        return index.execute(
+            "select id, dagster_event_type from event_logs where run_id = ? order by id", (run_id,)
+        ).fetchall()
+
+
+def test_a_dbt_steps_events_are_kept_back_and_written_in_order_as_dagster_reads_them(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dbt step's per-node events (checks planned, outputs, materializations, evaluations) are
+    kept back: another process does not see them yet, this one's reads do; the step's next
+    event follows them; read back, they are the events logged, in their order, and Dagster
+    reports from them each asset's latest materialization and each check's latest execution."""
+    monkeypatch.setattr(
+        event_log, "PENDING_SECONDS", 600, raising=False
+    )  # not written by time here
+    writer, reader = instance_at(home), instance_at(home)  # reader: as another process
+    storage = writer.event_log_storage
+    logged = dbt_node_events("run-d", "orders", ["not_null", "unique"]) + dbt_node_events(
+        "run-d", "customers", ["not_null"]
+    )
+    for entry in logged[:5]:
+        storage.store_event(entry)
+    assert reader.all_logs("run-d") == []  # kept back
+    assert writer.all_logs("run-d") == logged[:5]  # a read here sees all logged before it
+    for entry in logged[5:]:
+        storage.store_event(entry)
+    assert len(reader.all_logs("run-d")) == 5
+    storage.store_event(log_entry("run-d", "the step's next event"))
+    read = reader.all_logs("run-d")
+    assert read[:-1] == logged and read[-1].user_message == "the step's next event"
+    # the index mirrors the asset and check events, in order, once each
+    mirrored = [
+        e.dagster_event_type.value
+        for e in logged
+        if e.dagster_event_type.value not in ("STEP_OUTPUT",)
+    ]
+    assert [t for _, t in index_rows(home, "run-d")] == mirrored
+    records = reader.event_log_storage.get_records_for_run("run-d").records
+    for model in ("orders", "customers"):
+        latest = reader.get_latest_materialization_event(dg.AssetKey(model))
+        (materialization,) = [
+            r
+            for r in records
+            if r.event_log_entry.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+            and r.event_log_entry.dagster_event.asset_key == dg.AssetKey(model)
+        ]
+        assert latest == materialization.event_log_entry
+    checks = [
+        dg.AssetCheckKey(dg.AssetKey("orders"), "not_null"),
+        dg.AssetCheckKey(dg.AssetKey("orders"), "unique"),
+        dg.AssetCheckKey(dg.AssetKey("customers"), "not_null"),
+    ]
+    executions = reader.event_log_storage.get_latest_asset_check_execution_by_key(checks)
+    assert {key: executions[key].status.value for key in checks} == {
+        checks[0]: "SUCCEEDED",
+        checks[1]: "FAILED",
+        checks[2]: "SUCCEEDED",
+    }
+    evaluations = {
+        e.dagster_event.event_specific_data.asset_check_key: e
+        for e in logged
+        if e.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    }
+    for key in checks:
+        assert executions[key].event == evaluations[key]
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        assert index.execute("select count(*) from asset_check_executions").fetchone() == (3,)
+    writer.dispose()
+    reader.dispose()
+
+
+def test_events_kept_back_are_written_within_the_time_bound_without_another_event(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long model or test logs nothing for a while: what was kept back before it still
+    reaches the UI (another process) within PENDING_SECONDS, not at the step's end."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 1.0, raising=False)
+    writer, reader = instance_at(home), instance_at(home)
+    logged = dbt_node_events("run-t", "orders", ["not_null"])
+    started = time.monotonic()
+    for entry in logged:
+        writer.event_log_storage.store_event(entry)
+    assert reader.all_logs("run-t") == [] or time.monotonic() - started >= 1.0
+    deadline = time.monotonic() + 30
+    while len(reader.all_logs("run-t")) < len(logged) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert reader.all_logs("run-t") == logged
+    key = dg.AssetCheckKey(dg.AssetKey("orders"), "not_null")
+    execution = reader.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+    assert execution.status.value == "SUCCEEDED"
+    writer.dispose()
+    reader.dispose()
+
+
+def test_a_burst_that_fails_midway_is_written_one_by_one_nothing_lost_or_doubled(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check's row cannot be written once (the index locked a moment) in the middle of a
+    burst: the burst's index transaction is undone and its events written one by one, so every
+    event is in the run's database and the index once, and every check has its row."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600, raising=False)
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    real = SqlEventLogStorage.store_asset_check_event
+    failed = []
+
+    def locked_once(self, event, event_id):  # noqa: ANN001, ANN202
+        if event.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not failed:
+            failed.append(event_id)
+            raise RuntimeError("database is locked (injected)")
+        return real(self, event, event_id)
+
+    monkeypatch.setattr(SqlEventLogStorage, "store_asset_check_event", locked_once)
+    logged = dbt_node_events("run-x", "orders", ["not_null", "unique"])
+    for entry in logged:
+        storage.store_event(entry)
+    storage.store_event(log_entry("run-x", "the step's next event"))
+    assert failed  # the failure happened
+    assert reader.all_logs("run-x")[:-1] == logged
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-x")] == mirrored
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        assert index.execute(
+            "select check_name, execution_status from asset_check_executions order by check_name"
+        ).fetchall() == [("not_null", "SUCCEEDED"), ("unique", "FAILED")]
     writer.dispose()
     reader.dispose()
