@@ -42,12 +42,26 @@ one) costs Dagster four things per asset and date that an operator does not read
   (Dagster never drops one; a replaced index database is looked up again);
 * a materialization per asset and date after the step (what the UI's partition status reads,
   kept), each written as its own two transactions with SQLAlchemy statements built per event:
-  partition materializations (a ranged run's burst) are kept back and written together
-  (`PENDING_MATERIALIZATIONS` at most), in order, before any other event is stored and before any
-  read or write of this storage, so that this process never reads without them and the run's
-  next event (a check, the step's end) follows them. Another process sees them when they are
-  written; a process killed in the burst loses the ones kept back, as it would lose those not
-  yet recorded.
+  they are written in bursts, as a dbt step's events are (below).
+
+A day's dbt step logs about 2,000 events (per model its output and materialization, per data
+test its evaluation, and before the run each one's planned event), each stored by Dagster as
+up to four statements built and executed one by one in two transactions: a quarter of the
+Dagster process's time in a day's run. These events (`KEPT_BACK`: materializations, their
+planned events, check evaluations and their planned events, step outputs) are kept back and
+written together (docs/decisions.md, "A step's events written in bursts"): at most
+`PENDING_EVENTS` of them and for at most `PENDING_SECONDS` (a timer writes them when the step
+logs nothing else meanwhile, so a long build's results still show live in the UI), in order, in
+one transaction per database: the run's rows in one statement, the index's rows in one
+statement returning their ids, the asset tags in one, each asset's latest event once per burst,
+and each check's execution row by Dagster's own writes, given the burst's transaction. They are
+written before any other event is stored (a step's start or end, a log message, the run's end)
+and before any read or write of this storage, so this process never reads without them and its
+next event follows them; at the latest when the storage is disposed. A burst whose write fails
+is written one by one; an event that fails is kept back with those after it and its error
+raised to whoever logged or read: nothing is lost or written twice. Another process sees them
+when they are written; a process killed in the burst loses the ones kept back (a second at
+most), as it would lose those not yet recorded.
 
 Everything else (files, schema, migrations, readers such as the webserver and the daemon) is
 Dagster's own: a DAGSTER_HOME written by this storage opens with the default one and back.
