@@ -308,9 +308,14 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             for number, entry in enumerate(pending):
                 try:
                     self._write_burst([entry])
-                except Exception:
+                except BaseException:
+                    # kept back, an interrupt (the run terminated, Ctrl-C, an exit) as an error
+                    # (the run-row flags stop a second write; the index's is all or nothing)
                     self._pending = pending[number:] + self._pending
                     raise
+        except BaseException:
+            self._pending = pending + self._pending
+            raise
 
     def _write_run_rows(self, entries: list[Pending]) -> None:
         for run_id in dict.fromkeys(e.row["run_id"] for e in entries if not e.in_run_database):

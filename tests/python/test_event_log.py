@@ -543,3 +543,45 @@ def test_a_burst_that_fails_midway_is_written_one_by_one_nothing_lost_or_doubled
         ).fetchall() == [("not_null", "SUCCEEDED"), ("unique", "FAILED")]
     writer.dispose()
     reader.dispose()
+
+
+def test_an_interrupt_while_the_kept_back_events_are_written_loses_none(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run is terminated (an interrupt, a BaseException) while a burst is being written: the
+    burst's events stay kept back and are written at the next use, once each, in the run's
+    database and the index (a dbt step's events and a partition's materialization alike)."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    real = SqlEventLogStorage._store_asset_event_tags
+    interrupted = []
+
+    def interrupt_once(self, *args):  # noqa: ANN001, ANN002, ANN202
+        if not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(SqlEventLogStorage, "_store_asset_event_tags", interrupt_once)
+    logged = [
+        *dbt_node_events("run-i", "orders", ["not_null"]),
+        materialization_entry("run-i", "2026-01-01"),
+    ]
+    for entry in logged:
+        storage.store_event(entry)
+    with pytest.raises(KeyboardInterrupt):
+        storage.store_event(log_entry("run-i", "the step's failure"))
+    storage.store_event(log_entry("run-i", "the run's failure"))
+    read = reader.all_logs("run-i")
+    assert read[: len(logged)] == logged
+    assert [e.user_message for e in read[len(logged) :]] == ["the run's failure"]
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-i")] == mirrored
+    assert reader.get_materialized_partitions(dg.AssetKey("burst")) == {"2026-01-01"}
+    writer.dispose()
+    reader.dispose()
