@@ -72,6 +72,7 @@ not told which folder its dagster.yaml came from); an instance opened from anoth
 refused rather than written into the wrong history.
 """
 
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -90,6 +91,7 @@ from dagster._serdes import ConfigurableClassData
 from dagster_shared.record import replace
 from sqlalchemy.pool import QueuePool
 
+LOGGER = logging.getLogger(__name__)
 # Databases kept open: the index, the run being written, and a few a reader looks at.
 OPEN_DATABASES = 16
 # A step's per-node events kept back to be written together (see above): at most this many,
@@ -270,7 +272,9 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
                 # its row now: an event that cannot be stored fails the step that logged it
                 self._pending.append(Pending(event, self._event_to_row(event)))
                 if len(self._pending) >= PENDING_EVENTS:
-                    self._write_pending()
+                    error = self._write_pending()
+                    if error is not None:
+                        raise error  # to the step logging: the burst's event it could not store
                 elif len(self._pending) == 1:
                     self._write_pending_after(PENDING_SECONDS)
                 return
@@ -291,23 +295,37 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             except Exception:  # noqa: BLE001, S110 (kept back, raised at the storage's next use)
                 pass
 
-    def _write_pending(self) -> None:
+    def _write_pending(self) -> Exception | None:
         """The events kept back, as Dagster's store_event writes each (the run's database, then
         the index: asset events with their tags and the asset's latest event, check events with
         the check's execution row), in one transaction per database. Called with _pending_lock
         held. If the burst's transactions fail, its events are written one by one instead; one
-        that fails is kept back with those after it (to be written at the next use) and its
-        error raised to whoever logged or read: nothing of the burst is lost, and none is
-        written twice."""
+        that fails then is not stored further (what it wrote stays, as with Dagster's own
+        store_event), its error logged and returned (the first one's), and the others are
+        written: a failing event never blocks the storage's later events or reads. An interrupt
+        (the run terminated, Ctrl-C, an exit) keeps back what was not written and is raised:
+        nothing is written twice."""
         pending, self._pending = self._pending, []
         if not pending:
-            return
+            return None
+        first_error = None
         try:
             self._write_burst(pending)
-        except Exception:  # noqa: BLE001 (written one by one below, or kept and raised)
+        except Exception:  # noqa: BLE001 (written one by one below)
             for number, entry in enumerate(pending):
                 try:
                     self._write_burst([entry])
+                except Exception as error:  # noqa: BLE001 (not stored, as Dagster's store_event)
+                    LOGGER.error(
+                        "orchestration.event_log: a %s event of run %s could not be stored (%s "
+                        "its run's database): %s",
+                        entry.event.dagster_event_type.value,
+                        entry.row["run_id"],
+                        "in" if entry.in_run_database else "not in",
+                        error,
+                        exc_info=error,
+                    )
+                    first_error = first_error or error
                 except BaseException:
                     # kept back, an interrupt (the run terminated, Ctrl-C, an exit) as an error
                     # (the run-row flags stop a second write; the index's is all or nothing)
@@ -316,6 +334,7 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         except BaseException:
             self._pending = pending + self._pending
             raise
+        return first_error
 
     def _write_run_rows(self, entries: list[Pending]) -> None:
         for run_id in dict.fromkeys(e.row["run_id"] for e in entries if not e.in_run_database):

@@ -291,9 +291,7 @@ def test_a_bursts_materializations_are_written_together_before_anything_else(
     """A partition's materialization is kept back and written with the rest of its burst: before
     this storage reads or writes anything else (so this process never reads without them, and
     the run's next event follows them), at the latest when the storage is disposed."""
-    monkeypatch.setattr(
-        event_log, "PENDING_SECONDS", 600, raising=False
-    )  # not written by time here
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)  # not written by time here
     writer, reader = instance_at(home), instance_at(home)  # reader: as another process
     key = dg.AssetKey("burst")
     for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
@@ -321,35 +319,55 @@ def test_a_bursts_materializations_are_written_together_before_anything_else(
     reader.dispose()
 
 
-def test_a_burst_whose_write_fails_is_kept_and_written_later_once(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_event_that_cannot_be_stored_fails_once_and_blocks_nothing_after_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The index cannot be written when the burst is (locked, full): the error reaches the
-    caller, no materialization of the burst is lost, and none is written twice once it can."""
-    monkeypatch.setattr(
-        event_log, "PENDING_SECONDS", 600, raising=False
-    )  # written when read, below
+    """One check's evaluation cannot be stored, alone either (the index refuses it each time):
+    as with Dagster's own store_event, its error is raised once (to the step logging the event
+    that writes the burst) and logged, its row stays in the run's database, and the burst's
+    other events, the step's and run's failures and every read are stored or served."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    logged = dbt_node_events("run-p", "orders", ["not_null", "unique"])
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    monkeypatch.setattr(event_log, "PENDING_EVENTS", len(logged))
     writer, reader = instance_at(home), instance_at(home)
     storage = writer.event_log_storage
-    key = dg.AssetKey("burst")
-    for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
-        storage.store_event(materialization_entry("run-f", day))
-    real_index_transaction = storage.index_transaction
+    real = SqlEventLogStorage.store_asset_check_event
 
-    def index_locked() -> Iterator:
-        raise RuntimeError("database is locked (injected)")
+    def refused(self, event, event_id):  # noqa: ANN001, ANN202
+        data = event.dagster_event.event_specific_data
+        if event.dagster_event_type.value == "ASSET_CHECK_EVALUATION" and (
+            data.check_name == "not_null"
+        ):
+            raise RuntimeError("refused (injected)")
+        return real(self, event, event_id)
 
-    monkeypatch.setattr(storage, "index_transaction", index_locked)
+    monkeypatch.setattr(SqlEventLogStorage, "store_asset_check_event", refused)
+    for entry in logged[:-1]:
+        storage.store_event(entry)
     with pytest.raises(RuntimeError, match="injected"):
-        writer.get_materialized_partitions(key)
-    monkeypatch.setattr(storage, "index_transaction", real_index_transaction)
-    assert writer.get_materialized_partitions(key) == {"2026-01-01", "2026-01-02", "2026-01-03"}
-    records = reader.event_log_storage.get_records_for_run("run-f").records
-    assert [r.event_log_entry.dagster_event.partition for r in records] == [
-        "2026-01-01",
-        "2026-01-02",
-        "2026-01-03",
+        storage.store_event(logged[-1])  # the burst is full: written now
+    storage.store_event(log_entry("run-p", "the step's failure"))
+    storage.store_event(log_entry("run-p", "the run's failure"))
+    assert writer.all_logs("run-p")[: len(logged)] == logged
+    read = reader.all_logs("run-p")
+    assert read[: len(logged)] == logged
+    assert [e.user_message for e in read[len(logged) :]] == [
+        "the step's failure",
+        "the run's failure",
     ]
+    refused_event = logged.index(
+        next(e for e in logged if e.dagster_event_type.value == "ASSET_CHECK_EVALUATION")
+    )
+    mirrored = [
+        e.dagster_event_type.value
+        for n, e in enumerate(logged)
+        if e.dagster_event_type.value != "STEP_OUTPUT" and n != refused_event
+    ]
+    assert [t for _, t in index_rows(home, "run-p")] == mirrored
+    errors = [r for r in caplog.records if r.name == "orchestration.event_log"]
+    assert len(errors) == 1 and "ASSET_CHECK_EVALUATION" in errors[0].getMessage()
     writer.dispose()
     reader.dispose()
 
@@ -424,9 +442,7 @@ def test_a_dbt_steps_events_are_kept_back_and_written_in_order_as_dagster_reads_
     kept back: another process does not see them yet, this one's reads do; the step's next
     event follows them; read back, they are the events logged, in their order, and Dagster
     reports from them each asset's latest materialization and each check's latest execution."""
-    monkeypatch.setattr(
-        event_log, "PENDING_SECONDS", 600, raising=False
-    )  # not written by time here
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)  # not written by time here
     writer, reader = instance_at(home), instance_at(home)  # reader: as another process
     storage = writer.event_log_storage
     logged = dbt_node_events("run-d", "orders", ["not_null", "unique"]) + dbt_node_events(
@@ -488,7 +504,7 @@ def test_events_kept_back_are_written_within_the_time_bound_without_another_even
 ) -> None:
     """A long model or test logs nothing for a while: what was kept back before it still
     reaches the UI (another process) within PENDING_SECONDS, not at the step's end."""
-    monkeypatch.setattr(event_log, "PENDING_SECONDS", 1.0, raising=False)
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 1.0)
     writer, reader = instance_at(home), instance_at(home)
     logged = dbt_node_events("run-t", "orders", ["not_null"])
     started = time.monotonic()
@@ -514,7 +530,7 @@ def test_a_burst_that_fails_midway_is_written_one_by_one_nothing_lost_or_doubled
     event is in the run's database and the index once, and every check has its row."""
     from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 
-    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600, raising=False)
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
     writer, reader = instance_at(home), instance_at(home)
     storage = writer.event_log_storage
     real = SqlEventLogStorage.store_asset_check_event
