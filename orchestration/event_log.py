@@ -57,11 +57,14 @@ statement returning their ids, the asset tags in one, each asset's latest event 
 and each check's execution row by Dagster's own writes, given the burst's transaction. They are
 written before any other event is stored (a step's start or end, a log message, the run's end)
 and before any read or write of this storage, so this process never reads without them and its
-next event follows them; at the latest when the storage is disposed. A burst whose write fails
-is written one by one; an event that fails is kept back with those after it and its error
-raised to whoever logged or read: nothing is lost or written twice. Another process sees them
-when they are written; a process killed in the burst loses the ones kept back (a second at
-most), as it would lose those not yet recorded.
+next event follows them; at the latest when the storage is disposed or the process exits. A
+burst whose write fails is written one by one; an event that fails then is not tried again (what
+it wrote stays, as with Dagster's own store_event): its error is logged, and raised to the step
+whose event filled the burst, and it blocks no other event or read. An interrupt while they are
+written (the run terminated, Ctrl-C, an exit) keeps them back, written at the next use, none
+twice; a timer is started whenever some are kept back and none is pending. Another process sees
+them when they are written; a process killed outright (SIGKILL, a crash) loses the ones kept back
+(up to 1,000 events, or 1 s of them), as it would lose those not yet recorded.
 
 Everything else (files, schema, migrations, readers such as the webserver and the daemon) is
 Dagster's own: a DAGSTER_HOME written by this storage opens with the default one and back.
@@ -72,9 +75,11 @@ not told which folder its dagster.yaml came from); an instance opened from anoth
 refused rather than written into the wrong history.
 """
 
+import atexit
 import logging
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -167,12 +172,15 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         # a step's events kept back, written by _write_pending (see above)
         self._pending: list[Pending] = []
         self._pending_lock = threading.RLock()
+        # the timer that writes them within PENDING_SECONDS, while one is pending
+        self._timer: threading.Timer | None = None
         # the index connection a burst writes in, per thread: Dagster's own writes of a check's
         # row, called in the burst, use it (see _connect)
         self._in_burst = threading.local()
         # set by compact_planning: only a long range is planned as one event per asset
         self.plan_ranges_compactly = False
         self._home_from_environment = None if base_dir else default_home()
+        STORAGES_WITH_PENDING_EVENTS.add(self)
         super().__init__(
             base_dir or os.path.join(self._home_from_environment, "history", "runs"),
             inst_data=inst_data,
@@ -275,27 +283,41 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
                     error = self._write_pending()
                     if error is not None:
                         raise error  # to the step logging: the burst's event it could not store
-                elif len(self._pending) == 1:
-                    self._write_pending_after(PENDING_SECONDS)
+                self._write_pending_in_time_later()
                 return
             self._write_pending()
         super().store_event(event)
 
-    def _write_pending_after(self, seconds: float) -> None:
-        """Write the events kept back in `seconds`, if nothing has written them before: a burst
-        is not kept longer while the step logs nothing else (a long model, a long test)."""
-        timer = threading.Timer(seconds, self._write_pending_in_time)
-        timer.daemon = True
-        timer.start()
+    def _write_pending_in_time_later(self) -> None:
+        """Write the events kept back within PENDING_SECONDS, if nothing has written them
+        before: a burst is not kept longer while the step logs nothing else (a long model, a
+        long test). A timer is started whenever events are kept back and none is pending (also
+        after a write that left some kept back). Called with _pending_lock held."""
+        if self._pending and self._timer is None:
+            self._timer = threading.Timer(PENDING_SECONDS, self._write_pending_in_time)
+            self._timer.daemon = True  # at the process's exit, written by write_pending_at_exit
+            self._timer.start()
 
     def _write_pending_in_time(self) -> None:
         with self._pending_lock:
+            self._timer = None
             try:
                 self._write_pending()
-            except Exception:  # noqa: BLE001, S110 (kept back, raised at the storage's next use)
-                pass
+            except BaseException as error:  # noqa: BLE001 (kept back, for the next timer)
+                LOGGER.error(
+                    "orchestration.event_log: the events kept back were not written in time "
+                    "(kept back, written at the next use): %r",
+                    error,
+                )
 
     def _write_pending(self) -> Exception | None:
+        """_write_pending_now, then a timer for what it left kept back, if any."""
+        try:
+            return self._write_pending_now()
+        finally:
+            self._write_pending_in_time_later()
+
+    def _write_pending_now(self) -> Exception | None:
         """The events kept back, as Dagster's store_event writes each (the run's database, then
         the index: asset events with their tags and the asset's latest event, check events with
         the check's execution row), in one transaction per database. Called with _pending_lock
@@ -420,17 +442,35 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         super().wipe()
 
     def dispose(self) -> None:
-        with self._pending_lock:
-            self._write_pending()
-        with self._db_lock:
-            self._dispose_engines()
-        super().dispose()
+        STORAGES_WITH_PENDING_EVENTS.discard(self)
+        try:
+            with self._pending_lock:
+                self._write_pending()
+        finally:
+            try:
+                with self._db_lock:
+                    self._dispose_engines()
+            finally:
+                super().dispose()
 
     def _dispose_engines(self) -> None:
         self._found_in_index.clear()
         kept, self._engines = list(self._engines.values()), OrderedDict()
         for each in kept:
             each.engine.dispose()
+
+
+# every storage not yet disposed, whose events kept back are written at the process's exit
+STORAGES_WITH_PENDING_EVENTS: "weakref.WeakSet[ConcordSqliteEventLogStorage]" = weakref.WeakSet()
+
+
+@atexit.register
+def write_pending_at_exit() -> None:
+    """The events kept back by storages never disposed (a script, a run's process that exits
+    without closing its instance): written, not lost with the process."""
+    for storage in list(STORAGES_WITH_PENDING_EVENTS):
+        with storage._pending_lock:  # noqa: SLF001
+            storage._write_pending_now()  # noqa: SLF001
 
 
 def is_kept_back(event: EventLogEntry) -> bool:
