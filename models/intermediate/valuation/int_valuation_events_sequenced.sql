@@ -17,8 +17,8 @@ movements as (
     select * from {{ ref('int_inventory_movements_unioned') }}
     where
         sku <> '{{ var("unresolved_sku") }}'
-        -- a stored date the scan can skip blocks by: a business date is at most a day before
-        -- the UTC date the window is on (the exact condition is below)
+        -- a stored date the scan filters by: a business date is at most a day before the UTC
+        -- date the window is on (the exact condition is below)
         and {{ in_load_window('business_date', margin_days=1) }}
     {%- if load_window_is_incremental() %}
     -- or it arrived after its period's close and is valued on its posting date: a selection of
