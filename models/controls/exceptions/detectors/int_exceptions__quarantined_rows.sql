@@ -110,5 +110,6 @@ select
     end || '; it is in no figure until the source re-delivers it.' as explanation,
     located.business_date as first_seen_date,
     located.business_date as last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from located

@@ -152,5 +152,6 @@ select
             (select landing.reached_date from landing)
         )
     ) as last_seen_date,
-    assessed.resolved_date
+    assessed.resolved_date,
+    cast(null as date) as raised_date
 from assessed
