@@ -7,8 +7,10 @@
 -- no longer detects stays, resolved on the date of that build. An action decides only the
 -- occurrence it could have looked at (macro action_answers): one dated before raised_date, the
 -- day the current occurrence was raised (a new hold of a path, a problem back after it had
--- resolved), answered an earlier occurrence of the same id. A view, so that a build whose
--- failing tests skip some controls still shows what the others found (docs/decisions.md).
+-- resolved), answered an earlier occurrence of the same id (docs/decisions.md, "An owner's
+-- action answers one occurrence"). A view, so that a build whose failing tests skip some
+-- controls still shows what the others found (docs/decisions.md, "The exception queue
+-- remembers").
 
 with
 

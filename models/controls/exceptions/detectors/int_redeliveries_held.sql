@@ -11,8 +11,9 @@
 -- file: is_withdrawn). Waived when its exception's latest action in seed exception_actions is a
 -- waiver dated on or after held_date, the day of this hold (the owner keeps the live file): the
 -- exception id is the path's, so an earlier waiver answered an earlier hold of the path (macro
--- action_answers, the rule ingestion's release_frees states for releases; docs/decisions.md).
--- Reads the ingestion source directly: ingestion's own tables have no staging model.
+-- action_answers, the rule ingestion's release_frees states for releases; docs/decisions.md,
+-- "An owner's action answers one occurrence"). Reads the ingestion source directly: ingestion's
+-- own tables have no staging model.
 
 with
 
