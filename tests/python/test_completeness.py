@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -592,26 +592,32 @@ HELD_AGAIN_DAY = date(2026, 1, 17)
 HELD_AGAIN_PATH = (
     f"pos/{HELD_AGAIN_DAY + timedelta(days=1)}/pos_sales_{HELD_AGAIN_DAY:%Y%m%d}_2.csv"
 )
-RECURRING_PATH = "pos/2026-01-18/pos_sales_20260118_9.csv"
-WAIVED_ON = date(2026, 1, 19)  # after the first hold (2026-01-18), before the second (-01-22)
+# a re-delivery of an earlier date (its live file stays) whose file fails as a whole, twice,
+# with different content
+FAILED_AGAIN_DAY = date(2026, 1, 16)
+FAILED_AGAIN_PATH = (
+    f"pos/{HELD_AGAIN_DAY + timedelta(days=1)}/pos_sales_{FAILED_AGAIN_DAY:%Y%m%d}_2.csv"
+)
+WAIVED_ON = date(2026, 1, 19)  # after the first load (2026-01-18), before the second (-01-22)
 
 
-def test_an_old_waiver_answers_neither_a_path_held_again_nor_a_problem_back_after_it_resolved(
+def test_an_old_waiver_answers_no_path_held_or_failed_again_with_new_content(
     untouched: World, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """On a copy of the untouched warehouse, with a copy of the project whose seed
-    exception_actions the test writes: a POS re-delivery held on 2026-01-18 and a rejected file,
-    both waived on 2026-01-19, are waived. The path held again with new content on 2026-01-22
-    is open in the queue, as in completeness (the waiver answered the first hold); the rejected
-    file, removed from the log (resolved) and logged again, is open too (the waiver answered its
-    first occurrence). Waivers dated on the day each occurrence was raised waive both again."""
+    exception_actions the test writes: a POS re-delivery held on 2026-01-18 and another that
+    failed as a whole that day, both waived on 2026-01-19, are waived. Each path logged again
+    with new content on 2026-01-22, as ingestion logs a path whose content changed (no log row
+    is removed), held again and failed again: both are open in the queue, the hold also in
+    completeness (each waiver answered its path's first content). Waivers dated on the day
+    of the second loads waive both again."""
     root = tmp_path_factory.mktemp("completeness_held_again")
     project = copy_project(root / "project")
     warehouse = root / "warehouse.duckdb"
     shutil.copy(untouched.warehouse, warehouse)
     live = live_load(warehouse, "pos_sales", HELD_AGAIN_DAY)
     held_id = hashlib.md5(f"held_redelivery|{HELD_AGAIN_PATH}".encode()).hexdigest()
-    rejected_id = hashlib.md5(f"rejected_file|{RECURRING_PATH}".encode()).hexdigest()
+    rejected_id = hashlib.md5(f"rejected_file|{FAILED_AGAIN_PATH}".encode()).hexdigest()
 
     def log(status: str, path: str, content: str, loaded_at: datetime) -> None:
         with duckdb.connect(str(warehouse)) as con:
@@ -626,13 +632,13 @@ def test_an_old_waiver_answers_neither_a_path_held_again_nor_a_problem_back_afte
                 """,
                 [
                     next_id,
-                    None if status == "rejected" else "pos_sales",
+                    "pos_sales",
                     path,
-                    None if status == "rejected" else HELD_AGAIN_DAY,
+                    HELD_AGAIN_DAY if status == "held" else FAILED_AGAIN_DAY,
                     HELD_AGAIN_DAY + timedelta(days=1),
                     status,
-                    None if status == "rejected" else int(live["load_id"]),
-                    "a symbolic link" if status == "rejected" else "no data rows",
+                    int(live["load_id"]) if status == "held" else None,
+                    "no data rows" if status == "held" else "wrong header",
                     content,
                     loaded_at,
                 ],
@@ -668,7 +674,7 @@ def test_an_old_waiver_answers_neither_a_path_held_again_nor_a_problem_back_afte
         return queue.loc[[held_id, rejected_id]], completeness
 
     log("held", HELD_AGAIN_PATH, "first", datetime(2026, 1, 18, 6, 0))
-    log("rejected", RECURRING_PATH, "link", datetime(2026, 1, 18, 6, 0))
+    log("failed", FAILED_AGAIN_PATH, "first", datetime(2026, 1, 18, 6, 0))
     waive(held_id, WAIVED_ON)
     waive(rejected_id, WAIVED_ON)
     queue, completeness = build()
@@ -676,33 +682,21 @@ def test_an_old_waiver_answers_neither_a_path_held_again_nor_a_problem_back_afte
     assert list(queue["action_date"]) == [WAIVED_ON, WAIVED_ON]
     assert completeness["open_held_files"] == 0
 
-    # the sender corrects the file, still short: held again; the symbolic link is removed
+    # the sender corrects both files: one still short, held again; the other fails again
     log("held", HELD_AGAIN_PATH, "second", datetime(2026, 1, 22, 6, 0))
-    with duckdb.connect(str(warehouse)) as con:
-        con.execute(f"delete from raw.load_log where source_file = '{RECURRING_PATH}'")
+    log("failed", FAILED_AGAIN_PATH, "second", datetime(2026, 1, 22, 6, 0))
     queue, completeness = build()
-    held = queue.loc[held_id]
-    assert held["status"] == "open" and held["raised_date"] == date(2026, 1, 22)
-    assert pd.isna(held["action_date"]) and pd.isna(held["action_reason"])
+    assert list(queue["status"]) == ["open", "open"]
+    assert list(queue["raised_date"]) == [date(2026, 1, 22), date(2026, 1, 22)]
+    assert queue["action_date"].isna().all() and queue["action_reason"].isna().all()
     assert completeness["status"] == "held" and completeness["open_held_files"] == 1
-    assert queue.loc[rejected_id, "status"] == "resolved"
 
-    # the link is back: the same exception id, a new occurrence the old waiver never saw
-    log("rejected", RECURRING_PATH, "link", datetime(2026, 1, 23, 6, 0))
-    queue, _ = build()
-    rejected = queue.loc[rejected_id]
-    assert rejected["status"] == "open" and pd.isna(rejected["action_date"])
-    raised = rejected["raised_date"]
-    now = datetime.now(UTC).date()
-    assert now - timedelta(days=1) <= raised <= now  # the build that saw it again
-    assert queue.loc[held_id, "status"] == "open"
-
-    # waivers dated on the day each occurrence was raised answer them
+    # waivers dated on the day of the second loads answer them
     waive(held_id, date(2026, 1, 22))
-    waive(rejected_id, raised)
+    waive(rejected_id, date(2026, 1, 22))
     queue, completeness = build()
     assert list(queue["status"]) == ["waived", "waived"]
-    assert list(queue["action_date"]) == [date(2026, 1, 22), raised]
+    assert list(queue["action_date"]) == [date(2026, 1, 22), date(2026, 1, 22)]
     assert completeness["open_held_files"] == 0
 
 
