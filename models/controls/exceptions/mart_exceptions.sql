@@ -147,7 +147,9 @@ occurrences as (
 -- the day each exception's current occurrence was raised: the detector's (a hold's day) where
 -- it states one; else the build that recorded it after a resolution; an unresolved detection
 -- the memory last saw resolved (this build's history skipped) came back after that
--- resolution; null for the first occurrence the warehouse knows
+-- resolution, dated the day after it (an action of the clearing day does not answer it; once
+-- the history runs, a build of that same day may date it earlier); null for the first
+-- occurrence the warehouse knows
 raised as (
     select
         exceptions.*,
@@ -157,7 +159,7 @@ raised as (
                 when
                     exceptions.resolved_date is null
                     and occurrences.resolutions > occurrences.latest_occurrence
-                    then cast(occurrences.last_resolved_at as date)
+                    then {{ add_days(1, 'cast(occurrences.last_resolved_at as date)') }}
                 else cast(reopened.raised_at as date)
             end
         ) as occurrence_raised_date
