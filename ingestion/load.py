@@ -326,8 +326,8 @@ def release_frees(released_on: date | None, hold: OpenHold) -> bool:
     """Whether a release dated ``released_on`` (None: none) frees this open hold: only one dated
     on or after the day the hold was logged. The exception id is the path's, so an earlier
     release answered an earlier hold of the path; a content nobody looked at is judged anew
-    (docs/decisions.md, "A release or waiver answers one hold"; int_redeliveries_held states
-    the same rule for waivers)."""
+    (docs/decisions.md, "An owner's action answers one occurrence"; the dbt macro
+    action_answers states the same rule for waivers and the exception queue)."""
     return released_on is not None and released_on >= hold.held_on
 
 
