@@ -1,7 +1,8 @@
 """Load landing-zone files into the raw schema: every row loaded or quarantined, with lineage.
 
 Public API: ``discover(landing_dir)``, ``ingest(landing_dir, warehouse, business_dates=None,
-extracts=None)`` and ``IngestReport``.
+extracts=None)`` and ``IngestReport``. ``ingest`` and ``log_stray_files`` list the landing zone
+themselves unless given its listing (``files``: orchestration.run lists it once per run).
 
 What ``ingest`` writes (DuckDB schema ``raw``):
 
@@ -341,6 +342,7 @@ def ingest(
     actions: Path | None = EXCEPTION_ACTIONS,
     lake_dir: Path | None = None,
     verify_hashes: bool | None = None,
+    files: list[LandingFile] | None = None,
 ) -> IngestReport:
     """Load every selected landing file into ``raw`` (see the module docstring).
 
@@ -349,6 +351,11 @@ def ingest(
     actions seed whose ``release`` actions free held files (default: the project's seed).
     ``lake_dir``: the Parquet lake to sync after the run (None: no lake). ``verify_hashes``:
     read and hash every file again, trusting no recorded identity (None: CONCORD_VERIFY_HASHES).
+    ``files``: the landing zone as the caller listed it (ingestion.discover; None: list it now).
+    A file changed since that listing is judged by its identity as listed: one whose identity
+    was recorded is skipped until the next listing sees it changed; one that is read is hashed
+    and recorded as read, never with the listing's identity (docs/decisions.md, "One listing
+    of the landing zone per run").
     """
     started = time.perf_counter()
     landing_dir = Path(landing_dir)
@@ -358,7 +365,7 @@ def ingest(
         unknown = sorted(set(extracts) - set(contract))
         if unknown:
             raise ValueError(f"unknown extracts {unknown}; the contract has {sorted(contract)}")
-    files = [f for f in discover(landing_dir) if _selected(f, business_dates, extracts)]
+    files = [f for f in _listing(landing_dir, files) if _selected(f, business_dates, extracts)]
     report = IngestReport(files_seen=len(files))
     con = connection
     if con is None:
@@ -1007,15 +1014,16 @@ def log_stray_files(
     connection: duckdb.DuckDBPyConnection | None = None,
     lake_dir: Path | None = None,
     verify_hashes: bool | None = None,
+    files: list[LandingFile] | None = None,
 ) -> IngestReport:
     """Log the landing files ingestion never loads, and load nothing: names that match no
     extract (unknown) and files refused unread (rejected). A file whose content is the one last
     logged for its path is skipped, as ingest() does. Ingesting by extract or business date
     never logs these: they belong to no extract's partition. ``lake_dir``: the lake to sync
-    after; ``verify_hashes`` as for ingest()."""
+    after; ``verify_hashes`` and ``files`` (the landing zone as listed) as for ingest()."""
     started = time.perf_counter()
     verify = _verifying(verify_hashes)
-    files = [f for f in discover(Path(landing_dir)) if not f.is_known]
+    files = [f for f in _listing(landing_dir, files) if not f.is_known]
     report = IngestReport(files_seen=len(files))
     con = connection
     if con is None:

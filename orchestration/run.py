@@ -12,8 +12,8 @@ no dbt project file changed since: orchestration/up_to_date.py) it says so in on
 
 The landing zone is listed once per invocation (orchestration.settings.listed_once): the range
 check, the check for anything new, the first partition when the definitions load, the printed
-range and the ingest range all read that listing. The ingest job's ingestion lists it again, as
-it reads the files.
+range, the ingest range, each ingest step and the stray-file log all read that listing
+(docs/decisions.md, "One listing of the landing zone per run").
 
 `--full-refresh` (`make run FULL_REFRESH=1`) rebuilds the models rebuilt by load from all
 history; a build that fails because a model's columns changed with a new version of Concord (an
