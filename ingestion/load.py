@@ -191,10 +191,12 @@ class FileResult:
 class IngestReport:
     """Outcome of one ``ingest`` run. Counts are of files and rows this run logged; files
     whose content is the one last logged for their path are only counted in
-    ``files_skipped``."""
+    ``files_skipped``. ``files_vanished``: files of the caller's listing gone (removed or
+    renamed) before they were read, logged by no one: the next listing decides."""
 
     files_seen: int = 0
     files_skipped: int = 0
+    files_vanished: int = 0
     files_loaded: int = 0
     files_replaced: int = 0
     files_duplicate: int = 0
@@ -232,7 +234,8 @@ class IngestReport:
             f"{self.files_replaced}, duplicate {self.files_duplicate}, superseded "
             f"{self.files_superseded}, held {self.files_held}, failed {self.files_failed}, "
             f"rejected {self.files_rejected}, unknown {self.files_unknown}, "
-            f"already ingested {self.files_skipped}",
+            f"already ingested {self.files_skipped}"
+            + (f", vanished since the listing {self.files_vanished}" if self.files_vanished else ""),
             f"rows loaded {self.rows_loaded}, rows quarantined {self.rows_quarantined}",
             f"seconds {self.seconds:.2f}",
         ]
@@ -365,6 +368,7 @@ def ingest(
         unknown = sorted(set(extracts) - set(contract))
         if unknown:
             raise ValueError(f"unknown extracts {unknown}; the contract has {sorted(contract)}")
+    listed = files is not None
     files = [f for f in _listing(landing_dir, files) if _selected(f, business_dates, extracts)]
     report = IngestReport(files_seen=len(files))
     con = connection
@@ -382,8 +386,8 @@ def ingest(
                 by_extract.setdefault(f.extract, []).append(f)
         for name in sorted(by_extract):
             for chunk in _chunks(by_extract[name]):
-                _ingest_chunk(con, contract[name], chunk, state, report, released)
-        _log_unread(con, [f for f in files if not f.is_known], state, report)
+                _ingest_chunk(con, contract[name], chunk, state, report, released, listed)
+        _log_unread(con, [f for f in files if not f.is_known], state, report, listed)
         if lake_dir is not None:
             report.lake = sync_lake(con, lake_dir, extracts)
     finally:
@@ -637,12 +641,16 @@ def _ingest_chunk(
     state: LoadState,
     report: IngestReport,
     released: dict[str, date],
+    listed: bool = False,
 ) -> None:
     entries: list[_Entry] = []
     for f in files:
         try:
             read = _read(f, state, released)
         except OSError as error:
+            if listed and _vanished(f, error):
+                report.files_vanished += 1
+                continue
             content_hash, message = _unreadable(f, error)
             if state.is_latest(f.source_file, content_hash):
                 report.files_skipped += 1
@@ -951,10 +959,23 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, entries: list[_Entry]) -> None:
             con.execute(f"drop table if exists {entry.parquet_table}")
 
 
-def _unread_content_hash(f: LandingFile, state: LoadState) -> tuple[str, int]:
+def _vanished(f: LandingFile, error: OSError | None = None) -> bool:
+    """Whether a listed file is gone since the listing (removed or renamed): not found, and no
+    directory entry left at its path (a dangling link is there, and is judged as ever)."""
+    if error is not None and not isinstance(error, FileNotFoundError):
+        return False
+    return not os.path.lexists(f.path)
+
+
+def _unread_content_hash(
+    f: LandingFile, state: LoadState, listed: bool = False
+) -> tuple[str, int] | None:
     """Content hash and size to record of a file that is not loaded: a link or special file is
     never opened (its hash is of what it points to), a regular file is hashed (an unreadable
-    one by its error; a stable identity noted), unless its identity was recorded."""
+    one by its error; a stable identity noted), unless its identity was recorded. ``listed``
+    (the caller's listing): None for a file gone since it (_vanished)."""
+    if listed and _vanished(f):
+        return None
     if f.is_rejected and (f.path.is_symlink() or not f.path.is_file()):
         target = os.readlink(f.path) if f.path.is_symlink() else "special file"
         return hashlib.sha256(f"not opened:{target}".encode()).hexdigest(), 0
@@ -964,6 +985,8 @@ def _unread_content_hash(f: LandingFile, state: LoadState) -> tuple[str, int]:
     try:
         data, identity = _read_bytes(f.path)
     except OSError as error:
+        if listed and _vanished(f, error):
+            return None
         return _unreadable(f, error)[0], 0
     content_hash = hashlib.sha256(data).hexdigest()
     state.note_identity(f.source_file, identity, content_hash)
@@ -971,13 +994,22 @@ def _unread_content_hash(f: LandingFile, state: LoadState) -> tuple[str, int]:
 
 
 def _log_unread(
-    con: duckdb.DuckDBPyConnection, files: list[LandingFile], state: LoadState, report: IngestReport
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandingFile],
+    state: LoadState,
+    report: IngestReport,
+    listed: bool = False,
 ) -> None:
     """Log the files that are never loaded: rejected (not regular, or a business date out of
-    the window) and unknown (no extract)."""
+    the window) and unknown (no extract). ``listed``: ``files`` is the caller's listing, and a
+    file gone since it is counted vanished, not logged."""
     entries = []
     for f in files:
-        content_hash, size = _unread_content_hash(f, state)
+        unread = _unread_content_hash(f, state, listed)
+        if unread is None:
+            report.files_vanished += 1
+            continue
+        content_hash, size = unread
         if state.is_latest(f.source_file, content_hash):
             report.files_skipped += 1
             continue
@@ -1023,6 +1055,7 @@ def log_stray_files(
     after; ``verify_hashes`` and ``files`` (the landing zone as listed) as for ingest()."""
     started = time.perf_counter()
     verify = _verifying(verify_hashes)
+    listed = files is not None
     files = [f for f in _listing(landing_dir, files) if not f.is_known]
     report = IngestReport(files_seen=len(files))
     con = connection
@@ -1031,7 +1064,7 @@ def log_stray_files(
         con = duckdb.connect(str(warehouse))
     try:
         ensure_raw_schema(con, load_contract())
-        _log_unread(con, files, LoadState.read(con, verify), report)
+        _log_unread(con, files, LoadState.read(con, verify), report, listed)
         if lake_dir is not None:  # only the load log changed
             report.lake = sync_lake(con, lake_dir, set())
     finally:

@@ -187,6 +187,8 @@ def brief(report: IngestReport) -> str:
     counts.append(("unknown", report.files_unknown))
     files = ", ".join(f"{n} {s}" for s, n in counts if n)
     skipped = f", {report.files_skipped} already ingested" if report.files_skipped else ""
+    if report.files_vanished:
+        skipped += f", {report.files_vanished} vanished since the listing"
     return (
         f"{report.files_seen} files ({files or 'none new'}{skipped}), "
         f"{report.rows_loaded:,} rows loaded, {report.rows_quarantined:,} quarantined, "

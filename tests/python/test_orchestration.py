@@ -418,12 +418,22 @@ def test_an_orchestrated_ingestion_reads_the_one_listing_of_its_run(
     # files added after the listing are not in this run's listing
     assert logged() == [*before, (name[new], "loaded", sha(new))]
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        recorded = dict(
-            con.execute(
-                "select source_file, content_hash from raw.landing_file_identity"
+        recorded = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select source_file, content_hash, file_size_bytes, file_mtime_ns, "
+                "file_ctime_ns, file_inode from raw.landing_file_identity"
             ).fetchall()
-        )
-    assert recorded[name[new]] == sha(new)
+        }
+    # recorded as read: the file's identity now (os.stat), not the listing's
+    status = os.stat(new)
+    assert recorded[name[new]] == (
+        sha(new),
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+        status.st_ino,
+    )
 
     before = logged()
     orchestrated_run(day1, day2)
@@ -437,6 +447,77 @@ def test_an_orchestrated_ingestion_reads_the_one_listing_of_its_run(
     before = logged()
     orchestrated_run(day1, day2)
     assert logged() == before
+
+
+def test_a_file_gone_since_the_listing_waits_for_the_next_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file removed or renamed after orchestration.run's listing is no problem for a person:
+    the ingest steps and the stray-file log skip it, counted as vanished, and log nothing for
+    it; the next run's listing finds it where it is now (a move) or not at all (a removal)."""
+    from test_ingestion import delimited, land, pos_sale
+
+    from ingestion import load as load_module
+
+    day1 = date.fromisoformat(ingest.DAILY.get_first_partition_key())
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    resources = {
+        "landing": LandingZone(path=str(landing)),
+        "warehouse": Warehouse(path=str(warehouse)),
+    }
+    monkeypatch.setattr(load_module, "_clock_ns", lambda: time.time_ns() + 10 * 10**9)
+    reports: list[load_module.IngestReport] = []
+    for function in ("ingest", "log_stray_files"):
+        real = getattr(load_module, function)
+        monkeypatch.setattr(
+            ingest,
+            function,
+            lambda *a, _real=real, **k: reports.append(_real(*a, **k)) or reports[-1],
+        )
+
+    def orchestrated_run(after_listing=lambda: None) -> None:  # noqa: ANN001
+        reports.clear()
+        with settings.listed_once(landing):
+            after_listing()
+            for assets, tags in (
+                (
+                    ingest.INGEST_ASSETS,
+                    {
+                        ASSET_PARTITION_RANGE_START_TAG: day1.isoformat(),
+                        ASSET_PARTITION_RANGE_END_TAG: day1.isoformat(),
+                    },
+                ),
+                ([ingest.load_log], {}),
+            ):
+                result = dg.materialize(
+                    assets,
+                    resources=resources,
+                    instance=dg.DagsterInstance.ephemeral(),
+                    tags=tags,
+                )
+                assert result.success
+
+    def logged() -> list[tuple]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.execute(
+                "select source_file, status from raw.load_log order by load_id"
+            ).fetchall()
+
+    moved = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1)]), day1)
+    stray = moved.parent / "pos_sale_typo.csv"
+    write(stray, "stray\n")
+    to = moved.parent / "pos_sales_renamed.tmp"
+
+    def move_and_delete() -> None:
+        moved.rename(to)  # an operator moves the delivery away after the listing
+        stray.unlink()  # and removes the stray file
+
+    orchestrated_run(move_and_delete)
+    assert logged() == []
+    assert sum(r.files_vanished for r in reports) == 2
+    assert any("vanished since the listing 1" in r.summary() for r in reports)
+    orchestrated_run()  # the next listing finds the moved file where it is now
+    assert logged() == [(to.relative_to(landing).as_posix(), "unknown")]
 
 
 def test_the_asset_graph_matches_its_snapshot() -> None:
