@@ -1075,8 +1075,18 @@ def log_stray_files(
 
 
 def _listing(landing_dir: Path, files: list[LandingFile] | None) -> list[LandingFile]:
-    """The landing zone's files: the listing a caller took already, else a new one."""
-    return discover(Path(landing_dir)) if files is None else files
+    """The landing zone's files: the listing a caller took already, else a new one. A caller's
+    listing of another directory is refused (ValueError naming its first file outside)."""
+    if files is None:
+        return discover(Path(landing_dir))
+    root = Path(landing_dir).absolute()
+    for f in files:
+        if not f.path.absolute().is_relative_to(root):
+            raise ValueError(
+                f"{f.path}: listed, but not under the landing zone {landing_dir} ingestion "
+                "was given; pass the listing of that directory (ingestion.discover)"
+            )
+    return files
 
 
 def unlogged_files(
