@@ -442,10 +442,23 @@ def run_listed(
     dates: tuple[str, str],
 ) -> int:
     """The run itself, once main has listed the landing zone (``files``, business dates
-    ``dates``) and loaded the definitions; returns the exit status."""
+    ``dates``) and loaded the definitions; returns the exit status. Definitions of another
+    landing zone get that zone listed once, for the whole run, as main lists its own."""
     if paths.landing != settings.landing_dir():  # definitions of another landing zone
-        files = settings.landing_files(paths.landing)
-        dates = business_date_range(paths.landing, files)
+        with settings.listed_once(paths.landing) as listed:
+            dates = business_date_range(paths.landing, listed)
+            return _run_listed(full_refresh, defs, paths, before, listed, dates)
+    return _run_listed(full_refresh, defs, paths, before, files, dates)
+
+
+def _run_listed(
+    full_refresh: bool,
+    defs: dg.Definitions,
+    paths: Paths,
+    before: int,
+    files: list[LandingFile],
+    dates: tuple[str, str],
+) -> int:
     start, end = dates
     print(f"concord: landing zone {paths.landing}, business dates {start} to {end}")
     from orchestration import progress

@@ -449,6 +449,44 @@ def test_an_orchestrated_ingestion_reads_the_one_listing_of_its_run(
     assert logged() == before
 
 
+def test_definitions_of_another_landing_zone_get_one_listing_of_it_for_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the definitions point at another landing zone than main listed, run_listed lists
+    that zone once, and the run's steps (settings.landing_files) read that listing."""
+    import ingestion.discover
+    from orchestration import progress, run
+
+    main_landing, other = tmp_path / "landing", tmp_path / "other"
+    write(main_landing / "pos/2026-01-06/pos_sales_20260105.csv", "a\n")
+    write(other / "pos/2026-01-08/pos_sales_20260107.csv", "a\n")
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(main_landing))
+    listings: list[Path] = []
+    real_walk = ingestion.discover._walk
+    monkeypatch.setattr(
+        ingestion.discover, "_walk", lambda path: listings.append(path) or real_walk(path)
+    )
+    seen: list[tuple] = []
+
+    def pipeline(defs, dagster_instance, *, full_refresh, files):  # noqa: ANN001, ANN202
+        steps = [settings.landing_files(other) for _ in range(3)]  # ingest steps, stray log
+        seen.append((files, steps))
+        return []
+
+    monkeypatch.setattr(run, "run_pipeline", pipeline)
+    monkeypatch.setattr(run, "instance", lambda: None)
+    monkeypatch.setattr(run, "report", lambda results, before, paths: ("", 0))
+    monkeypatch.setattr(progress, "run_log_path", lambda log_dir: tmp_path / "run.log")
+    paths = run.Paths(other, tmp_path / "w.duckdb", tmp_path / "served.duckdb")
+    with settings.listed_once(main_landing) as files:
+        listings.clear()
+        assert run.run_listed(False, None, paths, 0, files, ("x", "y")) == 0
+    ((passed, steps),) = seen
+    assert [f.source_file for f in passed] == ["pos/2026-01-08/pos_sales_20260107.csv"]
+    assert all(step is passed for step in steps)
+    assert listings == [other]
+
+
 def test_a_file_gone_since_the_listing_waits_for_the_next_listing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
