@@ -228,14 +228,16 @@ class IngestReport:
         self.rows_loaded += result.rows_loaded
         self.rows_quarantined += result.rows_quarantined
 
+    def _vanished_count(self) -> str:
+        return f", vanished since the listing {self.files_vanished}" if self.files_vanished else ""
+
     def summary(self) -> str:
         lines = [
             f"files seen {self.files_seen}: loaded {self.files_loaded}, replaced "
             f"{self.files_replaced}, duplicate {self.files_duplicate}, superseded "
             f"{self.files_superseded}, held {self.files_held}, failed {self.files_failed}, "
             f"rejected {self.files_rejected}, unknown {self.files_unknown}, "
-            f"already ingested {self.files_skipped}"
-            + (f", vanished since the listing {self.files_vanished}" if self.files_vanished else ""),
+            f"already ingested {self.files_skipped}" + self._vanished_count(),
             f"rows loaded {self.rows_loaded}, rows quarantined {self.rows_quarantined}",
             f"seconds {self.seconds:.2f}",
         ]
