@@ -253,9 +253,14 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             for number, entry in enumerate(pending):
                 try:
                     self._write_burst([entry])
-                except Exception:
+                except BaseException:
                     self._pending = pending[number:] + self._pending
                     raise
+        except BaseException:
+            # an interrupt (Ctrl-C, the run terminated, the process exiting) while the burst is
+            # written: kept back for the next write, not lost (its run rows are not written twice)
+            self._pending = pending + self._pending
+            raise
 
     def _write_run_rows(self, entries: list[Pending]) -> None:
         for run_id in dict.fromkeys(e.row["run_id"] for e in entries if not e.in_run_database):
