@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -328,6 +329,29 @@ def test_one_listing_of_the_landing_zone_serves_the_whole_invocation(
     assert len(listings) == 3
 
 
+def ingest_then_log_strays(
+    landing: Path, resources: dict, start: date, end: date, after_listing: Callable[[], None]
+) -> None:
+    """The ingest job over the range, then the stray-file log, as orchestration.run runs them:
+    in one process, inside its one listing (after_listing runs once the zone is listed)."""
+    with settings.listed_once(landing):
+        after_listing()
+        for assets, tags in (
+            (
+                ingest.INGEST_ASSETS,
+                {
+                    ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+                    ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+                },
+            ),
+            ([ingest.load_log], {}),
+        ):
+            result = dg.materialize(
+                assets, resources=resources, instance=dg.DagsterInstance.ephemeral(), tags=tags
+            )
+            assert result.success
+
+
 def test_an_orchestrated_ingestion_reads_the_one_listing_of_its_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -360,25 +384,7 @@ def test_an_orchestrated_ingestion_reads_the_one_listing_of_its_run(
         """The ingest job over the range, then the stray-file log, as orchestration.run runs
         them: in one process, inside its one listing."""
         listings.clear()
-        with settings.listed_once(landing):
-            after_listing()
-            for assets, tags in (
-                (
-                    ingest.INGEST_ASSETS,
-                    {
-                        ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
-                        ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
-                    },
-                ),
-                ([ingest.load_log], {}),
-            ):
-                result = dg.materialize(
-                    assets,
-                    resources=resources,
-                    instance=dg.DagsterInstance.ephemeral(),
-                    tags=tags,
-                )
-                assert result.success
+        ingest_then_log_strays(landing, resources, start, end, after_listing)
         assert listings == [landing]
 
     def logged() -> list[tuple]:
@@ -515,25 +521,7 @@ def test_a_file_gone_since_the_listing_waits_for_the_next_listing(
 
     def orchestrated_run(after_listing=lambda: None) -> None:  # noqa: ANN001
         reports.clear()
-        with settings.listed_once(landing):
-            after_listing()
-            for assets, tags in (
-                (
-                    ingest.INGEST_ASSETS,
-                    {
-                        ASSET_PARTITION_RANGE_START_TAG: day1.isoformat(),
-                        ASSET_PARTITION_RANGE_END_TAG: day1.isoformat(),
-                    },
-                ),
-                ([ingest.load_log], {}),
-            ):
-                result = dg.materialize(
-                    assets,
-                    resources=resources,
-                    instance=dg.DagsterInstance.ephemeral(),
-                    tags=tags,
-                )
-                assert result.success
+        ingest_then_log_strays(landing, resources, day1, day1, after_listing)
 
     def logged() -> list[tuple]:
         with duckdb.connect(str(warehouse), read_only=True) as con:
