@@ -67,6 +67,8 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ingestion.contract import load_contract
 from ingestion.validate import ident
@@ -427,6 +429,18 @@ def _scanned_dirs(root: Path, table: LakeTable, scope: set[str]) -> list[Path]:
     return [_table_dir(root, table)]
 
 
+def part_rows(path: Path) -> int:
+    """The rows of a part file, from its Parquet footer (the file's data is not read). pyarrow
+    reads a footer in half the CPU of DuckDB's count(*) over read_parquet: at SF1, a day's
+    sync counts 3,499 part files of the ERP's extracts alone. A part file that cannot be read
+    or is not Parquet (truncated, say) raises OSError naming it: pyarrow's own errors do not,
+    and its ArrowInvalid is a ValueError, which callers take for bad input, not for the lake."""
+    try:
+        return pq.read_metadata(path).num_rows
+    except (pa.ArrowException, OSError) as error:
+        raise OSError(f"cannot count the rows of the lake part file {path}: {error}") from error
+
+
 def lake_row_breaks(
     con: duckdb.DuckDBPyConnection, lake_dir: Path, extracts: set[str] | None = None
 ) -> dict[str, tuple[int, int]]:
@@ -459,11 +473,7 @@ def lake_row_breaks(
         (raw_rows,) = con.execute(
             f"select count(*) from {RAW_SCHEMA}.{ident(table.name)}{where}", params
         ).fetchone()
-        lake_rows = 0
-        if files:
-            (lake_rows,) = con.execute(
-                "select count(*) from read_parquet(?)", [[str(f) for f in files]]
-            ).fetchone()
+        lake_rows = sum(part_rows(f) for f in files)
         if lake_rows != raw_rows:
             breaks[table.name] = (raw_rows, lake_rows)
     return breaks

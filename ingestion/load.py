@@ -1,7 +1,8 @@
 """Load landing-zone files into the raw schema: every row loaded or quarantined, with lineage.
 
 Public API: ``discover(landing_dir)``, ``ingest(landing_dir, warehouse, business_dates=None,
-extracts=None)`` and ``IngestReport``.
+extracts=None)`` and ``IngestReport``. ``ingest`` and ``log_stray_files`` list the landing zone
+themselves unless given its listing (``files``: orchestration.run lists it once per run).
 
 What ``ingest`` writes (DuckDB schema ``raw``):
 
@@ -190,10 +191,12 @@ class FileResult:
 class IngestReport:
     """Outcome of one ``ingest`` run. Counts are of files and rows this run logged; files
     whose content is the one last logged for their path are only counted in
-    ``files_skipped``."""
+    ``files_skipped``. ``files_vanished``: files of the caller's listing gone (removed or
+    renamed) before they were read, logged by no one: the next listing decides."""
 
     files_seen: int = 0
     files_skipped: int = 0
+    files_vanished: int = 0
     files_loaded: int = 0
     files_replaced: int = 0
     files_duplicate: int = 0
@@ -225,13 +228,16 @@ class IngestReport:
         self.rows_loaded += result.rows_loaded
         self.rows_quarantined += result.rows_quarantined
 
+    def _vanished_count(self) -> str:
+        return f", vanished since the listing {self.files_vanished}" if self.files_vanished else ""
+
     def summary(self) -> str:
         lines = [
             f"files seen {self.files_seen}: loaded {self.files_loaded}, replaced "
             f"{self.files_replaced}, duplicate {self.files_duplicate}, superseded "
             f"{self.files_superseded}, held {self.files_held}, failed {self.files_failed}, "
             f"rejected {self.files_rejected}, unknown {self.files_unknown}, "
-            f"already ingested {self.files_skipped}",
+            f"already ingested {self.files_skipped}" + self._vanished_count(),
             f"rows loaded {self.rows_loaded}, rows quarantined {self.rows_quarantined}",
             f"seconds {self.seconds:.2f}",
         ]
@@ -326,8 +332,8 @@ def release_frees(released_on: date | None, hold: OpenHold) -> bool:
     """Whether a release dated ``released_on`` (None: none) frees this open hold: only one dated
     on or after the day the hold was logged. The exception id is the path's, so an earlier
     release answered an earlier hold of the path; a content nobody looked at is judged anew
-    (docs/decisions.md, "A release or waiver answers one hold"; int_redeliveries_held states
-    the same rule for waivers)."""
+    (docs/decisions.md, "An owner's action answers one occurrence"; the dbt macro
+    action_answers states the same rule for waivers and the exception queue)."""
     return released_on is not None and released_on >= hold.held_on
 
 
@@ -341,6 +347,7 @@ def ingest(
     actions: Path | None = EXCEPTION_ACTIONS,
     lake_dir: Path | None = None,
     verify_hashes: bool | None = None,
+    files: list[LandingFile] | None = None,
 ) -> IngestReport:
     """Load every selected landing file into ``raw`` (see the module docstring).
 
@@ -349,6 +356,11 @@ def ingest(
     actions seed whose ``release`` actions free held files (default: the project's seed).
     ``lake_dir``: the Parquet lake to sync after the run (None: no lake). ``verify_hashes``:
     read and hash every file again, trusting no recorded identity (None: CONCORD_VERIFY_HASHES).
+    ``files``: the landing zone as the caller listed it (ingestion.discover; None: list it now).
+    A file changed since that listing is judged by its identity as listed: one whose identity
+    was recorded is skipped until the next listing sees it changed; one that is read is hashed
+    and recorded as read, never with the listing's identity (docs/decisions.md, "One listing
+    of the landing zone per run").
     """
     started = time.perf_counter()
     landing_dir = Path(landing_dir)
@@ -358,7 +370,8 @@ def ingest(
         unknown = sorted(set(extracts) - set(contract))
         if unknown:
             raise ValueError(f"unknown extracts {unknown}; the contract has {sorted(contract)}")
-    files = [f for f in discover(landing_dir) if _selected(f, business_dates, extracts)]
+    listed = files is not None
+    files = [f for f in _listing(landing_dir, files) if _selected(f, business_dates, extracts)]
     report = IngestReport(files_seen=len(files))
     con = connection
     if con is None:
@@ -375,8 +388,8 @@ def ingest(
                 by_extract.setdefault(f.extract, []).append(f)
         for name in sorted(by_extract):
             for chunk in _chunks(by_extract[name]):
-                _ingest_chunk(con, contract[name], chunk, state, report, released)
-        _log_unread(con, [f for f in files if not f.is_known], state, report)
+                _ingest_chunk(con, contract[name], chunk, state, report, released, listed)
+        _log_unread(con, [f for f in files if not f.is_known], state, report, listed)
         if lake_dir is not None:
             report.lake = sync_lake(con, lake_dir, extracts)
     finally:
@@ -630,12 +643,16 @@ def _ingest_chunk(
     state: LoadState,
     report: IngestReport,
     released: dict[str, date],
+    listed: bool = False,
 ) -> None:
     entries: list[_Entry] = []
     for f in files:
         try:
             read = _read(f, state, released)
         except OSError as error:
+            if listed and _vanished(f, error):
+                report.files_vanished += 1
+                continue
             content_hash, message = _unreadable(f, error)
             if state.is_latest(f.source_file, content_hash):
                 report.files_skipped += 1
@@ -944,10 +961,23 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, entries: list[_Entry]) -> None:
             con.execute(f"drop table if exists {entry.parquet_table}")
 
 
-def _unread_content_hash(f: LandingFile, state: LoadState) -> tuple[str, int]:
+def _vanished(f: LandingFile, error: OSError | None = None) -> bool:
+    """Whether a listed file is gone since the listing (removed or renamed): not found, and no
+    directory entry left at its path (a dangling link is there, and is judged as ever)."""
+    if error is not None and not isinstance(error, FileNotFoundError):
+        return False
+    return not os.path.lexists(f.path)
+
+
+def _unread_content_hash(
+    f: LandingFile, state: LoadState, listed: bool = False
+) -> tuple[str, int] | None:
     """Content hash and size to record of a file that is not loaded: a link or special file is
     never opened (its hash is of what it points to), a regular file is hashed (an unreadable
-    one by its error; a stable identity noted), unless its identity was recorded."""
+    one by its error; a stable identity noted), unless its identity was recorded. ``listed``
+    (the caller's listing): None for a file gone since it (_vanished)."""
+    if listed and _vanished(f):
+        return None
     if f.is_rejected and (f.path.is_symlink() or not f.path.is_file()):
         target = os.readlink(f.path) if f.path.is_symlink() else "special file"
         return hashlib.sha256(f"not opened:{target}".encode()).hexdigest(), 0
@@ -957,6 +987,8 @@ def _unread_content_hash(f: LandingFile, state: LoadState) -> tuple[str, int]:
     try:
         data, identity = _read_bytes(f.path)
     except OSError as error:
+        if listed and _vanished(f, error):
+            return None
         return _unreadable(f, error)[0], 0
     content_hash = hashlib.sha256(data).hexdigest()
     state.note_identity(f.source_file, identity, content_hash)
@@ -964,13 +996,22 @@ def _unread_content_hash(f: LandingFile, state: LoadState) -> tuple[str, int]:
 
 
 def _log_unread(
-    con: duckdb.DuckDBPyConnection, files: list[LandingFile], state: LoadState, report: IngestReport
+    con: duckdb.DuckDBPyConnection,
+    files: list[LandingFile],
+    state: LoadState,
+    report: IngestReport,
+    listed: bool = False,
 ) -> None:
     """Log the files that are never loaded: rejected (not regular, or a business date out of
-    the window) and unknown (no extract)."""
+    the window) and unknown (no extract). ``listed``: ``files`` is the caller's listing, and a
+    file gone since it is counted vanished, not logged."""
     entries = []
     for f in files:
-        content_hash, size = _unread_content_hash(f, state)
+        unread = _unread_content_hash(f, state, listed)
+        if unread is None:
+            report.files_vanished += 1
+            continue
+        content_hash, size = unread
         if state.is_latest(f.source_file, content_hash):
             report.files_skipped += 1
             continue
@@ -1007,15 +1048,17 @@ def log_stray_files(
     connection: duckdb.DuckDBPyConnection | None = None,
     lake_dir: Path | None = None,
     verify_hashes: bool | None = None,
+    files: list[LandingFile] | None = None,
 ) -> IngestReport:
     """Log the landing files ingestion never loads, and load nothing: names that match no
     extract (unknown) and files refused unread (rejected). A file whose content is the one last
     logged for its path is skipped, as ingest() does. Ingesting by extract or business date
     never logs these: they belong to no extract's partition. ``lake_dir``: the lake to sync
-    after; ``verify_hashes`` as for ingest()."""
+    after; ``verify_hashes`` and ``files`` (the landing zone as listed) as for ingest()."""
     started = time.perf_counter()
     verify = _verifying(verify_hashes)
-    files = [f for f in discover(Path(landing_dir)) if not f.is_known]
+    listed = files is not None
+    files = [f for f in _listing(landing_dir, files) if not f.is_known]
     report = IngestReport(files_seen=len(files))
     con = connection
     if con is None:
@@ -1023,7 +1066,7 @@ def log_stray_files(
         con = duckdb.connect(str(warehouse))
     try:
         ensure_raw_schema(con, load_contract())
-        _log_unread(con, files, LoadState.read(con, verify), report)
+        _log_unread(con, files, LoadState.read(con, verify), report, listed)
         if lake_dir is not None:  # only the load log changed
             report.lake = sync_lake(con, lake_dir, set())
     finally:
@@ -1034,8 +1077,18 @@ def log_stray_files(
 
 
 def _listing(landing_dir: Path, files: list[LandingFile] | None) -> list[LandingFile]:
-    """The landing zone's files: the listing a caller took already, else a new one."""
-    return discover(Path(landing_dir)) if files is None else files
+    """The landing zone's files: the listing a caller took already, else a new one. A caller's
+    listing of another directory is refused (ValueError naming its first file outside)."""
+    if files is None:
+        return discover(Path(landing_dir))
+    root = Path(landing_dir).absolute()
+    for f in files:
+        if not f.path.absolute().is_relative_to(root):
+            raise ValueError(
+                f"{f.path}: listed, but not under the landing zone {landing_dir} ingestion "
+                "was given; pass the listing of that directory (ingestion.discover)"
+            )
+    return files
 
 
 def unlogged_files(

@@ -469,7 +469,8 @@ select
         as explanation,
     worst.first_seen_date,
     worst.last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from worst
 {%- endmacro %}
 

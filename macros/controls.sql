@@ -53,3 +53,21 @@
 {% macro duckdb__try_cast_or_null(expression, data_type) -%}
     try_cast({{ expression }} as {{ data_type }})
 {%- endmacro %}
+
+
+{#-
+    action_answers(action_date, raised_date): whether an owner's action of seed
+    exception_actions dated action_date answers the occurrence of its exception raised on
+    raised_date (a date or timestamp): only an action dated on or after that day does; an
+    earlier one answered an earlier occurrence of the same exception id. A null raised_date
+    (the first occurrence the warehouse knows) is answered by any action; a null action_date
+    answers nothing. The one statement of the rule in SQL, read by the exception queue and the
+    held re-deliveries; ingestion's release_frees states it in Python (docs/decisions.md, "An
+    owner's action answers one occurrence").
+-#}
+{% macro action_answers(action_date, raised_date) -%}
+    (
+        {{ action_date }} is not null
+        and ({{ raised_date }} is null or {{ action_date }} >= cast({{ raised_date }} as date))
+    )
+{%- endmacro %}

@@ -187,6 +187,8 @@ def brief(report: IngestReport) -> str:
     counts.append(("unknown", report.files_unknown))
     files = ", ".join(f"{n} {s}" for s, n in counts if n)
     skipped = f", {report.files_skipped} already ingested" if report.files_skipped else ""
+    if report.files_vanished:
+        skipped += f", {report.files_vanished} vanished since the listing"
     return (
         f"{report.files_seen} files ({files or 'none new'}{skipped}), "
         f"{report.rows_loaded:,} rows loaded, {report.rows_quarantined:,} quarantined, "
@@ -210,7 +212,13 @@ def record_finished_dates(
     if warehouse.file.exists():
         try:
             with duckdb.connect(str(warehouse.file)) as con:
-                pending = unlogged_files(landing.root, con, dates, {e.name for e in extracts})
+                pending = unlogged_files(
+                    landing.root,
+                    con,
+                    dates,
+                    {e.name for e in extracts},
+                    files=settings.landing_files(landing.root),
+                )
             undone = {(f.extract, f.business_date) for f in pending} & every
         except duckdb.Error as error:  # the warehouse cannot say: every date stays failed
             context.log.warning(f"cannot tell which business dates finished: {error}")
@@ -298,7 +306,14 @@ def build_system_asset(system: str, extracts: list[Extract]) -> dg.AssetsDefinit
         dates = dates_in(key_range.start, key_range.end)
         names = {e.name for e in extracts}
         try:
-            report = ingest(landing.root, warehouse.file, dates, names, lake_dir=warehouse.lake_dir)
+            report = ingest(
+                landing.root,
+                warehouse.file,
+                dates,
+                names,
+                lake_dir=warehouse.lake_dir,
+                files=settings.landing_files(landing.root),  # the run's listing when it has one
+            )
         except Exception:
             record_finished_dates(context, landing, warehouse, extracts, dates)
             raise
@@ -367,7 +382,12 @@ def load_log(
     """Logs the stray files (no extract, or refused unread) and reports; loads no data. Files
     of an extract that arrived since the ingest run wait for their partition's ingestion (the
     landing sensor requests it)."""
-    report = log_stray_files(landing.root, warehouse.file, lake_dir=warehouse.lake_dir)
+    report = log_stray_files(
+        landing.root,
+        warehouse.file,
+        lake_dir=warehouse.lake_dir,
+        files=settings.landing_files(landing.root),  # the run's listing when it has one
+    )
     if report.files_unknown or report.files_rejected:
         context.log.warning(report.summary())
     with duckdb.connect(str(warehouse.file)) as con:

@@ -12,8 +12,8 @@ no dbt project file changed since: orchestration/up_to_date.py) it says so in on
 
 The landing zone is listed once per invocation (orchestration.settings.listed_once): the range
 check, the check for anything new, the first partition when the definitions load, the printed
-range and the ingest range all read that listing. The ingest job's ingestion lists it again, as
-it reads the files.
+range, the ingest range, each ingest step and the stray-file log all read that listing
+(docs/decisions.md, "One listing of the landing zone per run").
 
 `--full-refresh` (`make run FULL_REFRESH=1`) rebuilds the models rebuilt by load from all
 history; a build that fails because a model's columns changed with a new version of Concord (an
@@ -442,10 +442,23 @@ def run_listed(
     dates: tuple[str, str],
 ) -> int:
     """The run itself, once main has listed the landing zone (``files``, business dates
-    ``dates``) and loaded the definitions; returns the exit status."""
+    ``dates``) and loaded the definitions; returns the exit status. Definitions of another
+    landing zone get that zone listed once, for the whole run, as main lists its own."""
     if paths.landing != settings.landing_dir():  # definitions of another landing zone
-        files = settings.landing_files(paths.landing)
-        dates = business_date_range(paths.landing, files)
+        with settings.listed_once(paths.landing) as listed:
+            dates = business_date_range(paths.landing, listed)
+            return _run_listed(full_refresh, defs, paths, before, listed, dates)
+    return _run_listed(full_refresh, defs, paths, before, files, dates)
+
+
+def _run_listed(
+    full_refresh: bool,
+    defs: dg.Definitions,
+    paths: Paths,
+    before: int,
+    files: list[LandingFile],
+    dates: tuple[str, str],
+) -> int:
     start, end = dates
     print(f"concord: landing zone {paths.landing}, business dates {start} to {end}")
     from orchestration import progress

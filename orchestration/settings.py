@@ -74,8 +74,10 @@ def landing_files(landing: Path) -> list[LandingFile]:
 @contextmanager
 def listed_once(landing: Path) -> Iterator[list[LandingFile]]:
     """List the landing zone once (FileNotFoundError when it is missing) for the block: its
-    readers here (partitions_start, when the definitions load) answer from this listing, which
-    the caller passes along to the others. One orchestration.run invocation, one listing."""
+    readers in this process (partitions_start when the definitions load, the ingest steps and
+    the stray-file log of runs executed in process: landing_files) answer from this listing,
+    which the caller passes along to the others. One orchestration.run invocation, one listing
+    (docs/decisions.md, "One listing of the landing zone per run")."""
     key = Path(landing).absolute()
     files = discover(landing)
     previous = _LISTED.get(key)

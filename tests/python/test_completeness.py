@@ -15,6 +15,7 @@ missing_delivery, held_redelivery and rejected_file, on small clean worlds (seed
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -24,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import dbt
+from conftest import copy_project, dbt
 
 from ingestion.load import ingest
 from simulation.__main__ import generate, parse_args
@@ -583,6 +584,120 @@ def test_rejected_unknown_and_other_date_duplicates_are_rejected_file_exceptions
         world.warehouse, "select min(business_date) as first_date from marts.mart_completeness"
     )
     assert dates["first_date"].iloc[0] == START
+
+
+# ------------------------------------------- an owner's action answers one occurrence
+
+HELD_AGAIN_DAY = date(2026, 1, 17)
+HELD_AGAIN_PATH = (
+    f"pos/{HELD_AGAIN_DAY + timedelta(days=1)}/pos_sales_{HELD_AGAIN_DAY:%Y%m%d}_2.csv"
+)
+# a re-delivery of an earlier date (its live file stays) whose file fails as a whole, twice,
+# with different content
+FAILED_AGAIN_DAY = date(2026, 1, 16)
+FAILED_AGAIN_PATH = (
+    f"pos/{HELD_AGAIN_DAY + timedelta(days=1)}/pos_sales_{FAILED_AGAIN_DAY:%Y%m%d}_2.csv"
+)
+WAIVED_ON = date(2026, 1, 19)  # after the first load (2026-01-18), before the second (-01-22)
+
+
+def test_an_old_waiver_answers_no_path_held_or_failed_again_with_new_content(
+    untouched: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On a copy of the untouched warehouse, with a copy of the project whose seed
+    exception_actions the test writes: a POS re-delivery held on 2026-01-18 and another that
+    failed as a whole that day, both waived on 2026-01-19, are waived. Each path logged again
+    with new content on 2026-01-22, as ingestion logs a path whose content changed (no log row
+    is removed), held again and failed again: both are open in the queue, the hold also in
+    completeness (each waiver answered its path's first content). Waivers dated on the day
+    of the second loads waive both again."""
+    root = tmp_path_factory.mktemp("completeness_held_again")
+    project = copy_project(root / "project")
+    warehouse = root / "warehouse.duckdb"
+    shutil.copy(untouched.warehouse, warehouse)
+    live = live_load(warehouse, "pos_sales", HELD_AGAIN_DAY)
+    held_id = hashlib.md5(f"held_redelivery|{HELD_AGAIN_PATH}".encode()).hexdigest()
+    rejected_id = hashlib.md5(f"rejected_file|{FAILED_AGAIN_PATH}".encode()).hexdigest()
+
+    def log(status: str, path: str, content: str, loaded_at: datetime) -> None:
+        with duckdb.connect(str(warehouse)) as con:
+            next_id = con.execute("select max(load_id) + 1 from raw.load_log").fetchone()[0]
+            con.execute(
+                """
+                insert into raw.load_log (
+                    load_id, source_system, extract_name, source_file, business_date,
+                    delivery_date, rows_read, rows_loaded, rows_quarantined, status,
+                    related_load_id, error_message, content_hash, loaded_at
+                ) values (?, 'pos', ?, ?, ?, ?, 0, 0, 0, ?, ?, ?, ?, ?)
+                """,
+                [
+                    next_id,
+                    "pos_sales",
+                    path,
+                    HELD_AGAIN_DAY if status == "held" else FAILED_AGAIN_DAY,
+                    HELD_AGAIN_DAY + timedelta(days=1),
+                    status,
+                    int(live["load_id"]) if status == "held" else None,
+                    "no data rows" if status == "held" else "wrong header",
+                    content,
+                    loaded_at,
+                ],
+            )
+
+    def waive(exception_id: str, on: date) -> None:
+        with (project / "seeds" / "exception_actions.csv").open("a") as handle:
+            handle.write(f"{exception_id},waive,the live file is right,integration,{on}\n")
+
+    def build() -> tuple[pd.DataFrame, pd.Series]:
+        dbt(
+            "build",
+            "--select",
+            "exception_actions",
+            "int_exception_actions_latest",
+            "int_redeliveries_held+",
+            warehouse=warehouse,
+            project=project,
+        )
+        queue = query(
+            warehouse,
+            "select * from marts.mart_exceptions "
+            "where exception_type in ('held_redelivery', 'rejected_file')",
+        ).set_index("exception_id")
+        completeness = query(
+            warehouse,
+            f"""
+            select * from marts.mart_completeness
+            where extract_name = 'pos_sales' and business_date = date '{HELD_AGAIN_DAY}'
+                and scope_code is null
+            """,
+        ).iloc[0]
+        return queue.loc[[held_id, rejected_id]], completeness
+
+    log("held", HELD_AGAIN_PATH, "first", datetime(2026, 1, 18, 6, 0))
+    log("failed", FAILED_AGAIN_PATH, "first", datetime(2026, 1, 18, 6, 0))
+    waive(held_id, WAIVED_ON)
+    waive(rejected_id, WAIVED_ON)
+    queue, completeness = build()
+    assert list(queue["status"]) == ["waived", "waived"]
+    assert list(queue["action_date"]) == [WAIVED_ON, WAIVED_ON]
+    assert completeness["open_held_files"] == 0
+
+    # the sender corrects both files: one still short, held again; the other fails again
+    log("held", HELD_AGAIN_PATH, "second", datetime(2026, 1, 22, 6, 0))
+    log("failed", FAILED_AGAIN_PATH, "second", datetime(2026, 1, 22, 6, 0))
+    queue, completeness = build()
+    assert list(queue["status"]) == ["open", "open"]
+    assert list(queue["raised_date"]) == [date(2026, 1, 22), date(2026, 1, 22)]
+    assert queue["action_date"].isna().all() and queue["action_reason"].isna().all()
+    assert completeness["status"] == "held" and completeness["open_held_files"] == 1
+
+    # waivers dated on the day of the second loads answer them
+    waive(held_id, date(2026, 1, 22))
+    waive(rejected_id, date(2026, 1, 22))
+    queue, completeness = build()
+    assert list(queue["status"]) == ["waived", "waived"]
+    assert list(queue["action_date"]) == [date(2026, 1, 22), date(2026, 1, 22)]
+    assert completeness["open_held_files"] == 0
 
 
 # ------------------------------------------------------------------- a late file, replayed

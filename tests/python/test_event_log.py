@@ -321,6 +321,38 @@ def test_a_bursts_materializations_are_written_together_before_anything_else(
     reader.dispose()
 
 
+def test_a_burst_interrupted_while_written_is_kept_and_written_later_once(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An interrupt (Ctrl-C, a terminated run: not an Exception) while the burst is written: it
+    reaches the caller, and the burst is written later, none of it lost and none twice."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)  # not written by time here
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    key = dg.AssetKey("burst")
+    for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
+        storage.store_event(materialization_entry("run-i", day))
+    real_index_transaction = storage.index_transaction
+
+    def interrupted() -> Iterator:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(storage, "index_transaction", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        writer.get_materialized_partitions(key)
+    monkeypatch.setattr(storage, "index_transaction", real_index_transaction)
+    assert writer.get_materialized_partitions(key) == {"2026-01-01", "2026-01-02", "2026-01-03"}
+    assert reader.get_materialized_partitions(key) == {"2026-01-01", "2026-01-02", "2026-01-03"}
+    records = reader.event_log_storage.get_records_for_run("run-i").records
+    assert [r.event_log_entry.dagster_event.partition for r in records] == [
+        "2026-01-01",
+        "2026-01-02",
+        "2026-01-03",
+    ]
+    writer.dispose()
+    reader.dispose()
+
+
 def test_an_event_that_cannot_be_stored_fails_once_and_blocks_nothing_after_it(
     home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -11,6 +11,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -305,6 +306,22 @@ def test_discover_parses_names_and_flags_unknown_files(landing: Path) -> None:
 
 
 # ---------------------------------------------------------------- clean loads
+
+
+def test_a_listing_of_another_directory_is_refused_naming_its_file(
+    tmp_path: Path, landing: Path, warehouse: Path
+) -> None:
+    """ingest(files=...) and log_stray_files(files=...) take the caller's listing of the landing
+    zone they are given: a file listed outside it is refused by name, before anything is read."""
+    other = tmp_path / "other"
+    stray = land(other, "pos_sales", delimited("pos_sales", [pos_sale(1)]))
+    land(landing, "pos_sales", delimited("pos_sales", [pos_sale(2)]))
+    files = discover(landing) + discover(other)
+    for function in (ingest, load_module.log_stray_files):
+        with pytest.raises(ValueError, match=rf"^{re.escape(str(stray))}: listed, but not under"):
+            function(landing, warehouse, files=files)
+    assert not warehouse.exists()
+    assert ingest(landing, warehouse, files=discover(landing)).files_loaded == 1
 
 
 def test_clean_files_of_every_format_load_typed_with_lineage(

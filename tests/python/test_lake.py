@@ -354,6 +354,27 @@ def test_cli_writes_the_lake_beside_the_warehouse_or_where_told(
     assert "1 part files written (2 rows)" in capsys.readouterr().out
 
 
+def test_a_corrupt_lake_part_file_is_named_as_a_lake_failure_after_the_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lake's row check reads each part file's footer: a truncated part file fails naming
+    the file, and the CLI reports the lake (the load committed), not that it could not start."""
+    landing, warehouse, lake = tmp_path / "landing", tmp_path / "w.duckdb", tmp_path / "lake"
+    monkeypatch.delenv("CONCORD_LAKE_DIR", raising=False)
+    _pos_day(landing, date(2026, 1, 5), 1)
+    ingest(landing, warehouse, lake_dir=lake)
+    (part,) = lake.glob("raw/pos_sales/*/part-*.parquet")
+    part.write_bytes(part.read_bytes()[:50])
+    _pos_day(landing, date(2026, 1, 6), 1)
+    args = ["--landing", str(landing), "--warehouse", str(warehouse), "--lake", str(lake)]
+    assert cli_main(args) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"ingestion: loaded, but cannot write the lake {lake}: ")
+    assert str(part) in error
+    with _read_only(warehouse) as con:
+        assert con.execute("select count(*) from raw.pos_sales").fetchone() == (2,)
+
+
 def test_the_lake_page_is_generated_from_the_contract() -> None:
     page = PROJECT_ROOT / "docs" / "raw_lake.md"
     assert page.read_text() == render_lake(), (

@@ -4,12 +4,14 @@ functions behave."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -325,6 +327,223 @@ def test_one_listing_of_the_landing_zone_serves_the_whole_invocation(
     assert settings.partitions_start() == "2026-01-03"
     assert run.business_date_range(landing) == ("2026-01-03", "2026-01-07")
     assert len(listings) == 3
+
+
+def ingest_then_log_strays(
+    landing: Path, resources: dict, start: date, end: date, after_listing: Callable[[], None]
+) -> None:
+    """The ingest job over the range, then the stray-file log, as orchestration.run runs them:
+    in one process, inside its one listing (after_listing runs once the zone is listed)."""
+    with settings.listed_once(landing):
+        after_listing()
+        for assets, tags in (
+            (
+                ingest.INGEST_ASSETS,
+                {
+                    ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+                    ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+                },
+            ),
+            ([ingest.load_log], {}),
+        ):
+            result = dg.materialize(
+                assets, resources=resources, instance=dg.DagsterInstance.ephemeral(), tags=tags
+            )
+            assert result.success
+
+
+def test_an_orchestrated_ingestion_reads_the_one_listing_of_its_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside orchestration.run's listing (settings.listed_once) the ingest steps and the
+    stray-file log read that listing: one listing of the landing zone per run, not one per step.
+    A file changed after the listing is judged as listed: a file read is logged and recorded
+    with what was read; a logged file whose identity was recorded waits, like a file added after
+    the listing, for the next run's listing, which finds it."""
+    from test_ingestion import delimited, land, pos_sale
+
+    import ingestion.discover
+    from ingestion import load as load_module
+
+    first = date.fromisoformat(ingest.DAILY.get_first_partition_key())
+    day1, day2 = first, first + timedelta(days=1)
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    resources = {
+        "landing": LandingZone(path=str(landing)),
+        "warehouse": Warehouse(path=str(warehouse)),
+    }
+    # reads as if ten seconds from now: files the test just wrote keep their identity
+    monkeypatch.setattr(load_module, "_clock_ns", lambda: time.time_ns() + 10 * 10**9)
+    listings: list[Path] = []
+    real_walk = ingestion.discover._walk
+    monkeypatch.setattr(
+        ingestion.discover, "_walk", lambda path: listings.append(path) or real_walk(path)
+    )
+
+    def orchestrated_run(start: date, end: date, after_listing=lambda: None) -> None:  # noqa: ANN001
+        """The ingest job over the range, then the stray-file log, as orchestration.run runs
+        them: in one process, inside its one listing."""
+        listings.clear()
+        ingest_then_log_strays(landing, resources, start, end, after_listing)
+        assert listings == [landing]
+
+    def logged() -> list[tuple]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.execute(
+                "select source_file, status, content_hash from raw.load_log order by load_id"
+            ).fetchall()
+
+    def sha(path: Path) -> str:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+
+    loaded = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1)]), day1)
+    stray = landing / "pos" / loaded.parent.name / "notes.txt"
+    write(stray, "stray\n")
+    orchestrated_run(day1, day1)
+    name = {p: p.relative_to(landing).as_posix() for p in (loaded, stray)}
+    assert logged() == [
+        (name[loaded], "loaded", sha(loaded)),
+        (name[stray], "unknown", sha(stray)),
+    ]
+
+    new = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1)]), day2)
+    added: list[Path] = []
+
+    def change_after_the_listing() -> None:
+        loaded.write_bytes(delimited("pos_sales", [pos_sale(1), pos_sale(2)]))  # a correction
+        new.write_bytes(delimited("pos_sales", [pos_sale(1), pos_sale(3)]))  # not read yet
+        redelivered = delimited("pos_sales", [pos_sale(4), pos_sale(5)])
+        added.append(land(landing, "pos_sales", redelivered, day2, sequence=2))
+        added.append(landing / "pos" / new.parent.name / "readme.txt")
+        write(added[-1], "another stray\n")
+
+    before = logged()
+    orchestrated_run(day1, day2, change_after_the_listing)
+    name |= {p: p.relative_to(landing).as_posix() for p in (new, *added)}
+    # the new file as read (its content when read, not when listed); the corrected file and the
+    # files added after the listing are not in this run's listing
+    assert logged() == [*before, (name[new], "loaded", sha(new))]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        recorded = {
+            row[0]: row[1:]
+            for row in con.execute(
+                "select source_file, content_hash, file_size_bytes, file_mtime_ns, "
+                "file_ctime_ns, file_inode from raw.landing_file_identity"
+            ).fetchall()
+        }
+    # recorded as read: the file's identity now (os.stat), not the listing's
+    status = os.stat(new)
+    assert recorded[name[new]] == (
+        sha(new),
+        status.st_size,
+        status.st_mtime_ns,
+        status.st_ctime_ns,
+        status.st_ino,
+    )
+
+    before = logged()
+    orchestrated_run(day1, day2)
+    assert sorted(logged()[len(before) :]) == sorted(
+        [
+            (name[loaded], "replaced", sha(loaded)),
+            (name[added[0]], "replaced", sha(added[0])),
+            (name[added[1]], "unknown", sha(added[1])),
+        ]
+    )
+    before = logged()
+    orchestrated_run(day1, day2)
+    assert logged() == before
+
+
+def test_definitions_of_another_landing_zone_get_one_listing_of_it_for_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the definitions point at another landing zone than main listed, run_listed lists
+    that zone once, and the run's steps (settings.landing_files) read that listing."""
+    import ingestion.discover
+    from orchestration import progress, run
+
+    main_landing, other = tmp_path / "landing", tmp_path / "other"
+    write(main_landing / "pos/2026-01-06/pos_sales_20260105.csv", "a\n")
+    write(other / "pos/2026-01-08/pos_sales_20260107.csv", "a\n")
+    monkeypatch.setenv("CONCORD_LANDING_DIR", str(main_landing))
+    listings: list[Path] = []
+    real_walk = ingestion.discover._walk
+    monkeypatch.setattr(
+        ingestion.discover, "_walk", lambda path: listings.append(path) or real_walk(path)
+    )
+    seen: list[tuple] = []
+
+    def pipeline(defs, dagster_instance, *, full_refresh, files):  # noqa: ANN001, ANN202
+        steps = [settings.landing_files(other) for _ in range(3)]  # ingest steps, stray log
+        seen.append((files, steps))
+        return []
+
+    monkeypatch.setattr(run, "run_pipeline", pipeline)
+    monkeypatch.setattr(run, "instance", lambda: None)
+    monkeypatch.setattr(run, "report", lambda results, before, paths: ("", 0))
+    monkeypatch.setattr(progress, "run_log_path", lambda log_dir: tmp_path / "run.log")
+    paths = run.Paths(other, tmp_path / "w.duckdb", tmp_path / "served.duckdb")
+    with settings.listed_once(main_landing) as files:
+        listings.clear()
+        assert run.run_listed(False, None, paths, 0, files, ("x", "y")) == 0
+    ((passed, steps),) = seen
+    assert [f.source_file for f in passed] == ["pos/2026-01-08/pos_sales_20260107.csv"]
+    assert all(step is passed for step in steps)
+    assert listings == [other]
+
+
+def test_a_file_gone_since_the_listing_waits_for_the_next_listing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file removed or renamed after orchestration.run's listing is no problem for a person:
+    the ingest steps and the stray-file log skip it, counted as vanished, and log nothing for
+    it; the next run's listing finds it where it is now (a move) or not at all (a removal)."""
+    from test_ingestion import delimited, land, pos_sale
+
+    from ingestion import load as load_module
+
+    day1 = date.fromisoformat(ingest.DAILY.get_first_partition_key())
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    resources = {
+        "landing": LandingZone(path=str(landing)),
+        "warehouse": Warehouse(path=str(warehouse)),
+    }
+    monkeypatch.setattr(load_module, "_clock_ns", lambda: time.time_ns() + 10 * 10**9)
+    reports: list[load_module.IngestReport] = []
+    for function in ("ingest", "log_stray_files"):
+        real = getattr(load_module, function)
+        monkeypatch.setattr(
+            ingest,
+            function,
+            lambda *a, _real=real, **k: reports.append(_real(*a, **k)) or reports[-1],
+        )
+
+    def orchestrated_run(after_listing=lambda: None) -> None:  # noqa: ANN001
+        reports.clear()
+        ingest_then_log_strays(landing, resources, day1, day1, after_listing)
+
+    def logged() -> list[tuple]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return con.execute(
+                "select source_file, status from raw.load_log order by load_id"
+            ).fetchall()
+
+    moved = land(landing, "pos_sales", delimited("pos_sales", [pos_sale(1)]), day1)
+    stray = moved.parent / "pos_sale_typo.csv"
+    write(stray, "stray\n")
+    to = moved.parent / "pos_sales_renamed.tmp"
+
+    def move_and_delete() -> None:
+        moved.rename(to)  # an operator moves the delivery away after the listing
+        stray.unlink()  # and removes the stray file
+
+    orchestrated_run(move_and_delete)
+    assert logged() == []
+    assert sum(r.files_vanished for r in reports) == 2
+    assert any("vanished since the listing 1" in r.summary() for r in reports)
+    orchestrated_run()  # the next listing finds the moved file where it is now
+    assert logged() == [(to.relative_to(landing).as_posix(), "unknown")]
 
 
 def test_the_asset_graph_matches_its_snapshot() -> None:

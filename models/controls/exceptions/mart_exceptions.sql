@@ -4,8 +4,13 @@
 -- finance edits it) and decided by the seed exception_actions (acknowledge, waive). The types
 -- are listed in int_exceptions_detected. Memory comes from the model exception_history: an
 -- exception keeps its id and earliest first-seen date for as long as it lasts; one that a build
--- no longer detects stays, resolved on the date of that build. A view, so that a build whose
--- failing tests skip some controls still shows what the others found (docs/decisions.md).
+-- no longer detects stays, resolved on the date of that build. An action decides only the
+-- occurrence it could have looked at (macro action_answers): one dated before raised_date, the
+-- day the current occurrence was raised (a new hold of a path, a problem back after it had
+-- resolved), answered an earlier occurrence of the same id (docs/decisions.md, "An owner's
+-- action answers one occurrence"). A view, so that a build whose failing tests skip some
+-- controls still shows what the others found (docs/decisions.md, "The exception queue
+-- remembers").
 
 with
 
@@ -58,7 +63,9 @@ cleared as (
             latest.resolved_date,
             case when latest.dbt_is_deleted = 'True' then cast(latest.dbt_valid_from as date) end,
             latest.last_seen_date
-        ) as resolved_date
+        ) as resolved_date,
+        -- the history keeps no detector's raised date: the occurrences below date it
+        cast(null as date) as raised_date
     from latest
     left join detected on latest.exception_id = detected.exception_id
     where detected.exception_id is null
@@ -80,20 +87,98 @@ exceptions as (
         detected.first_seen_date,
         detected.last_seen_date,
         cast(null as timestamp) as resolved_at,
-        detected.resolved_date
+        detected.resolved_date,
+        detected.raised_date
     from detected
     union all
     select * from cleared
 ),
 
--- the latest decision on each exception
+-- the occurrences the memory saw: a version that is resolved (a deletion record, or a
+-- resolution date) ends one; the versions after it are the next, raised by the build that
+-- recorded the first of them
+versions as (
+    select
+        history.exception_id,
+        history.dbt_valid_from,
+        case
+            when history.dbt_is_deleted = 'True' or history.resolved_date is not null then 1
+            else 0
+        end as is_resolution
+    from history
+),
+
+counted as (
+    select
+        versions.*,
+        sum(versions.is_resolution) over (
+            partition by versions.exception_id
+            order by versions.dbt_valid_from
+            rows between unbounded preceding and current row
+        ) as resolutions_before
+    from versions
+),
+
+-- each occurrence after the first: when a build recorded it
+reopened as (
+    select
+        counted.exception_id,
+        counted.resolutions_before,
+        min(counted.dbt_valid_from) as raised_at
+    from counted
+    where counted.is_resolution = 0 and counted.resolutions_before > 0
+    group by counted.exception_id, counted.resolutions_before
+),
+
+-- per exception: its latest unresolved occurrence (0: the first) and its latest resolution
+occurrences as (
+    select
+        counted.exception_id,
+        coalesce(
+            max(case when counted.is_resolution = 0 then counted.resolutions_before end), 0
+        ) as latest_occurrence,
+        max(counted.resolutions_before) as resolutions,
+        max(case when counted.is_resolution = 1 then counted.dbt_valid_from end)
+            as last_resolved_at
+    from counted
+    group by counted.exception_id
+),
+
+-- the day each exception's current occurrence was raised: the detector's (a hold's day) where
+-- it states one; else the build that recorded it after a resolution; an unresolved detection
+-- the memory last saw resolved (this build's history skipped) came back after that
+-- resolution, dated the day after it (an action of the clearing day does not answer it; once
+-- the history runs, a build of that same day may date it earlier); null for the first
+-- occurrence the warehouse knows
+raised as (
+    select
+        exceptions.*,
+        coalesce(
+            exceptions.raised_date,
+            case
+                when
+                    exceptions.resolved_date is null
+                    and occurrences.resolutions > occurrences.latest_occurrence
+                    then {{ add_days(1, 'cast(occurrences.last_resolved_at as date)') }}
+                else cast(reopened.raised_at as date)
+            end
+        ) as occurrence_raised_date
+    from exceptions
+    left join occurrences on exceptions.exception_id = occurrences.exception_id
+    left join reopened
+        on
+            occurrences.exception_id = reopened.exception_id
+            and occurrences.latest_occurrence = reopened.resolutions_before
+),
+
+-- the latest decision on each exception (it decides the current occurrence or none)
 actions as (
     select * from {{ ref('int_exception_actions_latest') }}
 ),
 
 routed as (
     select
-        exceptions.*,
+        raised.*,
         remembered.first_detected_at,
         actions.action,
         actions.reason as action_reason,
@@ -103,12 +188,12 @@ routed as (
         routing.owning_role,
         routing.sla_days,
         case
-            when remembered.first_seen_date < exceptions.first_seen_date
+            when remembered.first_seen_date < raised.first_seen_date
                 then remembered.first_seen_date
-            else exceptions.first_seen_date
+            else raised.first_seen_date
         end as earliest_first_seen_date,
         case
-            when exceptions.resolved_date is not null then 'resolved'
+            when raised.resolved_date is not null then 'resolved'
             when actions.action = 'waive' then 'waived'
             when actions.action = 'confirm_genuine' then 'confirmed'
             when actions.action = 'acknowledge' then 'acknowledged'
@@ -120,11 +205,14 @@ routed as (
             when 'medium' then 3
             when 'low' then 4
         end as severity_rank
-    from exceptions
-    left join remembered on exceptions.exception_id = remembered.exception_id
-    left join actions on exceptions.exception_id = actions.exception_id
+    from raised
+    left join remembered on raised.exception_id = remembered.exception_id
+    left join actions
+        on
+            raised.exception_id = actions.exception_id
+            and {{ action_answers('actions.action_date', 'raised.occurrence_raised_date') }}
     left join {{ ref('exception_routing') }} as routing
-        on exceptions.exception_type = routing.exception_type
+        on raised.exception_type = routing.exception_type
 )
 
 select
@@ -170,5 +258,6 @@ select
     cast(routed.resolved_at as timestamp) as resolved_at,
     cast(routed.action_reason as {{ dbt.type_string() }}) as action_reason,
     cast(routed.action_actor as {{ dbt.type_string() }}) as action_actor,
-    cast(routed.action_date as date) as action_date
+    cast(routed.action_date as date) as action_date,
+    cast(routed.occurrence_raised_date as date) as raised_date
 from routed

@@ -17,16 +17,22 @@ movements as (
     select * from {{ ref('int_inventory_movements_unioned') }}
     where
         sku <> '{{ var("unresolved_sku") }}'
-        -- a stored date the scan can skip blocks by: a business date is at most a day before
-        -- the UTC date the window is on (the exact condition is below), or it arrived after
-        -- its period's close and is valued on its posting date
-        and (
-            {{ in_load_window('business_date', margin_days=1) }}
-            or source_file in (
-                select late_files.source_file
-                from {{ ref('int_late_posting_periods') }} as late_files
-            )
+        -- a stored date the scan filters by: a business date is at most a day before the UTC
+        -- date the window is on (the exact condition is below)
+        and {{ in_load_window('business_date', margin_days=1) }}
+    {%- if load_window_is_incremental() %}
+    -- or it arrived after its period's close and is valued on its posting date: a selection of
+    -- its own (one condition with an OR kept the date from filtering the scan of every movement)
+    union all
+    select * from {{ ref('int_inventory_movements_unioned') }}
+    where
+        sku <> '{{ var("unresolved_sku") }}'
+        and not coalesce({{ in_load_window('business_date', margin_days=1) }}, false)
+        and source_file in (
+            select late_files.source_file
+            from {{ ref('int_late_posting_periods') }} as late_files
         )
+    {%- endif %}
 ),
 
 locations as (

@@ -57,5 +57,6 @@ select
     || located.source_file || '.' as explanation,
     located.invoice_date as first_seen_date,
     located.invoice_date as last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from located

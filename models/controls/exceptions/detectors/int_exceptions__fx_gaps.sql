@@ -161,5 +161,6 @@ select
     needed.rate_date as first_seen_date,
     needed.rate_date as last_seen_date,
     -- a gap closes when the ERP publishes the rate: the queue's memory records it resolved
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from needed

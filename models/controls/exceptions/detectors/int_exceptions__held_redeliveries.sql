@@ -61,6 +61,8 @@ select
             then greatest(held.released_date, coalesce(held.delivery_date, held.business_date))
         else greatest(landing.reached_date, coalesce(held.delivery_date, held.business_date))
     end as last_seen_date,
-    held.released_date as resolved_date
+    held.released_date as resolved_date,
+    -- an action dated before the day of this hold answered an earlier hold of the path
+    held.held_date as raised_date
 from held
 cross join landing

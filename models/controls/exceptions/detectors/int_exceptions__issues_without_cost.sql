@@ -76,5 +76,6 @@ select
     end || '.' as explanation,
     per_sku.first_seen_date,
     per_sku.last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from per_sku

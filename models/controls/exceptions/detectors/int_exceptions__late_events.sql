@@ -118,7 +118,8 @@ receipt_events as (
             {{ add_days(-1, 'valued.booked_business_date') }},
             (select last_wms_date.last_business_date from last_wms_date)
         ) as last_seen_date,
-        valued.booked_business_date as resolved_date
+        valued.booked_business_date as resolved_date,
+        cast(null as date) as raised_date
     from valued
 ),
 
@@ -173,7 +174,8 @@ journal_events as (
         || late_journals.source_file || ').' as explanation,
         late_journals.source_business_date as first_seen_date,
         {{ add_days(-1, 'late_journals.posting_date') }} as last_seen_date,
-        late_journals.posting_date as resolved_date
+        late_journals.posting_date as resolved_date,
+        cast(null as date) as raised_date
     from late_journals
     {{ join_fx_rate('rates', 'late_journals.source_business_date', 'late_journals.currency_code') }}
 )

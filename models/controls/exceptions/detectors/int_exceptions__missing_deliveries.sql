@@ -112,5 +112,6 @@ select
     end as explanation,
     gaps.due_date as first_seen_date,
     greatest(gaps.last_seen_date, gaps.due_date) as last_seen_date,
-    gaps.resolved_date
+    gaps.resolved_date,
+    cast(null as date) as raised_date
 from gaps

@@ -122,5 +122,6 @@ select
     end || '. Look for a receipt or transfer booked late or missing.' as explanation,
     valued.first_seen_date,
     valued.last_seen_date,
-    valued.resolved_date
+    valued.resolved_date,
+    cast(null as date) as raised_date
 from valued

@@ -77,5 +77,6 @@ select
     || {{ to_text('mismatched.source_row_number') }} || ').' as explanation,
     mismatched.business_date as first_seen_date,
     mismatched.business_date as last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from mismatched

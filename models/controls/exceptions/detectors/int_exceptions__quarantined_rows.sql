@@ -4,6 +4,8 @@
 -- matter still parse: a POS line's quantity x unit price, a marketplace item row's item price,
 -- converted at the file's business date. Where they do not (the quantity or price itself is
 -- unreadable), the impact is unknown and the sales reconciliations carry the amount.
+-- Raised on the day of the load that quarantined the row (raw.load_log loaded_at): the same
+-- path and row number quarantined again by a later content is a new occurrence.
 -- Reads the ingestion source directly: ingestion's own tables have no staging model.
 
 with
@@ -11,7 +13,8 @@ with
 quarantined as (
     select
         quarantine.*,
-        load_log.business_date
+        load_log.business_date,
+        load_log.loaded_at
     from {{ source('ingestion', 'quarantine') }} as quarantine
     left join {{ source('ingestion', 'load_log') }} as load_log
         on quarantine.load_id = load_log.load_id
@@ -110,5 +113,8 @@ select
     end || '; it is in no figure until the source re-delivers it.' as explanation,
     located.business_date as first_seen_date,
     located.business_date as last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    -- the day of the load that quarantined the row: a path logged again with new content
+    -- replaces its quarantined rows, so an action dated before it answered the earlier content
+    cast(located.loaded_at as date) as raised_date
 from located

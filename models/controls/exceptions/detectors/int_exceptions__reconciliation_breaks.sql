@@ -152,5 +152,6 @@ select
     described.explanation,
     described.first_seen_date,
     described.last_seen_date,
-    described.resolved_date
+    described.resolved_date,
+    cast(null as date) as raised_date
 from described

@@ -7,7 +7,9 @@
 -- out; held re-deliveries are held_redelivery exceptions. One row per path (its latest load).
 -- Where no live file existed for the extract and business date when it arrived, the date lacks
 -- its data: the impact is the date's trailing estimate (int_deliveries_assessed), and it is
--- resolved when a later file of that extract and date loads; otherwise it stays open.
+-- resolved when a later file of that extract and date loads; otherwise it stays open. Raised on
+-- the day of the path's latest load (raw.load_log loaded_at): a path logged again (new content,
+-- rejected again) is a new occurrence that an earlier action did not answer.
 -- Reads the ingestion source directly: ingestion's own tables have no staging model.
 
 with
@@ -152,5 +154,8 @@ select
             (select landing.reached_date from landing)
         )
     ) as last_seen_date,
-    assessed.resolved_date
+    assessed.resolved_date,
+    -- the day of the path's latest load: ingestion logs a path again only when its content
+    -- changes, so an action dated before it answered an earlier content of the path
+    cast(assessed.loaded_at as date) as raised_date
 from assessed

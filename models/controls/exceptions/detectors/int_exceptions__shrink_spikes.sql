@@ -160,5 +160,6 @@ select
     || 'adjustments of ' || spikes.location_id || ' that day.' as explanation,
     spikes.observed_date as first_seen_date,
     spikes.observed_date as last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from spikes

@@ -382,5 +382,6 @@ select
     case
         when valued.last_seen_date < valued.last_date
             then {{ add_days(1, 'valued.last_seen_date') }}
-    end as resolved_date
+    end as resolved_date,
+    cast(null as date) as raised_date
 from valued

@@ -90,5 +90,6 @@ select
     || ', mart_available_inventory and mart_demand_forecast behind it.' as explanation,
     worst.first_seen_date,
     worst.last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from worst

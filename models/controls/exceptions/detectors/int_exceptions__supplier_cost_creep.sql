@@ -136,5 +136,6 @@ select
     || '.' as explanation,
     creeping.first_seen_date,
     creeping.last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from creeping

@@ -231,5 +231,6 @@ select
     || ' with a discount or a unit price under the list in that week.' as explanation,
     worst.first_seen_date,
     worst.last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from worst

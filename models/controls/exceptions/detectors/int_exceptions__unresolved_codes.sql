@@ -193,5 +193,6 @@ select
     explained.first_seen_date,
     explained.last_seen_date,
     -- a code stays unresolved until the ERP maps it: the queue's memory records it resolved
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from explained

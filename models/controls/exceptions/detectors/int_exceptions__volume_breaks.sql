@@ -165,5 +165,6 @@ select
         as explanation,
     breaks.observed_date as first_seen_date,
     breaks.observed_date as last_seen_date,
-    cast(null as date) as resolved_date
+    cast(null as date) as resolved_date,
+    cast(null as date) as raised_date
 from breaks

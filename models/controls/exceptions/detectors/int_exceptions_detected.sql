@@ -44,7 +44,8 @@
         cast(typed.explanation as {{ dbt.type_string() }}) as explanation,
         cast(typed.first_seen_date as date) as first_seen_date,
         cast(typed.last_seen_date as date) as last_seen_date,
-        cast(typed.resolved_date as date) as resolved_date
+        cast(typed.resolved_date as date) as resolved_date,
+        cast(typed.raised_date as date) as raised_date
     from {{ ref(exception_model) }} as typed
     {% if not loop.last %}union all{% endif %}
 {% endfor %}

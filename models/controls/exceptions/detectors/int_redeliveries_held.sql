@@ -9,10 +9,11 @@
 -- of the path closes it, the released file's load (an owner's release action made the next
 -- ingestion load it) or the path's next content (the sender withdrew or corrected the held
 -- file: is_withdrawn). Waived when its exception's latest action in seed exception_actions is a
--- waiver dated on or after the day of this hold (the owner keeps the live file): the exception
--- id is the path's, so an earlier waiver answered an earlier hold of the path (the rule
--- ingestion's release_frees states for releases; docs/decisions.md). Reads the ingestion source
--- directly: ingestion's own tables have no staging model.
+-- waiver dated on or after held_date, the day of this hold (the owner keeps the live file): the
+-- exception id is the path's, so an earlier waiver answered an earlier hold of the path (macro
+-- action_answers, the rule ingestion's release_frees states for releases; docs/decisions.md,
+-- "An owner's action answers one occurrence"). Reads the ingestion source directly: ingestion's
+-- own tables have no staging model.
 
 with
 
@@ -92,6 +93,7 @@ assessed as (
         held.rows_loaded,
         held.rows_quarantined,
         held.error_message,
+        cast(held.loaded_at as date) as held_date,
         live.load_id as live_load_id,
         live.source_file as live_source_file,
         live.rows_loaded as live_rows_loaded,
@@ -103,7 +105,7 @@ assessed as (
         coalesce(releases.is_withdrawn, false) as is_withdrawn,
         coalesce(
             actions.action = 'waive'
-            and actions.action_date >= cast(held.loaded_at as date),
+            and {{ action_answers('actions.action_date', 'held.loaded_at') }},
             false
         ) as is_waived
     from held
