@@ -80,10 +80,10 @@ import logging
 import os
 import threading
 import weakref
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -154,11 +154,12 @@ class KeptEngine(NamedTuple):
 
 @dataclass
 class Pending:
-    """An event kept back: the event, its row, whether the run's database has it."""
+    """An event kept back: the event, its row, and the databases ("run", the index) a write of it
+    was begun in (it may be there: see _not_yet_in)."""
 
     event: EventLogEntry
     row: dict[str, Any]
-    in_run_database: bool = False
+    begun_in: set[str] = field(default_factory=set)
 
 
 class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
@@ -174,13 +175,15 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         self._pending_lock = threading.RLock()
         # the timer that writes them within PENDING_SECONDS, while one is pending
         self._timer: threading.Timer | None = None
+        # the first error of a write of them, raised at the storage's next event or flush
+        self._error: Exception | None = None
         # the index connection a burst writes in, per thread: Dagster's own writes of a check's
         # row, called in the burst, use it (see _connect)
         self._in_burst = threading.local()
         # set by compact_planning: only a long range is planned as one event per asset
         self.plan_ranges_compactly = False
         self._home_from_environment = None if base_dir else default_home()
-        STORAGES_WITH_PENDING_EVENTS.add(self)
+        STORAGES.add(self)
         super().__init__(
             base_dir or os.path.join(self._home_from_environment, "history", "runs"),
             inst_data=inst_data,
@@ -273,106 +276,154 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
 
     def store_event(self, event: EventLogEntry) -> None:
         """Dagster's, with a check's planned event stored without the run's dates and a step's
-        per-node events kept back to be written with the others of their burst (see above)."""
+        per-node events kept back to be written with the others of their burst (see above); then
+        the first error of a write of the events kept back, if one failed since the last raise."""
         event = without_run_partitions(event)
         with self._pending_lock:
-            if is_kept_back(event):
-                # its row now: an event that cannot be stored fails the step that logged it
+            kept_back = is_kept_back(event)
+            if kept_back:
+                # its row now: an event that cannot be serialized fails the step that logged it
                 self._pending.append(Pending(event, self._event_to_row(event)))
                 if len(self._pending) >= PENDING_EVENTS:
-                    error = self._write_pending()
-                    if error is not None:
-                        raise error  # to the step logging: the burst's event it could not store
-                self._write_pending_in_time_later()
-                return
+                    self._write_pending()
+                else:
+                    self._write_pending_in_time_later()
+            else:
+                self._write_pending()
+        if not kept_back:
+            super().store_event(event)
+        self._raise_error()
+
+    def flush(self) -> None:
+        """Write the events kept back now; raise the first error of a write of them since the
+        last raise."""
+        with self._pending_lock:
             self._write_pending()
-        super().store_event(event)
+        self._raise_error()
+
+    def _raise_error(self) -> None:
+        with self._pending_lock:
+            error, self._error = self._error, None
+        if error is not None:
+            raise error
 
     def _write_pending_in_time_later(self) -> None:
-        """Write the events kept back within PENDING_SECONDS, if nothing has written them
-        before: a burst is not kept longer while the step logs nothing else (a long model, a
-        long test). A timer is started whenever events are kept back and none is pending (also
-        after a write that left some kept back). Called with _pending_lock held."""
-        if self._pending and self._timer is None:
+        """A timer, unless one is pending: a burst is not kept longer than PENDING_SECONDS while
+        the step logs nothing else (a long model, a long test). Called with _pending_lock
+        held."""
+        if self._timer is None:
             self._timer = threading.Timer(PENDING_SECONDS, self._write_pending_in_time)
-            self._timer.daemon = True  # at the process's exit, written by write_pending_at_exit
+            self._timer.daemon = True  # at the process's exit, write_pending_at_exit
             self._timer.start()
 
     def _write_pending_in_time(self) -> None:
         with self._pending_lock:
+            if self._timer is not threading.current_thread():
+                return  # cancelled by dispose
             self._timer = None
             try:
                 self._write_pending()
-            except BaseException as error:  # noqa: BLE001 (kept back, for the next timer)
-                LOGGER.error(
-                    "orchestration.event_log: the events kept back were not written in time "
-                    "(kept back, written at the next use): %r",
-                    error,
-                )
+            finally:
+                if self._pending:  # an interrupt kept them back: another timer
+                    self._write_pending_in_time_later()
 
-    def _write_pending(self) -> Exception | None:
-        """_write_pending_now, then a timer for what it left kept back, if any."""
-        try:
-            return self._write_pending_now()
-        finally:
-            self._write_pending_in_time_later()
-
-    def _write_pending_now(self) -> Exception | None:
+    def _write_pending(self) -> None:
         """The events kept back, as Dagster's store_event writes each (the run's database, then
         the index: asset events with their tags and the asset's latest event, check events with
-        the check's execution row), in one transaction per database. Called with _pending_lock
-        held. If the burst's transactions fail, its events are written one by one instead; one
-        that fails then is not stored further (what it wrote stays, as with Dagster's own
-        store_event), its error logged and returned (the first one's), and the others are
-        written: a failing event never blocks the storage's later events or reads. An interrupt
-        (the run terminated, Ctrl-C, an exit) keeps back what was not written and is raised:
-        nothing is written twice."""
+        the check's execution row), in one transaction per database, once more if a database
+        was locked. Called with _pending_lock held. If the write fails otherwise, its events are
+        written one by one (an event the index refuses does not hold back the others). An event
+        that cannot be written is logged with its run and type, not tried again, and the first
+        error is kept for the storage's next event or flush: never raised here, so a read, the
+        timer or another step's event is not failed by it. An interrupt (the run terminated,
+        Ctrl-C, an exit) keeps back what was not written and is raised; nothing is written
+        twice (see _not_yet_in)."""
         pending, self._pending = self._pending, []
-        if not pending:
-            return None
-        first_error = None
+        done = 0  # written, or logged as not stored
         try:
-            self._write_burst(pending)
-        except Exception:  # noqa: BLE001 (written one by one below)
-            for number, entry in enumerate(pending):
-                try:
-                    self._write_burst([entry])
-                except Exception as error:  # noqa: BLE001 (not stored, as Dagster's store_event)
-                    LOGGER.error(
-                        "orchestration.event_log: a %s event of run %s could not be stored (%s "
-                        "its run's database): %s",
-                        entry.event.dagster_event_type.value,
-                        entry.row["run_id"],
-                        "in" if entry.in_run_database else "not in",
-                        error,
-                        exc_info=error,
-                    )
-                    first_error = first_error or error
-                except BaseException:
-                    # kept back, an interrupt (the run terminated, Ctrl-C, an exit) as an error
-                    # (the run-row flags stop a second write; the index's is all or nothing)
-                    self._pending = pending[number:] + self._pending
-                    raise
+            error = self._write_retried(pending) if pending else None
+            if error is None or is_busy(error) or len(pending) == 1:
+                done = len(pending)
+                self._not_stored(pending, error)
+                return
+            for entry in pending:
+                error = self._write_retried([entry])
+                done += 1
+                self._not_stored([entry], error)
         except BaseException:
-            self._pending = pending + self._pending
+            self._pending = pending[done:] + self._pending
             raise
-        return first_error
 
-    def _write_run_rows(self, entries: list[Pending]) -> None:
-        for run_id in dict.fromkeys(e.row["run_id"] for e in entries if not e.in_run_database):
-            mine = [e for e in entries if e.row["run_id"] == run_id and not e.in_run_database]
-            with self.run_connection(run_id) as conn:
-                conn.execute(SqlEventLogStorageTable.insert(), [e.row for e in mine])
-            for e in mine:
-                e.in_run_database = True
+    def _write_retried(self, entries: list[Pending]) -> Exception | None:
+        """_write_burst, once more if a database was locked; its error if it failed."""
+        try:
+            self._write_burst(entries)
+        except Exception as error:  # noqa: BLE001 (returned, see _write_pending)
+            if not is_busy(error):
+                return error
+            try:
+                self._write_burst(entries)
+            except Exception as again:  # noqa: BLE001
+                return again
+        return None
+
+    def _not_stored(self, entries: list[Pending], error: BaseException | None) -> None:
+        """If error: log each entry as maybe missing (its write failed: the run's database, the
+        index or both may lack it), keep the first error."""
+        if error is None:
+            return
+        for entry in entries:
+            LOGGER.error(
+                "orchestration.event_log: a %s event of run %s may be missing from Dagster's "
+                "history (its write failed, not tried again): %s",
+                entry.event.dagster_event_type.value,
+                entry.row["run_id"],
+                error,
+            )
+        if entries and isinstance(error, Exception) and self._error is None:
+            self._error = error
+
+    def _not_yet_in(self, conn: sa.Connection, database: str, entries: list[Pending]) -> list:
+        """The entries not in this database yet. One whose write was begun in it before may be
+        there (its transaction committed, and an interrupt or an error came before the write
+        returned): looked up by its serialized event, skipped if found. Marks the others begun.
+        Only a retried write looks up anything."""
+        begun = [e.row["event"] for e in entries if database in e.begun_in]
+        found: Counter[str] = Counter()
+        if begun:
+            table = SqlEventLogStorageTable
+            found.update(
+                conn.execute(
+                    sa.select(table.c.event).where(
+                        table.c.run_id.in_({e.row["run_id"] for e in entries}),
+                        table.c.event.in_(begun),
+                    )
+                ).scalars()
+            )
+        missing = []
+        for entry in entries:
+            if database in entry.begun_in and found[entry.row["event"]] > 0:
+                found[entry.row["event"]] -= 1
+                continue
+            entry.begun_in.add(database)
+            missing.append(entry)
+        return missing
 
     def _write_burst(self, entries: list[Pending]) -> None:
-        self._write_run_rows(entries)
+        for run_id in dict.fromkeys(e.row["run_id"] for e in entries):
+            with self.run_connection(run_id) as conn:
+                mine = [e for e in entries if e.row["run_id"] == run_id]
+                missing = self._not_yet_in(conn, "run", mine)
+                if missing:
+                    conn.execute(SqlEventLogStorageTable.insert(), [e.row for e in missing])
         to_index = [e for e in entries if e.event.dagster_event_type in INDEXED]
         if not to_index:
             return
-        indexed = [e.event for e in to_index]
         with self.index_transaction() as conn:
+            to_index = self._not_yet_in(conn, INDEX_SHARD, to_index)
+            if not to_index:
+                return
+            indexed = [e.event for e in to_index]
             inserted = conn.execute(
                 SqlEventLogStorageTable.insert().returning(
                     SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
@@ -442,11 +493,16 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         super().wipe()
 
     def dispose(self) -> None:
-        STORAGES_WITH_PENDING_EVENTS.discard(self)
+        """Dagster's, after writing the events kept back (and raising the first error of a
+        write of them); what an interrupt leaves kept back is written at the next use or the
+        process's exit, not by the timer."""
         try:
-            with self._pending_lock:
-                self._write_pending()
+            self.flush()
         finally:
+            with self._pending_lock:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
             try:
                 with self._db_lock:
                     self._dispose_engines()
@@ -460,17 +516,39 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             each.engine.dispose()
 
 
-# every storage not yet disposed, whose events kept back are written at the process's exit
-STORAGES_WITH_PENDING_EVENTS: "weakref.WeakSet[ConcordSqliteEventLogStorage]" = weakref.WeakSet()
+# every storage of this process, whose events kept back are written at its exit
+STORAGES: "weakref.WeakSet[ConcordSqliteEventLogStorage]" = weakref.WeakSet()
 
 
 @atexit.register
 def write_pending_at_exit() -> None:
-    """The events kept back by storages never disposed (a script, a run's process that exits
-    without closing its instance): written, not lost with the process."""
-    for storage in list(STORAGES_WITH_PENDING_EVENTS):
-        with storage._pending_lock:  # noqa: SLF001
-            storage._write_pending_now()  # noqa: SLF001
+    """The events kept back by storages not disposed (a script, a run's process that exits
+    without closing its instance, a dispose interrupted): written, not lost with the process;
+    each storage in its own right (one that fails, logged, stops no other)."""
+    for storage in list(STORAGES):
+        try:
+            storage.flush()
+        except BaseException as error:  # noqa: BLE001 (logged: the process is exiting)
+            with storage._pending_lock:  # noqa: SLF001
+                lost, storage._pending = storage._pending, []  # noqa: SLF001
+            LOGGER.error("orchestration.event_log: at the process's exit: %r", error)
+            storage._not_stored(lost, error)  # noqa: SLF001
+
+
+def forget_pending_in_a_child() -> None:
+    """A forked child (a multiprocessing worker) starts with none of its parent's events kept
+    back (the parent writes them), no timer (not inherited) and free locks."""
+    for storage in list(STORAGES):
+        storage._pending_lock = threading.RLock()  # noqa: SLF001
+        storage._pending, storage._timer, storage._error = [], None, None  # noqa: SLF001
+
+
+os.register_at_fork(after_in_child=forget_pending_in_a_child)
+
+
+def is_busy(error: Exception) -> bool:
+    """SQLite's SQLITE_BUSY: another process held the database through the busy timeout."""
+    return "database is locked" in str(error)
 
 
 def is_kept_back(event: EventLogEntry) -> bool:

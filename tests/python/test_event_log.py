@@ -560,8 +560,8 @@ def test_a_burst_that_fails_midway_is_written_one_by_one_nothing_lost_or_doubled
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A check's row cannot be written once (the index locked a moment) in the middle of a
-    burst: the burst's index transaction is undone and its events written one by one, so every
-    event is in the run's database and the index once, and every check has its row."""
+    burst: the burst's index transaction is undone and the burst written again, so every event
+    is in the run's database and the index once, and every check has its row."""
     from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 
     monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
@@ -691,5 +691,185 @@ def test_events_kept_back_are_written_when_the_process_exits_without_dispose(hom
     read = reader.all_logs("run-e")
     assert [e.dagster_event_type for e in read] == [
         e.dagster_event_type for e in dbt_node_events("run-e", "orders", ["not_null"])
+    ]
+    reader.dispose()
+
+
+def locked(*_args):  # noqa: ANN202
+    """A write that finds the database locked through SQLite's busy timeout."""
+    import sqlalchemy as sa
+
+    raise sa.exc.OperationalError("insert", {}, sqlite3.OperationalError("database is locked"))
+
+
+def test_a_storage_failure_of_a_burst_fails_the_storages_next_event_and_is_logged(
+    home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The index stays locked through a burst's write and its one retry, the burst written by a
+    read (or the timer, or a run's other process): the read is served, the storage's next event
+    raises the error (the step or run fails, as Dagster's own store_event would make it), once;
+    each event of the failed write is logged with its run and type."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    writer = instance_at(home)
+    storage = writer.event_log_storage
+    tries = []
+
+    def locked_index() -> Iterator:
+        tries.append(True)
+        locked()
+
+    logged = dbt_node_events("run-a", "orders", ["not_null"])
+    for entry in logged:
+        storage.store_event(entry)
+    monkeypatch.setattr(storage, "index_transaction", locked_index)
+    assert writer.all_logs("run-a") == logged  # the read: served, the burst written meanwhile
+    monkeypatch.undo()
+    assert len(tries) == 2  # the burst, retried once
+    with pytest.raises(Exception, match="database is locked"):
+        storage.store_event(log_entry("run-a", "the step's next event"))
+    storage.store_event(log_entry("run-a", "the step's failure"))
+    assert [e.user_message for e in writer.all_logs("run-a")[len(logged) :]] == [
+        "the step's next event",
+        "the step's failure",
+    ]
+    assert index_rows(home, "run-a") == []
+    messages = [r.getMessage() for r in caplog.records if r.name == "orchestration.event_log"]
+    assert len(messages) == len(logged)
+    for message, entry in zip(messages, logged, strict=True):
+        assert f"{entry.dagster_event_type.value} event of run run-a" in message
+        assert "database is locked" in message
+    writer.dispose()
+
+
+@pytest.mark.parametrize("database", ["run_connection", "index_transaction"])
+def test_an_interrupt_right_after_a_bursts_commit_writes_no_event_twice(
+    home: Path, monkeypatch: pytest.MonkeyPatch, database: str
+) -> None:
+    """The run is terminated just after a burst's transaction committed, before its write
+    returned: what is written again later is only what was not committed, no event twice."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    real = getattr(storage, database)
+    interrupted = []
+
+    @contextlib.contextmanager
+    def committed_then_interrupted(*args: str) -> Iterator:
+        with real(*args) as conn:
+            yield conn
+        if not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt  # the transaction is committed
+
+    monkeypatch.setattr(storage, database, committed_then_interrupted)
+    logged = dbt_node_events("run-b", "orders", ["not_null"])
+    for entry in logged:
+        storage.store_event(entry)
+    with pytest.raises(KeyboardInterrupt):
+        storage.store_event(log_entry("run-b", "the step's failure"))
+    storage.store_event(log_entry("run-b", "the run's failure"))
+    read = reader.all_logs("run-b")
+    assert read[: len(logged)] == logged
+    assert [e.user_message for e in read[len(logged) :]] == ["the run's failure"]
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-b")] == mirrored
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        assert index.execute("select count(*) from asset_check_executions").fetchone() == (1,)
+    writer.dispose()
+    reader.dispose()
+
+
+def run_script(body: str) -> None:
+    """body run by a Python process with the project and this folder on its path, its
+    DAGSTER_HOME this test's, events kept back until written by a use, a dispose or the exit."""
+    script = (
+        "import os, sys\n"
+        f"sys.path[:0] = [{str(PROJECT_ROOT)!r}, {str(Path(__file__).parent)!r}]\n"
+        "import dagster as dg\n"
+        "from orchestration import event_log\n"
+        "from test_event_log import dbt_node_events, log_entry\n"
+        "event_log.PENDING_SECONDS = 600\n"
+        "instance = dg.DagsterInstance.get()\n"
+        "storage = instance.event_log_storage\n"
+    )
+    subprocess.run([sys.executable, "-c", script + body], check=True, timeout=120)
+
+
+def test_events_kept_back_by_an_interrupted_dispose_are_written_at_the_exit(home: Path) -> None:
+    """Ctrl-C while the instance is disposed, and the process exits at once: the events still
+    kept back are written at its exit, not lost with a pending timer."""
+    run_script(
+        "for entry in dbt_node_events('run-c', 'orders', ['not_null']):\n"
+        "    storage.store_event(entry)\n"
+        "real = storage.index_transaction\n"
+        "def interrupted():\n"
+        "    storage.index_transaction = real\n"
+        "    raise KeyboardInterrupt\n"
+        "storage.index_transaction = interrupted\n"
+        "try:\n"
+        "    instance.dispose()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    logged = dbt_node_events("run-c", "orders", ["not_null"])
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-c")] == mirrored
+    reader = instance_at(home)
+    assert [e.dagster_event_type for e in reader.all_logs("run-c")] == [
+        e.dagster_event_type for e in logged
+    ]
+    reader.dispose()
+
+
+def test_at_the_exit_a_storage_that_cannot_write_stops_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At the process's exit, each storage's events kept back are written in its own right:
+    one interrupted (or failing) does not leave another's unwritten; its own are logged."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    first = ConcordSqliteEventLogStorage(base_dir=str(tmp_path / "first"))
+    second = ConcordSqliteEventLogStorage(base_dir=str(tmp_path / "second"))
+    for storage, run_id in ((first, "run-1"), (second, "run-2")):
+        for entry in dbt_node_events(run_id, "orders", ["not_null"]):
+            storage.store_event(entry)
+
+    def interrupted() -> Iterator:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(first, "index_transaction", interrupted)
+    monkeypatch.setattr(event_log, "STORAGES", [first, second])  # in this order
+    event_log.write_pending_at_exit()
+    with sqlite3.connect(tmp_path / "second" / "index.db") as index:
+        assert index.execute("select count(*) from event_logs").fetchone() == (3,)
+    messages = [r.getMessage() for r in caplog.records if r.name == "orchestration.event_log"]
+    assert any("event of run run-1" in m for m in messages), messages
+    monkeypatch.undo()
+    first.dispose()
+    second.dispose()
+
+
+def test_a_forked_child_does_not_write_the_events_its_parent_kept_back(home: Path) -> None:
+    """A forked child (a multiprocessing worker) exits, or logs, while its parent keeps events
+    back: the parent writes them, once; the child writes only its own."""
+    run_script(
+        "for entry in dbt_node_events('run-f', 'orders', ['not_null']):\n"
+        "    storage.store_event(entry)\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    sys.exit(0)\n"
+        "os.waitpid(child, 0)\n"
+    )
+    logged = dbt_node_events("run-f", "orders", ["not_null"])
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-f")] == mirrored
+    reader = instance_at(home)
+    assert [e.dagster_event_type for e in reader.all_logs("run-f")] == [
+        e.dagster_event_type for e in logged
     ]
     reader.dispose()
