@@ -57,13 +57,18 @@ statement returning their ids, the asset tags in one, each asset's latest event 
 and each check's execution row by Dagster's own writes, given the burst's transaction. They are
 written before any other event is stored (a step's start or end, a log message, the run's end)
 and before any read or write of this storage, so this process never reads without them and its
-next event follows them; at the latest when the storage is disposed or the process exits. A
-burst whose write fails is written one by one; an event that fails then is not tried again (what
-it wrote stays, as with Dagster's own store_event): its error is logged, and raised to the step
-whose event filled the burst, and it blocks no other event or read. An interrupt while they are
-written (the run terminated, Ctrl-C, an exit) keeps them back, written at the next use, none
-twice; a timer is started whenever some are kept back and none is pending. Another process sees
-them when they are written; a process killed outright (SIGKILL, a crash) loses the ones kept back
+next event follows them; at the latest when the storage is disposed or the process exits (each
+storage in its own right; a forked child leaves its parent's to the parent). A write that fails
+is tried once more if the database was locked (SQLITE_BUSY through the busy timeout), else
+event by event (an event the index refuses does not hold back the others); an event whose write
+fails then is not tried again (what it wrote stays, as with Dagster's own store_event), it is
+logged with its run and type, and the first such error is raised by the storage's next
+store_event before it stores its event (the step or run fails, as when Dagster's store_event
+raises), flush or dispose, never by a read or the timer. An interrupt while they are written
+(the run terminated, Ctrl-C, an exit) keeps back what was not written, written at the next use
+or the exit; a write after an interrupt or an error skips what a committed transaction already
+holds (looked up by the serialized event), so none is written twice. Another process sees them
+when they are written; a process killed outright (SIGKILL, a crash) loses the ones kept back
 (up to 1,000 events, or 1 s of them), as it would lose those not yet recorded.
 
 Everything else (files, schema, migrations, readers such as the webserver and the daemon) is
@@ -276,23 +281,25 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
 
     def store_event(self, event: EventLogEntry) -> None:
         """Dagster's, with a check's planned event stored without the run's dates and a step's
-        per-node events kept back to be written with the others of their burst (see above); then
-        the first error of a write of the events kept back, if one failed since the last raise."""
+        per-node events kept back to be written with the others of their burst (see above).
+        The first error of a write of the events kept back since the last raise is raised before
+        the event is stored (as by Dagster's store_event: this event is not stored, the step or
+        run fails and stores its failure)."""
         event = without_run_partitions(event)
         with self._pending_lock:
-            kept_back = is_kept_back(event)
-            if kept_back:
+            self._raise_error()
+            if is_kept_back(event):
                 # its row now: an event that cannot be serialized fails the step that logged it
                 self._pending.append(Pending(event, self._event_to_row(event)))
                 if len(self._pending) >= PENDING_EVENTS:
                     self._write_pending()
+                    self._raise_error()
                 else:
                     self._write_pending_in_time_later()
-            else:
-                self._write_pending()
-        if not kept_back:
-            super().store_event(event)
-        self._raise_error()
+                return
+            self._write_pending()
+            self._raise_error()
+        super().store_event(event)
 
     def flush(self) -> None:
         """Write the events kept back now; raise the first error of a write of them since the
@@ -323,9 +330,11 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             self._timer = None
             try:
                 self._write_pending()
-            finally:
-                if self._pending:  # an interrupt kept them back: another timer
-                    self._write_pending_in_time_later()
+            except BaseException as error:  # noqa: BLE001 (kept back: written by another timer)
+                LOGGER.error(
+                    "orchestration.event_log: the timer's write was interrupted: %r", error
+                )
+                self._write_pending_in_time_later()
 
     def _write_pending(self) -> None:
         """The events kept back, as Dagster's store_event writes each (the run's database, then
@@ -395,7 +404,7 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             found.update(
                 conn.execute(
                     sa.select(table.c.event).where(
-                        table.c.run_id.in_({e.row["run_id"] for e in entries}),
+                        table.c.run_id.in_(list(dict.fromkeys(e.row["run_id"] for e in entries))),
                         table.c.event.in_(begun),
                     )
                 ).scalars()
