@@ -52,13 +52,14 @@ planned events, check evaluations and their planned events, step outputs) are ke
 written together (docs/decisions.md, "A step's events written in bursts"): at most
 `PENDING_EVENTS` of them and for at most `PENDING_SECONDS` (a timer writes them when the step
 logs nothing else meanwhile, so a long build's results still show live in the UI), in order, in
-one transaction per database: the run's rows in one statement, the index's rows in one
-statement returning their ids, the asset tags in one, each asset's latest event once per burst,
-and each check's execution row by Dagster's own writes, given the burst's transaction. They are
-written before any other event is stored (a step's start or end, a log message, the run's end)
-and before any read or write of this storage, so this process never reads without them and its
-next event follows them; at the latest when the storage is disposed or the process exits (each
-storage in its own right; a forked child leaves its parent's to the parent). A write that fails
+one transaction per database: the run's rows in one statement, the index's rows one INSERT ...
+RETURNING each (SQLAlchemy on SQLite; their ids in order), the asset tags in one statement,
+each asset's latest event once per burst, and each check's execution row by Dagster's own
+writes, given the burst's transaction. They are written before any other event is stored (a
+step's start or end, a log message, the run's end) and before any read or write of this
+storage, so this process never reads without them and its next event follows them; at the
+latest when the storage is disposed or the process exits (each storage in its own right; a
+forked child leaves its parent's to the parent). A write that fails
 is tried once more if the database was locked (SQLITE_BUSY through the busy timeout), else
 event by event (an event the index refuses does not hold back the others); an event whose write
 fails then is not tried again (what it wrote stays, as with Dagster's own store_event), it is
@@ -347,9 +348,12 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         timer or another step's event is not failed by it. An interrupt (the run terminated,
         Ctrl-C, an exit) keeps back what was not written and is raised; nothing is written
         twice (see _not_yet_in)."""
-        pending, self._pending = self._pending, []
+        pending: list[Pending] = []
         done = 0  # written, or logged as not stored
         try:
+            # taken inside the try: an interrupt between these two lines leaves them in place
+            pending = self._pending
+            self._pending = []
             error = self._write_retried(pending) if pending else None
             if error is None or is_busy(error) or len(pending) == 1:
                 done = len(pending)
@@ -360,7 +364,8 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
                 done += 1
                 self._not_stored([entry], error)
         except BaseException:
-            self._pending = pending[done:] + self._pending
+            if self._pending is not pending:
+                self._pending = pending[done:] + self._pending
             raise
 
     def _write_retried(self, entries: list[Pending]) -> Exception | None:
@@ -546,10 +551,15 @@ def write_pending_at_exit() -> None:
 
 def forget_pending_in_a_child() -> None:
     """A forked child (a multiprocessing worker) starts with none of its parent's events kept
-    back (the parent writes them), no timer (not inherited) and free locks."""
+    back (the parent writes them), no timer (not inherited), free locks (this storage's and
+    Dagster's database lock, which the parent's timer may hold at the fork) and no connection of
+    its parent's (dropped, not closed: they are the parent's; the child opens its own)."""
     for storage in list(STORAGES):
         storage._pending_lock = threading.RLock()  # noqa: SLF001
+        storage._db_lock = threading.Lock()  # noqa: SLF001
         storage._pending, storage._timer, storage._error = [], None, None  # noqa: SLF001
+        storage._engines = OrderedDict()  # noqa: SLF001
+        storage._found_in_index = set()  # noqa: SLF001
 
 
 os.register_at_fork(after_in_child=forget_pending_in_a_child)

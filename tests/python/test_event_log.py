@@ -7,6 +7,7 @@ a ranged run is planned once per asset, its checks' rows completed, its schema l
 remembered."""
 
 import contextlib
+import inspect
 import shutil
 import sqlite3
 import subprocess
@@ -556,7 +557,7 @@ def test_events_kept_back_are_written_within_the_time_bound_without_another_even
     reader.dispose()
 
 
-def test_a_burst_that_fails_midway_is_written_one_by_one_nothing_lost_or_doubled(
+def test_a_burst_whose_index_is_locked_a_moment_is_written_again_whole_none_lost_or_doubled(
     home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A check's row cannot be written once (the index locked a moment) in the middle of a
@@ -780,6 +781,59 @@ def test_an_interrupt_right_after_a_bursts_commit_writes_no_event_twice(
     reader.dispose()
 
 
+def first_lines_of_a_write() -> list[int]:
+    """The lines of _write_pending from its first statement to its first write: where an
+    interrupt (a signal's exception) can land before anything is written."""
+    code = ConcordSqliteEventLogStorage._write_pending.__code__
+    lines = sorted({line for _, _, line in code.co_lines() if line is not None})
+    source = inspect.getsource(ConcordSqliteEventLogStorage._write_pending).splitlines()
+    first_write = next(i for i, text in enumerate(source) if "_write_retried(" in text)
+    last = code.co_firstlineno + first_write
+    return [line for line in lines if code.co_firstlineno < line <= last]
+
+
+@pytest.mark.parametrize("line", first_lines_of_a_write())
+def test_an_interrupt_as_a_write_takes_the_kept_back_events_loses_none(
+    home: Path, monkeypatch: pytest.MonkeyPatch, line: int
+) -> None:
+    """An interrupt on any line of a write before its first statement reaches a database (as the
+    kept-back events are taken over) keeps them all back, written once later."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    logged = dbt_node_events("run-t", "orders", ["not_null"])
+    for entry in logged:
+        storage.store_event(entry)
+    code = ConcordSqliteEventLogStorage._write_pending.__code__
+    fired: list[int] = []
+
+    def tracer(frame, event, _arg):  # noqa: ANN001, ANN202
+        if frame.f_code is not code:
+            return None
+
+        def on_line(frame, event, _arg):  # noqa: ANN001, ANN202
+            if event == "line" and frame.f_lineno == line and not fired:
+                fired.append(line)
+                raise KeyboardInterrupt  # as a signal handler's exception landing there
+            return on_line
+
+        return on_line
+
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            storage.store_event(log_entry("run-t", "the step's failure"))
+    finally:
+        sys.settrace(None)
+    assert fired == [line]
+    storage.store_event(log_entry("run-t", "the run's failure"))
+    read = reader.all_logs("run-t")
+    assert read[: len(logged)] == logged
+    assert [e.user_message for e in read[len(logged) :]] == ["the run's failure"]
+    writer.dispose()
+    reader.dispose()
+
+
 def run_script(body: str) -> None:
     """body run by a Python process with the project and this folder on its path, its
     DAGSTER_HOME this test's, events kept back until written by a use, a dispose or the exit."""
@@ -870,5 +924,39 @@ def test_a_forked_child_does_not_write_the_events_its_parent_kept_back(home: Pat
     reader = instance_at(home)
     assert [e.dagster_event_type for e in reader.all_logs("run-f")] == [
         e.dagster_event_type for e in logged
+    ]
+    reader.dispose()
+
+
+def test_a_child_forked_while_the_parent_writes_can_use_its_storage(home: Path) -> None:
+    """A child forked while its parent's timer holds Dagster's database lock (writing a burst)
+    reads and writes its storage: the lock, held by a thread the child does not have, and the
+    parent's connections are not the child's."""
+    run_script(
+        "import signal, threading\n"
+        "for entry in dbt_node_events('run-k', 'orders', ['not_null']):\n"
+        "    storage.store_event(entry)\n"
+        "held, release = threading.Event(), threading.Event()\n"
+        "def timer_writing():\n"
+        "    with storage._db_lock:\n"
+        "        held.set()\n"
+        "        release.wait()\n"
+        "writer = threading.Thread(target=timer_writing)\n"
+        "writer.start()\n"
+        "held.wait()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    signal.alarm(20)\n"
+        "    storage.get_records_for_run('run-k')\n"
+        "    storage.store_event(log_entry('run-k', 'the child'))\n"
+        "    os._exit(0)\n"
+        "release.set()\n"
+        "writer.join()\n"
+        "_, status = os.waitpid(child, 0)\n"
+        "assert status == 0, f'the child ended with status {status}'\n"
+    )
+    reader = instance_at(home)
+    assert [e.user_message for e in reader.all_logs("run-k") if not e.is_dagster_event] == [
+        "the child"
     ]
     reader.dispose()
