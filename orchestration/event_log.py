@@ -42,12 +42,35 @@ one) costs Dagster four things per asset and date that an operator does not read
   (Dagster never drops one; a replaced index database is looked up again);
 * a materialization per asset and date after the step (what the UI's partition status reads,
   kept), each written as its own two transactions with SQLAlchemy statements built per event:
-  partition materializations (a ranged run's burst) are kept back and written together
-  (`PENDING_MATERIALIZATIONS` at most), in order, before any other event is stored and before any
-  read or write of this storage, so that this process never reads without them and the run's
-  next event (a check, the step's end) follows them. Another process sees them when they are
-  written; a process killed in the burst loses the ones kept back, as it would lose those not
-  yet recorded.
+  they are written in bursts, as a dbt step's events are (below).
+
+A day's dbt step logs about 2,000 events (per model its output and materialization, per data
+test its evaluation, and before the run each one's planned event), each stored by Dagster as
+up to four statements built and executed one by one in two transactions: a quarter of the
+Dagster process's time in a day's run. These events (`KEPT_BACK`: materializations, their
+planned events, check evaluations and their planned events, step outputs) are kept back and
+written together (docs/decisions.md, "A step's events written in bursts"): at most
+`PENDING_EVENTS` of them and for at most `PENDING_SECONDS` (a timer writes them when the step
+logs nothing else meanwhile, so a long build's results still show live in the UI), in order, in
+one transaction per database: the run's rows in one statement, the index's rows one INSERT ...
+RETURNING each (SQLAlchemy on SQLite; their ids in order), the asset tags in one statement,
+each asset's latest event once per burst, and each check's execution row by Dagster's own
+writes, given the burst's transaction. They are written before any other event is stored (a
+step's start or end, a log message, the run's end) and before any read or write of this
+storage, so this process never reads without them and its next event follows them; at the
+latest when the storage is disposed or the process exits (each storage in its own right; a
+forked child leaves its parent's to the parent). A write that fails
+is tried once more if the database was locked (SQLITE_BUSY through the busy timeout), else
+event by event (an event the index refuses does not hold back the others); an event whose write
+fails then is not tried again (what it wrote stays, as with Dagster's own store_event), it is
+logged with its run and type, and the first such error is raised by the storage's next
+store_event before it stores its event (the step or run fails, as when Dagster's store_event
+raises), flush or dispose, never by a read or the timer. An interrupt while they are written
+(the run terminated, Ctrl-C, an exit) keeps back what was not written, written at the next use
+or the exit; a write after an interrupt or an error skips what a committed transaction already
+holds (looked up by the serialized event), so none is written twice. Another process sees them
+when they are written; a process killed outright (SIGKILL, a crash) loses the ones kept back
+(up to 1,000 events, or 1 s of them), as it would lose those not yet recorded.
 
 Everything else (files, schema, migrations, readers such as the webserver and the daemon) is
 Dagster's own: a DAGSTER_HOME written by this storage opens with the default one and back.
@@ -58,17 +81,20 @@ not told which folder its dagster.yaml came from); an instance opened from anoth
 refused rather than written into the wrong history.
 """
 
+import atexit
+import logging
 import os
 import threading
-from collections import OrderedDict
+import weakref
+from collections import Counter, OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from dagster._config import Field, StringSource
-from dagster._core.events import DagsterEventType
+from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqlEventLogStorageTable, SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
@@ -76,13 +102,31 @@ from dagster._serdes import ConfigurableClassData
 from dagster_shared.record import replace
 from sqlalchemy.pool import QueuePool
 
+LOGGER = logging.getLogger(__name__)
 # Databases kept open: the index, the run being written, and a few a reader looks at.
 OPEN_DATABASES = 16
-# Partition materializations kept back to be written together (see above).
-PENDING_MATERIALIZATIONS = 1000
+# A step's per-node events kept back to be written together (see above): at most this many,
+PENDING_EVENTS = 1000
+# and for at most this long (so that a long build's results still show live in the UI)
+PENDING_SECONDS = 1.0
+# The events kept back: what a dbt build logs per model and per data test. Their storage writes
+# the run's database and the index (rows, asset tags, the asset's latest event, the check's
+# execution row), nothing else; an event of any other type (a step's or run's start or end, a
+# log message) is stored after them, at once.
+KEPT_BACK = frozenset(
+    {
+        DagsterEventType.ASSET_MATERIALIZATION,
+        DagsterEventType.ASSET_MATERIALIZATION_PLANNED,
+        DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED,
+        DagsterEventType.ASSET_CHECK_EVALUATION,
+        DagsterEventType.STEP_OUTPUT,
+    }
+)
 # A run of at most this many dates is planned per date, as Dagster does (compact_planning)
 PLAN_PER_DATE_UP_TO = 31
 INDEX_SHARD = "index"
+# events Dagster's SQLite storage also stores in the index database
+INDEXED = ASSET_EVENTS | ASSET_CHECK_EVENTS
 
 
 def default_home() -> str:
@@ -116,11 +160,12 @@ class KeptEngine(NamedTuple):
 
 @dataclass
 class Pending:
-    """A materialization kept back: the event, its row, whether the run's database has it."""
+    """An event kept back: the event, its row, and the databases ("run", the index) a write of it
+    was begun in (it may be there: see _not_yet_in)."""
 
     event: EventLogEntry
     row: dict[str, Any]
-    in_run_database: bool = False
+    begun_in: set[str] = field(default_factory=set)
 
 
 class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
@@ -131,12 +176,20 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines: OrderedDict[str, KeptEngine] = OrderedDict()
         # tables and asset-table columns found in the index database (see has_table)
         self._found_in_index: set[tuple[str, str]] = set()
-        # partition materializations kept back, written by _write_pending (see above)
+        # a step's events kept back, written by _write_pending (see above)
         self._pending: list[Pending] = []
         self._pending_lock = threading.RLock()
+        # the timer that writes them within PENDING_SECONDS, while one is pending
+        self._timer: threading.Timer | None = None
+        # the first error of a write of them, raised at the storage's next event or flush
+        self._error: Exception | None = None
+        # the index connection a burst writes in, per thread: Dagster's own writes of a check's
+        # row, called in the burst, use it (see _connect)
+        self._in_burst = threading.local()
         # set by compact_planning: only a long range is planned as one event per asset
         self.plan_ranges_compactly = False
         self._home_from_environment = None if base_dir else default_home()
+        STORAGES.add(self)
         super().__init__(
             base_dir or os.path.join(self._home_from_environment, "history", "runs"),
             inst_data=inst_data,
@@ -202,8 +255,12 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
     @contextmanager
     def _connect(self, shard: str) -> Iterator[sa.Connection]:
         """Dagster's _connect (one transaction per use, under the storage's lock), on a kept
-        connection, after writing the materializations kept back; a write to a run's database
-        touches the file for Dagster's watcher."""
+        connection, after writing the events kept back; a write to a run's database touches the
+        file for Dagster's watcher. In a burst, the burst's own connection and transaction."""
+        in_burst = getattr(self._in_burst, "connections", {}).get(shard)
+        if in_burst is not None:
+            yield in_burst
+            return
         with self._pending_lock:
             self._write_pending()
         with self._db_lock:
@@ -224,68 +281,193 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         return self.plan_ranges_compactly
 
     def store_event(self, event: EventLogEntry) -> None:
-        """Dagster's, with a check's planned event stored without the run's dates and a
-        partition's materialization kept back to be written with the others of its burst (see
-        above)."""
+        """Dagster's, with a check's planned event stored without the run's dates and a step's
+        per-node events kept back to be written with the others of their burst (see above).
+        The first error of a write of the events kept back since the last raise is raised before
+        the event is stored (as by Dagster's store_event: this event is not stored, the step or
+        run fails and stores its failure)."""
+        event = without_run_partitions(event)
         with self._pending_lock:
-            if is_partition_materialization(event):
-                # its row now: an event that cannot be stored fails the step that logged it
+            self._raise_error()
+            if is_kept_back(event):
+                # its row now: an event that cannot be serialized fails the step that logged it
                 self._pending.append(Pending(event, self._event_to_row(event)))
-                if len(self._pending) >= PENDING_MATERIALIZATIONS:
+                if len(self._pending) >= PENDING_EVENTS:
                     self._write_pending()
+                    self._raise_error()
+                else:
+                    self._write_pending_in_time_later()
                 return
             self._write_pending()
-        super().store_event(without_run_partitions(event))
+            self._raise_error()
+        super().store_event(event)
+
+    def flush(self) -> None:
+        """Write the events kept back now; raise the first error of a write of them since the
+        last raise."""
+        with self._pending_lock:
+            self._write_pending()
+        self._raise_error()
+
+    def _raise_error(self) -> None:
+        with self._pending_lock:
+            error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _write_pending_in_time_later(self) -> None:
+        """A timer, unless one is pending: a burst is not kept longer than PENDING_SECONDS while
+        the step logs nothing else (a long model, a long test). Called with _pending_lock
+        held."""
+        if self._timer is None:
+            self._timer = threading.Timer(PENDING_SECONDS, self._write_pending_in_time)
+            self._timer.daemon = True  # at the process's exit, write_pending_at_exit
+            self._timer.start()
+
+    def _write_pending_in_time(self) -> None:
+        with self._pending_lock:
+            if self._timer is not threading.current_thread():
+                return  # cancelled by dispose
+            self._timer = None
+            try:
+                self._write_pending()
+            except BaseException as error:  # noqa: BLE001 (kept back: written by another timer)
+                LOGGER.error(
+                    "orchestration.event_log: the timer's write was interrupted: %r", error
+                )
+                self._write_pending_in_time_later()
 
     def _write_pending(self) -> None:
-        """The materializations kept back, as Dagster's store_event writes each (the run's
-        database, then the index with their tags and the asset's latest materialization), in one
-        transaction per database. Called with _pending_lock held. If the burst's transactions
-        fail, its events are written one by one instead; one that fails is kept back with those
-        after it (to be written at the next use) and its error raised to whoever logged or read:
-        nothing of the burst is lost, and none is written twice."""
-        pending, self._pending = self._pending, []
-        if not pending:
-            return
+        """The events kept back, as Dagster's store_event writes each (the run's database, then
+        the index: asset events with their tags and the asset's latest event, check events with
+        the check's execution row), in one transaction per database, once more if a database
+        was locked. Called with _pending_lock held. If the write fails otherwise, its events are
+        written one by one (an event the index refuses does not hold back the others). An event
+        that cannot be written is logged with its run and type, not tried again, and the first
+        error is kept for the storage's next event or flush: never raised here, so a read, the
+        timer or another step's event is not failed by it. An interrupt (the run terminated,
+        Ctrl-C, an exit) keeps back what was not written and is raised; nothing is written
+        twice (see _not_yet_in)."""
+        pending: list[Pending] = []
+        done = 0  # written, or logged as not stored
         try:
-            self._write_burst(pending)
-        except Exception:  # noqa: BLE001 (written one by one below, or kept and raised)
-            for number, entry in enumerate(pending):
-                try:
-                    self._write_burst([entry])
-                except BaseException:
-                    self._pending = pending[number:] + self._pending
-                    raise
+            # taken inside the try: an interrupt between these two lines leaves them in place
+            pending = self._pending
+            self._pending = []
+            error = self._write_retried(pending) if pending else None
+            if error is None or is_busy(error) or len(pending) == 1:
+                done = len(pending)
+                self._not_stored(pending, error)
+                return
+            for entry in pending:
+                error = self._write_retried([entry])
+                done += 1
+                self._not_stored([entry], error)
         except BaseException:
-            # an interrupt (Ctrl-C, the run terminated, the process exiting) while the burst is
-            # written: kept back for the next write, not lost (its run rows are not written twice)
-            self._pending = pending + self._pending
+            if self._pending is not pending:
+                self._pending = pending[done:] + self._pending
             raise
 
-    def _write_run_rows(self, entries: list[Pending]) -> None:
-        for run_id in dict.fromkeys(e.row["run_id"] for e in entries if not e.in_run_database):
-            mine = [e for e in entries if e.row["run_id"] == run_id and not e.in_run_database]
-            with self.run_connection(run_id) as conn:
-                conn.execute(SqlEventLogStorageTable.insert(), [e.row for e in mine])
-            for e in mine:
-                e.in_run_database = True
+    def _write_retried(self, entries: list[Pending]) -> Exception | None:
+        """_write_burst, once more if a database was locked; its error if it failed."""
+        try:
+            self._write_burst(entries)
+        except Exception as error:  # noqa: BLE001 (returned, see _write_pending)
+            if not is_busy(error):
+                return error
+            try:
+                self._write_burst(entries)
+            except Exception as again:  # noqa: BLE001
+                return again
+        return None
+
+    def _not_stored(self, entries: list[Pending], error: BaseException | None) -> None:
+        """If error: log each entry as maybe missing (its write failed: the run's database, the
+        index or both may lack it), keep the first error."""
+        if error is None:
+            return
+        for entry in entries:
+            LOGGER.error(
+                "orchestration.event_log: a %s event of run %s may be missing from Dagster's "
+                "history (its write failed, not tried again): %s",
+                entry.event.dagster_event_type.value,
+                entry.row["run_id"],
+                error,
+            )
+        if entries and isinstance(error, Exception) and self._error is None:
+            self._error = error
+
+    def _not_yet_in(self, conn: sa.Connection, database: str, entries: list[Pending]) -> list:
+        """The entries not in this database yet. One whose write was begun in it before may be
+        there (its transaction committed, and an interrupt or an error came before the write
+        returned): looked up by its serialized event, skipped if found. Marks the others begun.
+        Only a retried write looks up anything."""
+        begun = [e.row["event"] for e in entries if database in e.begun_in]
+        found: Counter[str] = Counter()
+        if begun:
+            table = SqlEventLogStorageTable
+            found.update(
+                conn.execute(
+                    sa.select(table.c.event).where(
+                        table.c.run_id.in_(list(dict.fromkeys(e.row["run_id"] for e in entries))),
+                        table.c.event.in_(begun),
+                    )
+                ).scalars()
+            )
+        missing = []
+        for entry in entries:
+            if database in entry.begun_in and found[entry.row["event"]] > 0:
+                found[entry.row["event"]] -= 1
+                continue
+            entry.begun_in.add(database)
+            missing.append(entry)
+        return missing
 
     def _write_burst(self, entries: list[Pending]) -> None:
-        self._write_run_rows(entries)
-        events = [e.event for e in entries]
-        rows = [e.row for e in entries]
+        for run_id in dict.fromkeys(e.row["run_id"] for e in entries):
+            with self.run_connection(run_id) as conn:
+                mine = [e for e in entries if e.row["run_id"] == run_id]
+                missing = self._not_yet_in(conn, "run", mine)
+                if missing:
+                    conn.execute(SqlEventLogStorageTable.insert(), [e.row for e in missing])
+        to_index = [e for e in entries if e.event.dagster_event_type in INDEXED]
+        if not to_index:
+            return
         with self.index_transaction() as conn:
-            ids = [
-                conn.execute(SqlEventLogStorageTable.insert(), row).inserted_primary_key[0]
-                for row in rows
+            to_index = self._not_yet_in(conn, INDEX_SHARD, to_index)
+            if not to_index:
+                return
+            indexed = [e.event for e in to_index]
+            inserted = conn.execute(
+                SqlEventLogStorageTable.insert().returning(
+                    SqlEventLogStorageTable.c.id, sort_by_parameter_order=True
+                ),
+                [e.row for e in to_index],
+            )
+            ids = list(inserted.scalars())
+            assets = [
+                (e, i)
+                for e, i in zip(indexed, ids, strict=True)
+                if e.dagster_event_type in ASSET_EVENTS
             ]
-            self._store_asset_event_tags(conn, events, ids)
-            latest = {
-                event.dagster_event.asset_key: (event, id_)
-                for event, id_ in zip(events, ids, strict=True)
+            self._store_asset_event_tags(conn, [e for e, _ in assets], [i for _, i in assets])
+            # the asset's latest event of each type: the columns each type sets end as the
+            # last event of the burst that sets them left them
+            last = {
+                (e.dagster_event.asset_key, e.dagster_event_type): n
+                for n, (e, _) in enumerate(assets)
             }
-            for event, id_ in latest.values():
-                self._store_asset_event(conn, event, id_)
+            for n in sorted(last.values()):
+                self._store_asset_event(conn, *assets[n])
+            # a check's execution row (planned, then completed), by Dagster's own writes in
+            # this transaction (_connect gives them its connection)
+            self._in_burst.connections = {INDEX_SHARD: conn}
+            try:
+                for event, id_ in zip(indexed, ids, strict=True):
+                    if event.dagster_event_type in ASSET_CHECK_EVENTS:
+                        self.store_asset_check_event(event, id_)
+            finally:
+                self._in_burst.connections = {}
 
     def has_table(self, table_name: str) -> bool:
         """Dagster's look-up (a new engine and a PRAGMA on each asset event), remembered once
@@ -325,11 +507,21 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
         super().wipe()
 
     def dispose(self) -> None:
-        with self._pending_lock:
-            self._write_pending()
-        with self._db_lock:
-            self._dispose_engines()
-        super().dispose()
+        """Dagster's, after writing the events kept back (and raising the first error of a
+        write of them); what an interrupt leaves kept back is written at the next use or the
+        process's exit, not by the timer."""
+        try:
+            self.flush()
+        finally:
+            with self._pending_lock:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+            try:
+                with self._db_lock:
+                    self._dispose_engines()
+            finally:
+                super().dispose()
 
     def _dispose_engines(self) -> None:
         self._found_in_index.clear()
@@ -338,13 +530,49 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             each.engine.dispose()
 
 
-def is_partition_materialization(event: EventLogEntry) -> bool:
-    dagster_event = event.dagster_event
-    return (
-        dagster_event is not None
-        and dagster_event.event_type == DagsterEventType.ASSET_MATERIALIZATION
-        and dagster_event.partition is not None
-    )
+# every storage of this process, whose events kept back are written at its exit
+STORAGES: "weakref.WeakSet[ConcordSqliteEventLogStorage]" = weakref.WeakSet()
+
+
+@atexit.register
+def write_pending_at_exit() -> None:
+    """The events kept back by storages not disposed (a script, a run's process that exits
+    without closing its instance, a dispose interrupted): written, not lost with the process;
+    each storage in its own right (one that fails, logged, stops no other)."""
+    for storage in list(STORAGES):
+        try:
+            storage.flush()
+        except BaseException as error:  # noqa: BLE001 (logged: the process is exiting)
+            with storage._pending_lock:  # noqa: SLF001
+                lost, storage._pending = storage._pending, []  # noqa: SLF001
+            LOGGER.error("orchestration.event_log: at the process's exit: %r", error)
+            storage._not_stored(lost, error)  # noqa: SLF001
+
+
+def forget_pending_in_a_child() -> None:
+    """A forked child (a multiprocessing worker) starts with none of its parent's events kept
+    back (the parent writes them), no timer (not inherited), free locks (this storage's and
+    Dagster's database lock, which the parent's timer may hold at the fork) and no connection of
+    its parent's (dropped, not closed: they are the parent's; the child opens its own)."""
+    for storage in list(STORAGES):
+        storage._pending_lock = threading.RLock()  # noqa: SLF001
+        storage._db_lock = threading.Lock()  # noqa: SLF001
+        storage._pending, storage._timer, storage._error = [], None, None  # noqa: SLF001
+        storage._engines = OrderedDict()  # noqa: SLF001
+        storage._found_in_index = set()  # noqa: SLF001
+
+
+os.register_at_fork(after_in_child=forget_pending_in_a_child)
+
+
+def is_busy(error: Exception) -> bool:
+    """SQLite's SQLITE_BUSY: another process held the database through the busy timeout."""
+    return "database is locked" in str(error)
+
+
+def is_kept_back(event: EventLogEntry) -> bool:
+    """A step's per-node event of a run (see KEPT_BACK); a runless one is stored at once."""
+    return bool(event.run_id) and event.dagster_event_type in KEPT_BACK
 
 
 def without_run_partitions(event: EventLogEntry) -> EventLogEntry:

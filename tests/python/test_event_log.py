@@ -7,8 +7,11 @@ a ranged run is planned once per asset, its checks' rows completed, its schema l
 remembered."""
 
 import contextlib
+import inspect
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +20,7 @@ import dagster as dg
 import pytest
 from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 
+from orchestration import event_log
 from orchestration.event_log import OPEN_DATABASES, ConcordSqliteEventLogStorage
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -284,10 +288,13 @@ def materialization_entry(run_id: str, partition: str):
     )
 
 
-def test_a_bursts_materializations_are_written_together_before_anything_else(home: Path) -> None:
+def test_a_bursts_materializations_are_written_together_before_anything_else(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A partition's materialization is kept back and written with the rest of its burst: before
     this storage reads or writes anything else (so this process never reads without them, and
     the run's next event follows them), at the latest when the storage is disposed."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)  # not written by time here
     writer, reader = instance_at(home), instance_at(home)  # reader: as another process
     key = dg.AssetKey("burst")
     for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
@@ -320,6 +327,7 @@ def test_a_burst_interrupted_while_written_is_kept_and_written_later_once(
 ) -> None:
     """An interrupt (Ctrl-C, a terminated run: not an Exception) while the burst is written: it
     reaches the caller, and the burst is written later, none of it lost and none twice."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)  # not written by time here
     writer, reader = instance_at(home), instance_at(home)
     storage = writer.event_log_storage
     key = dg.AssetKey("burst")
@@ -346,31 +354,609 @@ def test_a_burst_interrupted_while_written_is_kept_and_written_later_once(
     reader.dispose()
 
 
-def test_a_burst_whose_write_fails_is_kept_and_written_later_once(
-    home: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_event_that_cannot_be_stored_fails_once_and_blocks_nothing_after_it(
+    home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The index cannot be written when the burst is (locked, full): the error reaches the
-    caller, no materialization of the burst is lost, and none is written twice once it can."""
+    """One check's evaluation cannot be stored, alone either (the index refuses it each time):
+    as with Dagster's own store_event, its error is raised once (to the step logging the event
+    that writes the burst) and logged, its row stays in the run's database, and the burst's
+    other events, the step's and run's failures and every read are stored or served."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    logged = dbt_node_events("run-p", "orders", ["not_null", "unique"])
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    monkeypatch.setattr(event_log, "PENDING_EVENTS", len(logged))
     writer, reader = instance_at(home), instance_at(home)
     storage = writer.event_log_storage
-    key = dg.AssetKey("burst")
-    for day in ("2026-01-01", "2026-01-02", "2026-01-03"):
-        storage.store_event(materialization_entry("run-f", day))
-    real_index_transaction = storage.index_transaction
+    real = SqlEventLogStorage.store_asset_check_event
 
-    def index_locked() -> Iterator:
-        raise RuntimeError("database is locked (injected)")
+    def refused(self, event, event_id):  # noqa: ANN001, ANN202
+        data = event.dagster_event.event_specific_data
+        if event.dagster_event_type.value == "ASSET_CHECK_EVALUATION" and (
+            data.check_name == "not_null"
+        ):
+            raise RuntimeError("refused (injected)")
+        return real(self, event, event_id)
 
-    monkeypatch.setattr(storage, "index_transaction", index_locked)
+    monkeypatch.setattr(SqlEventLogStorage, "store_asset_check_event", refused)
+    for entry in logged[:-1]:
+        storage.store_event(entry)
     with pytest.raises(RuntimeError, match="injected"):
-        writer.get_materialized_partitions(key)
-    monkeypatch.setattr(storage, "index_transaction", real_index_transaction)
-    assert writer.get_materialized_partitions(key) == {"2026-01-01", "2026-01-02", "2026-01-03"}
-    records = reader.event_log_storage.get_records_for_run("run-f").records
-    assert [r.event_log_entry.dagster_event.partition for r in records] == [
-        "2026-01-01",
-        "2026-01-02",
-        "2026-01-03",
+        storage.store_event(logged[-1])  # the burst is full: written now
+    storage.store_event(log_entry("run-p", "the step's failure"))
+    storage.store_event(log_entry("run-p", "the run's failure"))
+    assert writer.all_logs("run-p")[: len(logged)] == logged
+    read = reader.all_logs("run-p")
+    assert read[: len(logged)] == logged
+    assert [e.user_message for e in read[len(logged) :]] == [
+        "the step's failure",
+        "the run's failure",
     ]
+    refused_event = logged.index(
+        next(e for e in logged if e.dagster_event_type.value == "ASSET_CHECK_EVALUATION")
+    )
+    mirrored = [
+        e.dagster_event_type.value
+        for n, e in enumerate(logged)
+        if e.dagster_event_type.value != "STEP_OUTPUT" and n != refused_event
+    ]
+    assert [t for _, t in index_rows(home, "run-p")] == mirrored
+    errors = [r for r in caplog.records if r.name == "orchestration.event_log"]
+    assert len(errors) == 1 and "ASSET_CHECK_EVALUATION" in errors[0].getMessage()
     writer.dispose()
+    reader.dispose()
+
+
+def step_event(run_id: str, event_type: dg.DagsterEventType, data: object):
+    from dagster._core.events import DagsterEvent
+    from dagster._core.events.log import EventLogEntry
+
+    return EventLogEntry(
+        error_info=None,
+        level=20,
+        user_message="",
+        run_id=run_id,
+        timestamp=time.time(),
+        step_key="dbt",
+        dagster_event=DagsterEvent(
+            event_type.value, "job", step_key="dbt", event_specific_data=data
+        ),
+    )
+
+
+def dbt_node_events(run_id: str, model: str, tests: list[str]) -> list:
+    """What a dbt build logs for a model and its data tests: the checks planned, the model's
+    output and materialization, each test's evaluation."""
+    from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+        AssetCheckEvaluation,
+        AssetCheckEvaluationPlanned,
+    )
+    from dagster._core.events import StepMaterializationData
+    from dagster._core.execution.plan.outputs import StepOutputData, StepOutputHandle
+
+    key, kind = dg.AssetKey(model), dg.DagsterEventType
+    return [
+        *(
+            step_event(
+                run_id,
+                kind.ASSET_CHECK_EVALUATION_PLANNED,
+                AssetCheckEvaluationPlanned(asset_key=key, check_name=test),
+            )
+            for test in tests
+        ),
+        step_event(run_id, kind.STEP_OUTPUT, StepOutputData(StepOutputHandle("dbt", model))),
+        step_event(
+            run_id,
+            kind.ASSET_MATERIALIZATION,
+            StepMaterializationData(dg.AssetMaterialization(key, metadata={"rows": len(model)})),
+        ),
+        *(
+            step_event(
+                run_id,
+                kind.ASSET_CHECK_EVALUATION,
+                AssetCheckEvaluation(
+                    asset_key=key, check_name=test, passed=test != "unique", metadata={}
+                ),
+            )
+            for test in tests
+        ),
+    ]
+
+
+def index_rows(home: Path, run_id: str) -> list[tuple[int, str]]:
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        return index.execute(
+            "select id, dagster_event_type from event_logs where run_id = ? order by id", (run_id,)
+        ).fetchall()
+
+
+def test_a_dbt_steps_events_are_kept_back_and_written_in_order_as_dagster_reads_them(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dbt step's per-node events (checks planned, outputs, materializations, evaluations) are
+    kept back: another process does not see them yet, this one's reads do; the step's next
+    event follows them; read back, they are the events logged, in their order, and Dagster
+    reports from them each asset's latest materialization and each check's latest execution."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)  # not written by time here
+    writer, reader = instance_at(home), instance_at(home)  # reader: as another process
+    storage = writer.event_log_storage
+    logged = dbt_node_events("run-d", "orders", ["not_null", "unique"]) + dbt_node_events(
+        "run-d", "customers", ["not_null"]
+    )
+    for entry in logged[:5]:
+        storage.store_event(entry)
+    assert reader.all_logs("run-d") == []  # kept back
+    assert writer.all_logs("run-d") == logged[:5]  # a read here sees all logged before it
+    for entry in logged[5:]:
+        storage.store_event(entry)
+    assert len(reader.all_logs("run-d")) == 5
+    storage.store_event(log_entry("run-d", "the step's next event"))
+    read = reader.all_logs("run-d")
+    assert read[:-1] == logged and read[-1].user_message == "the step's next event"
+    # the index mirrors the asset and check events, in order, once each
+    mirrored = [
+        e.dagster_event_type.value
+        for e in logged
+        if e.dagster_event_type.value not in ("STEP_OUTPUT",)
+    ]
+    assert [t for _, t in index_rows(home, "run-d")] == mirrored
+    records = reader.event_log_storage.get_records_for_run("run-d").records
+    for model in ("orders", "customers"):
+        latest = reader.get_latest_materialization_event(dg.AssetKey(model))
+        (materialization,) = [
+            r
+            for r in records
+            if r.event_log_entry.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+            and r.event_log_entry.dagster_event.asset_key == dg.AssetKey(model)
+        ]
+        assert latest == materialization.event_log_entry
+    checks = [
+        dg.AssetCheckKey(dg.AssetKey("orders"), "not_null"),
+        dg.AssetCheckKey(dg.AssetKey("orders"), "unique"),
+        dg.AssetCheckKey(dg.AssetKey("customers"), "not_null"),
+    ]
+    executions = reader.event_log_storage.get_latest_asset_check_execution_by_key(checks)
+    assert {key: executions[key].status.value for key in checks} == {
+        checks[0]: "SUCCEEDED",
+        checks[1]: "FAILED",
+        checks[2]: "SUCCEEDED",
+    }
+    evaluations = {
+        e.dagster_event.event_specific_data.asset_check_key: e
+        for e in logged
+        if e.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    }
+    for key in checks:
+        assert executions[key].event == evaluations[key]
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        assert index.execute("select count(*) from asset_check_executions").fetchone() == (3,)
+    writer.dispose()
+    reader.dispose()
+
+
+def test_events_kept_back_are_written_within_the_time_bound_without_another_event(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long model or test logs nothing for a while: what was kept back before it still
+    reaches the UI (another process) within PENDING_SECONDS, not at the step's end."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 1.0)
+    writer, reader = instance_at(home), instance_at(home)
+    logged = dbt_node_events("run-t", "orders", ["not_null"])
+    started = time.monotonic()
+    for entry in logged:
+        writer.event_log_storage.store_event(entry)
+    assert reader.all_logs("run-t") == [] or time.monotonic() - started >= 1.0
+    deadline = started + event_log.PENDING_SECONDS + 3  # the bound, and the machine's load
+    while len(reader.all_logs("run-t")) < len(logged) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert reader.all_logs("run-t") == logged
+    key = dg.AssetCheckKey(dg.AssetKey("orders"), "not_null")
+    execution = reader.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+    assert execution.status.value == "SUCCEEDED"
+    writer.dispose()
+    reader.dispose()
+
+
+def test_a_burst_whose_index_is_locked_a_moment_is_written_again_whole_none_lost_or_doubled(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check's row cannot be written once (the index locked a moment) in the middle of a
+    burst: the burst's index transaction is undone and the burst written again, so every event
+    is in the run's database and the index once, and every check has its row."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    real = SqlEventLogStorage.store_asset_check_event
+    failed = []
+
+    def locked_once(self, event, event_id):  # noqa: ANN001, ANN202
+        if event.dagster_event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION and not failed:
+            failed.append(event_id)
+            raise RuntimeError("database is locked (injected)")
+        return real(self, event, event_id)
+
+    monkeypatch.setattr(SqlEventLogStorage, "store_asset_check_event", locked_once)
+    logged = dbt_node_events("run-x", "orders", ["not_null", "unique"])
+    for entry in logged:
+        storage.store_event(entry)
+    storage.store_event(log_entry("run-x", "the step's next event"))
+    assert failed  # the failure happened
+    assert reader.all_logs("run-x")[:-1] == logged
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-x")] == mirrored
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        assert index.execute(
+            "select check_name, execution_status from asset_check_executions order by check_name"
+        ).fetchall() == [("not_null", "SUCCEEDED"), ("unique", "FAILED")]
+    writer.dispose()
+    reader.dispose()
+
+
+def test_an_interrupt_while_the_kept_back_events_are_written_loses_none(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run is terminated (an interrupt, a BaseException) while a burst is being written: the
+    burst's events stay kept back and are written at the next use, once each, in the run's
+    database and the index (a dbt step's events and a partition's materialization alike)."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    real = SqlEventLogStorage._store_asset_event_tags
+    interrupted = []
+
+    def interrupt_once(self, *args):  # noqa: ANN001, ANN002, ANN202
+        if not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(SqlEventLogStorage, "_store_asset_event_tags", interrupt_once)
+    logged = [
+        *dbt_node_events("run-i", "orders", ["not_null"]),
+        materialization_entry("run-i", "2026-01-01"),
+    ]
+    for entry in logged:
+        storage.store_event(entry)
+    with pytest.raises(KeyboardInterrupt):
+        storage.store_event(log_entry("run-i", "the step's failure"))
+    storage.store_event(log_entry("run-i", "the run's failure"))
+    read = reader.all_logs("run-i")
+    assert read[: len(logged)] == logged
+    assert [e.user_message for e in read[len(logged) :]] == ["the run's failure"]
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-i")] == mirrored
+    assert reader.get_materialized_partitions(dg.AssetKey("burst")) == {"2026-01-01"}
+    writer.dispose()
+    reader.dispose()
+
+
+def test_events_still_kept_back_after_a_failed_timed_write_are_written_within_the_bound(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The timer's write is interrupted (its events stay kept back): another timer writes them
+    within the bound again, without another event."""
+    import threading
+
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 1.0)
+    writer, reader = instance_at(home), instance_at(home)
+    real = SqlEventLogStorage._store_asset_event_tags
+    interrupted = []
+
+    def interrupt_the_timer_once(self, *args):  # noqa: ANN001, ANN002, ANN202
+        if threading.current_thread() is not threading.main_thread() and not interrupted:
+            interrupted.append(time.monotonic())
+            raise KeyboardInterrupt
+        return real(self, *args)
+
+    monkeypatch.setattr(SqlEventLogStorage, "_store_asset_event_tags", interrupt_the_timer_once)
+    logged = dbt_node_events("run-r", "orders", ["not_null"])
+    for entry in logged:
+        writer.event_log_storage.store_event(entry)
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    deadline = time.monotonic() + 2 * event_log.PENDING_SECONDS + 3
+    while len(index_rows(home, "run-r")) < len(mirrored) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert interrupted  # the timer's first write was interrupted after the run's rows
+    assert [t for _, t in index_rows(home, "run-r")] == mirrored
+    assert reader.all_logs("run-r") == logged
+    writer.dispose()
+    reader.dispose()
+
+
+def test_events_kept_back_are_written_when_the_process_exits_without_dispose(home: Path) -> None:
+    """A process (a script, a run's) logs a step's events and exits without disposing of its
+    instance: they are written at its exit, not lost."""
+    script = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(PROJECT_ROOT)!r}, {str(Path(__file__).parent)!r}]\n"
+        "import dagster as dg\n"
+        "from test_event_log import dbt_node_events\n"
+        "storage = dg.DagsterInstance.get().event_log_storage\n"
+        "for entry in dbt_node_events('run-e', 'orders', ['not_null']):\n"
+        "    storage.store_event(entry)\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    reader = instance_at(home)
+    read = reader.all_logs("run-e")
+    assert [e.dagster_event_type for e in read] == [
+        e.dagster_event_type for e in dbt_node_events("run-e", "orders", ["not_null"])
+    ]
+    reader.dispose()
+
+
+def locked(*_args):  # noqa: ANN202
+    """A write that finds the database locked through SQLite's busy timeout."""
+    import sqlalchemy as sa
+
+    raise sa.exc.OperationalError("insert", {}, sqlite3.OperationalError("database is locked"))
+
+
+def test_a_storage_failure_of_a_burst_fails_the_storages_next_event_and_is_logged(
+    home: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The index stays locked through a burst's write and its one retry, the burst written by a
+    read (or the timer): the read is served, the storage's next event raises the error before
+    it is stored (the step or run fails, as Dagster's own store_event would make it), once;
+    each event of the failed write is logged with its run and type."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    writer = instance_at(home)
+    storage = writer.event_log_storage
+    tries = []
+
+    def locked_index() -> Iterator:
+        tries.append(True)
+        locked()
+
+    logged = dbt_node_events("run-a", "orders", ["not_null"])
+    for entry in logged:
+        storage.store_event(entry)
+    monkeypatch.setattr(storage, "index_transaction", locked_index)
+    assert writer.all_logs("run-a") == logged  # the read: served, the burst written meanwhile
+    monkeypatch.undo()
+    assert len(tries) == 2  # the burst, retried once
+    with pytest.raises(Exception, match="database is locked"):
+        storage.store_event(log_entry("run-a", "the step's next event"))
+    storage.store_event(log_entry("run-a", "the step's failure"))
+    assert [e.user_message for e in writer.all_logs("run-a")[len(logged) :]] == [
+        "the step's failure"  # the event that raised is not stored, as with Dagster's
+    ]
+    assert index_rows(home, "run-a") == []
+    messages = [r.getMessage() for r in caplog.records if r.name == "orchestration.event_log"]
+    assert len(messages) == len(logged)
+    for message, entry in zip(messages, logged, strict=True):
+        assert f"{entry.dagster_event_type.value} event of run run-a" in message
+        assert "database is locked" in message
+    writer.dispose()
+
+
+@pytest.mark.parametrize("database", ["run_connection", "index_transaction"])
+def test_an_interrupt_right_after_a_bursts_commit_writes_no_event_twice(
+    home: Path, monkeypatch: pytest.MonkeyPatch, database: str
+) -> None:
+    """The run is terminated just after a burst's transaction committed, before its write
+    returned: what is written again later is only what was not committed, no event twice."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    real = getattr(storage, database)
+    interrupted = []
+
+    @contextlib.contextmanager
+    def committed_then_interrupted(*args: str) -> Iterator:
+        with real(*args) as conn:
+            yield conn
+        if not interrupted:
+            interrupted.append(True)
+            raise KeyboardInterrupt  # the transaction is committed
+
+    monkeypatch.setattr(storage, database, committed_then_interrupted)
+    logged = dbt_node_events("run-b", "orders", ["not_null"])
+    for entry in logged:
+        storage.store_event(entry)
+    with pytest.raises(KeyboardInterrupt):
+        storage.store_event(log_entry("run-b", "the step's failure"))
+    storage.store_event(log_entry("run-b", "the run's failure"))
+    read = reader.all_logs("run-b")
+    assert read[: len(logged)] == logged
+    assert [e.user_message for e in read[len(logged) :]] == ["the run's failure"]
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-b")] == mirrored
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        assert index.execute("select count(*) from asset_check_executions").fetchone() == (1,)
+    writer.dispose()
+    reader.dispose()
+
+
+def first_lines_of_a_write() -> list[int]:
+    """The lines of _write_pending from its first statement to its first write: where an
+    interrupt (a signal's exception) can land before anything is written."""
+    code = ConcordSqliteEventLogStorage._write_pending.__code__
+    lines = sorted({line for _, _, line in code.co_lines() if line is not None})
+    source = inspect.getsource(ConcordSqliteEventLogStorage._write_pending).splitlines()
+    first_write = next(i for i, text in enumerate(source) if "_write_retried(" in text)
+    last = code.co_firstlineno + first_write
+    return [line for line in lines if code.co_firstlineno < line <= last]
+
+
+@pytest.mark.parametrize("line", first_lines_of_a_write())
+def test_an_interrupt_as_a_write_takes_the_kept_back_events_loses_none(
+    home: Path, monkeypatch: pytest.MonkeyPatch, line: int
+) -> None:
+    """An interrupt on any line of a write before its first statement reaches a database (as the
+    kept-back events are taken over) keeps them all back, written once later."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    writer, reader = instance_at(home), instance_at(home)
+    storage = writer.event_log_storage
+    logged = dbt_node_events("run-t", "orders", ["not_null"])
+    for entry in logged:
+        storage.store_event(entry)
+    code = ConcordSqliteEventLogStorage._write_pending.__code__
+    fired: list[int] = []
+
+    def tracer(frame, event, _arg):  # noqa: ANN001, ANN202
+        if frame.f_code is not code:
+            return None
+
+        def on_line(frame, event, _arg):  # noqa: ANN001, ANN202
+            if event == "line" and frame.f_lineno == line and not fired:
+                fired.append(line)
+                raise KeyboardInterrupt  # as a signal handler's exception landing there
+            return on_line
+
+        return on_line
+
+    sys.settrace(tracer)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            storage.store_event(log_entry("run-t", "the step's failure"))
+    finally:
+        sys.settrace(None)
+    assert fired == [line]
+    storage.store_event(log_entry("run-t", "the run's failure"))
+    read = reader.all_logs("run-t")
+    assert read[: len(logged)] == logged
+    assert [e.user_message for e in read[len(logged) :]] == ["the run's failure"]
+    writer.dispose()
+    reader.dispose()
+
+
+def run_script(body: str) -> None:
+    """body run by a Python process with the project and this folder on its path, its
+    DAGSTER_HOME this test's, events kept back until written by a use, a dispose or the exit."""
+    script = (
+        "import os, sys\n"
+        f"sys.path[:0] = [{str(PROJECT_ROOT)!r}, {str(Path(__file__).parent)!r}]\n"
+        "import dagster as dg\n"
+        "from orchestration import event_log\n"
+        "from test_event_log import dbt_node_events, log_entry\n"
+        "event_log.PENDING_SECONDS = 600\n"
+        "instance = dg.DagsterInstance.get()\n"
+        "storage = instance.event_log_storage\n"
+    )
+    subprocess.run([sys.executable, "-c", script + body], check=True, timeout=120)
+
+
+def test_events_kept_back_by_an_interrupted_dispose_are_written_at_the_exit(home: Path) -> None:
+    """Ctrl-C while the instance is disposed, and the process exits at once: the events still
+    kept back are written at its exit, not lost with a pending timer."""
+    run_script(
+        "for entry in dbt_node_events('run-c', 'orders', ['not_null']):\n"
+        "    storage.store_event(entry)\n"
+        "real = storage.index_transaction\n"
+        "def interrupted():\n"
+        "    storage.index_transaction = real\n"
+        "    raise KeyboardInterrupt\n"
+        "storage.index_transaction = interrupted\n"
+        "try:\n"
+        "    instance.dispose()\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted')\n"
+    )
+    logged = dbt_node_events("run-c", "orders", ["not_null"])
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-c")] == mirrored
+    reader = instance_at(home)
+    assert [e.dagster_event_type for e in reader.all_logs("run-c")] == [
+        e.dagster_event_type for e in logged
+    ]
+    reader.dispose()
+
+
+def test_at_the_exit_a_storage_that_cannot_write_stops_no_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At the process's exit, each storage's events kept back are written in its own right:
+    one interrupted (or failing) does not leave another's unwritten; its own are logged."""
+    monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
+    first = ConcordSqliteEventLogStorage(base_dir=str(tmp_path / "first"))
+    second = ConcordSqliteEventLogStorage(base_dir=str(tmp_path / "second"))
+    for storage, run_id in ((first, "run-1"), (second, "run-2")):
+        for entry in dbt_node_events(run_id, "orders", ["not_null"]):
+            storage.store_event(entry)
+
+    def interrupted() -> Iterator:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(first, "index_transaction", interrupted)
+    monkeypatch.setattr(event_log, "STORAGES", [first, second])  # in this order
+    event_log.write_pending_at_exit()
+    with sqlite3.connect(tmp_path / "second" / "index.db") as index:
+        assert index.execute("select count(*) from event_logs").fetchone() == (3,)
+    messages = [r.getMessage() for r in caplog.records if r.name == "orchestration.event_log"]
+    assert any("event of run run-1" in m for m in messages), messages
+    monkeypatch.undo()
+    first.dispose()
+    second.dispose()
+
+
+def test_a_forked_child_does_not_write_the_events_its_parent_kept_back(home: Path) -> None:
+    """A forked child (a multiprocessing worker) exits, or logs, while its parent keeps events
+    back: the parent writes them, once; the child writes only its own."""
+    run_script(
+        "for entry in dbt_node_events('run-f', 'orders', ['not_null']):\n"
+        "    storage.store_event(entry)\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    sys.exit(0)\n"
+        "os.waitpid(child, 0)\n"
+    )
+    logged = dbt_node_events("run-f", "orders", ["not_null"])
+    mirrored = [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+    assert [t for _, t in index_rows(home, "run-f")] == mirrored
+    reader = instance_at(home)
+    assert [e.dagster_event_type for e in reader.all_logs("run-f")] == [
+        e.dagster_event_type for e in logged
+    ]
+    reader.dispose()
+
+
+def test_a_child_forked_while_the_parent_writes_can_use_its_storage(home: Path) -> None:
+    """A child forked while its parent's timer holds Dagster's database lock (writing a burst)
+    reads and writes its storage: the lock, held by a thread the child does not have, and the
+    parent's connections are not the child's."""
+    run_script(
+        "import signal, threading\n"
+        "for entry in dbt_node_events('run-k', 'orders', ['not_null']):\n"
+        "    storage.store_event(entry)\n"
+        "held, release = threading.Event(), threading.Event()\n"
+        "def timer_writing():\n"
+        "    with storage._db_lock:\n"
+        "        held.set()\n"
+        "        release.wait()\n"
+        "writer = threading.Thread(target=timer_writing)\n"
+        "writer.start()\n"
+        "held.wait()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    signal.alarm(20)\n"
+        "    storage.get_records_for_run('run-k')\n"
+        "    storage.store_event(log_entry('run-k', 'the child'))\n"
+        "    os._exit(0)\n"
+        "release.set()\n"
+        "writer.join()\n"
+        "_, status = os.waitpid(child, 0)\n"
+        "assert status == 0, f'the child ended with status {status}'\n"
+    )
+    reader = instance_at(home)
+    assert [e.user_message for e in reader.all_logs("run-k") if not e.is_dagster_event] == [
+        "the child"
+    ]
     reader.dispose()
