@@ -584,9 +584,7 @@ def test_a_burst_whose_index_is_locked_a_moment_is_written_again_whole_none_lost
     storage.store_event(log_entry("run-x", "the step's next event"))
     assert failed  # the failure happened
     assert reader.all_logs("run-x")[:-1] == logged
-    mirrored = [
-        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
-    ]
+    mirrored = index_types(logged)
     assert [t for _, t in index_rows(home, "run-x")] == mirrored
     with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
         assert index.execute(
@@ -629,9 +627,7 @@ def test_an_interrupt_while_the_kept_back_events_are_written_loses_none(
     read = reader.all_logs("run-i")
     assert read[: len(logged)] == logged
     assert [e.user_message for e in read[len(logged) :]] == ["the run's failure"]
-    mirrored = [
-        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
-    ]
+    mirrored = index_types(logged)
     assert [t for _, t in index_rows(home, "run-i")] == mirrored
     assert reader.get_materialized_partitions(dg.AssetKey("burst")) == {"2026-01-01"}
     writer.dispose()
@@ -662,9 +658,7 @@ def test_events_still_kept_back_after_a_failed_timed_write_are_written_within_th
     logged = dbt_node_events("run-r", "orders", ["not_null"])
     for entry in logged:
         writer.event_log_storage.store_event(entry)
-    mirrored = [
-        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
-    ]
+    mirrored = index_types(logged)
     deadline = time.monotonic() + 2 * event_log.PENDING_SECONDS + 3
     while len(index_rows(home, "run-r")) < len(mirrored) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -771,9 +765,7 @@ def test_an_interrupt_right_after_a_bursts_commit_writes_no_event_twice(
     read = reader.all_logs("run-b")
     assert read[: len(logged)] == logged
     assert [e.user_message for e in read[len(logged) :]] == ["the run's failure"]
-    mirrored = [
-        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
-    ]
+    mirrored = index_types(logged)
     assert [t for _, t in index_rows(home, "run-b")] == mirrored
     with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
         assert index.execute("select count(*) from asset_check_executions").fetchone() == (1,)
@@ -834,6 +826,25 @@ def test_an_interrupt_as_a_write_takes_the_kept_back_events_loses_none(
     reader.dispose()
 
 
+def index_types(logged: list) -> list[str]:
+    """The types of the events of `logged` the index holds too (all but the step's outputs)."""
+    return [
+        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
+    ]
+
+
+def assert_a_scripts_events_written_once(home: Path, run_id: str) -> None:
+    """The dbt node events a run_script body stored for run_id are in the index and the run's
+    database, each once and in order."""
+    logged = dbt_node_events(run_id, "orders", ["not_null"])
+    assert [t for _, t in index_rows(home, run_id)] == index_types(logged)
+    reader = instance_at(home)
+    assert [e.dagster_event_type for e in reader.all_logs(run_id)] == [
+        e.dagster_event_type for e in logged
+    ]
+    reader.dispose()
+
+
 def run_script(body: str) -> None:
     """body run by a Python process with the project and this folder on its path, its
     DAGSTER_HOME this test's, events kept back until written by a use, a dispose or the exit."""
@@ -866,16 +877,7 @@ def test_events_kept_back_by_an_interrupted_dispose_are_written_at_the_exit(home
         "except KeyboardInterrupt:\n"
         "    print('interrupted')\n"
     )
-    logged = dbt_node_events("run-c", "orders", ["not_null"])
-    mirrored = [
-        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
-    ]
-    assert [t for _, t in index_rows(home, "run-c")] == mirrored
-    reader = instance_at(home)
-    assert [e.dagster_event_type for e in reader.all_logs("run-c")] == [
-        e.dagster_event_type for e in logged
-    ]
-    reader.dispose()
+    assert_a_scripts_events_written_once(home, "run-c")
 
 
 def test_at_the_exit_a_storage_that_cannot_write_stops_no_other(
@@ -916,16 +918,7 @@ def test_a_forked_child_does_not_write_the_events_its_parent_kept_back(home: Pat
         "    sys.exit(0)\n"
         "os.waitpid(child, 0)\n"
     )
-    logged = dbt_node_events("run-f", "orders", ["not_null"])
-    mirrored = [
-        e.dagster_event_type.value for e in logged if e.dagster_event_type.value != "STEP_OUTPUT"
-    ]
-    assert [t for _, t in index_rows(home, "run-f")] == mirrored
-    reader = instance_at(home)
-    assert [e.dagster_event_type for e in reader.all_logs("run-f")] == [
-        e.dagster_event_type for e in logged
-    ]
-    reader.dispose()
+    assert_a_scripts_events_written_once(home, "run-f")
 
 
 def test_a_child_forked_while_the_parent_writes_can_use_its_storage(home: Path) -> None:
