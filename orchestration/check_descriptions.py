@@ -31,6 +31,20 @@ def _column(kwargs: Mapping[str, Any]) -> str:
     return f"`{name}`" if name else "the row"
 
 
+def _related(column: str, field: Any, to: Any) -> str:
+    """`every `sku` exists as `sku` in dim_product`."""
+    return f"every {column} exists as `{field}` in {_ref_name(to or '')}"
+
+
+def _holds(rule: Any) -> str:
+    """An expressions_are_true rule's own description, else "`<expression>` holds on every
+    row."."""
+    if isinstance(rule, Mapping) and (rule.get("description") or "").strip():
+        return " ".join(str(rule["description"]).split())
+    expression = rule.get("expression") if isinstance(rule, Mapping) else rule
+    return f"`{' '.join(str(expression).split())}` holds on every row."
+
+
 # Generic test name -> its sentence from the test's arguments (tests/dbt/generic and dbt's own).
 SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "not_null": lambda k: f"{_column(k)} is never null.",
@@ -40,10 +54,16 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any]], str]] = {
     ),
     "unique": lambda k: f"{_column(k)} is unique: no two rows share a value.",
     "accepted_values": lambda k: f"{_column(k)} is one of: {_listed(k.get('values', []))}.",
-    "relationships": lambda k: (
-        f"every {_column(k)} exists as `{k.get('field')}` in {_ref_name(k.get('to', ''))}."
+    "relationships": lambda k: f"{_related(_column(k), k.get('field'), k.get('to'))}.",
+    "relationships_columns": lambda k: (
+        "; ".join(
+            _related(f"`{r.get('column')}`", r.get("field"), r.get("to"))
+            for r in k.get("relationships", [])
+        )
+        + "."
     ),
-    "expression_is_true": lambda k: f"`{k.get('expression')}` holds on every row.",
+    "expression_is_true": lambda k: _holds({"expression": k.get("expression")}),
+    "expressions_are_true": lambda k: " ".join(_holds(e) for e in k.get("expressions", [])),
     "unique_combination_of_columns": lambda k: (
         f"one row per ({_listed(k.get('combination_of_columns', []))})."
     ),

@@ -18,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from packaging import version
 
-from orchestration import check_descriptions, groups, null_columns, open_warnings, settings
+from orchestration import check_descriptions, grouped_failures, groups, open_warnings, settings
 from orchestration.ingest import LOAD_LOG_KEY
 from orchestration.manifest import DBT_PROJECT, dbt_manifest
 from orchestration.progress import Ticker
@@ -138,6 +138,10 @@ def concord_dbt_assets(
     # a test whose last result did not pass is tested over every row (orchestration/
     # open_warnings.py): a scoped pass does not clear a warning on older rows
     memory = open_warnings.memory_path(warehouse.file)
+    # tests since grouped hand their warnings on to the tests covering them
+    open_warnings.carry_over(
+        memory, get_manifest_and_translator_from_dbt_assets([context.assets_def])[0]
+    )
     retested = open_warnings.not_passing(memory)
     args = dbt_build_args(config)
     # as dagster-dbt names it, with the partial parse of the last build like this one in it
@@ -148,8 +152,8 @@ def concord_dbt_assets(
     with warehouse.for_dbt(), open_warnings.tested_whole(whole_history_tests(config, retested)):
         invocation = dbt.cli(args, context=context, target_path=target)
     try:
-        # counted as dbt reports them; a failed not-null check is said once dbt has finished
-        yield from null_columns.name_null_columns(
+        # counted as dbt reports them; what failed a grouped check is said once dbt has finished
+        yield from grouped_failures.name_what_failed(
             with_progress(context, say_why(invocation.stream(), retested)),
             invocation.manifest,
             Path(invocation.target_path) / "run_results.json",

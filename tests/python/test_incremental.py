@@ -25,7 +25,7 @@ import pytest
 from conftest import BuiltWorld, copy_project, dbt, redeliver
 
 from ingestion.load import ingest
-from orchestration import null_columns
+from orchestration import grouped_failures
 
 KPI_CHAIN = [
     "+mart_net_sales",
@@ -248,9 +248,9 @@ def test_an_incremental_build_tests_the_rows_it_rewrote(replayed: Replayed, tmp_
 
     def null_in_last_run() -> list[tuple[str, int]]:
         """What the failing not-null test's rows name: (column, rows)."""
-        compiled = null_columns.compiled_tests(warehouse.parent / "target" / "run_results.json")
+        compiled = grouped_failures.compiled_tests(warehouse.parent / "target" / "run_results.json")
         (sql,) = [sql for test, sql in compiled.items() if ".not_null_int_sales_lines" in test]
-        return null_columns.null_counts(warehouse, sql)
+        return grouped_failures.failing_counts(warehouse, sql, "null_column")
 
     whole = ("--vars", json.dumps({"test_whole_history": True}))
     assert tests_failing(*whole) == {"not_null_int_sales_lines_unioned"}

@@ -623,6 +623,136 @@ def test_required_columns_are_one_not_null_test_per_model() -> None:
     assert [n for c, n in single if c in grouped or configs.count(c) > 1] == []
 
 
+def test_references_are_one_relationships_test_per_model_and_configuration() -> None:
+    """docs/style.md: a model's references to models upstream of it are one relationships_columns
+    test per configuration, named relationships_<model> (a second configuration adds a suffix);
+    its references to a parent not upstream of it are one test per parent and configuration,
+    named relationships_<model>_to_<parent> (or relationships_<model> when it is the model's
+    only parent); the columns are the model's; a column keeps a relationships test of its own
+    only for its own description."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    upstream = ancestors(manifest)
+    grouped: dict[tuple, str] = {}
+    tested: list[tuple[str, str, str]] = []
+    for node in manifest["nodes"].values():
+        test = (node.get("test_metadata") or {}).get("name")
+        model = (node.get("attached_node") or "").split(".")[-1]
+        kwargs = (node.get("test_metadata") or {}).get("kwargs") or {}
+        config = (str(node["config"].get("severity")).lower(), node["config"].get("where"), model)
+        if test == "relationships_columns":
+            assert node["name"].startswith(f"relationships_{model}"), node["name"]
+            apart = sorted(
+                {referenced(manifest, r["to"]) for r in kwargs["relationships"]}
+                - upstream(node["attached_node"])
+            )
+            key = (*config, *apart)
+            assert key not in grouped, f"{node['name']} repeats {grouped.get(key)}"
+            grouped[key] = node["name"]
+            columns = [r["column"] for r in kwargs["relationships"]]
+            assert set(columns) <= set(node_columns(manifest, node["attached_node"])), node["name"]
+            tested += [(model, r["column"], r["to"]) for r in kwargs["relationships"]]
+        elif test == "relationships":
+            assert node["description"], f"{node['name']}: a column's own relationships test"
+            tested.append((model, kwargs["column_name"], kwargs["to"]))
+    assert len(grouped) > 40
+    assert len(tested) == len(set(tested)), "a reference tested twice"
+
+
+def test_a_grouped_relationships_test_blocks_what_each_reference_would() -> None:
+    """docs/decisions.md, "One test per model and kind": dbt build skips a model after a failed
+    test only when every parent of the test is upstream of the model. So a relationships_columns
+    test's parents besides its model are all upstream of its model (it then blocks exactly the
+    models downstream of its model, as each reference's own test would), or are one parent
+    (all its references to it: the same parents as each reference's own test). And every
+    reference's `to` is a parent (dbt records the ref()s inside the list)."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    upstream = ancestors(manifest)
+    checked = 0
+    for node in manifest["nodes"].values():
+        if (node.get("test_metadata") or {}).get("name") != "relationships_columns":
+            continue
+        model = node["attached_node"]
+        parents = set(node["depends_on"]["nodes"])
+        references = node["test_metadata"]["kwargs"]["relationships"]
+        assert {referenced(manifest, r["to"]) for r in references} <= parents, node["name"]
+        others = parents - {model}
+        assert others <= upstream(model) or len(others) == 1, (
+            node["name"],
+            sorted(others - upstream(model)),
+        )
+        checked += 1
+    assert checked > 40
+
+
+def ancestors(manifest: dict) -> Callable[[str], set[str]]:
+    """A node -> the models, seeds, snapshots and sources upstream of it (tests aside)."""
+    memo: dict[str, set[str]] = {}
+
+    def upstream(unique_id: str) -> set[str]:
+        if unique_id not in memo:
+            memo[unique_id] = set()
+            for parent in manifest["parent_map"].get(unique_id, []):
+                if not parent.startswith("test."):
+                    memo[unique_id] |= {parent} | upstream(parent)
+        return memo[unique_id]
+
+    return upstream
+
+
+def referenced(manifest: dict, to: str) -> str:
+    """The unique id of a relationships `to`: ref('name') or source('source', 'table')."""
+    names = [part.strip(" '\"") for part in to[to.index("(") + 1 : to.rindex(")")].split(",")]
+    if to.startswith("source("):
+        (found,) = [
+            unique_id
+            for unique_id, source in manifest["sources"].items()
+            if [source["source_name"], source["name"]] == names
+        ]
+        return found
+    (found,) = [
+        unique_id
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "seed", "snapshot") and node["name"] == names[-1]
+    ]
+    return found
+
+
+def test_rules_are_one_expressions_test_per_model_and_configuration() -> None:
+    """docs/style.md: a model's rules (boolean expressions) are one expressions_are_true test
+    per configuration, named expressions_are_true_<model>; no expression_is_true is left."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    grouped: dict[tuple, str] = {}
+    for node in manifest["nodes"].values():
+        test = (node.get("test_metadata") or {}).get("name")
+        model = (node.get("attached_node") or "").split(".")[-1]
+        config = (str(node["config"].get("severity")).lower(), node["config"].get("where"), model)
+        assert test != "expression_is_true", node["name"]
+        if test == "expressions_are_true":
+            assert node["name"].startswith(f"expressions_are_true_{model}"), node["name"]
+            assert config not in grouped, f"{node['name']} repeats {grouped.get(config)}"
+            grouped[config] = node["name"]
+    assert len(grouped) > 30
+
+
+def test_a_grouped_expressions_check_says_each_rule() -> None:
+    sentence = check_descriptions.SENTENCES["expressions_are_true"]
+    rules = ["a >= 0", {"expression": "b is not null", "description": "Every row has its b."}]
+    assert sentence({"expressions": rules}) == "`a >= 0` holds on every row. Every row has its b."
+
+
+def test_a_grouped_relationships_check_names_its_references() -> None:
+    sentence = check_descriptions.SENTENCES["relationships_columns"]
+    arguments = {
+        "relationships": [
+            {"column": "sku", "to": "ref('dim_product')", "field": "sku"},
+            {"column": "day", "to": "ref('dim_date')", "field": "date_day"},
+        ]
+    }
+    assert sentence(arguments) == (
+        "every `sku` exists as `sku` in dim_product; every `day` exists as `date_day` in dim_date."
+    )
+
+
 def node_columns(manifest: dict, unique_id: str) -> list[str]:
     """The documented columns of a model or seed."""
     return list(manifest["nodes"][unique_id]["columns"])

@@ -316,7 +316,7 @@ def test_a_warning_on_old_rows_stays_until_the_data_changes(service: dict) -> No
     the next scoped build, with no data change, still warns (it tests that check over every
     row, and says why); once the row is corrected the next scoped build passes, and the build
     after it tests the rewritten rows again. The same row's two required columns made null
-    fail the model's one not-null check, which names them (orchestration/null_columns.py). Runs
+    fail the model's one not-null check, which names them (orchestration/grouped_failures.py). Runs
     last in this module: its builds replace the warehouse's build results."""
     defs, instance, warehouse = service["defs"], service["instance"], service["paths"].warehouse
     model = "stg_wms__movements"

@@ -5,6 +5,8 @@
     column null_column names the column; with store_failures, the rest of the row follows it.
     A column whose not-null test has another configuration (severity, where) than its
     siblings keeps its own not_null or goes into a second not_null_columns with that config.
+    A model column named null_column is stored beside it as null_column_1 on DuckDB
+    (docs/decisions.md, "One test per model and kind"): a model should not have one.
 -#}
 {% test not_null_columns(model, column_names) %}
     {%- if column_names is string or not column_names -%}
