@@ -243,8 +243,15 @@
     {%- else -%}
         {%- do return(in_window) -%}
     {%- endif -%}
-    {%- do return('(' ~ keys | join(', ') ~ ') in (select ' ~ keys | join(', ') ~ ' from '
-        ~ relation ~ ' where ' ~ in_window ~ ')') -%}
+    {#- `is not distinct from`, not `(keys) in (select keys ...)`: a null key part makes `in`
+        unknown and would drop the row, yet unique_combination_of_columns groups nulls together
+        (mart_net_sales' adjusted_business_date is null on most rows) -#}
+    {%- set same_key = [] -%}
+    {%- for key in keys -%}
+        {%- do same_key.append('rewritten.' ~ key ~ ' is not distinct from tested_relation.' ~ key) -%}
+    {%- endfor -%}
+    {%- do return('exists (select 1 from ' ~ relation ~ ' as rewritten where ' ~ in_window
+        ~ ' and ' ~ same_key | join(' and ') ~ ')') -%}
 {%- endmacro %}
 
 {#- `window_column >= <first date the last build of relation rewrote>` (or the rows its

@@ -419,3 +419,40 @@ def test_late_lines_revalued_after_their_window_equal_a_full_build(
             incremental = table(replay.warehouse, f"{schema}.{model}")
             assert len(full) > 0, model
             pd.testing.assert_frame_equal(incremental, full, obj=model)
+
+
+def test_a_rewritten_duplicate_with_a_null_key_part_fails_uniqueness(
+    replayed: Replayed, tmp_path: Path
+) -> None:
+    """unique_combination_of_columns groups null key parts together, so the scoped test must see
+    a rewritten row whose key has a null part: mart_net_sales' adjusted_business_date is null on
+    every row not moved by a close (a key matched with `in` would drop them all)."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(replayed.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        (window_start,) = con.execute(
+            "select window_start from intermediate.incremental_load_watermarks "
+            "where model_name = 'mart_net_sales' order by recorded_at desc limit 1"
+        ).fetchone()
+        assert window_start is not None
+        (in_window,) = con.execute(
+            "select count(*) from marts.mart_net_sales "
+            "where business_date >= ? and adjusted_business_date is null",
+            [window_start],
+        ).fetchone()
+    assert in_window > 0
+
+    def uniqueness_failing() -> set[str]:
+        result = dbt("test", "--select", "mart_net_sales", warehouse=warehouse, check=False)
+        failing = failing_tests(result, warehouse)
+        return {name for name in failing if name.startswith("unique_combination_of_columns")}
+
+    assert uniqueness_failing() == set()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into marts.mart_net_sales select * from marts.mart_net_sales "
+            "where business_date >= ? and adjusted_business_date is null limit 1",
+            [window_start],
+        )
+    (failing,) = uniqueness_failing()
+    assert failing.startswith("unique_combination_of_columns_mart_net_sales"), failing
