@@ -228,34 +228,13 @@ def worker_group(module: str) -> str:
     return module
 
 
-# The groups that take longest, longest first (docs/benchmarks.md, "The test suite's order"): a
-# worker that frees up takes the longest group left, so no long group starts last while the
-# other worker has nothing left to do. The rest follow by their number of tests (xdist's order).
-LONGEST_GROUPS = ("shared_worlds", "dagster", "test_landed_cost_duplicates")
-
-
-def longest_first(group: str, tests: int) -> tuple[int, int]:
-    """Sort key of a worker group: the named longest in their order, then by test count."""
-    rank = LONGEST_GROUPS.index(group) if group in LONGEST_GROUPS else len(LONGEST_GROUPS)
-    return (rank, -tests)
-
-
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    """Whole groups (worker_group of the test's module) to one worker each, longest first."""
+    """Whole groups (worker_group of the test's module) to one worker each, in collection order."""
     from xdist.scheduler import LoadScopeScheduling
 
     class WorldGroups(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             module = nodeid.split("::", 1)[0].rsplit("/", 1)[-1].removesuffix(".py")
             return worker_group(module)
-
-        def _assign_work_unit(self, node: object) -> None:
-            # the next group a worker takes is the first of the queue
-            queue = sorted(
-                self.workqueue.items(), key=lambda unit: longest_first(unit[0], len(unit[1]))
-            )
-            self.workqueue.clear()
-            self.workqueue.update(queue)
-            super()._assign_work_unit(node)
 
     return WorldGroups(config, log)
