@@ -137,6 +137,35 @@ def dbt(
     return result
 
 
+def build_small_project(
+    project: Path, warehouse: Path, config: str, profile: str, files: dict[str, str], *args: str
+) -> Path:
+    """A small dbt project in a fresh folder `project`, with this project's generic tests:
+    dbt_project.yml (config), profiles.yml (profile, formatted with the warehouse's path) and
+    `files` (path in the project -> text); then `dbt build *args`. Fails with dbt's output unless
+    dbt ran its nodes (exit 0, or 1 when a test failed, as the small projects' rows make some do
+    on purpose). Returns the project's target folder."""
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.copytree(PROJECT_ROOT / "tests" / "dbt" / "generic", project / "tests" / "generic")
+    warehouse.unlink(missing_ok=True)
+    (project / "dbt_project.yml").write_text(config)
+    (project / "profiles.yml").write_text(profile.format(warehouse=warehouse))
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    built = subprocess.run(
+        [str(Path(sys.executable).parent / "dbt"), "build", *args]
+        + ["--profiles-dir", ".", "--project-dir", "."],
+        cwd=project,
+        env={k: v for k, v in os.environ.items() if k != "DBT_PROFILES_DIR"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode in {0, 1}, built.stdout + built.stderr
+    return project / "target"
+
+
 def build_world(root: Path, *extra: str, world_args: list[str] = WORLD_ARGS) -> BuiltWorld:
     generate(parse_args([*world_args, "--out", str(root), *extra]))
     warehouse = root / "warehouse.duckdb"

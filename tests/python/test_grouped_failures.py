@@ -8,8 +8,6 @@ test_service.py (a warning) and test_incremental.py (the test's own SQL, scoped)
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,7 +18,7 @@ import pytest
 from dagster._core.errors import DagsterExecutionInterruptedError
 
 from orchestration import grouped_failures
-from tests.python.conftest import PROJECT_ROOT
+from tests.python.conftest import build_small_project
 
 # A small dbt project: table t (seed) and its grouped tests, compiled and run by dbt from
 # tests/dbt/generic, so each test's SQL is the generic test's as it stands (t.a to p.id, t.c to
@@ -87,34 +85,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict,
     """dbt build of the small project: its warehouse, run_results.json, manifest, and each
     test's unique id by name."""
     root = tmp_path_factory.mktemp("named")
-    shutil.copytree(PROJECT_ROOT / "tests" / "dbt" / "generic", root / "tests" / "generic")
     warehouse = root / "named.duckdb"
-    (root / "dbt_project.yml").write_text(PROJECT)
-    (root / "profiles.yml").write_text(PROFILE.format(warehouse=warehouse))
-    (root / "seeds").mkdir()
-    (root / "seeds" / "schema.yml").write_text(TESTS)
-    for name, rows in SEEDS.items():
-        (root / "seeds" / name).write_text(rows)
-    built = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--profiles-dir",
-            ".",
-            "--project-dir",
-            ".",
-        ],
-        cwd=root,
-        env={k: v for k, v in os.environ.items() if k != "DBT_PROFILES_DIR"},
-        capture_output=True,
-        text=True,
-        check=False,
+    seeds = {f"seeds/{name}": rows for name, rows in SEEDS.items()}
+    target = build_small_project(
+        root / "project", warehouse, PROJECT, PROFILE, {"seeds/schema.yml": TESTS, **seeds}
     )
-    # 1 when a test failed (the seeds' rows fail some on purpose); else dbt's own error, shown
-    assert built.returncode in {0, 1}, built.stdout + built.stderr
-    manifest = json.loads((root / "target" / "manifest.json").read_text())
+    manifest = json.loads((target / "manifest.json").read_text())
     ids = {n["name"]: u for u, n in manifest["nodes"].items() if u.startswith("test.")}
-    return warehouse, root / "target" / "run_results.json", manifest, ids
+    return warehouse, target / "run_results.json", manifest, ids
 
 
 def result(unique_id: str, passed: bool) -> dg.AssetCheckResult:

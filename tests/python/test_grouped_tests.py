@@ -8,17 +8,13 @@ dbt skips a model only when every parent of the failed test is upstream of it.""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import duckdb
 
 from orchestration import check_descriptions, grouped_failures
-from tests.python.conftest import PROJECT_ROOT
+from tests.python.conftest import build_small_project
 
 PROJECT = """
 name: grouped
@@ -110,27 +106,17 @@ CLEAN = "a,b,c\n1,x,9\n2,y,1\n2,,2\n,,\n"
 def build(tmp_path: Path, child: str) -> tuple[dict[str, int], dict[str, list]]:
     """dbt build --store-failures of the small project: each test's failure count, and the
     grouped tests' stored failing rows' first column."""
-    project = tmp_path / "project"
-    shutil.rmtree(project, ignore_errors=True)
-    (project / "seeds").mkdir(parents=True)
-    shutil.copytree(PROJECT_ROOT / "tests" / "dbt" / "generic", project / "tests" / "generic")
-    (project / "dbt_project.yml").write_text(PROJECT)
+    seeds = {f"seeds/{name}": rows for name, rows in {**PARENTS, "child.csv": child}.items()}
     warehouse = tmp_path / "grouped.duckdb"
-    warehouse.unlink(missing_ok=True)
-    (project / "profiles.yml").write_text(PROFILE.format(warehouse=warehouse))
-    (project / "seeds" / "schema.yml").write_text(RELATIONSHIPS)
-    for name, rows in {**PARENTS, "child.csv": child}.items():
-        (project / "seeds" / name).write_text(rows)
-    dbt = Path(sys.executable).parent / "dbt"
-    subprocess.run(
-        [str(dbt), "build", "--store-failures", "--profiles-dir", ".", "--project-dir", "."],
-        cwd=project,
-        env={k: v for k, v in os.environ.items() if k != "DBT_PROFILES_DIR"},
-        capture_output=True,
-        text=True,
-        check=False,
+    target = build_small_project(
+        tmp_path / "project",
+        warehouse,
+        PROJECT,
+        PROFILE,
+        {"seeds/schema.yml": RELATIONSHIPS, **seeds},
+        "--store-failures",
     )
-    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
     failures = {
         r["unique_id"].split(".")[2]: r["failures"]
         for r in results
@@ -145,7 +131,7 @@ def build(tmp_path: Path, child: str) -> tuple[dict[str, int], dict[str, list]]:
             )
     # what a failed check says (orchestration/grouped_failures.py): the test's own SQL counted
     # by its naming column, the same as its stored rows
-    compiled = grouped_failures.compiled_tests(project / "target" / "run_results.json")
+    compiled = grouped_failures.compiled_tests(target / "run_results.json")
     for test, sql in compiled.items():
         name = test.split(".")[2]
         if name in GROUPED:
@@ -250,33 +236,11 @@ models:
 
 def statuses(tmp_path: Path, tests: str) -> dict[str, str]:
     """dbt build of the small project of SKIPS with these tests: each node's status."""
-    project = tmp_path / "skips"
-    shutil.rmtree(project, ignore_errors=True)
-    (project / "models").mkdir(parents=True)
-    (project / "seeds").mkdir()
-    shutil.copytree(PROJECT_ROOT / "tests" / "dbt" / "generic", project / "tests" / "generic")
-    (project / "dbt_project.yml").write_text(PROJECT)
-    warehouse = tmp_path / "skips.duckdb"
-    warehouse.unlink(missing_ok=True)
-    (project / "profiles.yml").write_text(PROFILE.format(warehouse=warehouse))
-    for name, text in {**SKIPS, "models/schema.yml": tests}.items():
-        (project / name).write_text(text)
-    subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dbt"),
-            "build",
-            "--profiles-dir",
-            ".",
-            "--project-dir",
-            ".",
-        ],
-        cwd=project,
-        env={k: v for k, v in os.environ.items() if k != "DBT_PROFILES_DIR"},
-        capture_output=True,
-        text=True,
-        check=False,
+    files = {**SKIPS, "models/schema.yml": tests}
+    target = build_small_project(
+        tmp_path / "skips", tmp_path / "skips.duckdb", PROJECT, PROFILE, files
     )
-    results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+    results = json.loads((target / "run_results.json").read_text())["results"]
     return {r["unique_id"].split(".")[2]: r["status"] for r in results}
 
 
