@@ -221,7 +221,7 @@ def test_a_dbt_build_is_incremental_unless_the_run_asks_for_a_full_refresh(
 ) -> None:
     monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
     production = ["build", "--exclude-resource-type", "unit_test"]
-    file_log = ["--log-level-file", "info"]
+    file_log = ["--log-level-file", "none"]
     assert dbt_build_args(DbtBuildConfig()) == [*production, *file_log]
     assert dbt_build_args(DbtBuildConfig(full_refresh=True)) == [
         *production,
