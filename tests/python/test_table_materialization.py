@@ -1,0 +1,140 @@
+"""The project's table materialization on DuckDB (macros/table_duckdb.sql): one `create or
+replace table` in the model's transaction, in a small dbt project of its own, built again after
+each change as a day's build does."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.python.conftest import PROJECT_ROOT
+
+PROJECT = """
+name: tables
+version: "1.0"
+profile: tables
+models:
+  tables:
+    +materialized: table
+"""
+PROFILE = """
+tables:
+  target: dev
+  outputs:
+    dev: {{type: duckdb, path: "{warehouse}", threads: 1}}
+"""
+CONTRACT = """
+models:
+  - name: locations
+    config:
+      contract: {enforced: true}
+    columns:
+      - name: location_id
+        data_type: integer
+        constraints: [{type: not_null}]
+      - name: name
+        data_type: varchar
+"""
+
+
+class SmallProject:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.warehouse = root / "warehouse.duckdb"
+        (root / "macros").mkdir(parents=True)
+        (root / "models").mkdir()
+        (root / "dbt_project.yml").write_text(PROJECT)
+        (root / "profiles.yml").write_text(PROFILE.format(warehouse=self.warehouse))
+        macro = PROJECT_ROOT / "macros" / "table_duckdb.sql"
+        (root / "macros" / macro.name).write_text(macro.read_text())
+        (root / "models" / "schema.yml").write_text(CONTRACT)
+
+    def model(self, name: str, sql: str) -> None:
+        (self.root / "models" / f"{name}.sql").write_text(sql)
+
+    def build(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(Path(sys.executable).parent / "dbt"), "build", *args]
+            + ["--profiles-dir", ".", "--project-dir", "."],
+            cwd=self.root,
+            env={k: v for k, v in os.environ.items() if k != "DBT_PROFILES_DIR"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def built(self, *args: str) -> None:
+        done = self.build(*args)
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            return con.execute(sql).fetchall()
+
+    def relations(self) -> dict[str, str]:
+        return dict(
+            self.query(
+                "select table_name, table_type from information_schema.tables "
+                "where table_schema = 'main'"
+            )
+        )
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> SmallProject:
+    return SmallProject(tmp_path / "tables")
+
+
+def test_a_rebuild_replaces_the_rows_and_leaves_no_relation_beside_them(
+    small: SmallProject,
+) -> None:
+    small.model("orders", "select 1 as order_id, 10 as amount_cents")
+    small.built()
+    assert small.query("select * from orders") == [(1, 10)]
+    small.model("orders", "select 2 as order_id, 20 as amount_cents union all select 3, 30")
+    small.built()
+    assert sorted(small.query("select * from orders")) == [(2, 20), (3, 30)]
+    # dbt-duckdb's materialization built __dbt_tmp and __dbt_backup beside the model
+    assert small.relations() == {"orders": "BASE TABLE"}
+    # one statement replaced the table (what ran: target/run/)
+    ran = (small.root / "target" / "run" / "tables" / "models" / "orders.sql").read_text()
+    assert "create or replace table" in ran
+    assert "rename" not in ran
+
+
+def test_a_view_of_the_models_name_becomes_the_table(small: SmallProject) -> None:
+    small.model("orders", "{{ config(materialized='view') }} select 1 as order_id")
+    small.built()
+    assert small.relations() == {"orders": "VIEW"}
+    small.model("orders", "select 2 as order_id")
+    small.built()
+    assert small.relations() == {"orders": "BASE TABLE"}
+    assert small.query("select * from orders") == [(2,)]
+
+
+def test_a_contracted_table_keeps_its_constraints_and_a_failed_rebuild_the_last_table(
+    small: SmallProject,
+) -> None:
+    small.model("locations", "select 7 as location_id, 'Lyon' as name")
+    small.built()
+    # the contract's declared columns and constraint
+    assert small.query(
+        "select column_name, data_type, is_nullable from information_schema.columns "
+        "where table_name = 'locations' order by ordinal_position"
+    ) == [("location_id", "INTEGER", "NO"), ("name", "VARCHAR", "YES")]
+    # a null where the contract says not null: the insert fails inside the transaction
+    small.model("locations", "select cast(null as integer) as location_id, 'Nowhere' as name")
+    failed = small.build()
+    assert failed.returncode == 1
+    assert "NOT NULL constraint failed" in failed.stdout, failed.stdout[-4000:]
+    assert small.query("select * from locations") == [(7, "Lyon")]
+    # a query whose columns are not the contract's: dbt's check stops it before any statement
+    small.model("locations", "select 8 as location_id")
+    failed = small.build()
+    assert failed.returncode == 1
+    assert "contract" in failed.stdout.lower(), failed.stdout[-4000:]
+    assert small.query("select * from locations") == [(7, "Lyon")]
+    assert small.relations() == {"locations": "BASE TABLE"}
