@@ -25,7 +25,7 @@
     {%- endif -%}
 
     {% call statement('main') -%}
-        {{ concord_replace_table_as(target_relation, compiled_code) }}
+        {{ duckdb__replace_table_as(target_relation, compiled_code) }}
     {%- endcall %}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
@@ -42,9 +42,10 @@
     {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
 
-{#- The statement: with an enforced contract, the declared columns and constraints first (after
-    dbt's check that the query's columns match them), then the rows. -#}
-{% macro concord_replace_table_as(relation, compiled_code) -%}
+{#- The statement (DuckDB's own SQL, named as an engine implementation: docs/spark.md, "Portable
+    SQL"): with an enforced contract, the declared columns and constraints first (after dbt's
+    check that the query's columns match them), then the rows. -#}
+{% macro duckdb__replace_table_as(relation, compiled_code) -%}
     {%- set sql_header = config.get('sql_header', none) -%}
     {{ sql_header if sql_header is not none }}
     {%- if config.get('contract').enforced %}

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
 
 from tests.python.conftest import PROJECT_ROOT
 
@@ -83,58 +82,44 @@ class SmallProject:
         )
 
 
-@pytest.fixture
-def small(tmp_path: Path) -> SmallProject:
-    return SmallProject(tmp_path / "tables")
-
-
-def test_a_rebuild_replaces_the_rows_and_leaves_no_relation_beside_them(
-    small: SmallProject,
+def test_tables_are_replaced_in_one_statement_and_a_failed_rebuild_keeps_the_last(
+    tmp_path: Path,
 ) -> None:
-    small.model("orders", "select 1 as order_id, 10 as amount_cents")
-    small.built()
-    assert small.query("select * from orders") == [(1, 10)]
-    small.model("orders", "select 2 as order_id, 20 as amount_cents union all select 3, 30")
-    small.built()
-    assert sorted(small.query("select * from orders")) == [(2, 20), (3, 30)]
-    # dbt-duckdb's materialization built __dbt_tmp and __dbt_backup beside the model
-    assert small.relations() == {"orders": "BASE TABLE"}
-    # one statement replaced the table (what ran: target/run/)
-    ran = (small.root / "target" / "run" / "tables" / "models" / "orders.sql").read_text()
-    assert "create or replace table" in ran
-    assert "rename" not in ran
-
-
-def test_a_view_of_the_models_name_becomes_the_table(small: SmallProject) -> None:
-    small.model("orders", "{{ config(materialized='view') }} select 1 as order_id")
-    small.built()
-    assert small.relations() == {"orders": "VIEW"}
-    small.model("orders", "select 2 as order_id")
-    small.built()
-    assert small.relations() == {"orders": "BASE TABLE"}
-    assert small.query("select * from orders") == [(2,)]
-
-
-def test_a_contracted_table_keeps_its_constraints_and_a_failed_rebuild_the_last_table(
-    small: SmallProject,
-) -> None:
+    """Three builds of two models, as three days' builds: `orders` first a view, then a table,
+    then other rows; `locations` with an enforced contract, then a null where it says not null,
+    then columns that are not the contract's."""
+    small = SmallProject(tmp_path / "tables")
+    small.model("orders", "{{ config(materialized='view') }} select 1 as order_id, 10 as cents")
     small.model("locations", "select 7 as location_id, 'Lyon' as name")
     small.built()
+    assert small.relations() == {"orders": "VIEW", "locations": "BASE TABLE"}
     # the contract's declared columns and constraint
     assert small.query(
         "select column_name, data_type, is_nullable from information_schema.columns "
         "where table_name = 'locations' order by ordinal_position"
     ) == [("location_id", "INTEGER", "NO"), ("name", "VARCHAR", "YES")]
-    # a null where the contract says not null: the insert fails inside the transaction
+
+    # a view of the model's name becomes the table; a null against the contract fails inside
+    # the transaction and leaves the last table as it was
+    small.model("orders", "select 2 as order_id, 20 as cents")
     small.model("locations", "select cast(null as integer) as location_id, 'Nowhere' as name")
     failed = small.build()
     assert failed.returncode == 1
     assert "NOT NULL constraint failed" in failed.stdout, failed.stdout[-4000:]
+    assert small.query("select * from orders") == [(2, 20)]
     assert small.query("select * from locations") == [(7, "Lyon")]
-    # a query whose columns are not the contract's: dbt's check stops it before any statement
+
+    # a rebuild replaces the rows, in one statement (what ran: target/run/), with no relation
+    # left beside (dbt-duckdb's materialization built __dbt_tmp and __dbt_backup); a query whose
+    # columns are not the contract's is stopped by dbt's check before any statement
+    small.model("orders", "select 3 as order_id, 30 as cents union all select 4, 40")
     small.model("locations", "select 8 as location_id")
     failed = small.build()
     assert failed.returncode == 1
     assert "contract" in failed.stdout.lower(), failed.stdout[-4000:]
+    assert sorted(small.query("select * from orders")) == [(3, 30), (4, 40)]
+    ran = (small.root / "target" / "run" / "tables" / "models" / "orders.sql").read_text()
+    assert "create or replace table" in ran
+    assert "rename" not in ran
     assert small.query("select * from locations") == [(7, "Lyon")]
-    assert small.relations() == {"locations": "BASE TABLE"}
+    assert small.relations() == {"orders": "BASE TABLE", "locations": "BASE TABLE"}
