@@ -153,7 +153,14 @@ def build_small_project(
     for name, text in files.items():
         (project / name).parent.mkdir(parents=True, exist_ok=True)
         (project / name).write_text(text)
-    built = subprocess.run(
+    built = build_in(project, *args)
+    assert built.returncode in {0, 1}, built.stdout + built.stderr
+    return project / "target"
+
+
+def build_in(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """`dbt build *args` in a small project with its own profiles.yml (not this project's)."""
+    return subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "build", *args]
         + ["--profiles-dir", ".", "--project-dir", "."],
         cwd=project,
@@ -162,8 +169,6 @@ def build_small_project(
         text=True,
         check=False,
     )
-    assert built.returncode in {0, 1}, built.stdout + built.stderr
-    return project / "target"
 
 
 def build_world(root: Path, *extra: str, world_args: list[str] = WORLD_ARGS) -> BuiltWorld:

@@ -2,14 +2,12 @@
 replace table` in the model's transaction, in a small dbt project of its own, built again after
 each change as a day's build does."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
-from tests.python.conftest import PROJECT_ROOT
+from tests.python.conftest import PROJECT_ROOT, build_in
 
 PROJECT = """
 name: tables
@@ -55,15 +53,7 @@ class SmallProject:
         (self.root / "models" / f"{name}.sql").write_text(sql)
 
     def build(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(Path(sys.executable).parent / "dbt"), "build", *args]
-            + ["--profiles-dir", ".", "--project-dir", "."],
-            cwd=self.root,
-            env={k: v for k, v in os.environ.items() if k != "DBT_PROFILES_DIR"},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
+        return build_in(self.root, *args)
 
     def built(self, *args: str) -> None:
         done = self.build(*args)
