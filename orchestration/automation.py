@@ -16,6 +16,7 @@ import duckdb
 from ingestion.discover import discover
 from ingestion.load import unlogged_files
 from ingestion.warehouse import WarehouseSchemaError
+from orchestration import affected
 from orchestration.jobs import ingest_job, transform_job
 from orchestration.resources import LandingZone, Warehouse
 
@@ -119,19 +120,25 @@ def landing_sensor(
     request_job=transform_job,
     default_status=ON,
     description="ON so that loaded data reaches readers: after a successful ingest run, the "
-    "transform job builds the models incrementally (the business dates just loaded), runs every "
-    "data test and publishes a new version when no blocking check failed. When more ingest runs "
-    "are still queued, it waits for the last of them: one build for a burst of deliveries.",
+    "transform job builds the models the loaded files affect, incrementally (the business dates "
+    "just loaded), runs their data tests and publishes a new version when no blocking check "
+    "failed. When more ingest runs are still queued, it waits for the last of them: one build for "
+    "a burst of deliveries.",
 )
 def transform_after_ingest(
-    context: dg.RunStatusSensorContext,
+    context: dg.RunStatusSensorContext, warehouse: Warehouse
 ) -> dg.RunRequest | dg.SkipReason:
     others = context.instance.get_runs(
         filters=dg.RunsFilter(job_name=ingest_job.name, statuses=PENDING_STATUSES)
     )
     if any(run.run_id != context.dagster_run.run_id for run in others):
         return dg.SkipReason("another ingest run is pending: the transform follows the last one")
-    return dg.RunRequest(run_key=context.dagster_run.run_id)
+    # the models the loaded files affect (orchestration/affected.py)
+    job = context.repository_def.get_job(transform_job.name)
+    plan = affected.plan_transform(job, warehouse.file)
+    return dg.RunRequest(
+        run_key=context.dagster_run.run_id, asset_selection=plan.assets, tags=plan.tags
+    )
 
 
 # The close tests every row, not only those the last build rewrote (docs/decisions.md, "Tests

@@ -18,10 +18,17 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from packaging import version
 
-from orchestration import check_descriptions, grouped_failures, groups, open_warnings, settings
+from orchestration import (
+    affected,
+    check_descriptions,
+    grouped_failures,
+    groups,
+    open_warnings,
+    settings,
+)
 from orchestration.ingest import LOAD_LOG_KEY
 from orchestration.manifest import DBT_PROJECT, dbt_manifest
-from orchestration.progress import Ticker
+from orchestration.progress import Ticker, note
 from orchestration.resources import Warehouse
 from publishing import settings as publishing_settings
 
@@ -144,6 +151,16 @@ def concord_dbt_assets(
         memory, get_manifest_and_translator_from_dbt_assets([context.assets_def])[0]
     )
     retested = open_warnings.not_passing(memory)
+    # what the build is complete up to when every model succeeds (orchestration/affected.py)
+    state = affected.build_state(
+        warehouse.file,
+        settings.PROJECT_ROOT,
+        context.run.tags.get(affected.LOADED_THROUGH_TAG),
+        whole=set(context.selected_asset_keys) == set(context.assets_def.keys),
+    )
+    scope = context.run.tags.get(affected.SCOPE_TAG)
+    if scope:
+        note(context, f"dbt build: {scope}")
     args = dbt_build_args(config)
     # as dagster-dbt names it, with the partial parse of the last build like this one in it
     name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid4().hex[:7]}"
@@ -168,6 +185,12 @@ def concord_dbt_assets(
     finally:
         keep_run_results(Path(invocation.target_path) / "run_results.json", results)
         open_warnings.remember(memory, results)
+        affected.remember_build(
+            warehouse.file,
+            results,
+            state,
+            affected.selected_nodes(context.assets_def, context.selected_asset_keys),
+        )
         copy_atomically(target / PARTIAL_PARSE, parsed)
 
 

@@ -155,7 +155,7 @@ def run_pipeline(
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
-    from orchestration import history, recovery
+    from orchestration import affected, history, recovery
 
     start, end = ingest_range(paths_of(defs), files)
     recovery.release_abandoned_runs(dagster_instance)
@@ -177,10 +177,14 @@ def run_pipeline(
     history.record_origin(dagster_instance, ingest)
     if not ingest.success:
         return [ingest]
-    transform = defs.resolve_job_def("transform_job").execute_in_process(
+    job = defs.resolve_job_def("transform_job")
+    # the models the loaded files affect (orchestration/affected.py); a full refresh, all
+    plan = None if full_refresh else affected.plan_transform(job, paths_of(defs).warehouse)
+    transform = job.execute_in_process(
         instance=dagster_instance,
         run_config=transform_config(full_refresh),
-        tags=recovery.launcher_tags(),
+        asset_selection=plan.assets if plan else None,
+        tags={**recovery.launcher_tags(), **(plan.tags if plan else {})},
         raise_on_error=False,
     )
     history.record_origin(dagster_instance, transform)

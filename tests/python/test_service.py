@@ -27,9 +27,10 @@ import pytest
 from dagster._core.utils import make_new_run_id
 
 import ingestion.discover
+from ingestion.contract import load_contract
 from ingestion.discover import discover
-from orchestration import automation, history, open_warnings, run, up_to_date
-from orchestration.dbt import DbtBuildConfig, whole_history_tests
+from orchestration import affected, automation, history, open_warnings, run, up_to_date
+from orchestration.dbt import DbtBuildConfig, concord_dbt_assets, whole_history_tests
 from orchestration.definitions import build_definitions
 from orchestration.resources import LandingZone, ServedCopy, Warehouse
 from publishing import served
@@ -101,13 +102,15 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             dagster_event=ingest.get_run_success_event(),
             dagster_instance=instance,
             dagster_run=ingest.dagster_run,
+            resources=resources,
+            repository_def=defs.get_repository_def(),
         )
         transform_requests.append(automation.transform_after_ingest(context))
     for request in transform_requests:
-        if isinstance(request, dg.RunRequest):
+        if isinstance(request, dg.RunRequest):  # as the daemon launches it
             transform_results.append(
                 defs.resolve_job_def("transform_job").execute_in_process(
-                    instance=instance, tags=request.tags
+                    instance=instance, tags=request.tags, asset_selection=request.asset_selection
                 )
             )
     yield {
@@ -226,6 +229,49 @@ def test_the_ingestion_triggers_one_build_that_publishes_the_truth(service: dict
     pd.testing.assert_frame_equal(frame.set_index("business_date"), truth, check_dtype=False)
 
 
+def test_the_build_leaves_out_the_models_the_delivery_does_not_reach(service: dict) -> None:
+    """A weekday's delivery (no master data): the transform the sensor requests leaves out the
+    models whose inputs did not change since the last complete build (orchestration/
+    affected.py), says so in the run's log, and builds every other; the truth above is
+    published from it."""
+    defs, warehouse = service["defs"], service["paths"].warehouse
+    logged_before = {row[0] for row in service["log_before"]}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        loaded = {
+            extract
+            for load_id, extract in con.execute(
+                "select load_id, extract_name from raw.load_log"
+            ).fetchall()
+            if load_id not in logged_before
+        }
+    master = {e.name for e in load_contract().values() if e.cadence not in {"daily", "weekdays"}}
+    assert loaded and not loaded & master
+    loaded_keys = {dg.AssetKey(["raw", n]) for n in loaded | {"load_log", "quarantine"}}
+    graph = defs.resolve_asset_graph()
+    job_keys = set(defs.resolve_job_def("transform_job").asset_layer.selected_asset_keys)
+    dbt_keys = set(concord_dbt_assets.keys)
+    for request, result in zip(service["transform_requests"], service["transform"], strict=True):
+        left_out = job_keys - set(request.asset_selection)
+        assert {
+            dg.AssetKey(["marts", "dim_location"]),
+            dg.AssetKey(["seeds", "channels"]),
+        } <= left_out
+        for key in left_out:  # nothing they read, however far up, was loaded
+            seen, stack = set(), list(graph.get(key).parent_keys)
+            while stack:
+                parent = stack.pop()
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.extend(graph.get(parent).parent_keys)
+            assert not seen & loaded_keys, key
+        built = set(request.asset_selection) & dbt_keys
+        materialized = {e.asset_key for e in result.get_asset_materialization_events()}
+        assert built <= materialized and not materialized & left_out
+        assert request.tags[affected.SCOPE_TAG].startswith(
+            f"{len(built)} of {len(dbt_keys)} dbt models and seeds"
+        )
+
+
 def test_the_transform_waits_for_the_last_of_several_pending_ingestions(service: dict) -> None:
     """A burst of deliveries: while another ingest run is queued, a finished one requests no
     build (the last one will)."""
@@ -245,6 +291,8 @@ def test_the_transform_waits_for_the_last_of_several_pending_ingestions(service:
             dagster_event=finished.get_run_success_event(),
             dagster_instance=instance,
             dagster_run=finished.dagster_run,
+            resources={"warehouse": Warehouse(path=str(service["paths"].warehouse))},
+            repository_def=service["defs"].get_repository_def(),
         )
         assert isinstance(automation.transform_after_ingest(context), dg.SkipReason)
     finally:

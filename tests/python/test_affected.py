@@ -1,0 +1,249 @@
+"""A day's build: what the new files affect (orchestration/affected.py), on the project's own
+manifest and Dagster graph, with no build: which models a load reaches, what a retested check
+brings back, and when everything is built. The service's run (tests/python/test_service.py)
+shows the selection through the sensors and the published truth after it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pytest
+
+from ingestion.contract import load_contract
+from ingestion.warehouse import ensure_raw_schema
+from orchestration import affected, open_warnings, settings
+from orchestration.definitions import defs
+from orchestration.manifest import dbt_manifest
+
+MANIFEST: Mapping[str, Any] = dbt_manifest()
+GRAPH = defs.resolve_asset_graph()
+JOB = defs.resolve_job_def("transform_job")
+# the extracts a weekday delivers: the daily and weekday extracts of the contract (no master data)
+DAILY = {e.name for e in load_contract().values() if e.cadence in {"daily", "weekdays"}}
+
+
+def model(name: str) -> str:
+    return next(u for u, n in MANIFEST["nodes"].items() if n["name"] == name and "." in u)
+
+
+def upstream(key: dg.AssetKey) -> set[dg.AssetKey]:
+    """Every asset upstream of `key` in Dagster's graph (not through the manifest)."""
+    seen: set[dg.AssetKey] = set()
+    stack = list(GRAPH.get(key).parent_keys)
+    while stack:
+        parent = stack.pop()
+        if parent not in seen:
+            seen.add(parent)
+            stack.extend(GRAPH.get(parent).parent_keys)
+    return seen
+
+
+def raw_keys(extracts: set[str]) -> set[dg.AssetKey]:
+    ingestion_tables = {"load_log", "quarantine", "replaced_rows"}
+    return {dg.AssetKey(["raw", name]) for name in extracts | ingestion_tables}
+
+
+def test_a_weekday_leaves_out_exactly_the_models_no_loaded_raw_table_reaches() -> None:
+    assert DAILY and not DAILY & {"erp_products", "erp_locations", "erp_price_list"}
+    build = affected.models_to_build(MANIFEST, DAILY, [])
+    keys = {u: GRAPH_KEY[u] for u in affected.buildable(MANIFEST)}
+    left_out = {keys[u] for u in affected.buildable(MANIFEST) - build}
+    loaded = raw_keys(DAILY)
+    assert {dg.AssetKey(["marts", n]) for n in ("dim_location", "dim_entity")} <= left_out
+    for key in left_out:  # nothing they read (transitively) was loaded
+        assert not upstream(key) & loaded, key
+    for uid in build:  # each built model reads a loaded table or is tested against one
+        reads_loaded = bool(upstream(keys[uid]) & loaded)
+        tested_against = any(
+            affected.tested_model(t) == uid and build & set(t["depends_on"]["nodes"]) - {uid}
+            for t in MANIFEST["nodes"].values()
+            if t["resource_type"] == "test"
+        )
+        assert reads_loaded or tested_against, uid
+
+
+def test_every_test_dbt_runs_with_a_built_parent_is_a_check_of_a_built_model() -> None:
+    """dbt's eager selection runs a test when any parent is built; its check's asset is in the
+    run, so Dagster records a check, not an observation."""
+    build = affected.models_to_build(MANIFEST, DAILY, [])
+    tests = [n for n in MANIFEST["nodes"].values() if n["resource_type"] == "test"]
+    run = [t for t in tests if build & set(t["depends_on"]["nodes"])]
+    assert 0 < len(run) < len(tests)
+    assert all(affected.tested_model(t) in build for t in run)
+
+
+def test_tested_model_is_the_asset_dagster_attaches_the_check_to() -> None:
+    for uid, node in MANIFEST["nodes"].items():
+        if node["resource_type"] != "test":
+            continue
+        check = CHECKS.get(uid)
+        tested = affected.tested_model(node)
+        assert check is not None and tested is not None, uid
+        assert GRAPH_KEY[tested] == check.asset_key, uid
+
+
+def test_master_data_rebuilds_what_reads_it_and_everything_downstream() -> None:
+    build = affected.models_to_build(MANIFEST, {"erp_locations"}, [])
+    assert model("dim_location") in build and model("stg_erp__locations") in build
+    for uid in affected.buildable(MANIFEST):
+        if dg.AssetKey(["raw", "erp_locations"]) in upstream(GRAPH_KEY[uid]):
+            assert uid in build, uid
+
+
+def test_a_check_not_passing_brings_its_model_back() -> None:
+    check = next(
+        u
+        for u, n in MANIFEST["nodes"].items()
+        if n["resource_type"] == "test" and affected.tested_model(n) == model("dim_channel")
+    )
+    assert model("dim_channel") not in affected.models_to_build(MANIFEST, DAILY, [])
+    assert model("dim_channel") in affected.models_to_build(MANIFEST, DAILY, [check])
+    assert affected.models_to_build(MANIFEST, set(), []) == set()
+
+
+def test_a_build_is_complete_when_every_model_it_was_to_build_succeeded() -> None:
+    def results(*pairs: tuple[str, str]) -> dict:
+        return {"results": [{"unique_id": u, "status": s} for u, s in pairs]}
+
+    expected = {"model.concord.a", "seed.concord.b"}
+    ok = (("model.concord.a", "success"), ("seed.concord.b", "success"))
+    assert affected.is_complete(results(*ok, ("test.concord.t.1", "warn")), expected)
+    assert affected.is_complete(results(*ok, ("test.concord.t.1", "fail")), expected)
+    assert not affected.is_complete(results(*ok, ("test.concord.t.1", "error")), expected)
+    assert not affected.is_complete(results(*ok, ("model.concord.c", "skipped")), expected)
+    assert not affected.is_complete(results(("model.concord.a", "error"), ok[1]), expected)
+    # stopped halfway: the results hold only the nodes done
+    assert not affected.is_complete(results(ok[0]), expected)
+    assert not affected.is_complete(results(), set())
+
+
+def write_load_log(warehouse: Path, rows: list[tuple[str, str]]) -> None:
+    """A warehouse whose load log holds (extract, loaded_at) rows."""
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con, load_contract())
+        for i, (extract, at) in enumerate(rows):
+            con.execute(
+                "insert into raw.load_log (load_id, extract_name, status, loaded_at) "
+                "values (?, ?, 'loaded', cast(? as timestamp))",
+                [i + 1, extract, at],
+            )
+
+
+def test_the_plan_builds_everything_until_a_complete_build_of_this_project_and_warehouse(
+    tmp_path: Path,
+) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_load_log(
+        warehouse, [("erp_locations", "2026-01-01 10:00"), ("pos_sales", "2026-01-01 10:00")]
+    )
+    first = affected.plan_transform(JOB, warehouse)
+    assert first.assets is None and "no complete build" in first.tags[affected.SCOPE_TAG]
+    assert first.tags[affected.LOADED_THROUGH_TAG] == "2026-01-01T10:00:00"
+    # the build of that run completes
+    state = affected.build_state(warehouse, settings.PROJECT_ROOT, "2026-01-01T10:00:00", False)
+    assert state is not None
+    results = tmp_path / "run_results.json"
+    results.write_text(
+        json.dumps({"results": [{"unique_id": "model.concord.a", "status": "success"}]})
+    )
+    affected.remember_build(warehouse, results, state, {"model.concord.a"})
+    # a weekday's files: the dimensions of master data stay out, the facts are in
+    write_load_log(warehouse, [("pos_sales", "2026-01-02 10:00")])
+    day = affected.plan_transform(JOB, warehouse)
+    assert day.assets is not None and day.tags[affected.LOADED_THROUGH_TAG] == "2026-01-02T10:00:00"
+    assert dg.AssetKey(["marts", "dim_location"]) not in day.assets
+    assert dg.AssetKey(["marts", "fct_sales_lines"]) in day.assets
+    assert {"publication"} <= {k.path[-1] for k in day.assets}
+    assert set(day.assets) <= set(JOB.asset_layer.selected_asset_keys)
+    # a check on a left-out dimension that warned last time brings it back
+    memory = open_warnings.memory_path(warehouse)
+    check = next(
+        u
+        for u, n in MANIFEST["nodes"].items()
+        if n["resource_type"] == "test" and affected.tested_model(n) == model("dim_location")
+    )
+    memory.write_text(json.dumps({check: "warn"}))
+    assert dg.AssetKey(["marts", "dim_location"]) in affected.plan_transform(JOB, warehouse).assets
+    memory.unlink()
+    # another project: everything
+    record = json.loads(affected.state_path(warehouse).read_text())
+    affected.record_complete(warehouse, record | {"project": "another"})
+    assert affected.plan_transform(JOB, warehouse).assets is None
+    # another warehouse under the same name (its first load differs): everything
+    affected.record_complete(warehouse, record | {"first_loaded_at": "2025-12-31T00:00:00"})
+    assert (
+        "not the last complete build's"
+        in affected.plan_transform(JOB, warehouse).tags[affected.SCOPE_TAG]
+    )
+    # a build that did not complete keeps the last record
+    results.write_text(
+        json.dumps({"results": [{"unique_id": "model.concord.a", "status": "error"}]})
+    )
+    affected.remember_build(
+        warehouse,
+        results,
+        state | {"loaded_through_at": "2026-01-09T00:00:00"},
+        {"model.concord.a"},
+    )
+    assert (
+        json.loads(affected.state_path(warehouse).read_text())["loaded_through_at"]
+        != "2026-01-09T00:00:00"
+    )
+
+
+def test_the_plan_builds_everything_when_the_warehouse_is_being_written(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    write_load_log(warehouse, [("pos_sales", "2026-01-01 10:00")])
+    with duckdb.connect(str(warehouse)):  # another writer (this process holds it read-write)
+        plan = affected.plan_transform(JOB, warehouse)
+    assert plan.assets is None and "cannot be read" in plan.tags[affected.SCOPE_TAG]
+
+
+def test_the_fingerprint_changes_with_a_model_a_macro_or_a_test(tmp_path: Path) -> None:
+    for name in ("models/a.sql", "macros/m.sql", "tests/dbt/t.sql", "seeds/s.csv"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("select 1")
+    (tmp_path / "dbt_project.yml").write_text("name: x")
+    before = affected.fingerprint(tmp_path)
+    assert affected.fingerprint(tmp_path) == before
+    for name in (
+        "models/a.sql",
+        "macros/m.sql",
+        "tests/dbt/t.sql",
+        "seeds/s.csv",
+        "dbt_project.yml",
+    ):
+        text = (tmp_path / name).read_text()
+        (tmp_path / name).write_text(text + " ")
+        assert affected.fingerprint(tmp_path) != before, name
+        (tmp_path / name).write_text(text)
+    assert affected.fingerprint(tmp_path) == before
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _keys() -> None:
+    """dbt unique id -> asset key, test unique id -> check key, as Dagster's dbt assets say."""
+    from dagster_dbt.asset_utils import (
+        get_asset_check_key_for_test,
+        get_manifest_and_translator_from_dbt_assets,
+    )
+
+    from orchestration.dbt import concord_dbt_assets
+
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
+        [concord_dbt_assets]
+    )
+    for uid in affected.buildable(manifest):
+        GRAPH_KEY[uid] = translator.get_asset_spec(manifest, uid, project).key
+    for uid, node in manifest["nodes"].items():
+        if node["resource_type"] == "test":
+            CHECKS[uid] = get_asset_check_key_for_test(manifest, translator, uid, project)
+
+
+GRAPH_KEY: dict[str, dg.AssetKey] = {}
+CHECKS: dict[str, dg.AssetCheckKey | None] = {}
