@@ -3,8 +3,9 @@ affect"). A transform run launched after ingestion (`python -m orchestration.run
 transform-after-ingest sensor) selects the dbt models that read, directly or through other
 models, a raw table loaded since the last complete build, and leaves out the others: their
 inputs are what they were built from. On a day without master data (6 of 7 days of the
-simulated world), the ERP's master-data staging, the dimensions built from it alone and the
-models of seeds alone (20 of 123 models, 114 of 486 tests) are not rebuilt.
+simulated world), the ERP's master-data staging, the dimensions built from it alone, the seeds
+and the models of seeds alone (18 of 123 models, the 8 seeds, 102 of 486 tests) are not
+rebuilt.
 
 What is built, as dbt nodes (`models_to_build`):
 * every model downstream of a source whose raw table was loaded since (the ingestion's own
@@ -16,8 +17,8 @@ What is built, as dbt nodes (`models_to_build`):
   rebuilt today is checked on the unchanged model too); dbt runs every test of a built model.
 
 Everything is built (None) when there is no record of a complete build, when the project's
-files (models, macros, seeds, tests, dbt_project.yml) changed since it, or when the warehouse
-cannot be read (another process writes it). The record (`warehouse.build_state.json`) is
+files (models, macros, seeds, tests, dbt_project.yml) changed since it, when the warehouse is
+not the one recorded, or when it cannot be read (another process writes it). The record (`warehouse.build_state.json`) is
 written after a build whose every model succeeded: the project's fingerprint and how far the
 load log went when the run was launched (the run's tag), so files loaded after the launch are
 built by the next run."""

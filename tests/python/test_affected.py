@@ -12,16 +12,31 @@ from typing import Any
 
 import dagster as dg
 import duckdb
-import pytest
+from dagster_dbt.asset_utils import (
+    get_asset_check_key_for_test,
+    get_manifest_and_translator_from_dbt_assets,
+)
 
 from ingestion.contract import load_contract
 from ingestion.warehouse import ensure_raw_schema
 from orchestration import affected, open_warnings, settings
+from orchestration.dbt import concord_dbt_assets
 from orchestration.definitions import defs
 from orchestration.manifest import dbt_manifest
 
 MANIFEST: Mapping[str, Any] = dbt_manifest()
 GRAPH = defs.resolve_asset_graph()
+_manifest, _translator, _project = get_manifest_and_translator_from_dbt_assets([concord_dbt_assets])
+# dbt unique id -> asset key, test unique id -> check key, as Dagster's dbt assets say
+GRAPH_KEY = {
+    uid: _translator.get_asset_spec(_manifest, uid, _project).key
+    for uid in affected.buildable(_manifest)
+}
+CHECKS = {
+    uid: get_asset_check_key_for_test(_manifest, _translator, uid, _project)
+    for uid, node in _manifest["nodes"].items()
+    if node["resource_type"] == "test"
+}
 JOB = defs.resolve_job_def("transform_job")
 # the extracts a weekday delivers: the daily and weekday extracts of the contract (no master data)
 DAILY = {e.name for e in load_contract().values() if e.cadence in {"daily", "weekdays"}}
@@ -223,27 +238,3 @@ def test_the_fingerprint_changes_with_a_model_a_macro_or_a_test(tmp_path: Path) 
         assert affected.fingerprint(tmp_path) != before, name
         (tmp_path / name).write_text(text)
     assert affected.fingerprint(tmp_path) == before
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _keys() -> None:
-    """dbt unique id -> asset key, test unique id -> check key, as Dagster's dbt assets say."""
-    from dagster_dbt.asset_utils import (
-        get_asset_check_key_for_test,
-        get_manifest_and_translator_from_dbt_assets,
-    )
-
-    from orchestration.dbt import concord_dbt_assets
-
-    manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
-        [concord_dbt_assets]
-    )
-    for uid in affected.buildable(manifest):
-        GRAPH_KEY[uid] = translator.get_asset_spec(manifest, uid, project).key
-    for uid, node in manifest["nodes"].items():
-        if node["resource_type"] == "test":
-            CHECKS[uid] = get_asset_check_key_for_test(manifest, translator, uid, project)
-
-
-GRAPH_KEY: dict[str, dg.AssetKey] = {}
-CHECKS: dict[str, dg.AssetCheckKey | None] = {}
