@@ -9,19 +9,23 @@ rebuilt.
 
 What is built, as dbt nodes (`models_to_build`):
 * every model downstream of a source whose raw table was loaded since (the ingestion's own
-  tables, load log, quarantine and replaced rows, count as loaded whenever a file was);
+  tables, load log, quarantine and replaced rows, count as changed on every run: the
+  transform's stray-file log writes the load log after the plan);
 * the model of each test whose last result did not pass (orchestration/open_warnings.py): it
   is tested again, over every row, so a warning stays a warning and an error still blocks the
   publication;
 * the model a test is on, when another parent of the test is built (a reference to a dimension
   rebuilt today is checked on the unchanged model too); dbt runs every test of a built model.
 
-Everything is built (None) when there is no record of a complete build, when the project's
-files (models, macros, seeds, tests, dbt_project.yml) changed since it, when the warehouse is
-not the one recorded, or when it cannot be read (another process writes it). The record (`warehouse.build_state.json`) is
-written after a build whose every model succeeded: the project's fingerprint and how far the
-load log went when the run was launched (the run's tag), so files loaded after the launch are
-built by the next run."""
+Everything is built (None) when there is no record of a complete build, when the project
+(its files: models, macros, seeds, tests, dbt_project.yml; and the graph the plan reads)
+changed since it, when the warehouse is not the one recorded, when the checks' last results
+cannot be read, or when the warehouse cannot be read (another process writes it). The record
+(`warehouse.build_state.json`) is written by the build's step after a build whose every model
+and seed succeeded: the plan's view of the project, the warehouse and the load log's last
+load_id, so files loaded after the launch are built by the next run; a run that builds
+something else than was planned (a re-execution of part of it, a project changed meanwhile)
+records nothing."""
 
 from __future__ import annotations
 
@@ -40,27 +44,29 @@ from orchestration.up_to_date import PROJECT_INPUTS
 if TYPE_CHECKING:
     import dagster as dg
 
-# The launch's view of the load log, on the transform run (what the build is complete up to).
-LOADED_THROUGH_TAG = "concord/loaded_through_at"
-# What the run builds and why, in words (the build's step says it).
+# The plan a transform run was launched with (JSON: the record it completes, PLAN_KEYS, and a
+# digest of the dbt nodes it selects), and what it builds and why, in words.
+PLAN_TAG = "concord/build_plan"
 SCOPE_TAG = "concord/build_scope"
 # The project's files whose change rebuilds everything: what dbt builds from, and the tests.
 FINGERPRINTED = (*PROJECT_INPUTS, "tests/dbt")
-# The source of the ingestion's own tables, written whenever a file is loaded.
+# The source of the ingestion's own tables: the load log, quarantine and replaced rows. Every
+# ingestion writes them, and so does the transform's own stray-file log (after the plan).
 INGESTION_SOURCE = "ingestion"
-
-
-# A complete build's record: the project's fingerprint, how far the load log went, and its
-# first load (another warehouse, started again under the same name, has another).
-STATE_KEYS = ("project", "loaded_through_at", "first_loaded_at")
+# A complete build's record: the project (its files and the graph the plan read), the
+# warehouse (its load log's first load: another warehouse started again under the same name
+# has another) and the last load the build read (the load log's load_id, which only grows).
+STATE_KEYS = ("project", "warehouse", "loaded_through")
 
 
 def state_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.build_state.json")
 
 
-def fingerprint(project_root: Path) -> str:
-    """SHA-256 of the project's files dbt builds and tests from (paths and contents)."""
+def fingerprint(project_root: Path, manifest: Mapping[str, Any]) -> str:
+    """SHA-256 of the project's files dbt builds and tests from (paths and contents) and of the
+    graph of the parsed manifest this process reads (a code location not reloaded since the
+    files changed plans with an older graph: it differs)."""
     digest = hashlib.sha256()
     for name in FINGERPRINTED:
         path = project_root / name
@@ -68,10 +74,16 @@ def fingerprint(project_root: Path) -> str:
         for p in files:
             digest.update(f"{p.relative_to(project_root).as_posix()}\0".encode())
             digest.update(hashlib.sha256(p.read_bytes()).digest())
+    graph = {u: (n.get("depends_on") or {}).get("nodes") for u, n in manifest["nodes"].items()}
+    digest.update(json.dumps([graph, sorted(manifest.get("sources", {}))], sort_keys=True).encode())
     return digest.hexdigest()
 
 
-def last_complete(warehouse: Path) -> dict[str, str] | None:
+def nodes_digest(nodes: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(nodes)).encode()).hexdigest()
+
+
+def last_complete(warehouse: Path) -> dict[str, Any] | None:
     """The record of the last complete build (STATE_KEYS), or None."""
     try:
         state = json.loads(state_path(warehouse).read_text())
@@ -81,17 +93,12 @@ def last_complete(warehouse: Path) -> dict[str, str] | None:
     return state if ok else None
 
 
-def record_complete(warehouse: Path, state: Mapping[str, str]) -> None:
+def record_complete(warehouse: Path, state: Mapping[str, Any]) -> None:
     """Record a complete build (atomically)."""
     path = state_path(warehouse)
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(dict(state), sort_keys=True))
+    partial.write_text(json.dumps({k: state[k] for k in STATE_KEYS}, sort_keys=True))
     os.replace(partial, path)
-
-
-def forget(warehouse: Path) -> None:
-    """The next build builds everything (a full refresh, a warehouse started again)."""
-    state_path(warehouse).unlink(missing_ok=True)
 
 
 def is_complete(run_results: Mapping[str, Any], expected: Iterable[str]) -> bool:
@@ -112,56 +119,75 @@ def is_complete(run_results: Mapping[str, Any], expected: Iterable[str]) -> bool
     return True
 
 
-def load_log_span(con: duckdb.DuckDBPyConnection) -> tuple[str | None, str | None]:
-    """The load log's first and latest load (ISO timestamps; None when it is empty)."""
-    span = con.execute("select min(loaded_at), max(loaded_at) from raw.load_log").fetchone()
-    first, latest = (t.isoformat() if isinstance(t, datetime) else None for t in span)
-    return first, latest
+def warehouse_now(con: duckdb.DuckDBPyConnection) -> tuple[str | None, int | None]:
+    """The load log's first load (ISO timestamp: the warehouse's identity) and its last load_id
+    (None, None when it is empty)."""
+    first, last = con.execute("select min(loaded_at), max(load_id) from raw.load_log").fetchone()
+    return (first.isoformat() if isinstance(first, datetime) else None), last
 
 
-def loaded_since(con: duckdb.DuckDBPyConnection, since: str) -> set[str]:
-    """The extracts (raw table names) of the files loaded after `since` (ISO timestamp)."""
+def loaded_since(con: duckdb.DuckDBPyConnection, since: int) -> set[str]:
+    """The extracts (raw table names) of the files loaded after load_id `since`."""
     rows = con.execute(
-        "select distinct extract_name from raw.load_log where loaded_at > cast(? as timestamp)",
-        [since],
+        "select distinct extract_name from raw.load_log where load_id > ?", [since]
     ).fetchall()
-    return {r[0] for r in rows}
+    return {r[0] for r in rows if r[0]}
 
 
 def build_state(
-    warehouse: Path, project_root: Path, tagged: str | None, whole: bool
-) -> dict[str, str] | None:
-    """What a build starting now will be complete up to: the load log as the run's launch saw
-    it (`tagged`, LOADED_THROUGH_TAG), else as it is now for a build of every model (`whole`:
-    a run launched from the UI, the daily close). None for a run of some models picked by a
-    person, which completes nothing. Read by the build's own step, which holds the warehouse:
-    nothing loads while it runs."""
-    if tagged is None and not whole:
+    warehouse: Path,
+    manifest: Mapping[str, Any],
+    tags: Mapping[str, str],
+    selected: set[str],
+) -> dict[str, Any] | None:
+    """What the build of the dbt nodes `selected` (unique ids), starting now, completes if every
+    one succeeds: for a run launched with a plan (PLAN_TAG), the plan's record, provided the
+    run builds what was planned (not a re-execution of part of it) for the project and
+    warehouse planned for; else, for a build of every node (a run from the UI, the daily
+    close), the project and the load log as they are now. None otherwise: a run of some models
+    a person picked completes nothing. Read by the build's own step, which holds the
+    warehouse: nothing loads while it runs."""
+    from orchestration import settings
+
+    if not warehouse.is_file():
         return None
     try:
         with duckdb.connect(str(warehouse)) as con:
-            first, latest = load_log_span(con)
-    except duckdb.Error:  # no load log yet
+            first, last = warehouse_now(con)
+    except duckdb.Error:  # no load log
         return None
-    through = tagged or latest
-    if first is None or through is None:
+    if first is None or last is None:
         return None
-    return {
-        "project": fingerprint(project_root),
-        "loaded_through_at": through,
-        "first_loaded_at": first,
+    now = {
+        "project": fingerprint(settings.PROJECT_ROOT, manifest),
+        "warehouse": first,
+        "loaded_through": last,
     }
+    if PLAN_TAG not in tags:
+        return now if selected == buildable(manifest) else None
+    try:
+        plan = json.loads(tags[PLAN_TAG])
+        same = (plan["project"], plan["warehouse"]) == (now["project"], now["warehouse"])
+        if not same or plan["nodes"] != nodes_digest(selected):
+            return None
+        return {key: plan[key] for key in STATE_KEYS}
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def remember_build(
-    warehouse: Path, run_results: Path, state: Mapping[str, str] | None, expected: Iterable[str]
+    warehouse: Path, run_results: Path, state: Mapping[str, Any] | None, expected: Iterable[str]
 ) -> None:
-    """After a build: record `state` (STATE_KEYS, as the build started) when the build of the
+    """After a build: record `state` (build_state, as the build started) when the build of the
     nodes `expected` was complete (is_complete); else keep the last record, whose loads since
     then are still new."""
     if state is None or not run_results.is_file():
         return
-    if is_complete(json.loads(run_results.read_text()), expected):
+    try:
+        results = json.loads(run_results.read_text())
+    except ValueError:  # cut short while written
+        return
+    if is_complete(results, expected):
         record_complete(warehouse, state)
 
 
@@ -215,7 +241,7 @@ def models_to_build(
     changed = {
         uid
         for uid, source in manifest.get("sources", {}).items()
-        if loaded and (source_table(source) in loaded or source["source_name"] == INGESTION_SOURCE)
+        if source_table(source) in loaded or source["source_name"] == INGESTION_SOURCE
     }
     models = buildable(manifest)
     build: set[str] = set()
@@ -241,8 +267,8 @@ def models_to_build(
 
 
 class Plan(NamedTuple):
-    """A transform run's selection: its assets (None: the whole job) and its tags, which say
-    how far the load log went (LOADED_THROUGH_TAG) and what is built and why (SCOPE_TAG)."""
+    """A transform run's selection: its assets (None: the whole job) and its tags, which carry
+    the plan (PLAN_TAG) and say what is built and why (SCOPE_TAG)."""
 
     assets: list[dg.AssetKey] | None
     tags: dict[str, str]
@@ -251,46 +277,54 @@ class Plan(NamedTuple):
 def plan_transform(job: dg.JobDefinition, warehouse: Path) -> Plan:
     """The transform run to launch after ingestion into `warehouse`: the job's assets less the
     dbt models the files loaded since the last complete build do not affect."""
-    from orchestration import settings
-
-    record = last_complete(warehouse)
-    try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            first, latest = load_log_span(con)
-            loaded = loaded_since(con, record["loaded_through_at"]) if record else set()
-    except duckdb.Error:  # another process writes it, or no load log yet
-        return Plan(None, {SCOPE_TAG: "every model: the load log cannot be read now"})
-    tags = {LOADED_THROUGH_TAG: latest} if latest else {}
-    if record is None:
-        why = "no complete build recorded yet"
-    elif record["first_loaded_at"] != first:
-        why = "the warehouse is not the last complete build's"
-    elif record["project"] != fingerprint(settings.PROJECT_ROOT):
-        why = "the dbt project changed since the last complete build"
-    else:
-        return _affected(job, warehouse, loaded, tags)
-    return Plan(None, {**tags, SCOPE_TAG: f"every model: {why}"})
-
-
-def _affected(job: dg.JobDefinition, warehouse: Path, loaded: set[str], tags: dict) -> Plan:
-    """The job's assets less the dbt models and seeds models_to_build leaves out."""
     from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
-    from orchestration import open_warnings
+    from orchestration import open_warnings, settings
     from orchestration.dbt import concord_dbt_assets
 
     manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
         [concord_dbt_assets]
     )
-    retested = open_warnings.not_passing(open_warnings.memory_path(warehouse))
     nodes = buildable(manifest)
-    build = models_to_build(manifest, loaded, retested) & nodes
-    left_out = {translator.get_asset_spec(manifest, uid, project).key for uid in nodes - build}
-    assets = sorted(key for key in job.asset_layer.selected_asset_keys if key not in left_out)
-    scope = (
-        f"{len(build)} of {len(nodes)} dbt models and seeds, those reading the "
-        f"{len(loaded)} raw tables loaded since the last complete build"
-        + (f" or with {len(retested)} checks not passing" if retested else "")
-        + f"; the inputs of the other {len(nodes - build)} are unchanged"
-    )
-    return Plan(assets, {**tags, SCOPE_TAG: scope})
+    record = last_complete(warehouse)
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            first, last = warehouse_now(con)
+            loaded = loaded_since(con, record["loaded_through"]) if record else set()
+    except duckdb.Error:  # another process writes it, or no load log yet
+        return Plan(None, {SCOPE_TAG: "every model: the load log cannot be read now"})
+    now = {
+        "project": fingerprint(settings.PROJECT_ROOT, manifest),
+        "warehouse": first,
+        "loaded_through": last,
+    }
+    memory = open_warnings.memory_path(warehouse)
+    try:
+        retested = {
+            t for t, s in json.loads(memory.read_text()).items() if s in open_warnings.NOT_PASSING
+        }
+    except (OSError, ValueError, AttributeError):
+        retested = None
+    if record is None:
+        why = "no complete build recorded yet"
+    elif record["warehouse"] != first:
+        why = "the warehouse is not the last complete build's"
+    elif record["project"] != now["project"]:
+        why = "the dbt project changed since the last complete build"
+    elif retested is None:
+        why = "the checks' last results (warehouse.test_results.json) cannot be read"
+    else:
+        build = models_to_build(manifest, loaded, retested) & nodes
+        left_out = {translator.get_asset_spec(manifest, u, project).key for u in nodes - build}
+        scope = (
+            f"{len(build)} of {len(nodes)} dbt models and seeds, those reading the "
+            f"{len(loaded)} raw tables loaded since the last complete build"
+            + (f" or with {len(retested)} checks not passing" if retested else "")
+            + f"; the inputs of the other {len(nodes - build)} are unchanged"
+        )
+        return Plan(
+            sorted(key for key in job.asset_layer.selected_asset_keys if key not in left_out),
+            {PLAN_TAG: json.dumps({**now, "nodes": nodes_digest(build)}), SCOPE_TAG: scope},
+        )
+    plan = json.dumps({**now, "nodes": nodes_digest(nodes)}) if last is not None else None
+    return Plan(None, {**({PLAN_TAG: plan} if plan else {}), SCOPE_TAG: f"every model: {why}"})

@@ -151,12 +151,13 @@ def concord_dbt_assets(
         memory, get_manifest_and_translator_from_dbt_assets([context.assets_def])[0]
     )
     retested = open_warnings.not_passing(memory)
-    # what the build is complete up to when every model succeeds (orchestration/affected.py)
+    # what the build completes when every model succeeds (orchestration/affected.py)
+    selected = affected.selected_nodes(context.assets_def, context.selected_asset_keys)
     state = affected.build_state(
         warehouse.file,
-        settings.PROJECT_ROOT,
-        context.run.tags.get(affected.LOADED_THROUGH_TAG),
-        whole=set(context.selected_asset_keys) == set(context.assets_def.keys),
+        get_manifest_and_translator_from_dbt_assets([context.assets_def])[0],
+        context.run.tags,
+        selected,
     )
     scope = context.run.tags.get(affected.SCOPE_TAG)
     if scope:
@@ -185,12 +186,7 @@ def concord_dbt_assets(
     finally:
         keep_run_results(Path(invocation.target_path) / "run_results.json", results)
         open_warnings.remember(memory, results)
-        affected.remember_build(
-            warehouse.file,
-            results,
-            state,
-            affected.selected_nodes(context.assets_def, context.selected_asset_keys),
-        )
+        affected.remember_build(warehouse.file, results, state, selected)
         copy_atomically(target / PARTIAL_PARSE, parsed)
 
 

@@ -19,7 +19,7 @@ from dagster_dbt.asset_utils import (
 
 from ingestion.contract import load_contract
 from ingestion.warehouse import ensure_raw_schema
-from orchestration import affected, open_warnings, settings
+from orchestration import affected, open_warnings
 from orchestration.dbt import concord_dbt_assets
 from orchestration.definitions import defs
 from orchestration.manifest import dbt_manifest
@@ -118,7 +118,19 @@ def test_a_check_not_passing_brings_its_model_back() -> None:
     )
     assert model("dim_channel") not in affected.models_to_build(MANIFEST, DAILY, [])
     assert model("dim_channel") in affected.models_to_build(MANIFEST, DAILY, [check])
-    assert affected.models_to_build(MANIFEST, set(), []) == set()
+
+
+def test_with_nothing_loaded_the_readers_of_the_load_log_are_built() -> None:
+    """The transform's own stray-file log writes the load log after the plan: what reads it is
+    built whatever was loaded."""
+    build = affected.models_to_build(MANIFEST, set(), [])
+    readers = {
+        uid
+        for uid in affected.buildable(MANIFEST)
+        if dg.AssetKey(["raw", "load_log"]) in upstream(GRAPH_KEY[uid])
+    }
+    assert readers and readers <= build
+    assert model("dim_location") not in build
 
 
 def test_a_build_is_complete_when_every_model_it_was_to_build_succeeded() -> None:
@@ -138,45 +150,71 @@ def test_a_build_is_complete_when_every_model_it_was_to_build_succeeded() -> Non
 
 
 def write_load_log(warehouse: Path, rows: list[tuple[str, str]]) -> None:
-    """A warehouse whose load log holds (extract, loaded_at) rows."""
+    """Append (extract, loaded_at) rows to a warehouse's load log, each with the next load_id."""
     with duckdb.connect(str(warehouse)) as con:
         ensure_raw_schema(con, load_contract())
-        for i, (extract, at) in enumerate(rows):
+        for extract, at in rows:
             con.execute(
                 "insert into raw.load_log (load_id, extract_name, status, loaded_at) "
-                "values (?, ?, 'loaded', cast(? as timestamp))",
-                [i + 1, extract, at],
+                "select coalesce(max(load_id), 0) + 1, ?, 'loaded', cast(? as timestamp) "
+                "from raw.load_log",
+                [extract, at],
             )
 
 
-def test_the_plan_builds_everything_until_a_complete_build_of_this_project_and_warehouse(
-    tmp_path: Path,
-) -> None:
-    warehouse = tmp_path / "warehouse.duckdb"
-    write_load_log(
-        warehouse, [("erp_locations", "2026-01-01 10:00"), ("pos_sales", "2026-01-01 10:00")]
+def selected_by(plan: affected.Plan) -> set[str]:
+    """The dbt nodes a run of the plan builds."""
+    nodes = affected.buildable(MANIFEST)
+    return nodes if plan.assets is None else {u for u in nodes if GRAPH_KEY[u] in plan.assets}
+
+
+def build(warehouse: Path, tags: dict, selected: set[str], status: str = "success") -> None:
+    """The build step's bookkeeping (orchestration/dbt.py) for a build of `selected` whose
+    models end with `status`."""
+    state = affected.build_state(warehouse, MANIFEST, tags, selected)
+    results = warehouse.with_name("run_results.json")
+    results.write_text(
+        json.dumps({"results": [{"unique_id": u, "status": status} for u in sorted(selected)]})
     )
+    affected.remember_build(warehouse, results, state, selected)
+
+
+def recorded(warehouse: Path) -> dict | None:
+    return affected.last_complete(warehouse)
+
+
+def test_the_plan_builds_what_the_loads_since_the_last_complete_build_reach(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    memory = open_warnings.memory_path(warehouse)
+    write_load_log(warehouse, [("erp_locations", "2026-01-01 10:00"), ("pos_sales", "2026-01-01")])
     first = affected.plan_transform(JOB, warehouse)
     assert first.assets is None and "no complete build" in first.tags[affected.SCOPE_TAG]
-    assert first.tags[affected.LOADED_THROUGH_TAG] == "2026-01-01T10:00:00"
-    # the build of that run completes
-    state = affected.build_state(warehouse, settings.PROJECT_ROOT, "2026-01-01T10:00:00", False)
-    assert state is not None
-    results = tmp_path / "run_results.json"
-    results.write_text(
-        json.dumps({"results": [{"unique_id": "model.concord.a", "status": "success"}]})
-    )
-    affected.remember_build(warehouse, results, state, {"model.concord.a"})
+    build(warehouse, first.tags, selected_by(first))
+    memory.write_text("{}")  # the build's checks all passed
+    assert recorded(warehouse)["loaded_through"] == 2
     # a weekday's files: the dimensions of master data stay out, the facts are in
     write_load_log(warehouse, [("pos_sales", "2026-01-02 10:00")])
     day = affected.plan_transform(JOB, warehouse)
-    assert day.assets is not None and day.tags[affected.LOADED_THROUGH_TAG] == "2026-01-02T10:00:00"
+    assert day.assets is not None and set(day.assets) <= set(JOB.asset_layer.selected_asset_keys)
     assert dg.AssetKey(["marts", "dim_location"]) not in day.assets
-    assert dg.AssetKey(["marts", "fct_sales_lines"]) in day.assets
-    assert {"publication"} <= {k.path[-1] for k in day.assets}
-    assert set(day.assets) <= set(JOB.asset_layer.selected_asset_keys)
+    assert {dg.AssetKey(["marts", "fct_sales_lines"]), dg.AssetKey(["publication"])} <= set(
+        day.assets
+    )
+    # a run of part of the plan (a re-execution), a run of it once the project changed, or a
+    # run of some models a person picked completes nothing
+    part = set(sorted(selected_by(day))[:10])
+    assert affected.build_state(warehouse, MANIFEST, day.tags, part) is None
+    changed = json.loads(day.tags[affected.PLAN_TAG]) | {"project": "edited"}
+    changed_tags = {affected.PLAN_TAG: json.dumps(changed)}
+    assert affected.build_state(warehouse, MANIFEST, changed_tags, selected_by(day)) is None
+    assert affected.build_state(warehouse, MANIFEST, {}, part) is None
+    # a build that did not complete keeps the last record; the next plan is the same
+    build(warehouse, day.tags, selected_by(day), status="error")
+    assert recorded(warehouse)["loaded_through"] == 2
+    assert affected.plan_transform(JOB, warehouse).assets == day.assets
+    build(warehouse, day.tags, selected_by(day))
+    assert recorded(warehouse)["loaded_through"] == 3
     # a check on a left-out dimension that warned last time brings it back
-    memory = open_warnings.memory_path(warehouse)
     check = next(
         u
         for u, n in MANIFEST["nodes"].items()
@@ -184,31 +222,21 @@ def test_the_plan_builds_everything_until_a_complete_build_of_this_project_and_w
     )
     memory.write_text(json.dumps({check: "warn"}))
     assert dg.AssetKey(["marts", "dim_location"]) in affected.plan_transform(JOB, warehouse).assets
-    memory.unlink()
-    # another project: everything
-    record = json.loads(affected.state_path(warehouse).read_text())
+    # everything: the checks' last results unknown, another project, another warehouse
+    memory.write_text("not json")
+    assert "cannot be read" in affected.plan_transform(JOB, warehouse).tags[affected.SCOPE_TAG]
+    memory.write_text("{}")
+    record = recorded(warehouse)
     affected.record_complete(warehouse, record | {"project": "another"})
     assert affected.plan_transform(JOB, warehouse).assets is None
-    # another warehouse under the same name (its first load differs): everything
-    affected.record_complete(warehouse, record | {"first_loaded_at": "2025-12-31T00:00:00"})
-    assert (
-        "not the last complete build's"
-        in affected.plan_transform(JOB, warehouse).tags[affected.SCOPE_TAG]
-    )
-    # a build that did not complete keeps the last record
-    results.write_text(
-        json.dumps({"results": [{"unique_id": "model.concord.a", "status": "error"}]})
-    )
-    affected.remember_build(
-        warehouse,
-        results,
-        state | {"loaded_through_at": "2026-01-09T00:00:00"},
-        {"model.concord.a"},
-    )
-    assert (
-        json.loads(affected.state_path(warehouse).read_text())["loaded_through_at"]
-        != "2026-01-09T00:00:00"
-    )
+    affected.record_complete(warehouse, record | {"warehouse": "2025-12-31T00:00:00"})
+    whole = affected.plan_transform(JOB, warehouse)
+    assert whole.assets is None and "not the last complete" in whole.tags[affected.SCOPE_TAG]
+    # a build of every node with no plan (the UI's, the daily close) records the load log now
+    write_load_log(warehouse, [("erp_locations", "2026-01-08 10:00")])
+    build(warehouse, {}, affected.buildable(MANIFEST))
+    assert recorded(warehouse)["loaded_through"] == 4
+    assert affected.plan_transform(JOB, warehouse).assets is not None
 
 
 def test_the_plan_builds_everything_when_the_warehouse_is_being_written(tmp_path: Path) -> None:
@@ -219,22 +247,20 @@ def test_the_plan_builds_everything_when_the_warehouse_is_being_written(tmp_path
     assert plan.assets is None and "cannot be read" in plan.tags[affected.SCOPE_TAG]
 
 
-def test_the_fingerprint_changes_with_a_model_a_macro_or_a_test(tmp_path: Path) -> None:
-    for name in ("models/a.sql", "macros/m.sql", "tests/dbt/t.sql", "seeds/s.csv"):
+def test_the_fingerprint_changes_with_a_file_or_the_graph(tmp_path: Path) -> None:
+    files = ("models/a.sql", "macros/m.sql", "tests/dbt/t.sql", "seeds/s.csv", "dbt_project.yml")
+    for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("select 1")
-    (tmp_path / "dbt_project.yml").write_text("name: x")
-    before = affected.fingerprint(tmp_path)
-    assert affected.fingerprint(tmp_path) == before
-    for name in (
-        "models/a.sql",
-        "macros/m.sql",
-        "tests/dbt/t.sql",
-        "seeds/s.csv",
-        "dbt_project.yml",
-    ):
+    graph = {"nodes": {"model.x.a": {"depends_on": {"nodes": []}}}, "sources": {}}
+    before = affected.fingerprint(tmp_path, graph)
+    assert affected.fingerprint(tmp_path, graph) == before
+    for name in files:
         text = (tmp_path / name).read_text()
         (tmp_path / name).write_text(text + " ")
-        assert affected.fingerprint(tmp_path) != before, name
+        assert affected.fingerprint(tmp_path, graph) != before, name
         (tmp_path / name).write_text(text)
-    assert affected.fingerprint(tmp_path) == before
+    # a code location that still reads an older parse of the same files
+    older = {"nodes": {"model.x.a": {"depends_on": {"nodes": ["source.x.s.t"]}}}, "sources": {}}
+    assert affected.fingerprint(tmp_path, older) != before
+    assert affected.fingerprint(tmp_path, graph) == before
