@@ -270,6 +270,10 @@ def test_the_build_leaves_out_the_models_the_delivery_does_not_reach(service: di
         assert request.tags[affected.SCOPE_TAG].startswith(
             f"{len(built)} of {len(dbt_keys)} dbt models and seeds"
         )
+    # the build step recorded the build complete up to the last load (the next run's start)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        last = con.execute("select max(load_id) from raw.load_log").fetchone()[0]
+    assert affected.last_complete(warehouse)["loaded_through"] == last
 
 
 def test_the_transform_waits_for_the_last_of_several_pending_ingestions(service: dict) -> None:
