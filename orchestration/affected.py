@@ -134,6 +134,19 @@ def loaded_since(con: duckdb.DuckDBPyConnection, since: int) -> set[str]:
     return {r[0] for r in rows if r[0]}
 
 
+def current_state(
+    manifest: Mapping[str, Any], first: str | None, last: int | None
+) -> dict[str, Any]:
+    """The record (STATE_KEYS) of the project as it is now and the load log's `warehouse_now`."""
+    from orchestration import settings
+
+    return {
+        "project": fingerprint(settings.PROJECT_ROOT, manifest),
+        "warehouse": first,
+        "loaded_through": last,
+    }
+
+
 def build_state(
     warehouse: Path,
     manifest: Mapping[str, Any],
@@ -147,8 +160,6 @@ def build_state(
     close), the project and the load log as they are now. None otherwise: a run of some models
     a person picked completes nothing. Read by the build's own step, which holds the
     warehouse: nothing loads while it runs."""
-    from orchestration import settings
-
     if not warehouse.is_file():
         return None
     try:
@@ -158,11 +169,7 @@ def build_state(
         return None
     if first is None or last is None:
         return None
-    now = {
-        "project": fingerprint(settings.PROJECT_ROOT, manifest),
-        "warehouse": first,
-        "loaded_through": last,
-    }
+    now = current_state(manifest, first, last)
     if PLAN_TAG not in tags:
         return now if selected == buildable(manifest) else None
     try:
@@ -279,7 +286,7 @@ def plan_transform(job: dg.JobDefinition, warehouse: Path) -> Plan:
     dbt models the files loaded since the last complete build do not affect."""
     from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
-    from orchestration import open_warnings, settings
+    from orchestration import open_warnings
     from orchestration.dbt import concord_dbt_assets
 
     manifest, translator, project = get_manifest_and_translator_from_dbt_assets(
@@ -293,18 +300,9 @@ def plan_transform(job: dg.JobDefinition, warehouse: Path) -> Plan:
             loaded = loaded_since(con, record["loaded_through"]) if record else set()
     except duckdb.Error:  # another process writes it, or no load log yet
         return Plan(None, {SCOPE_TAG: "every model: the load log cannot be read now"})
-    now = {
-        "project": fingerprint(settings.PROJECT_ROOT, manifest),
-        "warehouse": first,
-        "loaded_through": last,
-    }
-    memory = open_warnings.memory_path(warehouse)
-    try:
-        retested = {
-            t for t, s in json.loads(memory.read_text()).items() if s in open_warnings.NOT_PASSING
-        }
-    except (OSError, ValueError, AttributeError):
-        retested = None
+    now = current_state(manifest, first, last)
+    results = open_warnings.read_results(open_warnings.memory_path(warehouse))
+    retested = None if results is None else open_warnings.failing(results)
     if record is None:
         why = "no complete build recorded yet"
     elif record["warehouse"] != first:

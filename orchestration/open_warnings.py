@@ -32,18 +32,29 @@ def memory_path(warehouse: Path) -> Path:
     return warehouse.with_name(f"{warehouse.stem}.test_results.json")
 
 
-def last_results(memory: Path) -> dict[str, str]:
-    """unique_id -> the test's last status; empty before the first build (or if unreadable:
-    the build then tests as configured, and the memory starts again from its results)."""
+def read_results(memory: Path) -> dict[str, str] | None:
+    """unique_id -> the test's last status; None before the first build or if unreadable."""
     try:
-        return json.loads(memory.read_text())
+        results = json.loads(memory.read_text())
     except (OSError, ValueError):
-        return {}
+        return None
+    return results if isinstance(results, dict) else None
+
+
+def last_results(memory: Path) -> dict[str, str]:
+    """read_results, empty when there are none (the build then tests as configured, and the
+    memory starts again from its results)."""
+    return read_results(memory) or {}
 
 
 def not_passing(memory: Path) -> set[str]:
     """The tests whose last result was a warning, a failure or an error."""
-    return {test for test, status in last_results(memory).items() if status in NOT_PASSING}
+    return failing(last_results(memory))
+
+
+def failing(results: Mapping[str, str]) -> set[str]:
+    """Of remembered results, the tests whose last one did not pass."""
+    return {test for test, status in results.items() if status in NOT_PASSING}
 
 
 def remember(memory: Path, run_results: Path) -> None:
