@@ -18,8 +18,9 @@ What is built, as dbt nodes (`models_to_build`):
   rebuilt today is checked on the unchanged model too); dbt runs every test of a built model.
 
 Everything is built (None) when there is no record of a complete build, when the project
-(its files: models, macros, seeds, tests, dbt_project.yml; and the graph the plan reads)
-changed since it, when the warehouse is not the one recorded, when the checks' last results
+(its files: models, macros, seeds, tests, dbt_project.yml, profiles; the graph the plan reads;
+the dbt and DuckDB versions installed; the environment variables that change what a model
+holds) changed since it, when the warehouse is not the one recorded, when the checks' last results
 cannot be read, or when the warehouse cannot be read (another process writes it). The record
 (`warehouse.build_state.json`) is written by the build's step after a build whose every model
 and seed succeeded: the plan's view of the project, the warehouse and the load log's last
@@ -34,6 +35,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -48,8 +50,24 @@ if TYPE_CHECKING:
 # digest of the dbt nodes it selects), and what it builds and why, in words.
 PLAN_TAG = "concord/build_plan"
 SCOPE_TAG = "concord/build_scope"
-# The project's files whose change rebuilds everything: what dbt builds from, and the tests.
-FINGERPRINTED = (*PROJECT_INPUTS, "tests/dbt")
+# The project's files whose change rebuilds everything: what dbt builds from, the tests, and
+# the connection profiles (not dbt's .user.yml beside them).
+FINGERPRINTED = (*PROJECT_INPUTS, "tests/dbt", "profiles/profiles.yml")
+# The installed packages that compile and run the models: an upgrade rebuilds everything.
+PACKAGES = ("dbt-core", "dbt-adapters", "dbt-duckdb", "duckdb")
+# The environment the models' contents depend on: the engine, the lake they read and the salt of
+# their pseudonyms (read by ingestion.pii's connection plugin, not by a model). The other
+# variables the project reads do not change what a model holds: the warehouse's path (its
+# identity is the load log's first load), the test scope of the daily close, Spark's resources.
+ENVIRONMENT = ("CONCORD_TARGET", "CONCORD_LAKE_DIR", "CONCORD_PII_SALT")
+NOT_CONTENT = (
+    "CONCORD_WAREHOUSE",
+    "CONCORD_TESTS_WHOLE_HISTORY",
+    "CONCORD_SPARK_WAREHOUSE",
+    "CONCORD_SPARK_CORES",
+    "CONCORD_SPARK_DRIVER_MEMORY",
+    "CONCORD_SPARK_SHUFFLE_PARTITIONS",
+)
 # The source of the ingestion's own tables: the load log, quarantine and replaced rows. Every
 # ingestion writes them, and so does the transform's own stray-file log (after the plan).
 INGESTION_SOURCE = "ingestion"
@@ -64,9 +82,10 @@ def state_path(warehouse: Path) -> Path:
 
 
 def fingerprint(project_root: Path, manifest: Mapping[str, Any]) -> str:
-    """SHA-256 of the project's files dbt builds and tests from (paths and contents) and of the
+    """SHA-256 of the project's files dbt builds and tests from (paths and contents), of the
     graph of the parsed manifest this process reads (a code location not reloaded since the
-    files changed plans with an older graph: it differs)."""
+    files changed plans with an older graph: it differs), of the installed PACKAGES' versions and
+    of the ENVIRONMENT's values (through environment_digest: the salt is a secret)."""
     digest = hashlib.sha256()
     for name in FINGERPRINTED:
         path = project_root / name
@@ -76,7 +95,24 @@ def fingerprint(project_root: Path, manifest: Mapping[str, Any]) -> str:
             digest.update(hashlib.sha256(p.read_bytes()).digest())
     graph = {u: (n.get("depends_on") or {}).get("nodes") for u, n in manifest["nodes"].items()}
     digest.update(json.dumps([graph, sorted(manifest.get("sources", {}))], sort_keys=True).encode())
+    versions = {name: installed(name) for name in PACKAGES}
+    digest.update(json.dumps(versions, sort_keys=True).encode())
+    digest.update(environment_digest())
     return digest.hexdigest()
+
+
+def installed(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def environment_digest() -> bytes:
+    """The ENVIRONMENT's values (unset apart from empty), stretched with PBKDF2 so that the
+    record beside the warehouse does not make the PII salt cheap to guess."""
+    values = json.dumps([os.environ.get(name) for name in ENVIRONMENT]).encode()
+    return hashlib.pbkdf2_hmac("sha256", values, b"concord build state", 100_000)
 
 
 def nodes_digest(nodes: Iterable[str]) -> str:

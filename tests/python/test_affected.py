@@ -6,12 +6,14 @@ shows the selection through the sensors and the published truth after it."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
+import pytest
 from dagster_dbt.asset_utils import (
     get_asset_check_key_for_test,
     get_manifest_and_translator_from_dbt_assets,
@@ -19,7 +21,7 @@ from dagster_dbt.asset_utils import (
 
 from ingestion.contract import load_contract
 from ingestion.warehouse import ensure_raw_schema
-from orchestration import affected, open_warnings
+from orchestration import affected, open_warnings, settings
 from orchestration.dbt import concord_dbt_assets
 from orchestration.definitions import defs
 from orchestration.manifest import dbt_manifest
@@ -248,7 +250,14 @@ def test_the_plan_builds_everything_when_the_warehouse_is_being_written(tmp_path
 
 
 def test_the_fingerprint_changes_with_a_file_or_the_graph(tmp_path: Path) -> None:
-    files = ("models/a.sql", "macros/m.sql", "tests/dbt/t.sql", "seeds/s.csv", "dbt_project.yml")
+    files = (
+        "models/a.sql",
+        "macros/m.sql",
+        "tests/dbt/t.sql",
+        "seeds/s.csv",
+        "dbt_project.yml",
+        "profiles/profiles.yml",
+    )
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("select 1")
@@ -264,3 +273,34 @@ def test_the_fingerprint_changes_with_a_file_or_the_graph(tmp_path: Path) -> Non
     older = {"nodes": {"model.x.a": {"depends_on": {"nodes": ["source.x.s.t"]}}}, "sources": {}}
     assert affected.fingerprint(tmp_path, older) != before
     assert affected.fingerprint(tmp_path, graph) == before
+
+
+def test_the_fingerprint_changes_with_the_environment_the_models_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    graph = {"nodes": {}, "sources": {}}
+    for name in affected.ENVIRONMENT + affected.NOT_CONTENT:
+        monkeypatch.delenv(name, raising=False)
+    before = affected.fingerprint(tmp_path, graph)
+    for name in affected.ENVIRONMENT:
+        monkeypatch.setenv(name, "")  # set, although empty, is not unset
+        assert affected.fingerprint(tmp_path, graph) != before, name
+        monkeypatch.delenv(name)
+    for name in affected.NOT_CONTENT:  # e.g. the daily close's test scope
+        monkeypatch.setenv(name, "x")
+        assert affected.fingerprint(tmp_path, graph) == before, name
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(affected, "installed", lambda package: "0.0.0")  # another dbt or DuckDB
+    assert affected.fingerprint(tmp_path, graph) != before
+
+
+def test_every_environment_variable_the_project_reads_is_classified() -> None:
+    # a variable added to a model, macro or profile must say whether it changes a model's rows
+    read = set()
+    for name in affected.FINGERPRINTED:
+        path = settings.PROJECT_ROOT / name
+        for p in [path] if path.is_file() else path.rglob("*"):
+            if p.is_file() and p.suffix in {".sql", ".yml", ".yaml"}:
+                read |= set(re.findall(r"env_var\(\s*['\"](\w+)['\"]", p.read_text()))
+    assert read, "no env_var( found: the pattern no longer matches the project"
+    assert read <= set(affected.ENVIRONMENT + affected.NOT_CONTENT), read
