@@ -55,14 +55,16 @@ SCOPE_TAG = "concord/build_scope"
 FINGERPRINTED = (*PROJECT_INPUTS, "tests/dbt", "profiles/profiles.yml")
 # The installed packages that compile and run the models: an upgrade rebuilds everything.
 PACKAGES = ("dbt-core", "dbt-adapters", "dbt-duckdb", "duckdb")
-# The environment the models' contents depend on: the engine, the lake they read and the salt of
-# their pseudonyms (read by ingestion.pii's connection plugin, not by a model). The other
-# variables the project reads do not change what a model holds: the warehouse's path (its
-# identity is the load log's first load), the test scope of the daily close, Spark's resources.
-ENVIRONMENT = ("CONCORD_TARGET", "CONCORD_LAKE_DIR", "CONCORD_PII_SALT")
+# The environment the models' contents depend on: the engine and the salt of their pseudonyms
+# (read by ingestion.pii's connection plugin, not by a model). The other variables the project
+# reads do not change what an orchestrated (DuckDB) build holds: the warehouse's path (its
+# identity is the load log's first load), the test scope of the daily close, and the lake and
+# resources of the Spark target, which reads the lake instead of the warehouse's raw tables.
+ENVIRONMENT = ("CONCORD_TARGET", "CONCORD_PII_SALT")
 NOT_CONTENT = (
     "CONCORD_WAREHOUSE",
     "CONCORD_TESTS_WHOLE_HISTORY",
+    "CONCORD_LAKE_DIR",
     "CONCORD_SPARK_WAREHOUSE",
     "CONCORD_SPARK_CORES",
     "CONCORD_SPARK_DRIVER_MEMORY",
