@@ -191,7 +191,10 @@ Where: `CONCORD_LAKE_DIR`, else `lake/` beside the warehouse file (`data/lake` b
 * `raw/replaced_rows/extract=<extract>/business_date=YYYY-MM-DD/part-<load_id>.parquet`: the
   rows a file had when a later delivery replaced it (`raw.replaced_rows`), one part file per
   replaced load;
-* `raw/load_log/load_log.parquet`: the whole load log, by load id.
+* `raw/load_log/load_log.parquet`: the whole load log, by load id;
+* `.part_rows.json`, at the lake's root (no engine reads it): each part file's row count as its
+  footer gave it, with the file's identity then, so that a sync reads the footers of new or
+  changed part files only.
 
 A partition directory of an extract holds one part file, named after the load id of the live
 file; a re-delivery that replaces it replaces the part file (and adds the replaced load's part

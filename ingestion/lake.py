@@ -24,6 +24,8 @@ Layout under the lake directory:
   replaced more than once. Those rows never change either, so the part files are immutable.
 * ``raw/load_log/load_log.parquet``: the whole ``raw.load_log``, by load id, rewritten by every
   sync.
+* ``.part_rows.json``: the row count of each part file as its footer last gave it, with the
+  file's identity then (``PartRows``); not data, outside ``raw/``.
 
 Types: the raw types, except JSON, written as VARCHAR (its text), and TIMESTAMP, written as
 TIMESTAMP WITH TIME ZONE (Parquet ``isAdjustedToUTC``), its value read as UTC: every engine
@@ -46,8 +48,11 @@ more: docs/decisions.md, "The raw lake"). A crash at any point (between the Duck
 lake write, or in the middle of a sync) leaves DuckDB correct and the lake missing some loads'
 part files, or holding a stale or temporary file; the next sync, which compares the lake with
 the log and not with what one run did, repairs it. Then the rows of every table are counted in
-the lake (Parquet footers) and in raw: ``LakeSync.breaks`` names any table that differs. An
-ingestion of some extracts (Dagster ingests system by system) syncs and counts only those
+the lake (Parquet footers) and in raw: ``LakeSync.breaks`` names any table that differs. A
+footer is read again only for a part file whose identity (inode, size, modification and change
+times) is not the one its count was read with, so a day's sync reads the footers of its own new
+part files, not the whole history's (docs/decisions.md, "The lake's row counts: a footer read
+once"). An ingestion of some extracts (Dagster ingests system by system) syncs and counts only those
 extracts, and the load log.
 
 A lake belongs to one warehouse: load ids restart with a new warehouse, so a part file of a
@@ -58,6 +63,7 @@ warehouse does not hold: empty the lake directory, or point CONCORD_LAKE_DIR at 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -103,6 +109,8 @@ REPLACED_ROWS = "replaced_rows"
 LOAD_LOG = "load_log"
 PART_RE = re.compile(r"part-(\d+)\.parquet")
 TEMP_PREFIX = ".part-"
+# The part files' row counts as last read from their footers (PartRows), at the lake's root
+PART_ROWS = ".part_rows.json"
 _PLAIN_TYPES = {"DATE", "BIGINT", "INTEGER", "VARCHAR", "BOOLEAN", "DOUBLE"}
 _DECIMAL_RE = re.compile(r"DECIMAL\(\d+,\s*\d+\)")
 
@@ -441,39 +449,97 @@ def part_rows(path: Path) -> int:
         raise OSError(f"cannot count the rows of the lake part file {path}: {error}") from error
 
 
+class PartRows:
+    """The row counts of the lake's part files, kept in PART_ROWS at the lake's root: {a
+    directory counted (relative to the root): {its part file (relative to it): [inode, size,
+    modification time, change time (ns), rows]}}. A footer is read again only for a part file
+    whose identity differs from the one recorded with its count: a part file rewritten in place
+    has another change time at least, one replaced another inode. A missing or unreadable record
+    counts every footer again."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        try:
+            known = json.loads((root / PART_ROWS).read_text())
+        except (OSError, ValueError):
+            known = {}
+        self.known: dict = known if isinstance(known, dict) else {}
+        self.changed = False
+
+    def count(self, directory: Path, files: list[Path]) -> int:
+        """The rows of ``files``: every part file under ``directory``, which the record of that
+        directory then holds alone."""
+        key = directory.relative_to(self.root).as_posix()
+        before = self.known.get(key)
+        before = before if isinstance(before, dict) else {}
+        now = {}
+        for path in files:
+            name = path.relative_to(directory).as_posix()
+            identity = _identity(path)
+            entry = before.get(name)
+            same = isinstance(entry, list) and len(entry) == 5 and entry[:4] == identity
+            now[name] = entry if same else [*identity, part_rows(path)]
+        if now != before:
+            self.known[key] = now
+            self.changed = True
+        return sum(entry[4] for entry in now.values())
+
+    def save(self) -> None:
+        """Write the record (atomically) if a count changed."""
+        if not self.changed:
+            return
+        path = self.root / PART_ROWS
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(self.known, sort_keys=True))
+        os.replace(partial, path)
+        self.changed = False
+
+
+def _identity(path: Path) -> list[int]:
+    try:
+        found = path.stat()
+    except OSError as error:
+        raise OSError(f"cannot count the rows of the lake part file {path}: {error}") from error
+    return [found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns]
+
+
 def lake_row_breaks(
     con: duckdb.DuckDBPyConnection, lake_dir: Path, extracts: set[str] | None = None
 ) -> dict[str, tuple[int, int]]:
-    """Tables whose row count in the lake (from the part files' footers) differs from raw's:
-    {table: (raw rows, lake rows)}. Empty when every row is in the lake. ``extracts``: count
-    only these extracts and their quarantined rows (None: every extract); the load log always."""
+    """Tables whose row count in the lake (from the part files' footers, PartRows) differs from
+    raw's: {table: (raw rows, lake rows)}. Empty when every row is in the lake. ``extracts``:
+    count only these extracts and their quarantined rows (None: every extract); the load log
+    always."""
     root = Path(lake_dir)
     tables = lake_tables()
     scope = (
         set(extracts) if extracts is not None else {t.name for t in tables if t.kind == "extract"}
     )
+    counts = PartRows(root)
     breaks = {}
     for table in tables:
         if table.kind == "load_log":
-            files = [root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet"]
-            files = [f for f in files if f.is_file()]
+            log = root / RAW_DIR / LOAD_LOG / f"{LOAD_LOG}.parquet"
+            lake_rows = part_rows(log) if log.is_file() else 0  # rewritten by every sync
             where, params = "", []
         elif table.kind in ("quarantine", "replaced"):
-            files = [
-                f
+            lake_rows = sum(
+                counts.count(directory, sorted(directory.glob("business_date=*/part-*.parquet")))
                 for directory in _scanned_dirs(root, table, scope)
-                for f in sorted(directory.glob("business_date=*/part-*.parquet"))
-            ]
+            )
             where, params = " where extract_name in (select unnest(?))", [sorted(scope)]
         elif table.name in scope:
-            files = sorted(_table_dir(root, table).glob("business_date=*/part-*.parquet"))
+            directory = _table_dir(root, table)
+            files = sorted(directory.glob("business_date=*/part-*.parquet"))
+            lake_rows = counts.count(directory, files)
             where, params = "", []
         else:
             continue
         (raw_rows,) = con.execute(
             f"select count(*) from {RAW_SCHEMA}.{ident(table.name)}{where}", params
         ).fetchone()
-        lake_rows = sum(part_rows(f) for f in files)
         if lake_rows != raw_rows:
             breaks[table.name] = (raw_rows, lake_rows)
+    if root.is_dir():
+        counts.save()
     return breaks

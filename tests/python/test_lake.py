@@ -3,6 +3,7 @@ business date, equal row for row to raw, kept in line by an idempotent sync."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from collections import Counter
@@ -14,6 +15,7 @@ import pytest
 from conftest import BuiltWorld
 from test_ingestion import delimited, land, pos_sale
 
+import ingestion.lake as lake_module
 from ingestion.__main__ import main as cli_main
 from ingestion.contract import PROJECT_ROOT, load_contract
 from ingestion.contract_docs import render_lake
@@ -297,6 +299,49 @@ def test_sync_repairs_a_lake_left_behind(tmp_path: Path) -> None:
         assert (restored.files_written, restored.files_removed) == (1, 1)
         assert lost.exists() and not leftover.exists()
         assert _pos_lake_rows(lake) == raw
+
+
+def test_a_footer_is_read_once_until_its_part_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    landing, warehouse, lake = tmp_path / "landing", tmp_path / "w.duckdb", tmp_path / "lake"
+    for i in range(3):
+        _pos_day(landing, date(2026, 1, 5) + timedelta(days=i), 2)
+    ingest(landing, warehouse, lake_dir=lake, actions=None)
+    read: list[Path] = []
+    footer = lake_module.part_rows
+    monkeypatch.setattr(lake_module, "part_rows", lambda path: read.append(path) or footer(path))
+    parts = sorted(lake.glob("raw/pos_sales/*/part-*.parquet"))
+    with duckdb.connect(str(warehouse)) as con:
+        # the sync counted them: only the load log, rewritten by every sync, is read again
+        assert lake_row_breaks(con, lake) == {}
+        assert [p.name for p in read] == ["load_log.parquet"]
+
+        # a part file replaced by one of a row less: read again, the break found
+        shorter = tmp_path / "shorter.parquet"
+        with duckdb.connect() as other:
+            other.execute(
+                f"copy (select * from read_parquet('{parts[0]}') limit 1) to '{shorter}' "
+                "(format parquet)"
+            )
+        os.replace(shorter, parts[0])
+        read.clear()
+        assert lake_row_breaks(con, lake)["pos_sales"] == (6, 5)
+        assert read == [parts[0], lake / "raw" / "load_log" / "load_log.parquet"]
+
+        # rewritten in place with its size and modification time kept: its change time differs
+        before = parts[1].stat()
+        parts[1].write_bytes(parts[1].read_bytes())
+        os.utime(parts[1], ns=(before.st_atime_ns, before.st_mtime_ns))
+        read.clear()
+        assert lake_row_breaks(con, lake)["pos_sales"] == (6, 5)
+        assert parts[1] in read and parts[2] not in read
+
+        # an unreadable record: every footer is read again
+        (lake / lake_module.PART_ROWS).write_text("{half a record")
+        read.clear()
+        assert lake_row_breaks(con, lake)["pos_sales"] == (6, 5)
+        assert set(parts) <= set(read)
 
 
 def _count(con: duckdb.DuckDBPyConnection, lake: Path) -> int:
