@@ -36,7 +36,7 @@ TEST_WORKERS ?= 2
 # macros/ is not listed: the dbt templater can only render nodes and skips macro files.
 SQL_PATHS := models tests
 
-.PHONY: help install world dirs parse lint lint-python lint-sql run serve ui test clean distclean \
+.PHONY: FORCE help install world dirs parse lint lint-python lint-sql run serve ui test clean distclean \
 	versions postgres postgres-stop semantic dashboard chromium test-spark
 
 help:
@@ -94,10 +94,28 @@ world: install
 parse: install dirs
 	$(BIN)/dbt --quiet parse $(DBT_FLAGS)
 
+# The parse `make run` reads, made again only when something dbt parses changed since: a file of
+# the project or a folder's entries (a file added or removed), the installed packages, or the
+# environment (every CONCORD_ and DBT_ variable but the salt, which a DuckDB parse never renders;
+# kept in target/.parse-env). So a run with nothing new does not wait for dbt's start-up.
+PARSED := target/manifest.json
+DBT_INPUTS := $(shell find models macros seeds tests/dbt -print 2>/dev/null) dbt_project.yml \
+	profiles/profiles.yml
+
+target/.parse-env: FORCE
+	@mkdir -p target
+	@env | grep -E '^(CONCORD|DBT)_' | grep -v '^CONCORD_PII_SALT=' | sort > $@.new; \
+		if cmp -s $@.new $@; then rm -f $@.new; else mv $@.new $@; fi
+
+$(PARSED): $(DBT_INPUTS) $(VENV)/.installed target/.parse-env
+	$(BIN)/dbt --quiet parse $(DBT_FLAGS)
+
+FORCE:
+
 # Ends by printing the version it published (or why it published nothing) and the served KPIs.
 # orchestration.run exits 1 when files of the run need attention; in the default simulated
 # world they are the simulator's injected defects (data/truth/defects.csv), caught by design.
-run: install world parse
+run: install world dirs $(PARSED)
 	@$(BIN)/python -m orchestration.run $(if $(FULL_REFRESH),--full-refresh)
 
 versions: install
