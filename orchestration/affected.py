@@ -266,6 +266,24 @@ def tested_model(test: Mapping[str, Any]) -> str | None:
     return parents[0] if len(parents) == 1 else test.get("attached_node")
 
 
+def scope_line(tags: Mapping[str, str], selected: set[str], manifest: Mapping[str, Any]) -> str:
+    """What the build of the dbt nodes `selected` is, in words: the plan's line (SCOPE_TAG) when
+    the run builds what was planned, or every node with no plan; else the part of it this run
+    builds (a re-execution copies the run's tags, a person picks some assets)."""
+    nodes = buildable(manifest)
+    planned = None
+    try:
+        planned = json.loads(tags[PLAN_TAG])["nodes"]
+    except (KeyError, ValueError, TypeError):
+        pass
+    scope = tags.get(SCOPE_TAG)
+    whole = selected == nodes if planned is None else nodes_digest(selected) == planned
+    if whole:
+        return scope or f"every model: all {len(nodes)} dbt models and seeds"
+    part = f"{len(selected)} of {len(nodes)} dbt models and seeds, those this run selected"
+    return part + (f" (part of the run it re-executes, which planned {scope})" if scope else "")
+
+
 def buildable(manifest: Mapping[str, Any]) -> set[str]:
     """The dbt nodes a build materializes: models, seeds, snapshots."""
     return {

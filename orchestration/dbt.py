@@ -146,22 +146,14 @@ def concord_dbt_assets(
     # a test whose last result did not pass is tested over every row (orchestration/
     # open_warnings.py): a scoped pass does not clear a warning on older rows
     memory = open_warnings.memory_path(warehouse.file)
+    manifest = get_manifest_and_translator_from_dbt_assets([context.assets_def])[0]
     # tests since grouped hand their warnings on to the tests covering them
-    open_warnings.carry_over(
-        memory, get_manifest_and_translator_from_dbt_assets([context.assets_def])[0]
-    )
+    open_warnings.carry_over(memory, manifest)
     retested = open_warnings.not_passing(memory)
     # what the build completes when every model succeeds (orchestration/affected.py)
     selected = affected.selected_nodes(context.assets_def, context.selected_asset_keys)
-    state = affected.build_state(
-        warehouse.file,
-        get_manifest_and_translator_from_dbt_assets([context.assets_def])[0],
-        context.run.tags,
-        selected,
-    )
-    scope = context.run.tags.get(affected.SCOPE_TAG)
-    if scope:
-        note(context, f"dbt build: {scope}")
+    state = affected.build_state(warehouse.file, manifest, context.run.tags, selected)
+    note(context, f"dbt build: {affected.scope_line(context.run.tags, selected, manifest)}")
     args = dbt_build_args(config)
     # as dagster-dbt names it, with the partial parse of the last build like this one in it
     name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid4().hex[:7]}"

@@ -210,6 +210,16 @@ def test_the_plan_builds_what_the_loads_since_the_last_complete_build_reach(tmp_
     changed_tags = {affected.PLAN_TAG: json.dumps(changed)}
     assert affected.build_state(warehouse, MANIFEST, changed_tags, selected_by(day)) is None
     assert affected.build_state(warehouse, MANIFEST, {}, part) is None
+    # and the build step's first line says which: the plan, or the part of it built
+    nodes = affected.buildable(MANIFEST)
+    scope = day.tags[affected.SCOPE_TAG]
+    assert affected.scope_line(day.tags, selected_by(day), MANIFEST) == scope
+    assert affected.scope_line(day.tags, part, MANIFEST) == (
+        f"10 of {len(nodes)} dbt models and seeds, those this run selected (part of the run it "
+        f"re-executes, which planned {scope})"
+    )
+    assert affected.scope_line({}, part, MANIFEST).endswith("those this run selected")
+    assert affected.scope_line({}, nodes, MANIFEST).startswith("every model: all ")
     # a build that did not complete keeps the last record; the next plan is the same
     build(warehouse, day.tags, selected_by(day), status="error")
     assert recorded(warehouse)["loaded_through"] == 2
