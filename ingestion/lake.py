@@ -446,7 +446,11 @@ def part_rows(path: Path) -> int:
     try:
         return pq.read_metadata(path).num_rows
     except (pa.ArrowException, OSError) as error:
-        raise OSError(f"cannot count the rows of the lake part file {path}: {error}") from error
+        raise uncountable(path, error) from error
+
+
+def uncountable(path: Path, error: Exception) -> OSError:
+    return OSError(f"cannot count the rows of the lake part file {path}: {error}")
 
 
 class PartRows:
@@ -499,7 +503,7 @@ def _identity(path: Path) -> list[int]:
     try:
         found = path.stat()
     except OSError as error:
-        raise OSError(f"cannot count the rows of the lake part file {path}: {error}") from error
+        raise uncountable(path, error) from error
     return [found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns]
 
 

@@ -207,15 +207,15 @@ def build_state(
         return None
     if first is None or last is None:
         return None
+    if not builds_the_plan(tags, selected, manifest):
+        return None
     now = current_state(manifest, first, last)
     if PLAN_TAG not in tags:
-        return now if selected == buildable(manifest) else None
+        return now
     try:
         plan = json.loads(tags[PLAN_TAG])
         same = (plan["project"], plan["warehouse"]) == (now["project"], now["warehouse"])
-        if not same or plan["nodes"] != nodes_digest(selected):
-            return None
-        return {key: plan[key] for key in STATE_KEYS}
+        return {key: plan[key] for key in STATE_KEYS} if same else None
     except (ValueError, KeyError, TypeError):
         return None
 
@@ -266,19 +266,26 @@ def tested_model(test: Mapping[str, Any]) -> str | None:
     return parents[0] if len(parents) == 1 else test.get("attached_node")
 
 
+def builds_the_plan(
+    tags: Mapping[str, str], selected: set[str], manifest: Mapping[str, Any]
+) -> bool:
+    """A run building the dbt nodes `selected` builds what it was launched for: the nodes of its
+    plan (PLAN_TAG), or every node when it has none. Not a re-execution of part of a run (it
+    copies the run's tags) nor some assets a person picked."""
+    if PLAN_TAG not in tags:
+        return selected == buildable(manifest)
+    try:
+        return json.loads(tags[PLAN_TAG])["nodes"] == nodes_digest(selected)
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
 def scope_line(tags: Mapping[str, str], selected: set[str], manifest: Mapping[str, Any]) -> str:
     """What the build of the dbt nodes `selected` is, in words: the plan's line (SCOPE_TAG) when
-    the run builds what was planned, or every node with no plan; else the part of it this run
-    builds (a re-execution copies the run's tags, a person picks some assets)."""
+    the run builds what was planned (builds_the_plan); else the part of it this run builds."""
     nodes = buildable(manifest)
-    planned = None
-    try:
-        planned = json.loads(tags[PLAN_TAG])["nodes"]
-    except (KeyError, ValueError, TypeError):
-        pass
     scope = tags.get(SCOPE_TAG)
-    whole = selected == nodes if planned is None else nodes_digest(selected) == planned
-    if whole:
+    if builds_the_plan(tags, selected, manifest):
         return scope or f"every model: all {len(nodes)} dbt models and seeds"
     part = f"{len(selected)} of {len(nodes)} dbt models and seeds, those this run selected"
     return part + (f" (part of the run it re-executes, which planned {scope})" if scope else "")
