@@ -650,6 +650,8 @@ def main(argv: list[str] | None = None) -> None:
     pub.add_argument("--repeat", type=int, default=3)
     pub.add_argument("--scratch", default=None, help="folder for the scratch served copies")
     args = parser.parse_args(argv)
+    if getattr(args, "scratch", None):
+        Path(args.scratch).mkdir(parents=True, exist_ok=True)
     {
         "world": bench_world,
         "ingest": bench_ingest,
