@@ -20,7 +20,9 @@ service: end to end through Dagster as `make run` does it: every delivery but th
         run), the last (one more day), then nothing new (REPEAT times); each split into start-up
         and bookkeeping (outside the steps, and the ingest steps' recording of materializations
         and checks after the rows are loaded), ingestion, dbt and publishing, with the CPU time
-        (user+sys) of the run's processes beside the wall time (docs/benchmarks.md).
+        (user+sys) of the run's processes beside the wall time (docs/benchmarks.md); a run that
+        built also splits its dbt step: dbt's start-up until its first node, the nodes (with the
+        models' and the tests' node time) and the rest.
         --keep-full DIR keeps the state after the full run; --from-full DIR starts from it (no
         full run); --full-direct makes that state without Dagster; --repeat-day N runs the one
         more delivery N times from it.
@@ -49,6 +51,7 @@ from pathlib import Path
 from benchmarks import orchestrated_env
 from ingestion.discover import discover
 from ingestion.load import ingest
+from publishing.settings import build_results_path
 
 # Runs a command and prints its own peak RSS of children (KiB) on stderr: a fresh process per
 # measurement, so that an earlier, bigger child does not show in a later one's peak.
@@ -377,6 +380,42 @@ def phases(dagster_home: Path, before: set[str]) -> dict[str, float]:
     return out
 
 
+def dbt_split(results: Path, since: float, step: float) -> str | None:
+    """The dbt step of a run split from the build's run_results (the copy the step keeps beside
+    the warehouse): dbt's start-up until its first node, the nodes from the first start to the
+    last end (with the models' and the tests' node time, summed over dbt's threads), and the
+    rest of the step (dbt's end, dagster-dbt). None if the run built nothing (results older
+    than `since`)."""
+    from datetime import datetime
+
+    if not results.is_file() or results.stat().st_mtime < since:
+        return None
+    run = json.loads(results.read_text())
+    times = [
+        (datetime.fromisoformat(t["started_at"]), datetime.fromisoformat(t["completed_at"]))
+        for result in run["results"]
+        for t in result["timing"]
+        if t.get("started_at") and t.get("completed_at")
+    ]
+    if not times:
+        return None
+    invoked = datetime.fromisoformat(run["metadata"]["invocation_started_at"])
+    first, last = min(t[0] for t in times), max(t[1] for t in times)
+    start_up = (first - invoked).total_seconds()
+    nodes = (last - first).total_seconds()
+
+    def node_time(kind: str) -> tuple[int, float]:
+        of_kind = [r for r in run["results"] if r["unique_id"].startswith(f"{kind}.")]
+        return len(of_kind), sum(r["execution_time"] for r in of_kind)
+
+    (models, model_s), (tests, test_s) = node_time("model"), node_time("test")
+    return (
+        f"  dbt step {step:.1f} s: start-up {start_up:.1f} s, nodes {nodes:.1f} s ({models} models "
+        f"{model_s:.1f} s and {tests} tests {test_s:.1f} s of node time), the rest (dbt's imports "
+        f"and end, dagster-dbt) {step - start_up - nodes:.1f} s"
+    )
+
+
 def run_ids(dagster_home: Path) -> set[str]:
     import dagster as dg
 
@@ -503,6 +542,10 @@ def bench_service(args: argparse.Namespace) -> None:
             line for line in done.stdout.splitlines() if line.startswith(("publ", "concord: n"))
         ]
         print("  " + (last[-1] if last else "(no publication line)"))
+        results = build_results_path(Path(env["CONCORD_WAREHOUSE"]))
+        built = dbt_split(results, time.time() - wall, split.get("dbt", 0.0))
+        if built:
+            print(built)
         return wall
 
     try:
