@@ -384,8 +384,8 @@ def dbt_split(results: Path, since: float, step: float) -> str | None:
     """The dbt step of a run split from the build's run_results (the copy the step keeps beside
     the warehouse): dbt's start-up until its first node, the nodes from the first start to the
     last end (with the models' and the tests' node time, summed over dbt's threads), and the
-    rest of the step (dbt's end, dagster-dbt). None if the run built nothing (results older
-    than `since`)."""
+    rest of the step (dbt's imports before its invocation starts, its end, dagster-dbt). None if
+    the run built nothing (results older than `since`)."""
     from datetime import datetime
 
     if not results.is_file() or results.stat().st_mtime < since:
