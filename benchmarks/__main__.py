@@ -183,10 +183,16 @@ def replay(landing: Path, replayed: Path, deliveries: list[str]) -> None:
             shutil.copytree(folder, replayed / folder.relative_to(landing), dirs_exist_ok=True)
 
 
+def node_time(results: list[dict], kind: str) -> tuple[int, float]:
+    """How many nodes of a kind ("model", "test") a dbt invocation ran, and their node time."""
+    of_kind = [r for r in results if r["unique_id"].startswith(f"{kind}.")]
+    return len(of_kind), sum(r["execution_time"] for r in of_kind)
+
+
 def print_slowest(run_results: Path, count: int = 12) -> None:
     """The slowest nodes of the last dbt invocation, and model and test time in all."""
     results = json.loads(run_results.read_text())["results"]
-    models = sum(r["execution_time"] for r in results if r["unique_id"].startswith("model."))
+    models = node_time(results, "model")[1]
     others = sum(r["execution_time"] for r in results) - models
     print(f"  last build: models {models:.1f} s, tests {others:.1f} s of node time; slowest:")
     for result in sorted(results, key=lambda r: -r["execution_time"])[:count]:
@@ -403,12 +409,7 @@ def dbt_split(results: Path, since: float, step: float) -> str | None:
     first, last = min(t[0] for t in times), max(t[1] for t in times)
     start_up = (first - invoked).total_seconds()
     nodes = (last - first).total_seconds()
-
-    def node_time(kind: str) -> tuple[int, float]:
-        of_kind = [r for r in run["results"] if r["unique_id"].startswith(f"{kind}.")]
-        return len(of_kind), sum(r["execution_time"] for r in of_kind)
-
-    (models, model_s), (tests, test_s) = node_time("model"), node_time("test")
+    (models, model_s), (tests, test_s) = (node_time(run["results"], k) for k in ("model", "test"))
     return (
         f"  dbt step {step:.1f} s: start-up {start_up:.1f} s, nodes {nodes:.1f} s ({models} models "
         f"{model_s:.1f} s and {tests} tests {test_s:.1f} s of node time), the rest (dbt's imports "

@@ -22,24 +22,20 @@ from pathlib import Path
 import duckdb
 
 
-def compiled_tests(target: Path) -> dict[str, str]:
-    """unique_id -> the test's SQL as the build compiled it, for each data test it ran."""
+def tests_of_build(target: Path) -> tuple[dict[str, str], dict[str, int]]:
+    """For each data test the build ran (unique_id): its SQL as the build compiled it, and the
+    failing rows it found."""
     results = json.loads((target / "run_results.json").read_text())["results"]
     nodes = json.loads((target / "manifest.json").read_text())["nodes"]
-    ran = [r["unique_id"] for r in results if r["unique_id"].startswith("test.")]
-    missing = [uid for uid in ran if not nodes[uid].get("compiled_code")]
-    if missing:
-        raise SystemExit(f"{target}/manifest.json has no compiled SQL for {missing[0]}")
-    return {uid: nodes[uid]["compiled_code"] for uid in ran}
-
-
-def failures_in_build(target: Path) -> dict[str, int]:
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    return {
+    found = {
         r["unique_id"]: r.get("failures") or 0
         for r in results
         if r["unique_id"].startswith("test.")
     }
+    missing = [uid for uid in found if not nodes[uid].get("compiled_code")]
+    if missing:
+        raise SystemExit(f"{target}/manifest.json has no compiled SQL for {missing[0]}")
+    return {uid: nodes[uid]["compiled_code"] for uid in found}, found
 
 
 def run_all(warehouse: Path, tests: dict[str, str], threads: int) -> tuple[float, float, dict]:
@@ -75,8 +71,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    tests = compiled_tests(args.target)
-    expected = failures_in_build(args.target)
+    tests, expected = tests_of_build(args.target)
     runs = [run_all(args.warehouse, tests, args.threads) for _ in range(args.repeat)]
     agree = all(found == expected for _, _, found in runs)
     print(
