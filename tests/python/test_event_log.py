@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -267,6 +268,106 @@ def test_schema_look_ups_are_remembered_not_repeated_per_event(
     assert ranged_run(instance, 2).success
     assert calls["table"] > before["table"] and calls["column"] > before["column"], calls
     storage.dispose()
+
+
+def stored_materializations(home: Path) -> list[tuple]:
+    """Every materialization row of the run databases and the index: its columns as stored."""
+    rows = []
+    for database in sorted((home / "history" / "runs").glob("*.db")):
+        with sqlite3.connect(database) as db:
+            rows += db.execute(
+                "select run_id, event, dagster_event_type, timestamp, step_key, asset_key,"
+                " partition from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION'"
+            ).fetchall()
+    return rows
+
+
+def test_a_ranged_runs_materializations_are_stored_as_dagster_would_store_them(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backfill's materializations of one asset are serialized by Dagster twice (the first,
+    and the form split around its date and time), the others from that form: each row, every
+    column, is what Dagster's own row of the event holds."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+    from dagster._serdes import deserialize_value
+
+    serialized = Counter()
+    to_row = SqlEventLogStorage._event_to_row
+
+    def counted(self, event):  # noqa: ANN001, ANN202
+        serialized[event.dagster_event_type] += 1
+        return to_row(self, event)
+
+    monkeypatch.setattr(SqlEventLogStorage, "_event_to_row", counted)
+    instance = instance_at(home)
+    with instance.event_log_storage.compact_planning(40):
+        assert ranged_run(instance, 40).success
+    storage = instance.event_log_storage
+    instance.dispose()
+    assert serialized[dg.DagsterEventType.ASSET_MATERIALIZATION] == 2
+    rows = stored_materializations(home)
+    assert len(rows) == 80  # the run's database and the index
+    assert {row[6] for row in rows} == set(DAYS.get_partition_keys()[:40])
+    monkeypatch.setattr(SqlEventLogStorage, "_event_to_row", to_row)
+    columns = ("run_id", "event", "dagster_event_type", "timestamp", "step_key", "asset_key")
+    for row in rows:
+        dagsters = storage._event_to_row(deserialize_value(row[1]))  # noqa: SLF001
+        dagsters["timestamp"] = str(dagsters["timestamp"])  # as SQLite stores it
+        assert dict(zip((*columns, "partition"), row, strict=True)) == dagsters
+
+
+def test_a_materializations_row_from_another_ones_form_is_the_row_dagster_makes(
+    home: Path,
+) -> None:
+    """Materializations one after the other, alike but for their date and time or not: dates
+    JSON must escape, a whole-number time, a value of another type that compares equal (1 and
+    1.0), another message, another asset; each row is Dagster's own row of the event."""
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    storage = instance_at(home).event_log_storage
+    serialized = []
+
+    def dagsters_row(event):  # noqa: ANN001, ANN202
+        serialized.append(event)
+        return SqlEventLogStorage._event_to_row(storage, event)  # noqa: SLF001
+
+    templates = event_log.RowTemplates(dagsters_row, storage._event_insert_timestamp)  # noqa: SLF001
+
+    def entry(partition: str, value: object = 1, message: str = "", asset: str = "burst"):
+        base = materialization_entry("run-t", partition)
+        data = base.dagster_event.event_specific_data
+        materialization = dg.AssetMaterialization(
+            asset_key=asset, partition=partition, metadata={"rows": value}
+        )
+        return base._replace(
+            user_message=message,
+            dagster_event=base.dagster_event._replace(
+                event_specific_data=data._replace(materialization=materialization)
+            ),
+        )
+
+    events = [
+        entry("2026-01-01"),
+        entry("2026-01-02"),
+        entry('a "quoted" \\ date'),
+        entry("ünïcode ✓")._replace(timestamp=1767225600),
+        entry("2026-01-05", value=1.0),
+        entry("2026-01-06", value=1.0),
+        entry("2026-01-07", value=True),
+        entry("2026-01-08", message="another message"),
+        entry("2026-01-09", asset="elsewhere"),
+        entry("2026-01-10", message="another message"),
+        entry("2026-01-11", value=float("nan")),
+        entry("2026-01-12", value=float("nan")),
+    ]
+    for event in events:
+        assert templates.row(event) == storage._event_to_row(event), event  # noqa: SLF001
+    # from a form: the 2nd to 4th (the 1st's), the 6th (the 5th's), the 10th (the 8th's); each
+    # form made once (the 2nd, 6th and 10th events' calls), the 7 others serialized alone
+    assert len(serialized) == 10
+    assert event_log.equal_but(events[0], events[1], event_log.DATE_AND_TIME)
+    assert not event_log.equal_but(events[1], events[4], event_log.DATE_AND_TIME)  # 1, 1.0
+    assert not event_log.equal_but(events[4], events[6], event_log.DATE_AND_TIME)  # 1.0, True
 
 
 def materialization_entry(run_id: str, partition: str):
