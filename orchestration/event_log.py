@@ -87,6 +87,7 @@ refused rather than written into the wrong history.
 """
 
 import atexit
+import json
 import logging
 import os
 import threading
@@ -106,7 +107,6 @@ from dagster._core.storage.event_log import SqlEventLogStorageTable, SqliteEvent
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from dagster_shared.record import replace
-from dagster_shared.seven import json as dagster_json
 from sqlalchemy.pool import QueuePool
 
 LOGGER = logging.getLogger(__name__)
@@ -613,7 +613,10 @@ DATE_AND_TIME = {
     "timestamp": None,
     "dagster_event": {"event_specific_data": {"materialization": {"partition": None}}},
 }
-SCALARS = (str, int, float, bool, type(None), Enum)
+MATERIALIZATION = DagsterEventType.ASSET_MATERIALIZATION.value
+# a value alone as Dagster's JSON writes it (dagster_shared.seven.json.dumps: sort_keys=True)
+JSON = json.JSONEncoder(sort_keys=True)
+PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 @dataclass
@@ -647,13 +650,13 @@ class RowTemplates:
 
     def row(self, event: EventLogEntry) -> dict[str, Any]:
         dagster_event = event.dagster_event
-        if (
-            dagster_event is None
-            or dagster_event.event_type != DagsterEventType.ASSET_MATERIALIZATION
-            or not dagster_event.partition
-        ):
+        if dagster_event is None or dagster_event.event_type_value != MATERIALIZATION:
             return self._event_to_row(event)
-        key = dagster_event.asset_key
+        materialization = dagster_event.event_specific_data.materialization
+        partition = materialization.partition
+        if not partition:
+            return self._event_to_row(event)
+        key = materialization.asset_key
         kept = self._by_asset.get(key)
         if kept is None or not equal_but(kept.reference, event, DATE_AND_TIME):
             self._by_asset[key] = RowTemplate(event)
@@ -663,12 +666,11 @@ class RowTemplates:
         if kept.pieces is None:
             return self._event_to_row(event)
         first, middle, last = kept.pieces
-        partition = dagster_json.dumps(dagster_event.partition)
-        timestamp = dagster_json.dumps(event.timestamp)
-        between = (partition, timestamp) if kept.partition_first else (timestamp, partition)
+        date, time = JSON.encode(partition), JSON.encode(event.timestamp)
+        between = (date, time) if kept.partition_first else (time, date)
         row = dict(kept.fixed)
         row["event"] = first + between[0] + middle + between[1] + last
-        row["partition"] = dagster_event.partition
+        row["partition"] = partition
         row["timestamp"] = self._insert_timestamp(event)
         return row
 
@@ -676,10 +678,7 @@ class RowTemplates:
         """The reference's row with the marks in the place of its date and time, split there."""
         row = self._event_to_row(marked(kept.reference, PARTITION_MARK, TIMESTAMP_MARK))
         text = row.pop("event")
-        partition, timestamp = (
-            dagster_json.dumps(PARTITION_MARK),
-            dagster_json.dumps(TIMESTAMP_MARK),
-        )
+        partition, timestamp = JSON.encode(PARTITION_MARK), JSON.encode(TIMESTAMP_MARK)
         if text.count(partition) != 1 or text.count(timestamp) != 1:
             kept.pieces = None
             return
@@ -714,24 +713,36 @@ def equal_but(first: Any, second: Any, skipped: dict | None = None) -> bool:
     kind = type(first)
     if kind is not type(second):
         return False
+    if kind in PLAIN:
+        return first == second
     fields = getattr(first, "_fields", None)
     if fields is not None:
         for name in fields:
             inner = skipped.get(name, False) if skipped else False
-            if inner is not None and not equal_but(
+            if inner is not None and not _equal(
                 getattr(first, name), getattr(second, name), inner or None
             ):
                 return False
         return True
     if kind is dict:
-        return first.keys() == second.keys() and all(
-            equal_but(value, second[key]) for key, value in first.items()
-        )
+        if first.keys() != second.keys():
+            return False
+        return all(_equal(value, second[key]) for key, value in first.items())
     if kind is list or kind is tuple:
         return len(first) == len(second) and all(
-            equal_but(a, b) for a, b in zip(first, second, strict=True)
+            _equal(a, b) for a, b in zip(first, second, strict=True)
         )
-    return isinstance(first, SCALARS) and first == second
+    return isinstance(first, Enum) and first == second
+
+
+def _equal(first: Any, second: Any, skipped: dict | None = None) -> bool:
+    """equal_but, its commonest cases (the same object, equal plain values) without a call."""
+    if first is second:
+        return True
+    kind = type(first)
+    if kind in PLAIN and kind is type(second):
+        return first == second
+    return equal_but(first, second, skipped)
 
 
 def _commit_without_fsync(dbapi_connection: Any, _record: Any) -> None:
