@@ -104,6 +104,7 @@ from dagster._config import Field, StringSource
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS, DagsterEventType
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log import SqlEventLogStorageTable, SqliteEventLogStorage
+from dagster._core.storage.event_log.schema import AssetEventTagsTable
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from dagster_shared.record import replace
@@ -134,6 +135,7 @@ PLAN_PER_DATE_UP_TO = 31
 INDEX_SHARD = "index"
 # events Dagster's SQLite storage also stores in the index database
 INDEXED = ASSET_EVENTS | ASSET_CHECK_EVENTS
+ASSET_EVENT_TYPES = frozenset(event_type.value for event_type in ASSET_EVENTS)
 
 
 def default_home() -> str:
@@ -450,18 +452,19 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
             ids = inserted_ids(conn, [e.row for e in to_index])
             assets = [
                 (e, i)
-                for e, i in zip(indexed, ids, strict=True)
-                if e.dagster_event_type in ASSET_EVENTS
+                for e, i in zip(to_index, ids, strict=True)
+                if e.row["dagster_event_type"] in ASSET_EVENT_TYPES
             ]
-            self._store_asset_event_tags(conn, [e for e, _ in assets], [i for _, i in assets])
+            self._store_tags(conn, assets)
             # the asset's latest event of each type: the columns each type sets end as the
             # last event of the burst that sets them left them
             last = {
-                (e.dagster_event.asset_key, e.dagster_event_type): n
+                (e.row["asset_key"], e.row["dagster_event_type"]): n
                 for n, (e, _) in enumerate(assets)
             }
             for n in sorted(last.values()):
-                self._store_asset_event(conn, *assets[n])
+                entry, id_ = assets[n]
+                self._store_asset_event(conn, entry.event, id_)
             # a check's execution row (planned, then completed), by Dagster's own writes in
             # this transaction (_connect gives them its connection)
             self._in_burst.connections = {INDEX_SHARD: conn}
@@ -471,6 +474,33 @@ class ConcordSqliteEventLogStorage(SqliteEventLogStorage):
                         self.store_asset_check_event(event, id_)
             finally:
                 self._in_burst.connections = {}
+
+    def _store_tags(self, conn: sa.Connection, assets: list[tuple[Pending, int]]) -> None:
+        """Dagster's _store_asset_event_tags for a burst's asset events: the asset key and the
+        time from their rows (what Dagster computes again per event), a materialization's tags
+        read from it (Dagster's generic look-up costs more than the rest of the row)."""
+        values = [
+            {
+                "event_id": id_,
+                "asset_key": entry.row["asset_key"],
+                "key": key,
+                "value": value,
+                "event_timestamp": entry.row["timestamp"],
+            }
+            for entry, id_ in assets
+            for key, value in self._indexed_tags(entry.event).items()
+        ]
+        if values and self.has_table(AssetEventTagsTable.name):
+            conn.execute(AssetEventTagsTable.insert(), values)
+
+    def _indexed_tags(self, event: EventLogEntry) -> dict[str, str]:
+        """Dagster's _tags_for_asset_event, a materialization's without its generic look-ups."""
+        dagster_event = event.dagster_event
+        if dagster_event.event_type_value != MATERIALIZATION:
+            return dict(self._tags_for_asset_event(event))
+        tags = dagster_event.event_specific_data.materialization.tags or {}
+        indexed = self.get_asset_tags_to_index(set(tags))
+        return {key: value for key, value in tags.items() if key in indexed}
 
     def has_table(self, table_name: str) -> bool:
         """Dagster's look-up (a new engine and a PRAGMA on each asset event), remembered once

@@ -314,6 +314,22 @@ def test_a_ranged_runs_materializations_are_stored_as_dagster_would_store_them(
         dagsters = storage._event_to_row(deserialize_value(row[1]))  # noqa: SLF001
         dagsters["timestamp"] = str(dagsters["timestamp"])  # as SQLite stores it
         assert dict(zip((*columns, "partition"), row, strict=True)) == dagsters
+    # the index's tags of each asset event: what Dagster's _store_asset_event_tags writes
+    with sqlite3.connect(home / "history" / "runs" / "index.db") as index:
+        tags = index.execute(
+            "select event_id, asset_key, key, value, event_timestamp from asset_event_tags"
+        ).fetchall()
+        events = index.execute(
+            "select id, event from event_logs where dagster_event_type = 'ASSET_MATERIALIZATION'"
+        ).fetchall()
+    expected = []
+    for id_, text in events:
+        event = deserialize_value(text)
+        when = str(storage._event_insert_timestamp(event))  # noqa: SLF001
+        for key, value in storage._tags_for_asset_event(event).items():  # noqa: SLF001
+            expected.append((id_, event.dagster_event.asset_key.to_string(), key, value, when))
+    assert len(expected) == 40
+    assert sorted(tags) == sorted(expected)
 
 
 def test_a_materializations_row_from_another_ones_form_is_the_row_dagster_makes(
@@ -701,12 +717,11 @@ def test_an_interrupt_while_the_kept_back_events_are_written_loses_none(
     """The run is terminated (an interrupt, a BaseException) while a burst is being written: the
     burst's events stay kept back and are written at the next use, once each, in the run's
     database and the index (a dbt step's events and a partition's materialization alike)."""
-    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 
     monkeypatch.setattr(event_log, "PENDING_SECONDS", 600)
     writer, reader = instance_at(home), instance_at(home)
     storage = writer.event_log_storage
-    real = SqlEventLogStorage._store_asset_event_tags
+    real = ConcordSqliteEventLogStorage._store_tags
     interrupted = []
 
     def interrupt_once(self, *args):  # noqa: ANN001, ANN002, ANN202
@@ -715,7 +730,7 @@ def test_an_interrupt_while_the_kept_back_events_are_written_loses_none(
             raise KeyboardInterrupt
         return real(self, *args)
 
-    monkeypatch.setattr(SqlEventLogStorage, "_store_asset_event_tags", interrupt_once)
+    monkeypatch.setattr(ConcordSqliteEventLogStorage, "_store_tags", interrupt_once)
     logged = [
         *dbt_node_events("run-i", "orders", ["not_null"]),
         materialization_entry("run-i", "2026-01-01"),
@@ -742,11 +757,9 @@ def test_events_still_kept_back_after_a_failed_timed_write_are_written_within_th
     within the bound again, without another event."""
     import threading
 
-    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
-
     monkeypatch.setattr(event_log, "PENDING_SECONDS", 1.0)
     writer, reader = instance_at(home), instance_at(home)
-    real = SqlEventLogStorage._store_asset_event_tags
+    real = ConcordSqliteEventLogStorage._store_tags
     interrupted = []
 
     def interrupt_the_timer_once(self, *args):  # noqa: ANN001, ANN002, ANN202
@@ -755,7 +768,7 @@ def test_events_still_kept_back_after_a_failed_timed_write_are_written_within_th
             raise KeyboardInterrupt
         return real(self, *args)
 
-    monkeypatch.setattr(SqlEventLogStorage, "_store_asset_event_tags", interrupt_the_timer_once)
+    monkeypatch.setattr(ConcordSqliteEventLogStorage, "_store_tags", interrupt_the_timer_once)
     logged = dbt_node_events("run-r", "orders", ["not_null"])
     for entry in logged:
         writer.event_log_storage.store_event(entry)
