@@ -57,15 +57,15 @@ planned events, check evaluations and their planned events, step outputs) are ke
 written together (docs/decisions.md, "A step's events written in bursts"): at most
 `PENDING_EVENTS` of them and for at most `PENDING_SECONDS` (a timer writes them when the step
 logs nothing else meanwhile, so a long build's results still show live in the UI), in order, in
-one transaction per database: the run's rows in one statement, the index's rows one INSERT ...
-RETURNING each (SQLAlchemy on SQLite; their ids in order), the asset tags in one statement,
-each asset's latest event once per burst, and each check's execution row by Dagster's own
-writes, given the burst's transaction. They are written before any other event is stored (a
-step's start or end, a log message, the run's end) and before any read or write of this
-storage, so this process never reads without them and its next event follows them; at the
-latest when the storage is disposed or the process exits (each storage in its own right; a
-forked child leaves its parent's to the parent). A write that fails
-is tried once more if the database was locked (SQLITE_BUSY through the busy timeout), else
+one transaction per database: the run's rows in one statement, the index's rows in one
+statement too (their ids consecutive: `inserted_ids`), the asset tags in one statement (from the
+rows already made: `_store_tags`), each asset's latest event once per burst, and each check's
+execution row by Dagster's own writes, given the burst's transaction. They are written before
+any other event is stored (a step's start or end, a log message, the run's end) and before any
+read or write of this storage, so this process never reads without them and its next event
+follows them; at the latest when the storage is disposed or the process exits (each storage in
+its own right; a forked child leaves its parent's to the parent). A write that fails is tried
+once more if the database was locked (SQLITE_BUSY through the busy timeout), else
 event by event (an event the index refuses does not hold back the others); an event whose write
 fails then is not tried again (what it wrote stays, as with Dagster's own store_event), it is
 logged with its run and type, and the first such error is raised by the storage's next
@@ -763,7 +763,7 @@ def equal_but(first: Any, second: Any, skipped: dict | None = None) -> bool:
     if kind is not type(second):
         return False
     if kind in PLAIN:
-        return first == second
+        return _equal_plain(first, second)
     fields = getattr(first, "_fields", None)
     if fields is not None:
         for name in fields:
@@ -774,7 +774,8 @@ def equal_but(first: Any, second: Any, skipped: dict | None = None) -> bool:
                 return False
         return True
     if kind is dict:
-        if first.keys() != second.keys():
+        # keys of another type than str may be equal and written differently (1 and True)
+        if first.keys() != second.keys() or not all(type(key) is str for key in first):
             return False
         return all(_equal(value, second[key]) for key, value in first.items())
     if kind is list or kind is tuple:
@@ -790,8 +791,16 @@ def _equal(first: Any, second: Any, skipped: dict | None = None) -> bool:
         return True
     kind = type(first)
     if kind in PLAIN and kind is type(second):
-        return first == second
+        return _equal_plain(first, second)
     return equal_but(first, second, skipped)
+
+
+def _equal_plain(first: Any, second: Any) -> bool:
+    """Two plain values of one type written alike: floats by the text JSON gives them (0.0 and
+    -0.0 are equal, and written differently; NaN is written as NaN)."""
+    if type(first) is float:
+        return repr(first) == repr(second)
+    return first == second
 
 
 def _commit_without_fsync(dbapi_connection: Any, _record: Any) -> None:

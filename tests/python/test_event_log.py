@@ -375,15 +375,20 @@ def test_a_materializations_row_from_another_ones_form_is_the_row_dagster_makes(
         entry("2026-01-10", message="another message"),
         entry("2026-01-11", value=float("nan")),
         entry("2026-01-12", value=float("nan")),
+        entry("2026-01-13", value=0.0),
+        entry("2026-01-14", value=-0.0),
     ]
     for event in events:
         assert templates.row(event) == storage._event_to_row(event), event  # noqa: SLF001
-    # from a form: the 2nd to 4th (the 1st's), the 6th (the 5th's), the 10th (the 8th's); each
-    # form made once (the 2nd, 6th and 10th events' calls), the 7 others serialized alone
-    assert len(serialized) == 10
+    # from a form: the 2nd to 4th (the 1st's), the 6th (the 5th's), the 10th (the 8th's), the
+    # 12th (the 11th's: NaN is written NaN); each form made once (the 2nd, 6th, 10th and 12th
+    # events' calls), the 8 others serialized alone (0.0 and -0.0 are equal, written apart)
+    assert len(serialized) == 12
     assert event_log.equal_but(events[0], events[1], event_log.DATE_AND_TIME)
     assert not event_log.equal_but(events[1], events[4], event_log.DATE_AND_TIME)  # 1, 1.0
     assert not event_log.equal_but(events[4], events[6], event_log.DATE_AND_TIME)  # 1.0, True
+    assert not event_log.equal_but(events[12], events[13], event_log.DATE_AND_TIME)  # 0.0, -0.0
+    assert not event_log.equal_but({1: "a"}, {True: "a"})
 
 
 def materialization_entry(run_id: str, partition: str):
